@@ -1,0 +1,69 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+
+namespace OpenVision.Configs;
+
+/// <summary>Reads and writes open_clip model configs, both bare and in the hub form <c>{"model_cfg", "preprocess_cfg"}</c>.</summary>
+public static class ConfigJson
+{
+    /// <summary>Serializer settings: snake_case keys, comments and trailing commas allowed.</summary>
+    public static JsonSerializerOptions Options { get; } = new()
+    {
+        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
+        ReadCommentHandling = JsonCommentHandling.Skip,
+        AllowTrailingCommas = true,
+        WriteIndented = true,
+        DefaultIgnoreCondition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull,
+    };
+
+    /// <summary>Parses and validates a config; <paramref name="source"/> names it in errors.</summary>
+    public static ModelConfig Parse(string json, string source)
+    {
+        JsonObject root;
+        try
+        {
+            root = JsonNode.Parse(json, documentOptions: new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true }) as JsonObject
+                ?? throw new ConfigException(source, ["the config is not a JSON object"]);
+        }
+        catch (JsonException e) { throw new ConfigException(source, [$"invalid JSON: {e.Message}"]); }
+
+        JsonNode modelNode = root;
+        PreprocessConfig preprocess = PreprocessConfig.OpenVisionDefault;
+        if (root.ContainsKey("model_cfg"))
+        {
+            var extra = root.Select(kv => kv.Key).Where(k => k is not ("model_cfg" or "preprocess_cfg")).ToList();
+            if (extra.Count > 0) throw new ConfigException(source, extra.Select(k => $"unknown or unsupported key '{k}'").ToList());
+            modelNode = root["model_cfg"] ?? throw new ConfigException(source, ["model_cfg is null"]);
+            if (root["preprocess_cfg"] is JsonNode p) preprocess = Deserialize<PreprocessConfig>(p, source, "preprocess_cfg");
+        }
+        var config = Deserialize<ModelConfig>(modelNode, source, "model_cfg") with { Preprocess = preprocess, Name = source };
+        return config.Validate();
+    }
+
+    /// <summary>Reads and validates a config file.</summary>
+    public static ModelConfig Load(string path, string? name = null)
+    {
+        string text;
+        try { text = File.ReadAllText(path); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { throw new ConfigException(path, [e.Message]); }
+        var config = Parse(text, path);
+        return name == null ? config : config with { Name = name };
+    }
+
+    /// <summary>Writes the hub form, which open_clip and OpenVision's Python code read.</summary>
+    public static string ToHubJson(ModelConfig config)
+    {
+        var root = new JsonObject
+        {
+            ["model_cfg"] = JsonSerializer.SerializeToNode(config, Options),
+            ["preprocess_cfg"] = JsonSerializer.SerializeToNode(config.Preprocess with { Size = null }, Options),
+        };
+        return root.ToJsonString(Options);
+    }
+
+    private static T Deserialize<T>(JsonNode node, string source, string block)
+    {
+        try { return node.Deserialize<T>(Options) ?? throw new ConfigException(source, [$"{block} is null"]); }
+        catch (JsonException e) { throw new ConfigException(source, [$"{block}: {e.Message}"]); }
+    }
+}

@@ -1,0 +1,32 @@
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace OpenVision.Layers;
+
+/// <summary>The transformer MLP: <c>c_proj(gelu(c_fc(x)))</c>, keys <c>mlp.c_fc.*</c> and <c>mlp.c_proj.*</c>.</summary>
+internal sealed class Mlp : nn.Module<Tensor, Tensor>
+{
+    private readonly Linear c_fc, c_proj;
+    private readonly bool tanhGelu;
+
+    public Mlp(int width, int hidden, bool tanhGelu) : base(nameof(Mlp))
+    {
+        c_fc = nn.Linear(width, hidden);
+        c_proj = nn.Linear(hidden, width);
+        this.tanhGelu = tanhGelu;
+        RegisterComponents();
+    }
+
+    public Linear Fc => c_fc;
+
+    public Linear Proj => c_proj;
+
+    public override Tensor forward(Tensor x)
+    {
+        // OpenVision: exact (erf) GELU in the vision tower, tanh GELU in the text tower and decoder.
+        using var hidden = c_fc.call(x);
+        using var activated = tanhGelu ? nn.functional.gelu(hidden, GELU.Approximate.tanh) : nn.functional.gelu(hidden);
+        return c_proj.call(activated);
+    }
+}

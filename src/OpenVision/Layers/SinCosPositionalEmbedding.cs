@@ -1,0 +1,27 @@
+using static TorchSharp.torch;
+
+namespace OpenVision.Layers;
+
+/// <summary>The fixed 2-D sin-cos table of OpenVision's ViT (big_vision <c>posemb_sincos_2d</c>), with a zero class-token row.</summary>
+public static class SinCosPositionalEmbedding
+{
+    /// <summary>Returns [grid² + 1, width] in float32: row 0 zeros, then per patch (row-major)
+    /// <c>[sin(x·ω), cos(x·ω), sin(y·ω), cos(y·ω)]</c>, x = column, ω_k = 1 / 10000^(k / (width/4 - 1)).</summary>
+    /// <remarks>Computed in float32 like the JAX original, so it matches released tables to float32 round-off.</remarks>
+    public static Tensor Create(int grid, int width)
+    {
+        if (width % 4 != 0) throw new ArgumentException($"width {width} must be divisible by 4 for a 2-D sin-cos embedding", nameof(width));
+        if (grid < 1) throw new ArgumentOutOfRangeException(nameof(grid));
+        using var scope = NewDisposeScope();
+        int quarter = width / 4;
+        var omega = arange(quarter, dtype: ScalarType.Float32) / (float)Math.Max(quarter - 1, 1);
+        omega = 1.0f / pow(10000.0f, omega);                                   // [w/4]
+        var coordinates = arange(grid, dtype: ScalarType.Float32);
+        var y = coordinates.repeat_interleave(grid);                            // row index per patch
+        var x = coordinates.repeat(grid);                                       // column index per patch
+        var xo = outer(x, omega);                                               // [g², w/4]
+        var yo = outer(y, omega);
+        var table = cat([xo.sin(), xo.cos(), yo.sin(), yo.cos()], 1);           // [g², w]
+        return cat([zeros(1, width), table], 0).MoveToOuterDisposeScope();      // class-token row first
+    }
+}

@@ -1,0 +1,78 @@
+using OpenVision.Configs;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+using Transformer = OpenVision.Layers.Transformer;
+
+namespace OpenVision.Models;
+
+// The text tower lives on the root module, exactly as in open_clip's CLIP: its state-dict keys
+// (token_embedding, positional_embedding, transformer, ln_final, text_projection) have no prefix.
+public sealed partial class OpenVisionModel
+{
+    private readonly Embedding token_embedding;
+    private readonly Parameter positional_embedding, text_projection;
+    private readonly Transformer transformer;
+    private readonly LayerNorm ln_final;
+
+    /// <summary>The text tower's architecture.</summary>
+    public TextConfig TextConfig => Config.TextCfg;
+
+    private static (Embedding, Parameter, Transformer, LayerNorm, Parameter) CreateTextTower(TextConfig config, int embedDim)
+    {
+        int width = config.Width;
+        var tokens = nn.Embedding(config.VocabSize, width);
+        var positions = nn.Parameter(torch.empty(config.ContextLength, width));
+        var blocks = new Transformer(width, config.Layers, config.Heads, config.MlpWidth, config.NormKwargs.Eps,
+            tanhGelu: config.ActKwargs?.Approximate == "tanh");
+        var norm = nn.LayerNorm(width, config.NormKwargs.Eps);
+        var projection = nn.Parameter(torch.empty(width, embedDim));
+
+        // open_clip CLIP.init_parameters.
+        using var _ = torch.no_grad();
+        nn.init.normal_(tokens.weight!, std: 0.02);
+        nn.init.normal_(positions, std: 0.01);
+        double projStd = Math.Pow(width, -0.5) * Math.Pow(2 * config.Layers, -0.5);
+        double attnStd = Math.Pow(width, -0.5), fcStd = Math.Pow(2 * width, -0.5);
+        foreach (var block in blocks.Blocks)
+        {
+            nn.init.normal_(block.Attention.InProjWeight, std: attnStd);
+            nn.init.normal_(block.Attention.OutProj.weight!, std: projStd);
+            nn.init.normal_(block.Mlp.Fc.weight!, std: fcStd);
+            nn.init.normal_(block.Mlp.Proj.weight!, std: projStd);
+        }
+        nn.init.normal_(projection, std: Math.Pow(width, -0.5));
+        return (tokens, positions, blocks, norm, projection);
+    }
+
+    /// <summary>The text forward pass (with autograd, no dispose scope): pooled projected features [B, E],
+    /// token states after ln_final and last-block states before it ([B, L, W]).</summary>
+    public TextOutput ForwardText(Tensor tokenIds)
+    {
+        var config = Config.TextCfg;
+        if (tokenIds.ndim != 2 || tokenIds.shape[1] != config.ContextLength)
+            throw new ArgumentException($"token ids must be [B, {config.ContextLength}], got [{string.Join(", ", tokenIds.shape)}]");
+        if (tokenIds.dtype != ScalarType.Int64) throw new ArgumentException($"token ids must be int64, got {tokenIds.dtype}");
+        var x = token_embedding.call(tokenIds);                                  // [B, L, W]
+        x = x + positional_embedding;                                            // the whole table: length must be exact
+        using var mask = config.NoCausalMask ? null : CausalMask(config.ContextLength, x.dtype, x.device);
+        var encoded = transformer.call(x, mask);                                 // OpenVision: no causal, no padding mask
+        var states = ln_final.call(encoded);
+        var pooled = config.PoolType switch
+        {
+            "last" => states[.., -1],                                            // OpenVision: position L-1 always holds [CLS]
+            "first" => states[.., 0],
+            _ => states[torch.arange(states.shape[0], device: states.device), tokenIds.argmax(-1)],
+        };
+        return new TextOutput(pooled.matmul(text_projection), states, encoded);
+    }
+
+    private static Tensor CausalMask(int length, ScalarType dtype, Device device) =>
+        torch.full(length, length, double.NegativeInfinity, dtype: dtype, device: device).triu(1);
+}
+
+/// <summary>Outputs of <see cref="OpenVisionModel.ForwardText"/>.</summary>
+/// <param name="Pooled">Projected text features [B, E], not normalized.</param>
+/// <param name="States">Token states after ln_final [B, L, W].</param>
+/// <param name="Encoded">Last-block token states before ln_final [B, L, W] (what the CLIPS decoder reads).</param>
+public sealed record TextOutput(Tensor Pooled, Tensor States, Tensor Encoded);

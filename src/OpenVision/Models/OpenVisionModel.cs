@@ -1,0 +1,140 @@
+using OpenVision.Configs;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace OpenVision.Models;
+
+/// <summary>An open_clip-compatible CLIP: vision tower under <c>visual.</c>, text tower at the top level, and
+/// <c>logit_scale</c>. State-dict keys equal the Python reference's, so checkpoints load and save unchanged.</summary>
+public sealed partial class OpenVisionModel : nn.Module
+{
+    private readonly VisionTransformer visual;
+    private readonly Parameter logit_scale;
+
+    /// <summary>Builds a randomly initialised model (open_clip's initialisation) in float32 on the CPU.</summary>
+    public OpenVisionModel(ModelConfig config) : base(nameof(OpenVisionModel))
+    {
+        Config = config.Validate();
+        visual = new VisionTransformer(config.VisionCfg, config.EmbedDim);
+        (token_embedding, positional_embedding, transformer, ln_final, text_projection) = CreateTextTower(config.TextCfg, config.EmbedDim);
+        logit_scale = nn.Parameter(torch.tensor(config.InitLogitScale ?? Math.Log(1 / 0.07), ScalarType.Float32));
+        RegisterComponents();
+    }
+
+    /// <summary>The architecture and preprocessing.</summary>
+    public ModelConfig Config { get; }
+
+    /// <summary>The vision tower.</summary>
+    public VisionTransformer Visual => visual;
+
+    /// <summary>The temperature parameter, in log space.</summary>
+    public Parameter LogitScaleParameter => logit_scale;
+
+    /// <summary>exp(logit_scale): the factor applied to cosine similarities.</summary>
+    public double LogitScale
+    {
+        get
+        {
+            using var _ = torch.no_grad();
+            return logit_scale.exp().to(ScalarType.Float64).item<double>();
+        }
+    }
+
+    /// <summary>Element type of the parameters.</summary>
+    public ScalarType DType => logit_scale.dtype;
+
+    /// <summary>Device of the parameters.</summary>
+    public Device Device => logit_scale.device;
+
+    /// <summary>Image features [B, E] for normalized pixels [B, 3, S, S] (any S ≥ patch size; see <see cref="VisionTransformer.PositionTable"/>).</summary>
+    public Tensor EncodeImage(Tensor pixels, bool normalize = false)
+    {
+        using var scope = torch.NewDisposeScope();
+        using var _ = torch.no_grad();
+        var features = visual.call(ToModel(pixels));
+        if (normalize) features = nn.functional.normalize(features, dim: -1);
+        return features.MoveToOuterDisposeScope();
+    }
+
+    /// <summary>Text features [B, E] for token ids [B, context_length] (int64).</summary>
+    public Tensor EncodeText(Tensor tokenIds, bool normalize = false)
+    {
+        using var scope = torch.NewDisposeScope();
+        using var _ = torch.no_grad();
+        var features = ForwardText(tokenIds.to(Device)).Pooled;
+        if (normalize) features = nn.functional.normalize(features, dim: -1);
+        return features.MoveToOuterDisposeScope();
+    }
+
+    /// <summary>Image features plus patch tokens and the outputs of chosen blocks (open_clip's
+    /// <c>forward_intermediates</c>; LLaVA reads block −2).</summary>
+    /// <param name="pixels">[B, 3, S, S] normalized images.</param>
+    /// <param name="layers">Block indices; negative counts from the end (−1 = last block, −2 = penultimate).</param>
+    /// <param name="normalize">L2-normalize the pooled features.</param>
+    public ImageEncoding EncodeImageDetailed(Tensor pixels, IEnumerable<int>? layers = null, bool normalize = false)
+    {
+        var requested = (layers ?? []).Select(ResolveLayer).ToList();
+        using var scope = torch.NewDisposeScope();
+        using var _ = torch.no_grad();
+        var output = visual.Forward(ToModel(pixels), requested.ToHashSet());
+        var features = normalize ? nn.functional.normalize(output.Pooled, dim: -1) : output.Pooled;
+        var hidden = requested.Distinct().ToDictionary(i => i, i => output.Hidden[i].MoveToOuterDisposeScope());
+        return new ImageEncoding(features.MoveToOuterDisposeScope(), output.Tokens.contiguous().MoveToOuterDisposeScope(), hidden);
+    }
+
+    /// <summary>Maps a possibly negative block index to 0-based; throws if out of range.</summary>
+    public int ResolveLayer(int layer)
+    {
+        int count = visual.Layers;
+        int resolved = layer < 0 ? count + layer : layer;
+        if (resolved < 0 || resolved >= count)
+            throw new ArgumentOutOfRangeException(nameof(layer), $"layer {layer} is outside the vision tower's {count} blocks (use 0..{count - 1} or -{count}..-1)");
+        return resolved;
+    }
+
+    /// <summary><c>logits_per_image</c> [N, M] = exp(logit_scale) · normalize(image) @ normalize(text)ᵀ.</summary>
+    public Tensor Logits(Tensor imageFeatures, Tensor textFeatures)
+    {
+        using var scope = torch.NewDisposeScope();
+        using var _ = torch.no_grad();
+        var image = nn.functional.normalize(imageFeatures, dim: -1);
+        var texts = nn.functional.normalize(textFeatures, dim: -1);
+        return (logit_scale.exp().to(image.dtype) * image.matmul(texts.T)).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>Parameter counts: vision tower (<c>visual.*</c>, the paper's numbers), text tower and whole model.</summary>
+    public ParameterCounts CountParameters()
+    {
+        long vision = 0, total = 0;
+        foreach (var (name, p) in named_parameters())
+        {
+            total += p.numel();
+            if (name.StartsWith("visual.", StringComparison.Ordinal)) vision += p.numel();
+        }
+        return new ParameterCounts(vision, total - vision - 1, total);
+    }
+
+    private Tensor ToModel(Tensor pixels) => pixels.to(DType, Device);
+}
+
+/// <summary>Outputs of <see cref="OpenVisionModel.EncodeImageDetailed"/>; the caller disposes the tensors.</summary>
+/// <param name="Features">Image features [B, E].</param>
+/// <param name="Tokens">Last-block patch tokens [B, G, W].</param>
+/// <param name="Hidden">Block outputs [B, 1+G, W] (class token first) by 0-based block index.</param>
+public sealed record ImageEncoding(Tensor Features, Tensor Tokens, IReadOnlyDictionary<int, Tensor> Hidden) : IDisposable
+{
+    /// <inheritdoc/>
+    public void Dispose()
+    {
+        Features.Dispose();
+        Tokens.Dispose();
+        foreach (var t in Hidden.Values) t.Dispose();
+    }
+}
+
+/// <summary>Parameter counts of a model.</summary>
+/// <param name="Vision">Parameters under <c>visual.</c> (positional table and projection included).</param>
+/// <param name="Text">Text tower parameters.</param>
+/// <param name="Total">All parameters, logit_scale included.</param>
+public sealed record ParameterCounts(long Vision, long Text, long Total);

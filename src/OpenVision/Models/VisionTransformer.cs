@@ -1,0 +1,135 @@
+using OpenVision.Configs;
+using OpenVision.Layers;
+using TorchSharp;
+using TorchSharp.Modules;
+using Transformer = OpenVision.Layers.Transformer;
+using static TorchSharp.torch;
+
+namespace OpenVision.Models;
+
+/// <summary>open_clip's <c>VisionTransformer</c> as OpenVision configures it; field names are checkpoint keys under <c>visual.</c>.</summary>
+public sealed class VisionTransformer : nn.Module<Tensor, Tensor>
+{
+    private readonly Conv2d conv1;
+    private readonly Parameter class_embedding, positional_embedding, proj;
+    private readonly LayerNorm? ln_pre;
+    private readonly Transformer transformer;
+    private readonly LayerNorm ln_post;
+    private readonly VisionConfig config;
+    private readonly Dictionary<int, Tensor> positionTables = new();
+    private bool? storedTableIsSinCos;
+
+    /// <summary>Builds the tower with open_clip's initial values (class token, table and projection ~ N(0, width^-1)).</summary>
+    public VisionTransformer(VisionConfig config, int embedDim) : base(nameof(VisionTransformer))
+    {
+        this.config = config;
+        int width = config.Width, grid = config.GridSize;
+        double scale = Math.Pow(width, -0.5);
+        conv1 = nn.Conv2d(config.InChannels, width, config.PatchSize, stride: config.PatchSize, bias: false);
+        class_embedding = nn.Parameter(torch.randn(width) * scale);
+        positional_embedding = nn.Parameter(width % 4 == 0
+            ? SinCosPositionalEmbedding.Create(grid, width)       // OpenVision's fixed table
+            : torch.randn(grid * grid + 1, width) * scale);
+        if (!config.NoLnPre) ln_pre = nn.LayerNorm(width, config.NormKwargs.Eps);
+        transformer = new Transformer(width, config.Layers, config.Heads, config.MlpWidth, config.NormKwargs.Eps,
+            tanhGelu: config.ActKwargs?.Approximate == "tanh");
+        ln_post = nn.LayerNorm(width, config.NormKwargs.Eps);
+        proj = nn.Parameter(torch.randn(width, embedDim) * scale);
+        RegisterComponents();
+    }
+
+    /// <summary>The architecture.</summary>
+    public VisionConfig Config => config;
+
+    /// <summary>Number of residual blocks.</summary>
+    public int Layers => transformer.Layers;
+
+    internal Transformer Blocks => transformer;
+
+    /// <summary>Pooled and projected image features [B, E].</summary>
+    public override Tensor forward(Tensor pixels) => Forward(pixels, EmptyLayers).Pooled;
+
+    private static readonly IReadOnlySet<int> EmptyLayers = new HashSet<int>();
+
+    /// <summary>The full forward pass, also returning last-block patch tokens and requested block outputs.</summary>
+    /// <param name="pixels">[B, C, S, S] normalized images; S need not be the config's size (see <see cref="PositionTable"/>).</param>
+    /// <param name="layers">0-based block indices whose outputs [B, 1+G, W] (class token first) to return.</param>
+    public VisionOutput Forward(Tensor pixels, IReadOnlySet<int> layers)
+    {
+        if (pixels.ndim != 4 || pixels.shape[1] != config.InChannels)
+            throw new ArgumentException($"pixels must be [B, {config.InChannels}, H, W], got [{string.Join(", ", pixels.shape)}]");
+        if (pixels.shape[2] != pixels.shape[3] || pixels.shape[2] < config.PatchSize)
+            throw new ArgumentException($"pixels must be square and at least {config.PatchSize} px, got {pixels.shape[2]}×{pixels.shape[3]}");
+        int grid = (int)(pixels.shape[2] / config.PatchSize);
+        long batch = pixels.shape[0];
+
+        var x = conv1.call(pixels);                                             // [B, W, g, g]
+        x = x.flatten(2).transpose(1, 2);                                       // [B, g², W], row-major patches
+        var cls = class_embedding.to(x.dtype).view(1, 1, -1).expand(batch, 1, -1);
+        x = torch.cat([cls, x], 1);                                             // [B, 1+g², W]
+        x = x + PositionTable(grid).to(x.dtype, x.device);
+        if (ln_pre is not null) x = ln_pre.call(x);
+
+        x = transformer.ForwardCollecting(x, null, layers, out var hidden);     // [B, 1+g², W]
+
+        Tensor pooled, tokens;
+        if (config.FinalLnAfterPool)
+        {
+            tokens = x[.., 1..];                                                // raw patch tokens, no ln_post
+            pooled = ln_post.call(Pool(x));
+        }
+        else
+        {
+            var normed = ln_post.call(x);
+            tokens = normed[.., 1..];
+            pooled = Pool(normed);
+        }
+        return new VisionOutput(pooled.matmul(proj), tokens, hidden);
+    }
+
+    // open_clip _global_pool: "avg" excludes the class token; "tok" takes it.
+    private Tensor Pool(Tensor x) => config.PoolType == VisionPoolType.Avg ? x[.., 1..].mean([1]) : x[.., 0];
+
+    /// <summary>The positional table for a grid of <paramref name="grid"/>² patches: the stored table at the
+    /// config's grid, otherwise the 2-D sin-cos table recomputed for the new grid, as OpenVision's training code does.</summary>
+    public Tensor PositionTable(int grid)
+    {
+        if (grid == config.GridSize) return positional_embedding;
+        storedTableIsSinCos ??= IsSinCos();
+        if (!storedTableIsSinCos.Value)
+            throw new InvalidOperationException($"this model's positional table is not a 2-D sin-cos table, so it cannot run at a {grid}×{grid} grid (only {config.GridSize}×{config.GridSize})");
+        lock (positionTables)
+        {
+            if (!positionTables.TryGetValue(grid, out var table))
+            {
+                table = SinCosPositionalEmbedding.Create(grid, config.Width);
+                table.DetachFromDisposeScope();
+                positionTables[grid] = table;
+            }
+            return table;
+        }
+    }
+
+    private bool IsSinCos()
+    {
+        if (config.Width % 4 != 0) return false;
+        using var _ = torch.no_grad();
+        using var expected = SinCosPositionalEmbedding.Create(config.GridSize, config.Width);
+        using var stored = positional_embedding.detach().to(ScalarType.Float32, CPU);
+        return stored.allclose(expected, rtol: 0, atol: 1e-4);
+    }
+
+    /// <inheritdoc/>
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing) foreach (var t in positionTables.Values) t.Dispose();
+        positionTables.Clear();
+        base.Dispose(disposing);
+    }
+}
+
+/// <summary>Outputs of <see cref="VisionTransformer.Forward"/>.</summary>
+/// <param name="Pooled">Projected image features [B, E], not normalized.</param>
+/// <param name="Tokens">Last-block patch tokens [B, G, W] (class token dropped; no ln_post for OpenVision).</param>
+/// <param name="Hidden">Requested block outputs [B, 1+G, W] by 0-based block index.</param>
+public sealed record VisionOutput(Tensor Pooled, Tensor Tokens, IReadOnlyDictionary<int, Tensor> Hidden);
