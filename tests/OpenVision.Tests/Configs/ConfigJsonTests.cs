@@ -1,0 +1,74 @@
+using OpenVision.Configs;
+
+namespace OpenVision.Tests.Configs;
+
+public class ConfigJsonTests
+{
+    private const string Bare = """
+        { "embed_dim": 32,
+          "vision_cfg": { "image_size": [32, 32], "layers": 2, "width": 64, "patch_size": 8, "head_width": 32,
+                          "no_ln_pre": true, "pool_type": "avg", "final_ln_after_pool": true, "norm_kwargs": {"eps": 1e-6} },
+          "text_cfg": { "context_length": 80, "vocab_size": 32000, "width": 32, "heads": 2, "layers": 2,
+                        "pool_type": "last", "no_causal_mask": true, "act_kwargs": {"approximate": "tanh"} } }
+        """;
+
+    [Fact]
+    public void ParsesBareForm()
+    {
+        var config = ConfigJson.Parse(Bare, "bare.json");
+        Assert.Equal(32, config.VisionCfg.ImageSize);
+        Assert.Equal(VisionPoolType.Avg, config.VisionCfg.PoolType);
+        Assert.Equal(1e-6, config.VisionCfg.NormKwargs.Eps);
+        Assert.Equal(1e-5, config.TextCfg.NormKwargs.Eps);            // open_clip default when absent
+        Assert.Equal("tanh", config.TextCfg.ActKwargs!.Approximate);
+        Assert.Equal(PreprocessConfig.OpenVisionDefault, config.Preprocess);
+    }
+
+    [Fact]
+    public void ParsesHubFormFromReference()
+    {
+        var config = ConfigJson.Load(ReferenceData.Path("models", "ovtest-mini-so-p14-46", "open_clip_config.json"));
+        Assert.Equal(3.7362, config.VisionCfg.MlpRatio);
+        Assert.Equal(269, config.VisionCfg.MlpWidth);                 // int(72 * 3.7362 = 269.006) truncates
+        Assert.Equal(3, config.VisionCfg.GridSize);                   // 46 px / 14 → 3 patches, 4 px ignored
+        Assert.Equal("squash", config.Preprocess.ResizeMode);
+    }
+
+    [Fact]
+    public void UnknownKeysAreErrorsThatNameThem()
+    {
+        string json = Bare.Replace("\"no_ln_pre\": true", "\"no_ln_pre\": true, \"qk_norm\": true")
+                          .Replace("\"embed_dim\": 32", "\"embed_dim\": 32, \"vitual_cfg\": {}");
+        var e = Assert.Throws<ConfigException>(() => ConfigJson.Parse(json, "typo.json"));
+        Assert.Contains("vision_cfg.qk_norm", e.Message);
+        Assert.Contains("vitual_cfg", e.Message);
+        Assert.Contains("typo.json", e.Message);
+    }
+
+    [Theory]
+    [InlineData("\"ls_init_value\": 0.1", "ls_init_value")]
+    [InlineData("\"attentional_pool\": true", "attentional_pool")]
+    [InlineData("\"pos_embed_type\": \"sin_cos_2d\"", "pos_embed_type")]
+    public void UnsupportedValuesAreErrors(string setting, string expected)
+    {
+        string json = Bare.Replace("\"no_ln_pre\": true", "\"no_ln_pre\": true, " + setting);
+        var e = Assert.Throws<ConfigException>(() => ConfigJson.Parse(json, "x.json"));
+        Assert.Contains(expected, e.Message);
+    }
+
+    [Fact]
+    public void InconsistentSizesAreErrors()
+    {
+        var e = Assert.Throws<ConfigException>(() => ConfigJson.Parse(Bare.Replace("\"head_width\": 32", "\"head_width\": 48"), "x.json"));
+        Assert.Contains("not divisible", e.Message);
+    }
+
+    [Fact]
+    public void HubJsonRoundTrips()
+    {
+        var config = ModelRegistry.Get("openvision-vit-so400m-patch14-384");
+        var again = ConfigJson.Parse(ConfigJson.ToHubJson(config), "again");
+        Assert.Equal(ConfigJson.ToHubJson(config), ConfigJson.ToHubJson(again));
+        Assert.Equal(config.VisionCfg with { Unrecognized = null }, again.VisionCfg with { Unrecognized = null });
+    }
+}
