@@ -1,3 +1,8 @@
-using TorchSharp;
-var t = torch.randn(3, 3);
-Console.WriteLine(t.matmul(t).sum().item<float>());
+using System.CommandLine;
+using OpenVision.Cli.Commands;
+
+var root = new RootCommand("OpenVision.NET: load, run, evaluate and train OpenVision vision encoders")
+{
+    ModelsCommand.Create(),
+};
+return root.Parse(args).Invoke();
