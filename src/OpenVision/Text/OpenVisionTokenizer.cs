@@ -58,6 +58,8 @@ public sealed class OpenVisionTokenizer
     }
 
     /// <summary>Ids per encoded text: <see cref="Encode"/> keeps at most <c>ContextLength - 3</c> word pieces.</summary>
+    /// <remarks>The reference truncates to 77 pieces whatever the context length, so its rows for lengths other than 80
+    /// are not all one length; ours are. OpenVision models accept only 80.</remarks>
     public int ContextLength { get; }
 
     /// <summary>Number of tokens in the vocabulary (30,522 for the OpenVision vocabulary).</summary>
@@ -65,12 +67,17 @@ public sealed class OpenVisionTokenizer
 
     /// <summary>The tokenizer with the OpenVision vocabulary embedded in this library; the vocabulary is read once and shared.</summary>
     /// <param name="contextLength">Ids per text; OpenVision models need 80.</param>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="contextLength"/> is less than 3.</exception>
     public static OpenVisionTokenizer CreateDefault(int contextLength = DefaultContextLength) =>
         contextLength == DefaultContextLength ? Default.Value : new(DefaultVocabulary.Value, contextLength);
 
     /// <summary>A tokenizer reading its vocabulary from a BERT <c>vocab.txt</c> (one token per line, id = line index).</summary>
     /// <exception cref="ArgumentNullException"><paramref name="path"/> is null.</exception>
     /// <exception cref="FileNotFoundException">There is no file at <paramref name="path"/>.</exception>
+    /// <param name="path">The vocabulary file.</param>
+    /// <param name="contextLength">Ids per text; OpenVision models need 80.</param>
+    /// <remarks>The layout ids 0, 1, 2 and 101 are fixed, as in the reference's CustomTokenizer, whatever tokens the file
+    /// puts there.</remarks>
     /// <exception cref="VocabularyFormatException">The file is not a usable vocabulary.</exception>
     public static OpenVisionTokenizer FromVocabFile(string path, int contextLength = DefaultContextLength)
     {
