@@ -12,6 +12,9 @@ public sealed partial class OpenVisionModel : nn.Module
     private readonly VisionTransformer visual;
     private readonly Parameter logit_scale;
 
+    // Before any tensor work: on AMD CPUs MKL must see the vendor shim before its first call (see MklCpuDispatch).
+    static OpenVisionModel() => Native.MklCpuDispatch.EnsureInitialized();
+
     /// <summary>Builds a randomly initialised model (open_clip's initialisation) in float32 on the CPU.</summary>
     public OpenVisionModel(ModelConfig config) : base(nameof(OpenVisionModel))
     {

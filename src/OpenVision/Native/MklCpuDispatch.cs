@@ -1,0 +1,64 @@
+using System.Runtime.InteropServices;
+
+namespace OpenVision.Native;
+
+/// <summary>Lets libtorch's MKL use its fast kernels on AMD processors by loading a one-function shim
+/// (<c>mkl_serv_intel_cpu_true</c> returning 1) into the global symbol scope before the first MKL call.</summary>
+/// <remarks>MKL chooses the instruction set from CPUID after its vendor test, so the shim only removes the vendor
+/// test. Set <c>OPENVISION_MKL_CPU_SHIM=0</c> to keep MKL's default dispatch. Parity tests run with the shim active.</remarks>
+public static class MklCpuDispatch
+{
+    private const string ShimFileName = "libopenvision_mkl_cpu.so";
+    private const int RtldNow = 2, RtldGlobal = 0x100;
+    private static readonly object Gate = new();
+    private static string? status;
+
+    /// <summary>What was decided, for reports: "enabled", or why not.</summary>
+    public static string Status
+    {
+        get
+        {
+            EnsureInitialized();
+            return status!;
+        }
+    }
+
+    /// <summary>True when the shim is loaded.</summary>
+    public static bool Enabled => Status == "enabled";
+
+    /// <summary>Loads the shim once if this is an AMD x86-64 Linux machine and the shim was built; cheap afterwards.</summary>
+    public static void EnsureInitialized()
+    {
+        if (status is not null) return;
+        lock (Gate)
+        {
+            status ??= Decide();
+        }
+    }
+
+    private static string Decide()
+    {
+        if (!OperatingSystem.IsLinux() || RuntimeInformation.ProcessArchitecture != Architecture.X64) return "not applicable (Linux x86-64 only)";
+        if (Environment.GetEnvironmentVariable("OPENVISION_MKL_CPU_SHIM") == "0") return "disabled by OPENVISION_MKL_CPU_SHIM=0";
+        string vendor = CpuVendor();
+        if (vendor != "AuthenticAMD") return $"not needed (CPU vendor {vendor})";
+        string path = Path.Combine(AppContext.BaseDirectory, ShimFileName);
+        if (!File.Exists(path)) return $"unavailable ({ShimFileName} was not built: no C compiler at build time)";
+        IntPtr handle = dlopen(path, RtldNow | RtldGlobal);
+        return handle != IntPtr.Zero ? "enabled" : $"failed to load {path}";
+    }
+
+    private static string CpuVendor()
+    {
+        try
+        {
+            foreach (var line in File.ReadLines("/proc/cpuinfo"))
+                if (line.StartsWith("vendor_id", StringComparison.Ordinal)) return line[(line.IndexOf(':') + 1)..].Trim();
+        }
+        catch (IOException) { }
+        return "unknown";
+    }
+
+    [DllImport("libc", EntryPoint = "dlopen")]
+    private static extern IntPtr dlopen(string path, int flags);
+}
