@@ -96,7 +96,7 @@ internal static class PngDecoder
                 int p = pass;
                 ReadImage(inflater, pw, ph, bitsPerPixel, (y, row) =>
                 {
-                    Unpack(row, pw, depth, colorType, paletteTable, unpacked);
+                    Unpack(row, pw, depth, colorType, paletteTable, unpacked.AsSpan(0, pw * bpp));
                     int yy = Adam7Y0[p] + y * Adam7Dy[p];
                     for (int x = 0; x < pw; x++)
                         unpacked.AsSpan(x * bpp, bpp).CopyTo(pixels.AsSpan((int)(((long)yy * width + Adam7X0[p] + x * Adam7Dx[p]) * bpp)));
