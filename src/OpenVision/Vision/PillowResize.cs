@@ -1,4 +1,7 @@
 using System.Buffers;
+using System.Numerics;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 
 namespace OpenVision.Vision;
 
@@ -123,45 +126,66 @@ public static class PillowResize
         int outWidth = coefficients.Bounds.Length / 2, ks = coefficients.KernelSize;
         int[] bounds = coefficients.Bounds, k = coefficients.Fixed;
         int inRowLength = width * channels, outRowLength = outWidth * channels;
+        // Bounds are validated by construction (xmin + taps <= width), so the inner loops index without checks.
+        ref int kernels = ref MemoryMarshal.GetArrayDataReference(k);
         for (int y = 0; y < rows; y++)
         {
-            var inRow = source.Slice((firstRow + y) * inRowLength, inRowLength);
+            ref byte inRow = ref Unsafe.Add(ref MemoryMarshal.GetReference(source), (firstRow + y) * inRowLength);
             var outRow = destination.Slice(y * outRowLength, outRowLength);
             for (int xx = 0; xx < outWidth; xx++)
             {
                 int xmin = bounds[2 * xx], taps = bounds[2 * xx + 1];
-                var kernel = k.AsSpan(xx * ks, taps);
-                var window = inRow.Slice(xmin * channels, taps * channels);
+                ref int kernel = ref Unsafe.Add(ref kernels, xx * ks);
+                ref byte window = ref Unsafe.Add(ref inRow, xmin * channels);
                 switch (channels)
                 {
                     case 1:
                     {
                         int s0 = Half;
-                        for (int x = 0; x < kernel.Length; x++) s0 += window[x] * kernel[x];
+                        for (int x = 0; x < taps; x++) s0 += Unsafe.Add(ref window, x) * Unsafe.Add(ref kernel, x);
                         outRow[xx] = Clip8(s0);
                         break;
                     }
                     case 3:
                     {
                         int s0 = Half, s1 = Half, s2 = Half;
-                        for (int x = 0, p = 0; x < kernel.Length; x++, p += 3)
+                        for (int x = 0; x < taps; x++)
                         {
-                            int w = kernel[x];
-                            s0 += window[p] * w;
-                            s1 += window[p + 1] * w;
-                            s2 += window[p + 2] * w;
+                            int w = Unsafe.Add(ref kernel, x);
+                            ref byte p = ref Unsafe.Add(ref window, 3 * x);
+                            s0 += p * w;
+                            s1 += Unsafe.Add(ref p, 1) * w;
+                            s2 += Unsafe.Add(ref p, 2) * w;
                         }
                         outRow[3 * xx] = Clip8(s0);
                         outRow[3 * xx + 1] = Clip8(s1);
                         outRow[3 * xx + 2] = Clip8(s2);
                         break;
                     }
+                    case 4:
+                    {
+                        int s0 = Half, s1 = Half, s2 = Half, s3 = Half;
+                        for (int x = 0; x < taps; x++)
+                        {
+                            int w = Unsafe.Add(ref kernel, x);
+                            ref byte p = ref Unsafe.Add(ref window, 4 * x);
+                            s0 += p * w;
+                            s1 += Unsafe.Add(ref p, 1) * w;
+                            s2 += Unsafe.Add(ref p, 2) * w;
+                            s3 += Unsafe.Add(ref p, 3) * w;
+                        }
+                        outRow[4 * xx] = Clip8(s0);
+                        outRow[4 * xx + 1] = Clip8(s1);
+                        outRow[4 * xx + 2] = Clip8(s2);
+                        outRow[4 * xx + 3] = Clip8(s3);
+                        break;
+                    }
                     default:
                         for (int c = 0; c < channels; c++)
                         {
-                            int s = Half;
-                            for (int x = 0; x < kernel.Length; x++) s += window[x * channels + c] * kernel[x];
-                            outRow[xx * channels + c] = Clip8(s);
+                            int sum = Half;
+                            for (int x = 0; x < taps; x++) sum += Unsafe.Add(ref window, x * channels + c) * Unsafe.Add(ref kernel, x);
+                            outRow[xx * channels + c] = Clip8(sum);
                         }
                         break;
                 }
@@ -186,8 +210,7 @@ public static class PillowResize
                 for (int y = 0; y < taps; y++)
                 {
                     int w = k[yy * ks + y];
-                    var row = source.Slice((ymin + y) * rowLength, rowLength);
-                    for (int i = 0; i < acc.Length; i++) acc[i] += row[i] * w;
+                    AccumulateRow(source.Slice((ymin + y) * rowLength, rowLength), w, acc);
                 }
                 var outRow = destination.Slice(yy * rowLength, rowLength);
                 for (int i = 0; i < acc.Length; i++) outRow[i] = Clip8(acc[i]);
@@ -197,5 +220,28 @@ public static class PillowResize
         {
             ArrayPool<int>.Shared.Return(sums);
         }
+    }
+
+    // acc[i] += row[i] * weight, widening bytes to ints with SIMD where available.
+    private static void AccumulateRow(ReadOnlySpan<byte> row, int weight, Span<int> acc)
+    {
+        int i = 0;
+        if (Vector.IsHardwareAccelerated)
+        {
+            int step = Vector<byte>.Count, lane = Vector<int>.Count;
+            var w = new Vector<int>(weight);
+            for (; i <= row.Length - step; i += step)
+            {
+                Vector.Widen(new Vector<byte>(row[i..]), out var low, out var high);
+                Vector.Widen(low, out var q0, out var q1);
+                Vector.Widen(high, out var q2, out var q3);
+                var a = acc[i..];
+                (new Vector<int>(a) + Vector.AsVectorInt32(q0) * w).CopyTo(a);
+                (new Vector<int>(a[lane..]) + Vector.AsVectorInt32(q1) * w).CopyTo(a[lane..]);
+                (new Vector<int>(a[(2 * lane)..]) + Vector.AsVectorInt32(q2) * w).CopyTo(a[(2 * lane)..]);
+                (new Vector<int>(a[(3 * lane)..]) + Vector.AsVectorInt32(q3) * w).CopyTo(a[(3 * lane)..]);
+            }
+        }
+        for (; i < row.Length; i++) acc[i] += row[i] * weight;
     }
 }

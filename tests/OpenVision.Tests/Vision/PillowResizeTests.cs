@@ -122,4 +122,15 @@ public class PillowResizeTests
         Assert.Equal(ResizeMode.Shortest, options.Mode);
         Assert.Throws<ArgumentException>(() => ImageTransformOptions.FromOpenClip(224, resizeMode: "longest"));
     }
+
+    // JAX eval: 4×2 to S = 2 keeps the size (ratio 1: each output takes its own pixel with weight 1), crops at
+    // (4 − 2) / 2 = 1, and normalizes in the 0..255 range: (v − mean·255) / (std·255).
+    [Fact]
+    public void JaxCenterCrop_ByHand()
+    {
+        var image = new DecodedImage(4, 2, ImageMode.L, [0, 10, 20, 30, 40, 50, 60, 70], ImageFormat.Png);
+        var transform = new ImageTransform(new ImageTransformOptions { ImageSize = 2, Mode = ResizeMode.JaxCenterCrop });
+        Assert.Equal([10, 10, 10, 20, 20, 20, 50, 50, 50, 60, 60, 60], transform.ResizeToRgb(image));
+        Assert.Equal((10 - 0.485f * 255f) / (0.229f * 255f), transform.ToChw(image)[0]);
+    }
 }
