@@ -1,4 +1,5 @@
 using OpenVision.Vision;
+using SkiaSharp;
 
 namespace OpenVision.Tests.Vision;
 
@@ -166,5 +167,33 @@ public class ImageDecoderTests
         var image = Decode(TestImages.Gif(30, 20, ramp, 0, 0, 30, 20, indices));
         Assert.Equal(ImageMode.L, image.Mode);
         Assert.Equal(indices, image.Pixels);
+    }
+
+    // A one-component JPEG is Pillow mode "L" (decoded as grey, not expanded).
+    [Fact]
+    public void GreyJpeg_IsL()
+    {
+        var source = ImageDecoder.Decode(ReferenceData.Path("preprocess", "images", "camera.png"));
+        using var bitmap = new SKBitmap(new SKImageInfo(source.Width, source.Height, SKColorType.Gray8, SKAlphaType.Opaque));
+        System.Runtime.InteropServices.Marshal.Copy(source.Pixels, 0, bitmap.GetPixels(), source.Pixels.Length);
+        using var jpeg = bitmap.Encode(SKEncodedImageFormat.Jpeg, 95);
+        var image = Decode(jpeg.ToArray());
+        Assert.Equal((ImageFormat.Jpeg, ImageMode.L, 512, 512), (image.Format, image.Mode, image.Width, image.Height));
+        double meanError = source.Pixels.Zip(image.Pixels, (a, b) => Math.Abs(a - b)).Average();
+        Assert.True(meanError < 2, $"mean error {meanError}");
+    }
+
+    // A WebP with alpha is Pillow mode "RGBA"; lossless keeps every visible pixel.
+    [Fact]
+    public void LosslessWebPWithAlpha_IsRgba()
+    {
+        var source = ImageDecoder.Decode(ReferenceData.Path("preprocess", "images", "horse.png"));
+        using var bitmap = new SKBitmap(new SKImageInfo(source.Width, source.Height, SKColorType.Rgba8888, SKAlphaType.Unpremul));
+        System.Runtime.InteropServices.Marshal.Copy(source.Pixels, 0, bitmap.GetPixels(), source.Pixels.Length);
+        using var webp = bitmap.Encode(SKEncodedImageFormat.Webp, 100);
+        var image = Decode(webp.ToArray());
+        Assert.Equal((ImageFormat.WebP, ImageMode.Rgba), (image.Format, image.Mode));
+        for (int i = 0; i < source.Pixels.Length; i += 4)
+            if (source.Pixels[i + 3] != 0) Assert.Equal(source.Pixels.AsSpan(i, 4), image.Pixels.AsSpan(i, 4));
     }
 }
