@@ -145,13 +145,15 @@ internal static class PngDecoder
             case 1: for (int i = bpp; i < row.Length; i++) row[i] += row[i - bpp]; break;
             case 2: for (int i = 0; i < row.Length; i++) row[i] += up[i]; break;
             case 3:
-                for (int i = 0; i < row.Length; i++) row[i] += (byte)(((i >= bpp ? row[i - bpp] : 0) + up[i]) >> 1);
+                for (int i = 0; i < bpp && i < row.Length; i++) row[i] += (byte)(up[i] >> 1);
+                for (int i = bpp; i < row.Length; i++) row[i] += (byte)((row[i - bpp] + up[i]) >> 1);
                 break;
             case 4:
-                for (int i = 0; i < row.Length; i++)
+                for (int i = 0; i < bpp && i < row.Length; i++) row[i] += up[i]; // a = c = 0: Paeth picks b
+                for (int i = bpp; i < row.Length; i++)
                 {
-                    int a = i >= bpp ? row[i - bpp] : 0, b = up[i], c = i >= bpp ? up[i - bpp] : 0;
-                    int p = a + b - c, pa = Math.Abs(p - a), pb = Math.Abs(p - b), pc = Math.Abs(p - c);
+                    int a = row[i - bpp], b = up[i], c = up[i - bpp];
+                    int pa = Math.Abs(b - c), pb = Math.Abs(a - c), pc = Math.Abs(a + b - 2 * c);
                     row[i] += (byte)(pa <= pb && pa <= pc ? a : pb <= pc ? b : c);
                 }
                 break;

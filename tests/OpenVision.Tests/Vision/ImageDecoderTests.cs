@@ -68,6 +68,21 @@ public class ImageDecoderTests
         Assert.Equal([77, 77, 77], image.ToRgb());
     }
 
+    [Theory]
+    [InlineData(8, 2)]
+    [InlineData(8, 6)]
+    [InlineData(16, 2)]
+    [InlineData(8, 0)]
+    public void PngRowFilters_AllInvert(int depth, int colorType)
+    {
+        int bytesPerPixel = depth / 8 * (colorType switch { 0 => 1, 2 => 3, _ => 4 });
+        var random = new Random(depth * 10 + colorType);
+        var rows = Enumerable.Range(0, 6).Select(_ => { var r = new byte[7 * bytesPerPixel]; random.NextBytes(r); return r; }).ToArray();
+        var expected = Decode(TestImages.Png(7, 6, depth, colorType, rows)).Pixels;
+        for (int filter = 1; filter <= 4; filter++)
+            Assert.Equal(expected, Decode(TestImages.Png(7, 6, depth, colorType, rows, filter: filter)).Pixels);
+    }
+
     [Fact]
     public void PngInterlaced_EqualsPlain()
     {

@@ -8,7 +8,7 @@ namespace OpenVision.Tests.Vision;
 internal static class TestImages
 {
     public static byte[] Png(int width, int height, int depth, int colorType, byte[][] rows, byte[]? palette = null,
-                             bool interlaced = false, byte[][][]? passes = null)
+                             bool interlaced = false, byte[][][]? passes = null, int filter = 0)
     {
         using var file = new MemoryStream();
         file.Write([0x89, (byte)'P', (byte)'N', (byte)'G', 0x0D, 0x0A, 0x1A, 0x0A]);
@@ -21,14 +21,38 @@ internal static class TestImages
         Chunk(file, "IHDR", ihdr);
         if (palette != null) Chunk(file, "PLTE", palette);
         using var raw = new MemoryStream();
+        int bpp = Math.Max(1, depth * (colorType switch { 0 or 3 => 1, 2 => 3, 4 => 2, _ => 4 }) / 8);
+        byte[]? previous = null;
         foreach (var row in interlaced ? passes!.SelectMany(p => p) : rows)
         {
-            raw.WriteByte(0); // filter: none
-            raw.Write(row);
+            raw.WriteByte((byte)filter);
+            raw.Write(Filter(filter, row, previous?.Length == row.Length ? previous : new byte[row.Length], bpp)); // interlaced: filter 0 only
+            previous = row;
         }
         Chunk(file, "IDAT", Deflate(raw.ToArray()));
         Chunk(file, "IEND", []);
         return file.ToArray();
+    }
+
+    // The PNG filters as an encoder applies them (the decoder's inverse is what the tests check).
+    private static byte[] Filter(int type, byte[] row, byte[] up, int bpp)
+    {
+        var output = new byte[row.Length];
+        for (int i = 0; i < row.Length; i++)
+        {
+            int a = i >= bpp ? row[i - bpp] : 0, b = up[i], c = i >= bpp ? up[i - bpp] : 0;
+            int p = a + b - c, pa = Math.Abs(p - a), pb = Math.Abs(p - b), pc = Math.Abs(p - c);
+            int predictor = type switch
+            {
+                0 => 0,
+                1 => a,
+                2 => b,
+                3 => (a + b) >> 1,
+                _ => pa <= pb && pa <= pc ? a : pb <= pc ? b : c,
+            };
+            output[i] = (byte)(row[i] - predictor);
+        }
+        return output;
     }
 
     public static byte[] Deflate(byte[] data)
