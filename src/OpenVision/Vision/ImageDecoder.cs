@@ -1,0 +1,103 @@
+namespace OpenVision.Vision;
+
+/// <summary>Decodes JPEG, PNG, GIF (first frame), WebP and BMP into the pixels and Pillow mode that Pillow 9.4's
+/// <c>Image.open</c> gives. EXIF orientation is ignored, as the reference ignores it.</summary>
+/// <remarks>PNG, GIF and BMP are decoded by our own code (Pillow's unpacking rules: 16-bit samples keep the high
+/// byte, unset palette entries are the grey ramp, and so on). JPEG (grey and YCbCr) and WebP go through SkiaSharp's
+/// libjpeg-turbo and libwebp; four-channel (CMYK) JPEGs through BitMiracle.LibJpeg.NET, because resizing needs the
+/// raw CMYK samples, which SkiaSharp does not expose. Every failure is an <see cref="ImageDecodeException"/>.</remarks>
+public static class ImageDecoder
+{
+    /// <summary>Decodes the image file at <paramref name="path"/>.</summary>
+    public static DecodedImage Decode(string path, ImageDecoderOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        byte[] data;
+        try
+        {
+            data = File.ReadAllBytes(path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new ImageDecodeException(path, $"cannot read the file: {e.Message}", e);
+        }
+        return Decode(data, path, options);
+    }
+
+    /// <summary>Reads <paramref name="stream"/> to its end and decodes it; <paramref name="name"/> is used in errors.</summary>
+    public static DecodedImage Decode(Stream stream, string name, ImageDecoderOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(stream);
+        using var buffer = new MemoryStream();
+        try
+        {
+            stream.CopyTo(buffer);
+        }
+        catch (IOException e)
+        {
+            throw new ImageDecodeException(name, $"cannot read the stream: {e.Message}", e);
+        }
+        return Decode(buffer.GetBuffer().AsSpan(0, (int)buffer.Length), name, options);
+    }
+
+    /// <summary>Decodes an encoded image held in memory; <paramref name="name"/> is used in errors.</summary>
+    public static DecodedImage Decode(ReadOnlySpan<byte> data, string name, ImageDecoderOptions? options = null)
+    {
+        options ??= ImageDecoderOptions.Default;
+        if (data.IsEmpty) throw new ImageDecodeException(name, "empty file (0 bytes)");
+        var format = DetectFormat(data)
+            ?? throw new ImageDecodeException(name, $"unknown image format (first bytes {Convert.ToHexString(data[..Math.Min(8, data.Length)])}); expected JPEG, PNG, GIF, WebP or BMP");
+        var context = new DecodeContext(name, options);
+        try
+        {
+            return format switch
+            {
+                ImageFormat.Png => PngDecoder.Decode(data, context),
+                ImageFormat.Gif => GifDecoder.Decode(data, context),
+                ImageFormat.Bmp => BmpDecoder.Decode(data, context),
+                ImageFormat.Jpeg => JpegDecoder.Decode(data, context),
+                ImageFormat.WebP => WebPDecoder.Decode(data, context),
+                _ => throw new ImageDecodeException(name, $"no decoder for {format}"),
+            };
+        }
+        catch (ImageDecodeException)
+        {
+            throw;
+        }
+        catch (Exception e) when (e is IndexOutOfRangeException or ArgumentException or InvalidDataException
+                                       or OverflowException or EndOfStreamException or IOException)
+        {
+            // A malformed field sent a decoder past its data; report it as a corrupt file, never as a crash.
+            throw new ImageDecodeException(name, $"corrupt or truncated {format} data ({e.GetType().Name}: {e.Message})", e);
+        }
+    }
+
+    /// <summary>The format announced by the first bytes, or null when none of ours matches.</summary>
+    public static ImageFormat? DetectFormat(ReadOnlySpan<byte> data)
+    {
+        if (data.StartsWith((ReadOnlySpan<byte>)[0x89, (byte)'P', (byte)'N', (byte)'G', 0x0D, 0x0A, 0x1A, 0x0A])) return ImageFormat.Png;
+        if (data.StartsWith((ReadOnlySpan<byte>)[0xFF, 0xD8, 0xFF])) return ImageFormat.Jpeg;
+        if (data.StartsWith("GIF87a"u8) || data.StartsWith("GIF89a"u8)) return ImageFormat.Gif;
+        if (data.Length >= 12 && data.StartsWith("RIFF"u8) && data.Slice(8, 4).SequenceEqual("WEBP"u8)) return ImageFormat.WebP;
+        if (data.StartsWith("BM"u8)) return ImageFormat.Bmp;
+        return null;
+    }
+}
+
+/// <summary>What every format decoder needs besides the bytes: the name for errors and the size limit.</summary>
+internal readonly record struct DecodeContext(string Name, ImageDecoderOptions Options)
+{
+    public ImageDecodeException Error(string problem) => new(Name, problem);
+
+    /// <summary>Pillow's checks on the header size, before any pixel is decoded: positive dimensions and
+    /// the decompression-bomb limit.</summary>
+    public void CheckSize(long width, long height)
+    {
+        if (width <= 0 || height <= 0) throw Error($"invalid image size {width}x{height}");
+        long pixels = width * height;
+        if (pixels > Options.MaxPixels)
+            throw Error($"image size {width}x{height} ({pixels:N0} pixels) exceeds the limit of {Options.MaxPixels:N0} pixels (decompression bomb?)");
+        // Our buffers are single arrays; 4 bytes per pixel must fit.
+        if (pixels > Array.MaxLength / 4) throw Error($"image size {width}x{height} is too large to decode in memory");
+    }
+}

@@ -1,0 +1,247 @@
+using System.Buffers;
+using System.Numerics;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+
+namespace OpenVision.Vision;
+
+/// <summary>Pillow 9.4's <c>Image.resize</c> for 8-bit interleaved images with any channel count, bit for bit:
+/// the two-pass fixed-point convolution of libImaging/Resample.c and the NEAREST path of Geometry.c.</summary>
+/// <remarks>Mode handling (premultiplied alpha, NEAREST for "P" and "1", CMYK) is the caller's job; see
+/// <see cref="ImageTransform"/>. Same-size requests return a copy, as Pillow does.</remarks>
+public static class PillowResize
+{
+    /// <summary>Resizes to a new array of <paramref name="outWidth"/> × <paramref name="outHeight"/> × <paramref name="channels"/> bytes.</summary>
+    public static byte[] Resize(ReadOnlySpan<byte> source, int width, int height, int channels,
+                                int outWidth, int outHeight, Interpolation interpolation)
+    {
+        var result = new byte[checked(outWidth * outHeight * channels)];
+        Resize(source, width, height, channels, result, outWidth, outHeight, interpolation);
+        return result;
+    }
+
+    /// <summary>Resizes into <paramref name="destination"/>, which must hold outWidth × outHeight × channels bytes.</summary>
+    public static void Resize(ReadOnlySpan<byte> source, int width, int height, int channels,
+                              Span<byte> destination, int outWidth, int outHeight, Interpolation interpolation)
+    {
+        Validate(source.Length, width, height, channels, destination.Length, outWidth, outHeight);
+        if (width == outWidth && height == outHeight)
+        {
+            source[..(width * height * channels)].CopyTo(destination);
+            return;
+        }
+        if (interpolation == Interpolation.Nearest)
+        {
+            Nearest(source, width, height, channels, destination, outWidth, outHeight);
+            return;
+        }
+
+        var horizontal = ResampleCoefficients.Compute(width, outWidth, interpolation);
+        var vertical = ResampleCoefficients.Compute(height, outHeight, interpolation);
+        bool needHorizontal = outWidth != width, needVertical = outHeight != height;
+        if (!needHorizontal)
+        {
+            VerticalPass(source, width * channels, vertical, 0, destination, outHeight);
+            return;
+        }
+        // As in ImagingResampleInner, the horizontal pass covers only the source rows the vertical pass reads.
+        int firstRow = vertical.Bounds[0];
+        int lastRow = vertical.Bounds[2 * outHeight - 2] + vertical.Bounds[2 * outHeight - 1];
+        int rowLength = outWidth * channels;
+        if (!needVertical)
+        {
+            HorizontalPass(source, width, channels, horizontal, firstRow, lastRow - firstRow, destination);
+            return;
+        }
+        byte[] temp = ArrayPool<byte>.Shared.Rent(rowLength * (lastRow - firstRow));
+        try
+        {
+            HorizontalPass(source, width, channels, horizontal, firstRow, lastRow - firstRow, temp);
+            VerticalPass(temp, rowLength, vertical, firstRow, destination, outHeight);
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(temp);
+        }
+    }
+
+    /// <summary>Pillow NEAREST as <c>Image.resize</c> runs it: ImagingScaleAffine with the scale a = in/out,
+    /// source coordinate accumulated in double from a/2 and truncated.</summary>
+    public static void Nearest(ReadOnlySpan<byte> source, int width, int height, int channels,
+                               Span<byte> destination, int outWidth, int outHeight)
+    {
+        Validate(source.Length, width, height, channels, destination.Length, outWidth, outHeight);
+        double a0 = (double)width / outWidth, a4 = (double)height / outHeight;
+        Span<int> xTable = outWidth <= 1024 ? stackalloc int[outWidth] : new int[outWidth];
+        int xmin = outWidth, xmax = 0;
+        double xo = a0 * 0.5;
+        for (int x = 0; x < outWidth; x++)
+        {
+            int xin = xo < 0.0 ? -1 : (int)xo;
+            if (xin >= 0 && xin < width)
+            {
+                xmax = x + 1;
+                if (x < xmin) xmin = x;
+                xTable[x] = xin;
+            }
+            xo += a0;
+        }
+        int rowLength = outWidth * channels;
+        destination[..(rowLength * outHeight)].Clear(); // Pillow fills uncovered pixels with 0
+        double yo = a4 * 0.5;
+        for (int y = 0; y < outHeight; y++, yo += a4)
+        {
+            int yi = yo < 0.0 ? -1 : (int)yo;
+            if (yi < 0 || yi >= height) continue;
+            var inRow = source.Slice(yi * width * channels, width * channels);
+            var outRow = destination.Slice(y * rowLength, rowLength);
+            for (int x = xmin; x < xmax; x++)
+                inRow.Slice(xTable[x] * channels, channels).CopyTo(outRow.Slice(x * channels, channels));
+        }
+    }
+
+    private static void Validate(int sourceLength, int width, int height, int channels, int destinationLength, int outWidth, int outHeight)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(width);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(height);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(outWidth);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(outHeight);
+        if (channels is < 1 or > 4) throw new ArgumentOutOfRangeException(nameof(channels), channels, "1 to 4 channels");
+        if (sourceLength < (long)width * height * channels) throw new ArgumentException($"source holds {sourceLength} bytes, a {width}x{height}x{channels} image needs {(long)width * height * channels}");
+        if (destinationLength < (long)outWidth * outHeight * channels) throw new ArgumentException($"destination holds {destinationLength} bytes, {outWidth}x{outHeight}x{channels} needed");
+    }
+
+    // clip8 in Resample.c: the accumulator's integer part, clamped to a byte.
+    private static byte Clip8(int sum)
+    {
+        int v = sum >> ResampleCoefficients.PrecisionBits;
+        return v <= 0 ? (byte)0 : v >= 255 ? (byte)255 : (byte)v;
+    }
+
+    private const int Half = 1 << (ResampleCoefficients.PrecisionBits - 1);
+
+    private static void HorizontalPass(ReadOnlySpan<byte> source, int width, int channels, ResampleCoefficients coefficients,
+                                       int firstRow, int rows, Span<byte> destination)
+    {
+        int outWidth = coefficients.Bounds.Length / 2, ks = coefficients.KernelSize;
+        int[] bounds = coefficients.Bounds, k = coefficients.Fixed;
+        int inRowLength = width * channels, outRowLength = outWidth * channels;
+        // Bounds are validated by construction (xmin + taps <= width), so the inner loops index without checks.
+        ref int kernels = ref MemoryMarshal.GetArrayDataReference(k);
+        for (int y = 0; y < rows; y++)
+        {
+            ref byte inRow = ref Unsafe.Add(ref MemoryMarshal.GetReference(source), (firstRow + y) * inRowLength);
+            var outRow = destination.Slice(y * outRowLength, outRowLength);
+            for (int xx = 0; xx < outWidth; xx++)
+            {
+                int xmin = bounds[2 * xx], taps = bounds[2 * xx + 1];
+                ref int kernel = ref Unsafe.Add(ref kernels, xx * ks);
+                ref byte window = ref Unsafe.Add(ref inRow, xmin * channels);
+                switch (channels)
+                {
+                    case 1:
+                    {
+                        int s0 = Half;
+                        for (int x = 0; x < taps; x++) s0 += Unsafe.Add(ref window, x) * Unsafe.Add(ref kernel, x);
+                        outRow[xx] = Clip8(s0);
+                        break;
+                    }
+                    case 3:
+                    {
+                        int s0 = Half, s1 = Half, s2 = Half;
+                        for (int x = 0; x < taps; x++)
+                        {
+                            int w = Unsafe.Add(ref kernel, x);
+                            ref byte p = ref Unsafe.Add(ref window, 3 * x);
+                            s0 += p * w;
+                            s1 += Unsafe.Add(ref p, 1) * w;
+                            s2 += Unsafe.Add(ref p, 2) * w;
+                        }
+                        outRow[3 * xx] = Clip8(s0);
+                        outRow[3 * xx + 1] = Clip8(s1);
+                        outRow[3 * xx + 2] = Clip8(s2);
+                        break;
+                    }
+                    case 4:
+                    {
+                        int s0 = Half, s1 = Half, s2 = Half, s3 = Half;
+                        for (int x = 0; x < taps; x++)
+                        {
+                            int w = Unsafe.Add(ref kernel, x);
+                            ref byte p = ref Unsafe.Add(ref window, 4 * x);
+                            s0 += p * w;
+                            s1 += Unsafe.Add(ref p, 1) * w;
+                            s2 += Unsafe.Add(ref p, 2) * w;
+                            s3 += Unsafe.Add(ref p, 3) * w;
+                        }
+                        outRow[4 * xx] = Clip8(s0);
+                        outRow[4 * xx + 1] = Clip8(s1);
+                        outRow[4 * xx + 2] = Clip8(s2);
+                        outRow[4 * xx + 3] = Clip8(s3);
+                        break;
+                    }
+                    default:
+                        for (int c = 0; c < channels; c++)
+                        {
+                            int sum = Half;
+                            for (int x = 0; x < taps; x++) sum += Unsafe.Add(ref window, x * channels + c) * Unsafe.Add(ref kernel, x);
+                            outRow[xx * channels + c] = Clip8(sum);
+                        }
+                        break;
+                }
+            }
+        }
+    }
+
+    // Integer sums are exact, so accumulating row by row gives Pillow's per-pixel sums in a cache-friendly order.
+    private static void VerticalPass(ReadOnlySpan<byte> source, int rowLength, ResampleCoefficients coefficients, int rowOffset,
+                                     Span<byte> destination, int outHeight)
+    {
+        int ks = coefficients.KernelSize;
+        int[] bounds = coefficients.Bounds, k = coefficients.Fixed;
+        int[] sums = ArrayPool<int>.Shared.Rent(rowLength);
+        try
+        {
+            var acc = sums.AsSpan(0, rowLength);
+            for (int yy = 0; yy < outHeight; yy++)
+            {
+                int ymin = bounds[2 * yy] - rowOffset, taps = bounds[2 * yy + 1];
+                acc.Fill(Half);
+                for (int y = 0; y < taps; y++)
+                {
+                    int w = k[yy * ks + y];
+                    AccumulateRow(source.Slice((ymin + y) * rowLength, rowLength), w, acc);
+                }
+                var outRow = destination.Slice(yy * rowLength, rowLength);
+                for (int i = 0; i < acc.Length; i++) outRow[i] = Clip8(acc[i]);
+            }
+        }
+        finally
+        {
+            ArrayPool<int>.Shared.Return(sums);
+        }
+    }
+
+    // acc[i] += row[i] * weight, widening bytes to ints with SIMD where available.
+    private static void AccumulateRow(ReadOnlySpan<byte> row, int weight, Span<int> acc)
+    {
+        int i = 0;
+        if (Vector.IsHardwareAccelerated)
+        {
+            int step = Vector<byte>.Count, lane = Vector<int>.Count;
+            var w = new Vector<int>(weight);
+            for (; i <= row.Length - step; i += step)
+            {
+                Vector.Widen(new Vector<byte>(row[i..]), out var low, out var high);
+                Vector.Widen(low, out var q0, out var q1);
+                Vector.Widen(high, out var q2, out var q3);
+                var a = acc[i..];
+                (new Vector<int>(a) + Vector.AsVectorInt32(q0) * w).CopyTo(a);
+                (new Vector<int>(a[lane..]) + Vector.AsVectorInt32(q1) * w).CopyTo(a[lane..]);
+                (new Vector<int>(a[(2 * lane)..]) + Vector.AsVectorInt32(q2) * w).CopyTo(a[(2 * lane)..]);
+                (new Vector<int>(a[(3 * lane)..]) + Vector.AsVectorInt32(q3) * w).CopyTo(a[(3 * lane)..]);
+            }
+        }
+        for (; i < row.Length; i++) acc[i] += row[i] * weight;
+    }
+}
