@@ -66,15 +66,16 @@ public static class TorchCheckpointReader
 
     private static string FindPrefix(ZipArchive zip, string name)
     {
+        // TorchScript archives also hold a data.pkl, but it pickles compiled modules, not a state dict.
+        if (zip.Entries.Any(e => e.FullName.EndsWith("/constants.pkl", StringComparison.Ordinal) || e.FullName.Contains("/code/", StringComparison.Ordinal)))
+            throw new CheckpointFormatException(name, "a TorchScript archive (torch.jit.save), not a torch.save state dict; save model.state_dict() instead");
         var pickles = zip.Entries.Select(e => e.FullName)
             .Where(n => n.EndsWith("/data.pkl", StringComparison.Ordinal) && n.IndexOf('/') == n.Length - "/data.pkl".Length)
             .ToList();
         if (pickles.Count == 1) return pickles[0][..^"/data.pkl".Length];
-        if (pickles.Count > 1) throw new CheckpointFormatException(name, $"zip holds {pickles.Count} data.pkl records; a torch.save archive has one");
-        bool torchScript = zip.Entries.Any(e => e.FullName.EndsWith("/constants.pkl", StringComparison.Ordinal) || e.FullName.Contains("/code/", StringComparison.Ordinal));
-        throw new CheckpointFormatException(name, torchScript
-            ? "a TorchScript archive (torch.jit.save), not a torch.save state dict"
-            : "zip archive without a <prefix>/data.pkl record: not a torch.save checkpoint");
+        throw new CheckpointFormatException(name, pickles.Count == 0
+            ? "zip archive without a <prefix>/data.pkl record: not a torch.save checkpoint"
+            : $"zip holds {pickles.Count} data.pkl records; a torch.save archive has one");
     }
 
     private static void CheckByteOrder(ZipArchive zip, string prefix, string name)
@@ -126,8 +127,20 @@ public static class TorchCheckpointReader
         return tensors;
     }
 
+    // Views may overlap (tied weights, a tensor and its transpose) or broadcast (stride 0), so the output can exceed the
+    // stored bytes; a hostile file could use that to ask for terabytes from a few bytes. Allow a generous factor only.
+    private static void CheckAmplification(List<(string Key, TorchTensorRef Tensor)> tensors, string name)
+    {
+        const long Slack = 256L << 20;
+        double stored = tensors.Select(t => t.Tensor.Storage).Distinct().Sum(s => (double)s.ElementCount * s.DType.ElementSize());
+        double viewed = tensors.Sum(t => t.Tensor.Size.Aggregate(1.0, (n, d) => n * d) * t.Tensor.Storage.DType.ElementSize());
+        if (viewed > 4 * stored + Slack)
+            throw new CheckpointFormatException(name, $"tensors would expand {stored:0} stored bytes into {viewed:0} (overlapping or broadcast views); refused as a memory bomb");
+    }
+
     private static Dictionary<string, TensorData> Materialize(ZipArchive zip, string prefix, List<(string Key, TorchTensorRef Tensor)> tensors, string name)
     {
+        CheckAmplification(tensors, name);
         // Storages shared by several tensors (views, tied weights) are read once and kept until their last user.
         var users = tensors.GroupBy(t => t.Tensor.Storage.Key).ToDictionary(g => g.Key, g => g.Count());
         var loaded = new Dictionary<string, byte[]>(StringComparer.Ordinal);

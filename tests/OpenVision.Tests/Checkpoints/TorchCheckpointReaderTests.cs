@@ -92,6 +92,22 @@ public class TorchCheckpointReaderTests
     }
 
     [Fact]
+    public void UnwrapsModelContainer()
+    {
+        var t = TorchCheckpointReader.Read(Fixture("model_key.pt"));
+        Assert.Equal(["weight", "bias"], t.Keys);
+        Assert.Equal([10f, 20], Values<float>(t["bias"]));
+    }
+
+    [Fact]
+    public void RefusesTorchScriptArchive()
+    {
+        var e = Assert.Throws<CheckpointFormatException>(() => StateDictReader.Read(Fixture("torchscript.pt")));
+        Assert.Contains("TorchScript", e.Message);
+        Assert.Contains("torchscript.pt", e.Message);
+    }
+
+    [Fact]
     public void RefusesLegacyFormatWithClearMessage()
     {
         string path = Fixture("legacy.pt");

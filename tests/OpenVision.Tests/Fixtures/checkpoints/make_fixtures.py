@@ -64,3 +64,9 @@ torch.save(state, "protocol4.pt", pickle_protocol=4)
 
 # The legacy (pre-1.6, non-zip) format: must be refused with a clear message.
 torch.save({"w": torch.ones(2)}, "legacy.pt", _use_new_zipfile_serialization=False)
+
+# timm/DeiT-style wrapper: the weights under "model", next to non-tensor training state.
+torch.save({"model": fresh.state_dict(), "args": {"lr": 0.1}, "epoch": 7}, "model_key.pt")
+
+# A TorchScript archive (torch.jit.save) is a zip too, but not a state dict: it must be refused by name.
+torch.jit.save(torch.jit.script(torch.nn.Linear(2, 2)), "torchscript.pt")
