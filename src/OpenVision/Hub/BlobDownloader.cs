@@ -71,8 +71,9 @@ internal sealed partial class BlobDownloader(HubHttp http, HubOptions options)
         var buffer = new byte[BufferSize];
         long written = have;
         progress?.Report(new HubDownloadProgress(fileName, written, expected));
+        using var stall = CancellationTokenSource.CreateLinkedTokenSource(ct);
         int read;
-        while ((read = await body.ReadAsync(buffer, ct).ConfigureAwait(false)) > 0)
+        while ((read = await ReadAsync(body, buffer, stall, ct).ConfigureAwait(false)) > 0)
         {
             // Never store more than the hub announced: a wrong or hostile server cannot fill the disk.
             if (expected is long total && written + read > total)
@@ -88,6 +89,18 @@ internal sealed partial class BlobDownloader(HubHttp http, HubOptions options)
         // A connection closed early without a Content-Length looks like a normal end: treat it as broken, to resume.
         if (expected is long announced && written < announced)
             throw new IOException($"the connection closed after {written} of {announced} bytes");
+    }
+
+    // A server that stops sending without closing would hang the download forever; a stall counts as a broken
+    // connection, which the caller resumes.
+    private async Task<int> ReadAsync(Stream body, byte[] buffer, CancellationTokenSource stall, CancellationToken ct)
+    {
+        stall.CancelAfter(options.RequestTimeout);
+        try { return await body.ReadAsync(buffer, stall.Token).ConfigureAwait(false); }
+        catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+        {
+            throw new IOException($"no data for {options.RequestTimeout.TotalSeconds:0} s");
+        }
     }
 
     private void Verify(HubFileMetadata metadata, string incomplete, long? expected)

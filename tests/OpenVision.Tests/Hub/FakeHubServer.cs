@@ -34,8 +34,11 @@ public sealed class FakeHubServer : IDisposable
     public string? RequiredToken { get; set; }
 
     /// <summary>The next <paramref name="times"/> file bodies are cut after <paramref name="bytes"/> bytes.</summary>
-    public void DropConnections(int times, int bytes) { _dropsLeft = times; DropAfterBytes = bytes; }
+    public void DropConnections(int times, int bytes, bool stallFirst = false) { _dropsLeft = times; DropAfterBytes = bytes; StallBeforeDrop = stallFirst; }
     public int DropAfterBytes { get; private set; }
+
+    /// <summary>Before cutting a connection, keep it open and silent for a while (a stalled transfer).</summary>
+    public bool StallBeforeDrop { get; private set; }
 
     /// <summary>Announce this many bytes more than the file has (X-Linked-Size / Content-Length of the HEAD).</summary>
     public long SizeLie { get; set; }
@@ -148,6 +151,7 @@ public sealed class FakeHubServer : IDisposable
         if (Interlocked.Decrement(ref _dropsLeft) >= 0)
         {
             await Respond(stream, status, extra, body[..Math.Min(DropAfterBytes, body.Length)], contentLength: body.Length);
+            if (StallBeforeDrop) await Task.Delay(TimeSpan.FromSeconds(5), _stop.Token).ContinueWith(_ => { });
             // Close before the announced Content-Length is reached (a FIN, so the bytes sent do arrive).
             client.Client.Shutdown(SocketShutdown.Both);
             client.Client.Close();

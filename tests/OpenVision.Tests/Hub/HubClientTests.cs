@@ -157,6 +157,18 @@ public sealed class HubClientTests : IDisposable
         Assert.True(reports.Zip(reports.Skip(1)).All(p => p.Second.BytesDownloaded >= p.First.BytesDownloaded));
     }
 
+    [Fact]
+    public async Task StalledTransferIsResumed()
+    {
+        _server.DropConnections(times: 1, bytes: 50_000, stallFirst: true);
+        using var client = new HubClient(new HubOptions
+        {
+            Endpoint = _server.Endpoint, CacheDirectory = Cache, RequestTimeout = TimeSpan.FromSeconds(1), MaxResumeAttempts = 1,
+        });
+        Assert.Equal(_weights, File.ReadAllBytes(await client.DownloadAsync("hf-hub:org/model", Weights)));
+        Assert.Equal("bytes=50000-", TakeRequests().Where(r => r.Method == "GET").Last().Headers["range"]);
+    }
+
     [Theory]
     [InlineData(Weights)]
     [InlineData(Config)]
