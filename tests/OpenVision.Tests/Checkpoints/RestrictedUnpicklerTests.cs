@@ -99,6 +99,20 @@ public class RestrictedUnpicklerTests
     }
 
     [Fact]
+    public void AllowListIsExactlyWhatTorchSaveNeeds()
+    {
+        // A change here widens what a checkpoint may make us do: review it as a security change.
+        Assert.Equal(
+        [
+            "__builtin__.frozenset", "__builtin__.set", "_codecs.encode", "builtins.frozenset", "builtins.set",
+            "collections.OrderedDict", "torch.BFloat16Storage", "torch.BoolStorage", "torch.ByteStorage", "torch.CharStorage",
+            "torch.DoubleStorage", "torch.FloatStorage", "torch.HalfStorage", "torch.IntStorage", "torch.LongStorage",
+            "torch.ShortStorage", "torch.Size", "torch._utils._rebuild_parameter", "torch._utils._rebuild_parameter_with_state",
+            "torch._utils._rebuild_tensor", "torch._utils._rebuild_tensor_v2",
+        ], PickleAllowList.Names);
+    }
+
+    [Fact]
     public void CyclesAreDataNotRecursion()
     {
         // l = []; l.append(l): the memo makes a self-reference, which must come out as a plain cyclic list.
