@@ -66,6 +66,12 @@ public sealed class HubClient : IDisposable
             return Cache.TryResolve(id, fileName) ?? throw new HubException(url.ToString(),
                 $"cannot reach the hub ({e.Message}) and the file is not in the cache at {Cache.Root}", inner: e);
         }
+        catch (HubException e) when (e.StatusCode >= 500)
+        {
+            // A hub outage is treated like no network, as huggingface_hub does; refusals (401, 404) are not.
+            if (Cache.TryResolve(id, fileName) is { } cached) return cached;
+            throw;
+        }
 
         string blob = Cache.BlobPath(id, metadata.Etag);
         string pointer = Cache.SnapshotPath(id, metadata.Commit, fileName);

@@ -52,6 +52,9 @@ public sealed class FakeHubServer : IDisposable
     /// <summary>Requests to "/{RenamedFrom}/..." are redirected (307, relative Location) to the repository.</summary>
     public string? RenamedFrom { get; set; }
 
+    /// <summary>Answer every resolve request with this status (an outage), when set.</summary>
+    public int? FailWith { get; set; }
+
     public ConcurrentQueue<Request> Requests { get; } = new();
 
     public sealed record Request(string Method, string Path, IReadOnlyDictionary<string, string> Headers);
@@ -104,6 +107,7 @@ public sealed class FakeHubServer : IDisposable
             await SendBody(stream, client, method, headers, content, []);
             return;
         }
+        if (FailWith is int failure) { await Respond(stream, failure, [], []); return; }
         string prefix = $"/{RepoId}/resolve/";
         if (!path.StartsWith(prefix, StringComparison.Ordinal)) { await Respond(stream, 404, new() { ["X-Error-Code"] = "RepoNotFound" }, []); return; }
         if (RequiredToken != null && headers.GetValueOrDefault("authorization") != $"Bearer {RequiredToken}")

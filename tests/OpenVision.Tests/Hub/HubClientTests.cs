@@ -126,6 +126,20 @@ public sealed class HubClientTests : IDisposable
     }
 
     [Fact]
+    public async Task HubOutageFallsBackToCacheButRefusalsDoNot()
+    {
+        using var client = Client();
+        await client.DownloadAsync("hf-hub:org/model", Config);
+        _server.FailWith = 503;
+        Assert.True(File.Exists(await client.DownloadAsync("hf-hub:org/model", Config)));
+        var outage = await Assert.ThrowsAsync<HubException>(() => client.DownloadAsync("hf-hub:org/model", Weights));
+        Assert.Equal(503, outage.StatusCode);
+        _server.FailWith = 403;
+        var refused = await Assert.ThrowsAsync<HubException>(() => client.DownloadAsync("hf-hub:org/model", Config));
+        Assert.Contains("access denied", refused.Message);
+    }
+
+    [Fact]
     public async Task ResumesBrokenTransferOnNextCall()
     {
         _server.DropConnections(times: 1, bytes: 100_000);
