@@ -1,5 +1,4 @@
 using OpenVision.Checkpoints;
-using OpenVision.Configs;
 using OpenVision.Models;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -9,13 +8,11 @@ namespace OpenVision.Tests.Parity;
 /// <summary>Every reference model, loaded from its checkpoint, reproduces the reference outputs in fp32 and fp64.</summary>
 public class ModelParityTests
 {
-    private static OpenVisionModel LoadSafetensors(string name)
+    // The folder holds both files for the mini models; ModelFactory prefers the safetensors one.
+    private static OpenVisionModel Load(string reference, ScalarType dtype, string expectedWeights)
     {
-        var config = ConfigJson.Load(System.IO.Path.Combine(ReferenceModels.Folder(name), "open_clip_config.json"), name);
-        var model = new OpenVisionModel(config);
-        var weights = SafetensorsFile.Read(System.IO.Path.Combine(ReferenceModels.Folder(name), "open_clip_model.safetensors"));
-        StateDictLoader.Load(model, weights, name);
-        model.eval();
+        var (model, source) = ModelFactory.Load(reference, new ModelLoadOptions { DType = dtype });
+        Assert.Equal(expectedWeights, System.IO.Path.GetFileName(source.WeightsPath));
         return model;
     }
 
@@ -23,7 +20,7 @@ public class ModelParityTests
     [MemberData(nameof(ReferenceModels.All), MemberType = typeof(ReferenceModels))]
     public void Float32OutputsMatchReference(string name)
     {
-        using var model = LoadSafetensors(name);
+        using var model = Load(ReferenceModels.Folder(name), ScalarType.Float32, "open_clip_model.safetensors");
         AssertOutputs(model, ReferenceModels.Expected(name), "", Tolerance.Float32);
     }
 
@@ -31,9 +28,19 @@ public class ModelParityTests
     [MemberData(nameof(ReferenceModels.All), MemberType = typeof(ReferenceModels))]
     public void Float64OutputsMatchReference(string name)
     {
-        using var model = LoadSafetensors(name);
-        model.to(ScalarType.Float64);
+        using var model = Load(ReferenceModels.Folder(name), ScalarType.Float64, "open_clip_model.safetensors");
         AssertOutputs(model, ReferenceModels.Expected(name), "_f64", Tolerance.Float64);
+    }
+
+    [Theory]
+    [MemberData(nameof(ReferenceModels.AllWithPickle), MemberType = typeof(ReferenceModels))]
+    public void PytorchBinGivesTheSameOutputs(string name)
+    {
+        string bin = System.IO.Path.Combine(ReferenceModels.Folder(name), "open_clip_pytorch_model.bin");
+        using (var model = Load(bin, ScalarType.Float32, "open_clip_pytorch_model.bin"))
+            AssertOutputs(model, ReferenceModels.Expected(name), "", Tolerance.Float32);
+        using (var model = Load(bin, ScalarType.Float64, "open_clip_pytorch_model.bin"))
+            AssertOutputs(model, ReferenceModels.Expected(name), "_f64", Tolerance.Float64);
     }
 
     internal static void AssertOutputs(OpenVisionModel model, Dictionary<string, TensorData> expected, string suffix, double bound)
