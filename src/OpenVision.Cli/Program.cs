@@ -4,5 +4,10 @@ using OpenVision.Cli.Commands;
 var root = new RootCommand("OpenVision.NET: load, run, evaluate and train OpenVision vision encoders")
 {
     ModelsCommand.Create(),
+    InfoCommand.Create(),
+    ClassifyCommand.Create(),
+    EmbedCommand.Create(),
+    TokenizeCommand.Create(),
+    PreprocessCommand.Create(),
 };
 return root.Parse(args).Invoke();

@@ -26,15 +26,18 @@ public static class ModelFactory
     }
 
     /// <summary>Resolves a reference to a config and (optionally) a weights file without loading tensors.</summary>
-    public static (ModelConfig Config, ModelSource Source) Resolve(string reference, Hub.HubClient? hub = null)
+    /// <param name="reference">Built-in name, folder, file or hf-hub: id.</param>
+    /// <param name="hub">Hub client for hf-hub: references; null uses one configured from the environment.</param>
+    /// <param name="configOnly">For hf-hub: references, fetch only the config (no weights download).</param>
+    public static (ModelConfig Config, ModelSource Source) Resolve(string reference, Hub.HubClient? hub = null, bool configOnly = false)
     {
         if (string.IsNullOrWhiteSpace(reference)) throw new ArgumentException("the model reference is empty", nameof(reference));
         if (reference.StartsWith(Hub.HubModelId.Prefix, StringComparison.Ordinal))
         {
             var id = Hub.HubModelId.Parse(reference);
-            if (hub is not null) return ResolveHub(id, hub);
+            if (hub is not null) return ResolveHub(id, hub, configOnly);
             using var client = new Hub.HubClient();
-            return ResolveHub(id, client);
+            return ResolveHub(id, client, configOnly);
         }
         if (Directory.Exists(reference)) return ResolveFolder(reference);
         if (File.Exists(reference)) return ResolveFile(reference);
@@ -97,9 +100,10 @@ public static class ModelFactory
         return (ConfigJson.Load(configPath, Path.GetFileName(folder) ?? file), new ModelSource(file, configPath, file));
     }
 
-    private static (ModelConfig, ModelSource) ResolveHub(Hub.HubModelId id, Hub.HubClient hub)
+    private static (ModelConfig, ModelSource) ResolveHub(Hub.HubModelId id, Hub.HubClient hub, bool configOnly)
     {
         string configPath = Download(hub, id, ConfigFileName);
+        if (configOnly) return (ConfigJson.Load(configPath, id.RepoId.Split('/')[^1]), new ModelSource(id.ToString(), configPath, null));
         // Prefer whatever weights are already cached (offline use), then safetensors, then the pickle .bin.
         string? weights = WeightFileNames.Select(n => hub.TryGetCached(id, n)).FirstOrDefault(p => p is not null);
         Hub.HubException? last = null;

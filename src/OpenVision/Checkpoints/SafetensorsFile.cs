@@ -168,6 +168,13 @@ public static class SafetensorsFile
     public static void Write(Stream stream, IReadOnlyDictionary<string, TensorData> tensors, IReadOnlyDictionary<string, string>? metadata = null)
     {
         var keys = tensors.Keys.Order(StringComparer.Ordinal).ToList();
+        WriteHeader(stream, keys.Select(k => (k, tensors[k].DType, tensors[k].Shape)).ToList(), metadata);
+        foreach (var key in keys) stream.Write(tensors[key].Bytes);
+    }
+
+    /// <summary>Writes only the length field and header for tensors whose data the caller then writes, in the given order.</summary>
+    public static void WriteHeader(Stream stream, IReadOnlyList<(string Name, TensorDType DType, long[] Shape)> entries, IReadOnlyDictionary<string, string>? metadata = null)
+    {
         using var headerStream = new MemoryStream();
         using (var json = new Utf8JsonWriter(headerStream))
         {
@@ -179,20 +186,20 @@ public static class SafetensorsFile
                 json.WriteEndObject();
             }
             long offset = 0;
-            foreach (var key in keys)
+            foreach (var (name, dtype, shape) in entries)
             {
-                var t = tensors[key];
-                json.WriteStartObject(key);
-                json.WriteString("dtype", t.DType.SafetensorsName());
+                long length = checked(shape.Aggregate(1L, (a, b) => a * b) * dtype.ElementSize());
+                json.WriteStartObject(name);
+                json.WriteString("dtype", dtype.SafetensorsName());
                 json.WriteStartArray("shape");
-                foreach (long dim in t.Shape) json.WriteNumberValue(dim);
+                foreach (long dim in shape) json.WriteNumberValue(dim);
                 json.WriteEndArray();
                 json.WriteStartArray("data_offsets");
                 json.WriteNumberValue(offset);
-                json.WriteNumberValue(offset + t.Bytes.LongLength);
+                json.WriteNumberValue(offset + length);
                 json.WriteEndArray();
                 json.WriteEndObject();
-                offset += t.Bytes.LongLength;
+                offset += length;
             }
             json.WriteEndObject();
         }
@@ -203,6 +210,5 @@ public static class SafetensorsFile
         stream.Write(lengthBytes);
         headerStream.Position = 0;
         headerStream.CopyTo(stream);
-        foreach (var key in keys) stream.Write(tensors[key].Bytes);
     }
 }

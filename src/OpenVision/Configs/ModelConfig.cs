@@ -77,7 +77,7 @@ public sealed record ModelConfig
         Require(problems, p.Mean.Length == v.InChannels && p.Std.Length == v.InChannels, $"preprocess_cfg mean/std need {v.InChannels} values");
         Require(problems, p.Std.All(s => s > 0), "preprocess_cfg.std values must be positive");
         Require(problems, p.ResizeMode is "squash" or "shortest", $"preprocess_cfg.resize_mode '{p.ResizeMode}' is not supported (squash, shortest)");
-        Require(problems, p.Interpolation is "bilinear", $"preprocess_cfg.interpolation '{p.Interpolation}' is not supported (bilinear)");
+        Require(problems, p.Interpolation is "bilinear" or "bicubic" or "nearest", $"preprocess_cfg.interpolation '{p.Interpolation}' is not supported (bilinear, bicubic, nearest)");
         return problems;
     }
 

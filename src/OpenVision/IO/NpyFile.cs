@@ -46,29 +46,12 @@ public static partial class NpyFile
     /// <summary>Writes an array atomically (temporary file, then rename).</summary>
     public static void Write(string path, TensorData tensor)
     {
-        string shape = tensor.Shape.Length switch
-        {
-            0 => "()",
-            1 => $"({tensor.Shape[0]},)",
-            _ => "(" + string.Join(", ", tensor.Shape) + ")",
-        };
-        string dict = $"{{'descr': '{Descr(tensor.DType)}', 'fortran_order': False, 'shape': {shape}, }}";
-        // Pad with spaces so magic + length + header (ending in '\n') is a multiple of 64, as NumPy does.
-        int total = 10 + dict.Length + 1;
-        int padded = (total + 63) / 64 * 64;
-        string header = dict + new string(' ', padded - total) + "\n";
         string temp = path + $".tmp-{Environment.ProcessId}";
         try
         {
             using (var stream = new FileStream(temp, FileMode.Create, FileAccess.Write))
             {
-                stream.Write(Magic);
-                stream.WriteByte(1);
-                stream.WriteByte(0);
-                Span<byte> length = stackalloc byte[2];
-                BinaryPrimitives.WriteUInt16LittleEndian(length, (ushort)header.Length);
-                stream.Write(length);
-                stream.Write(Encoding.Latin1.GetBytes(header));
+                WriteHeader(stream, tensor.DType, tensor.Shape);
                 stream.Write(tensor.Bytes);
             }
             File.Move(temp, path, overwrite: true);
@@ -77,6 +60,29 @@ public static partial class NpyFile
         {
             if (File.Exists(temp)) File.Delete(temp);
         }
+    }
+
+    /// <summary>Writes the magic, version and header of an array whose data the caller then writes.</summary>
+    public static void WriteHeader(Stream stream, TensorDType dtype, long[] shape)
+    {
+        string shapeText = shape.Length switch
+        {
+            0 => "()",
+            1 => $"({shape[0]},)",
+            _ => "(" + string.Join(", ", shape) + ")",
+        };
+        string dict = $"{{'descr': '{Descr(dtype)}', 'fortran_order': False, 'shape': {shapeText}, }}";
+        // Pad with spaces so magic + length + header (ending in '\n') is a multiple of 64, as NumPy does.
+        int total = 10 + dict.Length + 1;
+        int padded = (total + 63) / 64 * 64;
+        string header = dict + new string(' ', padded - total) + "\n";
+        stream.Write(Magic);
+        stream.WriteByte(1);
+        stream.WriteByte(0);
+        Span<byte> length = stackalloc byte[2];
+        BinaryPrimitives.WriteUInt16LittleEndian(length, (ushort)header.Length);
+        stream.Write(length);
+        stream.Write(Encoding.Latin1.GetBytes(header));
     }
 
     private static string Descr(TensorDType dtype) => dtype switch

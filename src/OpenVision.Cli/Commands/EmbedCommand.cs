@@ -1,0 +1,115 @@
+using System.CommandLine;
+using OpenVision.IO;
+using OpenVision.Pipelines;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace OpenVision.Cli.Commands;
+
+/// <summary><c>openvision embed --model M [--images PATH…|DIR] [--texts TEXT…] [--pixels X.npy] [--text-ids I.npy]
+/// --output OUT.(npy|safetensors) [--no-normalize] [--dtype …] [--tokens] [--layer N] [--batch-size B]</c>.</summary>
+internal static class EmbedCommand
+{
+    private sealed record Request(string[] Images, string[] Texts, string? Pixels, string? TextIds, string Output,
+        bool Normalize, bool Tokens, int? Layer, int BatchSize);
+
+    public static Command Create()
+    {
+        var args = new ModelArguments();
+        var images = new Option<string[]>("--images") { Description = "Image files or folders (searched recursively)", AllowMultipleArgumentsPerToken = true };
+        var texts = new Option<string[]>("--texts") { Description = "Texts to embed", AllowMultipleArgumentsPerToken = true };
+        var pixels = new Option<string?>("--pixels") { Description = "Preprocessed images [N,3,S,S] float (.npy)" };
+        var textIds = new Option<string?>("--text-ids") { Description = "Token ids [M,C] int64 (.npy)" };
+        var output = new Option<string>("--output", "-o") { Description = "OUT.npy (one array) or OUT.safetensors", Required = true };
+        var noNormalize = new Option<bool>("--no-normalize") { Description = "Keep raw (not L2-normalized) features" };
+        var tokens = new Option<bool>("--tokens") { Description = "Also write last-block patch tokens (image_tokens)" };
+        var layer = new Option<int?>("--layer") { Description = "Also write this block's output (image_hidden), e.g. -2 for LLaVA" };
+        var batch = new Option<int>("--batch-size", "-b") { Description = "Images per model call", DefaultValueFactory = _ => 32 };
+        var command = new Command("embed", "Embed images and texts") { images, texts, pixels, textIds, output, noNormalize, tokens, layer, batch };
+        args.AddTo(command);
+        command.SetAction(r => CliErrors.Run(() =>
+        {
+            var request = new Request(r.GetValue(images) ?? [], r.GetValue(texts) ?? [], r.GetValue(pixels), r.GetValue(textIds), r.GetValue(output)!,
+                !r.GetValue(noNormalize), r.GetValue(tokens), r.GetValue(layer), r.GetValue(batch));
+            if (request.Images.Length == 0 && request.Texts.Length == 0 && request.Pixels is null && request.TextIds is null)
+                throw new ArgumentException("nothing to embed: give --images, --texts, --pixels or --text-ids");
+            if (request.BatchSize < 1) throw new ArgumentException("--batch-size must be at least 1");
+            using var encoder = args.LoadEncoder(r);
+            return Run(encoder, request);
+        }));
+        return command;
+    }
+
+    private static int Run(OpenVisionEncoder encoder, Request request)
+    {
+        var model = encoder.Model;
+        int? layer = request.Layer is { } l ? model.ResolveLayer(l) : null;
+        using var writer = new ArrayStreamWriter(request.Output);
+        var summary = new List<string>();
+
+        if (request.Pixels is not null)
+        {
+            using var all = NpyFile.Read(request.Pixels).ToTorch();
+            if (all.ndim != 4 || all.shape[1] != 3) throw new ArgumentException($"{request.Pixels}: expected [N, 3, S, S] pixels, got [{string.Join(", ", all.shape)}]");
+            for (long start = 0; start < all.shape[0]; start += request.BatchSize)
+            {
+                using var slice = all.narrow(0, start, Math.Min(request.BatchSize, all.shape[0] - start));
+                WriteImageBatch(model, writer, slice, request, layer);
+            }
+            summary.Add($"{all.shape[0]} images from {request.Pixels}");
+        }
+        if (request.Images.Length > 0)
+        {
+            var files = ImageFiles.Expand(request.Images);
+            var meter = new ProgressMeter(files.Count);
+            var progress = new ConsoleProgress("images");
+            var embedded = new List<string>();
+            var skipped = new List<SkippedItem>();
+            foreach (var batch in new ImageBatchReader(encoder.Transform, request.BatchSize).Read(files))
+            {
+                using (batch)
+                {
+                    if (batch.Paths.Count > 0) WriteImageBatch(model, writer, batch.Pixels, request, layer);
+                    embedded.AddRange(batch.Paths);
+                    skipped.AddRange(batch.Skipped);
+                    progress.Report(meter.Add(batch.Paths.Count, batch.Skipped.Count));
+                }
+            }
+            progress.Finish();
+            foreach (var s in skipped) Console.Error.WriteLine($"skipped {s.Reason}");
+            File.WriteAllLines(request.Output + ".images.txt", embedded);
+            summary.Add($"{embedded.Count} images ({skipped.Count} skipped; order in {request.Output}.images.txt) at {meter.Current.ItemsPerSecond:F1} images/s");
+        }
+        if (request.TextIds is not null)
+        {
+            using var ids = NpyFile.Read(request.TextIds).ToTorch();
+            if (ids.dtype != ScalarType.Int64) throw new ArgumentException($"{request.TextIds}: token ids must be int64, got {ids.dtype}");
+            using var features = model.EncodeText(ids, request.Normalize);
+            writer.Append("text_features", features);
+            summary.Add($"{ids.shape[0]} texts from {request.TextIds}");
+        }
+        if (request.Texts.Length > 0)
+        {
+            using var features = encoder.EncodeTexts(request.Texts, request.Normalize);
+            writer.Append("text_features", features);
+            summary.Add($"{request.Texts.Length} texts");
+        }
+        writer.Finish(new Dictionary<string, string> { ["model"] = encoder.Source.Reference, ["normalized"] = request.Normalize.ToString() });
+        Console.WriteLine($"wrote {request.Output}: {string.Join("; ", summary)}");
+        return 0;
+    }
+
+    private static void WriteImageBatch(Models.OpenVisionModel model, ArrayStreamWriter writer, Tensor pixels, Request request, int? layer)
+    {
+        if (!request.Tokens && layer is null)
+        {
+            using var features = model.EncodeImage(pixels, request.Normalize);
+            writer.Append("image_features", features);
+            return;
+        }
+        using var encoding = model.EncodeImageDetailed(pixels, layer is { } l ? [l] : null, request.Normalize);
+        writer.Append("image_features", encoding.Features);
+        if (request.Tokens) writer.Append("image_tokens", encoding.Tokens);
+        if (layer is { } index) writer.Append("image_hidden", encoding.Hidden[index]);
+    }
+}
