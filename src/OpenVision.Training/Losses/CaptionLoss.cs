@@ -1,0 +1,49 @@
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace OpenVision.Training.Losses;
+
+/// <summary>The caption loss of OpenVision's <c>coca</c> recipe: token-level cross-entropy over every non-pad target,
+/// Σ(mask · CE) / (Σ mask + 1e-8) over the whole batch (<c>losses.softmax_xent</c> with <c>cap_loss_mask</c>).</summary>
+public static class CaptionLoss
+{
+    /// <summary>OpenVision's <c>get_autoreg_label</c>: targets = ids[:, 1:] followed by the pad id, and the loss mask
+    /// = nonpad(ids)[:, 1:] followed by 0 (1 for every real token including [eos], 0 for pads).</summary>
+    /// <param name="captionIds">Full-caption token ids [B, Q] (<c>[bos] … [eos] 0…</c>), int64.</param>
+    /// <param name="padId">The pad id (0).</param>
+    /// <returns>Targets [B, Q] int64 and a boolean mask [B, Q].</returns>
+    public static (Tensor Targets, Tensor Mask) Targets(Tensor captionIds, long padId = 0)
+    {
+        if (captionIds.ndim != 2 || captionIds.dtype != ScalarType.Int64)
+            throw new ArgumentException($"caption ids must be int64 [B, Q], got {captionIds.dtype} [{string.Join(", ", captionIds.shape)}]");
+        using var scope = NewDisposeScope();
+        var pad = torch.full(captionIds.shape[0], 1, padId, ScalarType.Int64, captionIds.device);
+        var targets = torch.cat([captionIds[.., 1..], pad], 1);                // [B, Q]
+        // The JAX mask comes from the padded length, not the ids; they agree because [PAD] never occurs inside a caption.
+        var mask = targets.ne(padId);                                           // [B, Q]; the appended pad is masked
+        return (targets.MoveToOuterDisposeScope(), mask.MoveToOuterDisposeScope());
+    }
+
+    /// <summary>Σ(mask · CE(logits, targets)) / (Σ mask + 1e-8).</summary>
+    /// <param name="logits">Decoder logits [B, Q, V].</param>
+    /// <param name="targets">Target ids [B, Q] int64, each below V.</param>
+    /// <param name="mask">Which targets count [B, Q] (bool or 0/1).</param>
+    public static Tensor Compute(Tensor logits, Tensor targets, Tensor mask)
+    {
+        if (logits.ndim != 3 || !targets.shape.SequenceEqual(logits.shape[..2]) || !mask.shape.SequenceEqual(targets.shape))
+            throw new ArgumentException($"need logits [B, Q, V], targets and mask [B, Q]; got [{string.Join(", ", logits.shape)}], [{string.Join(", ", targets.shape)}], [{string.Join(", ", mask.shape)}]");
+        using var scope = NewDisposeScope();
+        var logProbabilities = nn.functional.log_softmax(logits, -1);                    // [B, Q, V]
+        var nll = -logProbabilities.gather(-1, targets.unsqueeze(-1)).squeeze(-1);      // [B, Q]
+        var weights = mask.to(nll.dtype);
+        return ((nll * weights).sum() / (weights.sum() + 1e-8)).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>The loss for decoder logits [B, Q, V] and full-caption ids [B, Q]: <see cref="Targets"/> then <see cref="Compute"/>.</summary>
+    public static Tensor FromCaptionIds(Tensor logits, Tensor captionIds, long padId = 0)
+    {
+        using var scope = NewDisposeScope();
+        var (targets, mask) = Targets(captionIds.to(logits.device), padId);
+        return Compute(logits, targets, mask).MoveToOuterDisposeScope();
+    }
+}

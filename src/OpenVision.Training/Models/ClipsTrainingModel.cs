@@ -1,0 +1,156 @@
+using OpenVision.Checkpoints;
+using OpenVision.Configs;
+using OpenVision.Models;
+using OpenVision.Training.Losses;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace OpenVision.Training.Models;
+
+/// <summary>An <see cref="OpenVisionModel"/> plus the CLIPS caption decoder, computing OpenVision's training losses
+/// (<c>two_towers.Model</c> + <c>main_clip.py</c> <c>loss_type='coca'</c>).</summary>
+/// <remarks>The two modules stay separate objects so that the CLIP's state-dict keys remain exactly open_clip's;
+/// checkpoints written here hold those keys plus the decoder's under <see cref="DecoderPrefix"/> (see
+/// <see cref="CaptionDecoder"/> for its keys). The vision positional table is frozen: OpenVision's JAX ViT computes
+/// its 2-D sin-cos table instead of learning it.</remarks>
+public sealed class ClipsTrainingModel : IDisposable
+{
+    /// <summary>Prefix of the decoder's keys in a training checkpoint.</summary>
+    public const string DecoderPrefix = "text_decoder.";
+
+    private static readonly IReadOnlySet<int> NoLayers = new HashSet<int>();
+
+    /// <summary>Wraps <paramref name="clip"/> (which it then owns) with a new decoder in the CLIP's dtype and device.</summary>
+    /// <param name="clip">The model being trained.</param>
+    /// <param name="decoder">Decoder architecture; <see cref="DecoderConfig.For(ModelConfig)"/> gives OpenVision's.</param>
+    /// <param name="weights">Loss weights; OpenVision's 1 and 2 when null.</param>
+    public ClipsTrainingModel(OpenVisionModel clip, DecoderConfig decoder, LossWeights? weights = null)
+    {
+        Clip = clip;
+        Decoder = new CaptionDecoder(decoder, clip.Visual.Config.Width, clip.TextConfig.Width);
+        Decoder.to(clip.DType).to(clip.Device);
+        Weights = weights ?? LossWeights.OpenVision;
+        foreach (var (name, parameter) in clip.Visual.named_parameters())
+            if (name == "positional_embedding") parameter.requires_grad = false;
+    }
+
+    /// <summary>A freshly initialised OpenVision model and its family's decoder (<see cref="DecoderConfig.For(ModelConfig)"/>).</summary>
+    public static ClipsTrainingModel Create(ModelConfig config, LossWeights? weights = null) =>
+        new(new OpenVisionModel(config), DecoderConfig.For(config), weights);
+
+    /// <summary>The CLIP (vision and text towers, logit scale).</summary>
+    public OpenVisionModel Clip { get; }
+
+    /// <summary>The caption decoder.</summary>
+    public CaptionDecoder Decoder { get; }
+
+    /// <summary>Weights of the contrastive and caption losses.</summary>
+    public LossWeights Weights { get; }
+
+    /// <summary>The training losses for one batch, with autograd (call <c>Total.backward()</c>); the caller disposes them.</summary>
+    /// <param name="pixels">Normalized images [B, 3, S, S]; any S the vision tower accepts (progressive resolution).</param>
+    /// <param name="altTextIds">Alt-text ids [B, L] (L = context length, 80), int64: contrastive text set 1 and decoder prefix.</param>
+    /// <param name="subCaptionIds">Synthetic-caption sentence ids [B, L], int64: contrastive text set 2.</param>
+    /// <param name="captionIds">Full synthetic-caption ids [B, Q] (Q = decoder queries, 128), int64: the decoder's targets.</param>
+    public LossBreakdown Forward(Tensor pixels, Tensor altTextIds, Tensor subCaptionIds, Tensor captionIds)
+    {
+        long batch = pixels.shape[0];
+        if (altTextIds.shape[0] != batch || subCaptionIds.shape[0] != batch || captionIds.shape[0] != batch)
+            throw new ArgumentException($"batch sizes differ: pixels {batch}, alt-texts {altTextIds.shape[0]}, sub-captions {subCaptionIds.shape[0]}, captions {captionIds.shape[0]}");
+        if (captionIds.ndim != 2 || captionIds.shape[1] != Decoder.Config.QueryTokens)
+            throw new ArgumentException($"caption ids must be [B, {Decoder.Config.QueryTokens}] (one per decoder query), got [{string.Join(", ", captionIds.shape)}]");
+        using var scope = torch.NewDisposeScope();
+        var device = Clip.Device;
+        var vision = Clip.Visual.Forward(pixels.to(Clip.DType, device), NoLayers);   // Pooled [B, E], Tokens [B, G, Wv]
+        // Both text sets in one pass, as JAX concatenates labels1 and labels2: [2B, L].
+        var text = Clip.ForwardText(torch.cat([altTextIds.to(device), subCaptionIds.to(device)], 0));
+
+        var imageFeatures = ContrastiveLoss.Normalize(vision.Pooled);                // [B, E]
+        var textFeatures = ContrastiveLoss.Normalize(text.Pooled);                   // [2B, E]
+        var scale = Clip.LogitScaleParameter.exp();                                  // t = exp(logit_scale), no clamp
+        var contrastive = ContrastiveLoss.Compute(imageFeatures, [textFeatures.narrow(0, 0, batch), textFeatures.narrow(0, batch, batch)], scale);
+
+        // The decoder reads the alt-text only (JAX: token_embs[:B]), pre-ln_final states without the class position.
+        var altTextStates = text.Encoded.narrow(0, 0, batch).narrow(1, 0, text.Encoded.shape[1] - 1);   // [B, L-1, Wt]
+        var logits = Decoder.call(vision.Tokens, altTextStates);                     // [B, Q, V]
+        var caption = CaptionLoss.FromCaptionIds(logits, captionIds);
+
+        var losses = LossBreakdown.Combine(contrastive, caption, Weights);
+        losses.Contrastive.MoveToOuterDisposeScope();
+        losses.Caption.MoveToOuterDisposeScope();
+        losses.Total.MoveToOuterDisposeScope();
+        return losses;
+    }
+
+    /// <summary>Every parameter with its checkpoint key: the CLIP's open_clip keys, then the decoder's with <see cref="DecoderPrefix"/>.</summary>
+    public IEnumerable<(string Name, Parameter Parameter)> NamedParameters() =>
+        Clip.named_parameters().Concat(Decoder.named_parameters().Select(p => (DecoderPrefix + p.name, p.parameter)));
+
+    /// <summary>Switches both modules to training (true) or evaluation (false) mode.</summary>
+    public void Train(bool training = true)
+    {
+        Clip.train(training);
+        Decoder.train(training);
+    }
+
+    /// <summary>Converts both modules' parameters; parameter objects are replaced, so build optimizers afterwards.</summary>
+    public ClipsTrainingModel To(ScalarType dtype)
+    {
+        Clip.to(dtype);
+        Decoder.to(dtype);
+        return this;
+    }
+
+    /// <summary>Moves both modules' parameters; parameter objects are replaced, so build optimizers afterwards.</summary>
+    public ClipsTrainingModel To(Device device)
+    {
+        Clip.to(device);
+        Decoder.to(device);
+        return this;
+    }
+
+    /// <summary>The training checkpoint: the CLIP's open_clip state dict plus the decoder under <see cref="DecoderPrefix"/>.</summary>
+    /// <param name="dtype">Floating-point type to write, or each tensor's own.</param>
+    public Dictionary<string, TensorData> ExportStateDict(ScalarType? dtype = null)
+    {
+        var state = StateDictLoader.Export(Clip, dtype);
+        foreach (var (key, value) in StateDictLoader.Export(Decoder, dtype)) state.Add(DecoderPrefix + key, value);
+        return state;
+    }
+
+    /// <summary>Loads a training checkpoint, or (with <paramref name="requireDecoder"/> false) a plain open_clip one,
+    /// keeping the decoder's current weights. Every key is checked before anything is copied.</summary>
+    /// <exception cref="CheckpointFormatException">A key is missing, unexpected or mis-shaped.</exception>
+    public LoadReport LoadStateDict(IReadOnlyDictionary<string, TensorData> tensors, string source, bool requireDecoder = true)
+    {
+        var clipPart = tensors.Where(kv => !kv.Key.StartsWith(DecoderPrefix, StringComparison.Ordinal)).ToDictionary();
+        var decoderPart = tensors.Where(kv => kv.Key.StartsWith(DecoderPrefix, StringComparison.Ordinal))
+            .ToDictionary(kv => kv.Key[DecoderPrefix.Length..], kv => kv.Value);
+        var clipReport = StateDictLoader.Check(Clip, clipPart, source);
+        var decoderReport = StateDictLoader.Check(Decoder, decoderPart, source);
+        var report = new LoadReport(source,
+            [.. clipReport.Missing, .. decoderReport.Missing.Select(k => DecoderPrefix + k)],
+            [.. clipReport.Unexpected, .. decoderReport.Unexpected.Select(k => DecoderPrefix + k)],
+            [.. clipReport.Mismatched, .. decoderReport.Mismatched.Select(k => DecoderPrefix + k)]);
+        bool decoderAbsent = decoderPart.Count == 0 && !requireDecoder;
+        if (decoderAbsent) clipReport.ThrowIfIncompatible();
+        else report.ThrowIfIncompatible();
+        StateDictLoader.Load(Clip, clipPart, source);
+        if (!decoderAbsent) StateDictLoader.Load(Decoder, decoderPart, source);
+        return report;
+    }
+
+    /// <summary>Writes <see cref="ExportStateDict"/> as a safetensors file.</summary>
+    public void Save(string path, ScalarType? dtype = null) => SafetensorsFile.Write(path, ExportStateDict(dtype));
+
+    /// <summary>Reads a safetensors checkpoint with <see cref="LoadStateDict"/>.</summary>
+    public LoadReport Load(string path, bool requireDecoder = true) => LoadStateDict(SafetensorsFile.Read(path), path, requireDecoder);
+
+    /// <inheritdoc/>
+    public void Dispose()
+    {
+        Clip.Dispose();
+        Decoder.Dispose();
+    }
+}
