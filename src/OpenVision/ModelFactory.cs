@@ -53,7 +53,7 @@ public static class ModelFactory
         var (config, source) = Resolve(reference, hub);
         if (source.WeightsPath is null && !options.RandomInit)
             throw new InvalidOperationException(
-                $"'{reference}' names a config without weights; give a folder, a checkpoint file or hf-hub:{ModelRegistry.HubOrganization}/{config.Name}, or allow random initialisation");
+                $"'{reference}' names a config without weights; give a folder, a checkpoint file or hf-hub:{ModelRegistry.HubOrganization}/{config.Name}, or allow random initialisation (--random-init on the command line)");
         var model = new OpenVisionModel(config);
         try
         {
