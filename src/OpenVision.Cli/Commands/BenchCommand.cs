@@ -1,0 +1,71 @@
+using System.CommandLine;
+using System.Diagnostics;
+using System.Text.Json;
+using OpenVision.Benchmarks;
+using OpenVision.Configs;
+using OpenVision.Native;
+using OpenVision.Pipelines;
+using OpenVision.Text;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace OpenVision.Cli.Commands;
+
+/// <summary><c>openvision bench</c>: encode throughput per model and batch size, texts/s, and end-to-end JPEG folders.</summary>
+internal static class BenchCommand
+{
+    public static Command Create()
+    {
+        var models = new Option<string[]>("--models") { Description = "Configs to time (random weights)", AllowMultipleArgumentsPerToken = true,
+            DefaultValueFactory = _ => ["openvision-vit-tiny-patch16-224", "openvision-vit-base-patch16-224", "openvision-vit-large-patch14-224"] };
+        var batches = new Option<int[]>("--batch-sizes") { Description = "Batch sizes", AllowMultipleArgumentsPerToken = true, DefaultValueFactory = _ => [1, 8, 32] };
+        var seconds = new Option<double>("--seconds") { Description = "Time budget per measurement", DefaultValueFactory = _ => 5 };
+        var bf16 = new Option<bool>("--bf16") { Description = "Also time bfloat16 (reports its error against float32)" };
+        var images = new Option<string?>("--images") { Description = "Folder of JPEGs for the end-to-end run (default: 64 synthetic 500x375 JPEGs)" };
+        var json = new Option<string?>("--json") { Description = "Also write the results to this JSON file" };
+        var peak = new Option<double?>("--peak-gflops") { Description = "The machine's fp32 peak (default: cores x clock x FLOPs/cycle from /proc/cpuinfo)" };
+        var command = new Command("bench", "Measure encode throughput (images/s, texts/s) and report threads, memory and kernels")
+            { models, batches, seconds, bf16, images, json, peak };
+        command.SetAction(r => CliErrors.Run(() => Run(r.GetValue(models)!, r.GetValue(batches)!, r.GetValue(seconds), r.GetValue(bf16), r.GetValue(images), r.GetValue(json), r.GetValue(peak))));
+        return command;
+    }
+
+    private static int Run(string[] names, int[] batchSizes, double seconds, bool bf16, string? imageFolder, string? jsonPath, double? peakGflops)
+    {
+        var machine = MachineInfo.Current();
+        double peak = peakGflops ?? machine.PeakFloat32Gflops;
+        var budget = TimeSpan.FromSeconds(seconds);
+        Console.WriteLine($"cpu {machine.CpuModel}, {machine.Cores} cores @ {machine.MegaHertz:F0} MHz, fp32 peak {peak:F0} GFLOP/s{(peakGflops is null ? " (estimated)" : "")}{(machine.HasAvx512Bf16 ? ", AVX-512 BF16" : "")}");
+        Console.WriteLine($"torch threads {torch.get_num_threads()}, MKL dispatch: {MklCpuDispatch.Status}, backend {(torch.cuda.is_available() ? "CUDA available (timing CPU)" : "CPU")}");
+        Console.WriteLine($"{"model",-34} {"task",-13} {"dtype",-9} {"batch",5} {"items/s",9} {"GFLOP/s",8} {"% peak",7} {"err vs fp32",11}");
+        var results = new List<BenchmarkResult>();
+        void Print(BenchmarkResult r)
+        {
+            results.Add(r);
+            Console.WriteLine($"{r.Model,-34} {r.Task,-13} {r.DType,-9} {r.BatchSize,5} {r.ItemsPerSecond,9:F1} {r.GflopsPerSecond,8:F1} {100 * r.GflopsPerSecond / peak,6:F1}% {(r.RelativeErrorVsFloat32 is { } e ? e.ToString("E2") : ""),11}");
+        }
+
+        foreach (var name in names)
+        {
+            using var model = ModelFactory.Create(ModelRegistry.Get(name));
+            foreach (int batch in batchSizes)
+            {
+                Print(EncodeBenchmark.Images(model, batch, budget));
+                if (bf16) Print(EncodeBenchmark.Images(model, batch, budget, ScalarType.BFloat16));
+            }
+            var tokenizer = OpenVisionEncoder.CreateTokenizer(model.Config);
+            using var ids = torch.tensor(tokenizer.EncodeBatch(Enumerable.Range(0, 32).Select(i => $"a photo of a {PromptNoun(i)} on a table").ToList()));
+            Print(EncodeBenchmark.Texts(model, ids, budget));
+            var files = imageFolder is null
+                ? SyntheticImages.WriteJpegs(Path.Combine(Path.GetTempPath(), "openvision-bench-jpegs"), 64)
+                : ImageFiles.Expand([imageFolder]);
+            var transform = new Vision.ImageTransform(OpenVisionEncoder.CreateTransformOptions(model.Config, model.Config.VisionCfg.ImageSize));
+            Print(EncodeBenchmark.EndToEnd(model, transform, files, batchSizes.Max()));
+        }
+        Console.WriteLine($"peak working set {Process.GetCurrentProcess().PeakWorkingSet64 / (1 << 20)} MiB");
+        if (jsonPath is not null) File.WriteAllText(jsonPath, JsonSerializer.Serialize(new { machine, results }, new JsonSerializerOptions { WriteIndented = true }));
+        return 0;
+    }
+
+    private static string PromptNoun(int i) => new[] { "dog", "cat", "bicycle", "teapot", "guitar", "lamp", "shoe", "clock" }[i % 8];
+}

@@ -1,0 +1,95 @@
+using System.Diagnostics;
+using OpenVision.Models;
+using OpenVision.Pipelines;
+using OpenVision.Vision;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace OpenVision.Benchmarks;
+
+/// <summary>One measured configuration.</summary>
+/// <param name="Model">Model name.</param>
+/// <param name="Task">"encode_image", "encode_text" or "end_to_end".</param>
+/// <param name="DType">Element type used.</param>
+/// <param name="BatchSize">Items per call.</param>
+/// <param name="ItemsPerSecond">Median throughput over the timed repetitions.</param>
+/// <param name="GflopsPerSecond">Achieved GFLOP/s (model arithmetic only).</param>
+/// <param name="RelativeErrorVsFloat32">For reduced precision: max |x − x_fp32| / max |x_fp32| of the features; else null.</param>
+public sealed record BenchmarkResult(string Model, string Task, string DType, int BatchSize, double ItemsPerSecond, double GflopsPerSecond, double? RelativeErrorVsFloat32);
+
+/// <summary>Measures encode throughput: medians of timed repetitions after warm-up, nothing else running in the process.</summary>
+public static class EncodeBenchmark
+{
+    /// <summary>Images per second of <see cref="OpenVisionModel.EncodeImage"/> on random pixels.</summary>
+    public static BenchmarkResult Images(OpenVisionModel model, int batchSize, TimeSpan budget, ScalarType dtype = ScalarType.Float32)
+    {
+        int size = model.Config.VisionCfg.ImageSize;
+        using var pixels = randn(batchSize, 3, size, size, generator: new Generator(0));
+        double? error = null;
+        if (dtype != ScalarType.Float32)
+        {
+            using var reference = model.EncodeImage(pixels);
+            model.to(dtype);
+            try
+            {
+                using var reduced = model.EncodeImage(pixels.to(dtype));
+                using var diff = (reduced.to(ScalarType.Float32) - reference).abs().max();
+                using var scale = reference.abs().max();
+                error = diff.item<float>() / scale.item<float>();
+            }
+            catch { model.to(ScalarType.Float32); throw; }
+        }
+        try
+        {
+            using var input = pixels.to(dtype);
+            double seconds = MedianSeconds(() => model.EncodeImage(input).Dispose(), budget);
+            double rate = batchSize / seconds;
+            return new BenchmarkResult(model.Config.Name, "encode_image", dtype.ToString(), batchSize, rate,
+                rate * VisionFlops.PerImage(model.Config) / 1e9, error);
+        }
+        finally { if (dtype != ScalarType.Float32) model.to(ScalarType.Float32); }
+    }
+
+    /// <summary>Texts per second of <see cref="OpenVisionModel.EncodeText"/> on tokenized captions.</summary>
+    public static BenchmarkResult Texts(OpenVisionModel model, Tensor tokenIds, TimeSpan budget)
+    {
+        double seconds = MedianSeconds(() => model.EncodeText(tokenIds).Dispose(), budget);
+        double rate = tokenIds.shape[0] / seconds;
+        return new BenchmarkResult(model.Config.Name, "encode_text", "Float32", (int)tokenIds.shape[0], rate,
+            rate * VisionFlops.PerText(model.Config) / 1e9, null);
+    }
+
+    /// <summary>Images per second from files to features: decoding and resizing on worker threads overlap the model.</summary>
+    public static BenchmarkResult EndToEnd(OpenVisionModel model, ImageTransform transform, IReadOnlyList<string> files, int batchSize)
+    {
+        var clock = Stopwatch.StartNew();
+        long count = 0;
+        foreach (var batch in new ImageBatchReader(transform, batchSize).Read(files))
+        {
+            using (batch)
+            {
+                if (batch.Paths.Count > 0) model.EncodeImage(batch.Pixels).Dispose();
+                count += batch.Paths.Count;
+            }
+        }
+        double rate = count / clock.Elapsed.TotalSeconds;
+        return new BenchmarkResult(model.Config.Name, "end_to_end", "Float32", batchSize, rate, rate * VisionFlops.PerImage(model.Config) / 1e9, null);
+    }
+
+    // Warm up twice, then repeat until the budget is spent (at least 3 runs) and take the median.
+    private static double MedianSeconds(Action run, TimeSpan budget)
+    {
+        run();
+        run();
+        var times = new List<double>();
+        var total = Stopwatch.StartNew();
+        while (times.Count < 3 || (total.Elapsed < budget && times.Count < 50))
+        {
+            var one = Stopwatch.StartNew();
+            run();
+            times.Add(one.Elapsed.TotalSeconds);
+        }
+        times.Sort();
+        return times[times.Count / 2];
+    }
+}
