@@ -1,0 +1,108 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using OpenVision.Training.Losses;
+using OpenVision.Training.Optimization;
+
+namespace OpenVision.Training;
+
+/// <summary>One stage of progressive-resolution training: every stage starts from the previous stage's weights
+/// with a fresh optimizer and its own warmup + cosine schedule (OpenVision's train.sh runs one invocation per stage).</summary>
+public sealed record TrainStage
+{
+    /// <summary>Input resolution in pixels for this stage.</summary>
+    public int ImageSize { get; init; }
+
+    /// <summary>Training samples seen in this stage (steps = samples / batch size).</summary>
+    public long Samples { get; init; }
+
+    /// <summary>Global batch size (samples per optimizer step).</summary>
+    public int BatchSize { get; init; }
+
+    /// <summary>Peak learning rate of the warmup + cosine schedule.</summary>
+    public double PeakLr { get; init; }
+
+    /// <summary>Samples of linear warmup.</summary>
+    public long WarmupSamples { get; init; }
+
+    /// <summary>Optimizer steps in this stage.</summary>
+    [JsonIgnore] public int Steps => (int)(Samples / BatchSize);
+
+    /// <summary>Warmup steps in this stage.</summary>
+    [JsonIgnore] public int WarmupSteps => (int)(WarmupSamples / BatchSize);
+}
+
+/// <summary>A training run: the model, the stages, the optimizer and loss settings. Read from JSON (snake_case keys;
+/// unknown keys are errors); the CLI can override a few fields.</summary>
+public sealed record TrainConfig
+{
+    /// <summary>Model config: a built-in name, a config JSON file or a hub-style folder (its weights are the starting point).</summary>
+    public string Model { get; init; } = "openvision-vit-tiny-patch16-160";
+
+    /// <summary>Start from the weights of the model reference (true) or from a random initialisation (false).</summary>
+    public bool InitFromWeights { get; init; }
+
+    /// <summary>Caption decoder query tokens (= caption length the decoder predicts; OpenVision: 128).</summary>
+    public int CaptionTokens { get; init; } = 128;
+
+    /// <summary>Decoder depth override (null: the family's table).</summary>
+    public int? DecoderLayers { get; init; }
+
+    /// <summary>Progressive-resolution stages, low to high resolution.</summary>
+    public List<TrainStage> Stages { get; init; } = [];
+
+    /// <summary>AdamW settings (OpenVision: β = (0.9, 0.95), ε = 1e-8, weight decay 0.2 on kernels).</summary>
+    public AdamWConfig Optimizer { get; init; } = new();
+
+    /// <summary>Contrastive and caption loss weights (OpenVision: 1 and 2).</summary>
+    public LossWeights LossWeights { get; init; } = new();
+
+    /// <summary>Micro-batches per optimizer step (gradient accumulation); the batch size must divide evenly.</summary>
+    public int GradientAccumulation { get; init; } = 1;
+
+    /// <summary>Seed for initialisation, data order and augmentation.</summary>
+    public int Seed { get; init; }
+
+    /// <summary>Write a resumable checkpoint every this many optimizer steps (and at the end of each stage).</summary>
+    public int CheckpointEverySteps { get; init; } = 200;
+
+    /// <summary>Threads for the tensor engine (0: its default).</summary>
+    public int Threads { get; init; }
+
+    /// <summary>Unknown keys, refused by <see cref="Validate"/>.</summary>
+    [JsonExtensionData] public Dictionary<string, JsonElement>? Unrecognized { get; init; }
+
+    /// <summary>Throws <see cref="ArgumentException"/> naming every problem.</summary>
+    public TrainConfig Validate()
+    {
+        var problems = new List<string>();
+        if (Unrecognized is { Count: > 0 }) problems.AddRange(Unrecognized.Keys.Select(k => $"unknown key '{k}'"));
+        if (Stages.Count == 0) problems.Add("at least one stage is needed");
+        foreach (var (i, s) in Stages.Index())
+        {
+            if (s.ImageSize <= 0 || s.BatchSize <= 0 || s.Samples < s.BatchSize) problems.Add($"stage {i}: image_size and batch_size must be positive and samples at least one batch");
+            if (s.PeakLr <= 0) problems.Add($"stage {i}: peak_lr must be positive");
+            if (s.WarmupSamples < 0 || s.WarmupSteps >= s.Steps && s.WarmupSamples > 0) problems.Add($"stage {i}: warmup must be shorter than the stage");
+            if (GradientAccumulation < 1 || s.BatchSize % GradientAccumulation != 0) problems.Add($"stage {i}: batch_size {s.BatchSize} is not divisible by gradient_accumulation {GradientAccumulation}");
+        }
+        if (CaptionTokens < 2) problems.Add("caption_tokens must be at least 2");
+        if (CheckpointEverySteps < 1) problems.Add("checkpoint_every_steps must be positive");
+        return problems.Count == 0 ? this : throw new ArgumentException("train config: " + string.Join("; ", problems));
+    }
+
+    /// <summary>JSON settings: snake_case, comments allowed.</summary>
+    public static JsonSerializerOptions JsonOptions { get; } = new()
+    {
+        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
+        ReadCommentHandling = JsonCommentHandling.Skip,
+        AllowTrailingCommas = true,
+        WriteIndented = true,
+    };
+
+    /// <summary>Reads and validates a config file.</summary>
+    public static TrainConfig Load(string path)
+    {
+        try { return (JsonSerializer.Deserialize<TrainConfig>(File.ReadAllText(path), JsonOptions) ?? throw new ArgumentException($"{path}: empty config")).Validate(); }
+        catch (JsonException e) { throw new ArgumentException($"{path}: {e.Message}"); }
+        catch (ArgumentException e) { throw new ArgumentException($"{path}: {e.Message}"); }
+    }
+}

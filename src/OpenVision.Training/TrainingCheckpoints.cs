@@ -1,0 +1,68 @@
+using OpenVision.Training.Models;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace OpenVision.Training;
+
+/// <summary>Resumable checkpoints under <c>{output}/checkpoints/</c>: each is a folder with the training state dict
+/// (open_clip keys + decoder), the optimizer state and <c>state.json</c>. A folder is written under a temporary name
+/// and renamed, and <c>latest</c> is replaced atomically, so a run killed at any moment resumes from a complete one.</summary>
+public sealed class TrainingCheckpoints(string outputFolder)
+{
+    private readonly string root = Path.Combine(outputFolder, "checkpoints");
+
+    /// <summary>The newest complete checkpoint folder, or null.</summary>
+    public string? Latest
+    {
+        get
+        {
+            string pointer = Path.Combine(root, "latest");
+            if (!File.Exists(pointer)) return null;
+            string folder = Path.Combine(root, File.ReadAllText(pointer).Trim());
+            return Directory.Exists(folder) ? folder : null;
+        }
+    }
+
+    /// <summary>Writes a checkpoint and points <c>latest</c> at it; keeps the newest <paramref name="keep"/> ones.</summary>
+    public string Save(ClipsTrainingModel model, OptimizerHelper optimizer, TrainingState state, int keep = 2)
+    {
+        Directory.CreateDirectory(root);
+        string name = $"step-{state.GlobalStep:D7}";
+        string final = Path.Combine(root, name), temp = final + ".tmp";
+        if (Directory.Exists(temp)) Directory.Delete(temp, recursive: true);
+        Directory.CreateDirectory(temp);
+        model.Save(Path.Combine(temp, "model.safetensors"));
+        optimizer.save_state_dict(Path.Combine(temp, "optimizer.bin"));
+        File.WriteAllText(Path.Combine(temp, "state.json"), state.ToJson());
+        if (Directory.Exists(final)) Directory.Delete(final, recursive: true);
+        Directory.Move(temp, final);
+        string pointerTemp = Path.Combine(root, "latest.tmp");
+        File.WriteAllText(pointerTemp, name);
+        File.Move(pointerTemp, Path.Combine(root, "latest"), overwrite: true);
+        foreach (var old in Directory.GetDirectories(root, "step-*").Where(d => !d.EndsWith(".tmp")).Order(StringComparer.Ordinal).SkipLast(keep))
+            Directory.Delete(old, recursive: true);
+        return final;
+    }
+
+    /// <summary>Loads model weights and returns the state; the optimizer state is loaded by <see cref="LoadOptimizer"/>
+    /// once the optimizer for the state's stage exists.</summary>
+    public static TrainingState LoadModel(string folder, ClipsTrainingModel model)
+    {
+        model.Load(Path.Combine(folder, "model.safetensors"));
+        var state = TrainingState.Load(Path.Combine(folder, "state.json"));
+        using var rng = torch.tensor(Convert.FromBase64String(state.TorchRngState));
+        torch.set_rng_state(rng);
+        return state;
+    }
+
+    /// <summary>Restores the optimizer's moments and step counts.</summary>
+    public static void LoadOptimizer(string folder, OptimizerHelper optimizer) => optimizer.load_state_dict(Path.Combine(folder, "optimizer.bin"));
+
+    /// <summary>The generator state as base64, for <see cref="TrainingState.TorchRngState"/>.</summary>
+    public static string CaptureRng()
+    {
+        using var state = torch.get_rng_state();
+        return Convert.ToBase64String(state.bytes.ToArray());
+    }
+}

@@ -1,0 +1,109 @@
+using System.Text.Json;
+using OpenVision.Training.Data;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace OpenVision.Training.Tests;
+
+/// <summary>Deterministic synthetic data: sample i's pixels and texts depend only on i, like a seeded shard stream.</summary>
+internal sealed class SyntheticData : ITrainingData
+{
+    public List<(int ImageSize, long Start)> Requests { get; } = [];
+
+    public long SkippedSamples => 0;
+
+    public bool CaptionsFellBackToAltText => false;
+
+    public IEnumerable<TrainingBatch> Stream(int imageSize, int batchSize, long startSample, CancellationToken cancellationToken)
+    {
+        Requests.Add((imageSize, startSample));
+        for (long first = startSample; ; first += batchSize)
+        {
+            var pixels = new List<Tensor>();
+            for (long i = first; i < first + batchSize; i++) pixels.Add(torch.randn([1, 3, imageSize, imageSize], generator: new Generator((ulong)i)));
+            var batch = TinyModels.MakeBatch(batchSize, (int)(first % 100_000));
+            yield return new TrainingBatch(torch.cat(pixels, 0), batch.AltTexts, batch.SubCaptions, batch.Captions);
+            batch.Pixels.Dispose();
+            foreach (var p in pixels) p.Dispose();
+        }
+    }
+}
+
+public sealed class TrainerTests : IDisposable
+{
+    private readonly string output = Directory.CreateTempSubdirectory("ov-train-").FullName;
+
+    public void Dispose() => Directory.Delete(output, recursive: true);
+
+    private static TrainConfig Config(int checkpointEvery = 100) => new()
+    {
+        Stages =
+        [
+            new TrainStage { ImageSize = 8, Samples = 16, BatchSize = 4, PeakLr = 1e-3, WarmupSamples = 4 },
+            new TrainStage { ImageSize = 16, Samples = 12, BatchSize = 4, PeakLr = 5e-4, WarmupSamples = 0 },
+        ],
+        GradientAccumulation = 2,
+        Seed = 3,
+        CheckpointEverySteps = checkpointEvery,
+    };
+
+    private static Dictionary<string, float[]> Parameters(OpenVision.Training.Models.ClipsTrainingModel model) =>
+        model.NamedParameters().ToDictionary(p => p.Name, p => p.Parameter.detach().cpu().data<float>().ToArray());
+
+    [Fact]
+    public void RunsStagesAtIncreasingResolutionAndLogsEveryStep()
+    {
+        var data = new SyntheticData();
+        using var model = new Trainer(Config(), data, output, () => TinyModels.Model(1)).Run();
+        Assert.Equal([(8, 0L), (16, 16L)], data.Requests);            // stage 2 continues the stream where stage 1 stopped
+        var lines = File.ReadAllLines(Path.Combine(output, "metrics.jsonl")).Select(l => JsonDocument.Parse(l).RootElement).ToList();
+        Assert.Equal(7, lines.Count);                                   // 4 + 3 steps
+        Assert.Equal([8, 8, 8, 8, 16, 16, 16], lines.Select(l => l.GetProperty("image_size").GetInt32()));
+        Assert.All(lines, l => Assert.True(double.IsFinite(l.GetProperty("loss").GetDouble())));
+        Assert.Equal(0, lines[0].GetProperty("lr").GetDouble());        // warmup starts at 0, as optax does
+        Assert.NotNull(new TrainingCheckpoints(output).Latest);
+    }
+
+    // A run killed between checkpoints resumes from the last one and ends with the parameters of an uninterrupted run.
+    [Fact]
+    public void ResumeAfterKillMatchesUninterruptedRun()
+    {
+        string uninterrupted = Path.Combine(output, "a"), interrupted = Path.Combine(output, "b");
+        Dictionary<string, float[]> expected;
+        using (var model = new Trainer(Config(checkpointEvery: 2), new SyntheticData(), uninterrupted, () => TinyModels.Model(1)).Run())
+            expected = Parameters(model);
+
+        var kill = new Progress(p => { if (p.Last.Step == 5) throw new OperationCanceledException("killed"); });
+        Assert.Throws<OperationCanceledException>(() => new Trainer(Config(checkpointEvery: 2), new SyntheticData(), interrupted, () => TinyModels.Model(1)).Run(kill));
+        Assert.EndsWith("step-0000004", new TrainingCheckpoints(interrupted).Latest);
+
+        var data = new SyntheticData();
+        using (var resumed = new Trainer(Config(checkpointEvery: 2), data, interrupted, () => TinyModels.Model(99)).Run())
+        {
+            Assert.Equal((16, 16L), data.Requests[0]);                 // resumed at stage 2's first step, sample 16
+            var actual = Parameters(resumed);
+            foreach (var (name, values) in expected) Assert.True(values.SequenceEqual(actual[name]), $"{name} differs after resume");
+        }
+        Assert.Equal(File.ReadAllLines(Path.Combine(uninterrupted, "metrics.jsonl")).Select(Losses),
+                     File.ReadAllLines(Path.Combine(interrupted, "metrics.jsonl")).Select(Losses));
+    }
+
+    private static double Losses(string line) => JsonDocument.Parse(line).RootElement.GetProperty("loss").GetDouble();
+
+    [Fact]
+    public void InvalidConfigsNameTheProblem()
+    {
+        var e = Assert.Throws<ArgumentException>(() => (Config() with { GradientAccumulation = 3 }).Validate());
+        Assert.Contains("not divisible", e.Message);
+        string path = Path.Combine(output, "bad.json");
+        File.WriteAllText(path, """{ "stages": [], "learning_rate": 1 }""");
+        var loadError = Assert.Throws<ArgumentException>(() => TrainConfig.Load(path));
+        Assert.Contains("learning_rate", loadError.Message);
+        Assert.Contains(path, loadError.Message);
+    }
+
+    private sealed class Progress(Action<TrainingProgress> action) : IProgress<TrainingProgress>
+    {
+        public void Report(TrainingProgress value) => action(value);
+    }
+}
