@@ -136,6 +136,41 @@ public class TarShardTests
         Assert.Equal(1, source.Skips.CountsByReason[SkipReason.UnreadableShard]);
     }
 
+    [Fact]
+    public void StreamsShardsFromHttpUrls()
+    {
+        using var dir = new TempDirectory();
+        string pattern = DataFixtures.WriteShards(dir.Path, 9, 3);
+        int port = FreePort();
+        using var listener = new System.Net.HttpListener();
+        listener.Prefixes.Add($"http://127.0.0.1:{port}/");
+        listener.Start();
+        var server = Task.Run(() =>
+        {
+            while (listener.IsListening)
+            {
+                System.Net.HttpListenerContext context;
+                try { context = listener.GetContext(); } catch (System.Net.HttpListenerException) { return; } catch (ObjectDisposedException) { return; }
+                string file = Path.Combine(dir.Path, context.Request.Url!.AbsolutePath.TrimStart('/'));
+                if (File.Exists(file)) using (var f = File.OpenRead(file)) f.CopyTo(context.Response.OutputStream);
+                else context.Response.StatusCode = 404;
+                context.Response.Close();
+            }
+        });
+        string url = $"http://127.0.0.1:{port}/{Path.GetFileName(pattern)}::http://127.0.0.1:{port}/absent.tar";
+        var source = new WebDatasetSource(url, new DataOrderOptions { Shuffle = false });
+        Assert.Equal(Enumerable.Range(0, 9).Select(i => $"s{i:D7}"), DataFixtures.Keys(source));
+        Assert.Contains(source.Skips.Recent, s => s.Reason == SkipReason.UnreadableShard && s.Detail.Contains("HTTP 404"));
+        listener.Stop();
+    }
+
+    private static int FreePort()
+    {
+        using var socket = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        socket.Start();
+        return ((System.Net.IPEndPoint)socket.LocalEndpoint).Port;
+    }
+
     private static int IndexOf(byte[] haystack, byte[] needle)
     {
         int at = haystack.AsSpan().IndexOf(needle);
