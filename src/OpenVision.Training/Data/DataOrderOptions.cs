@@ -25,7 +25,4 @@ public sealed record DataOrderOptions
         if (WorldSize < 1) throw new ArgumentOutOfRangeException(nameof(WorldSize), WorldSize, "must be at least 1");
         if (Rank < 0 || Rank >= WorldSize) throw new ArgumentOutOfRangeException(nameof(Rank), Rank, $"must be in [0, {WorldSize})");
     }
-
-    /// <summary>Whether item <paramref name="index"/> of a fixed list belongs to this rank (strided: index mod WorldSize).</summary>
-    public bool Owns(long index) => index % WorldSize == Rank;
 }

@@ -17,7 +17,8 @@ public sealed class FolderSource : IImageTextSource
     /// <summary>Scans <paramref name="directory"/> recursively for images (.jpg .jpeg .png .webp .gif .bmp).</summary>
     /// <param name="directory">The folder.</param>
     /// <param name="order">Seed, shuffling and rank.</param>
-    /// <param name="captionJsonFields">JSON fields that may hold the caption, in order of preference.</param>
+    /// <param name="captionJsonFields">JSON fields that may hold the caption, in order of preference (default: recaption,
+    /// re_caption, llava_caption).</param>
     public FolderSource(string directory, DataOrderOptions? order = null, IReadOnlyList<string>? captionJsonFields = null)
     {
         ArgumentNullException.ThrowIfNull(directory);
@@ -25,7 +26,8 @@ public sealed class FolderSource : IImageTextSource
         _order = order ?? new DataOrderOptions();
         _order.Validate();
         Directory = directory;
-        captionJsonFields ??= ["caption", "recaption", "re_caption", "llava_caption"];
+        // Not "caption": img2dataset's folder output stores the alt-text under that name (see WebDatasetOptions).
+        captionJsonFields ??= ["recaption", "re_caption", "llava_caption"];
         var items = new List<Item>();
         foreach (string image in ImageFiles.Expand([directory]))
         {

@@ -89,7 +89,7 @@ public class ManifestAndFolderTests
         File.WriteAllText(dir.File("a.caption.txt"), "Caption a. More.");
         File.WriteAllBytes(dir.File("sub/b.png"), DataFixtures.Png(1));
         File.WriteAllText(dir.File("sub/b.txt"), "alt b");
-        File.WriteAllText(dir.File("sub/b.json"), "{\"caption\": \"Caption b.\"}");
+        File.WriteAllText(dir.File("sub/b.json"), "{\"caption\": \"alt b again\", \"recaption\": \"Caption b.\"}");
         File.WriteAllBytes(dir.File("c.png"), DataFixtures.Png(2));
         File.WriteAllText(dir.File("c.txt"), "alt c");
         File.WriteAllBytes(dir.File("d.png"), DataFixtures.Png(3));   // no alt-text
