@@ -1,0 +1,12 @@
+namespace OpenVision.Training.Data;
+
+/// <summary>Where a run stands in its data stream: the epoch and how many of that epoch's samples (in stream order,
+/// for this rank) the delivered batches have used. Saved in checkpoints; a source restarted from it skips exactly
+/// those samples and continues with the same order and the same augmentation.</summary>
+/// <param name="Epoch">Zero-based epoch.</param>
+/// <param name="SamplesConsumed">Samples of the epoch's stream used so far (undecodable ones included).</param>
+public sealed record DataPosition(int Epoch, long SamplesConsumed)
+{
+    /// <summary>The beginning of the first epoch.</summary>
+    public static DataPosition Start { get; } = new(0, 0);
+}
