@@ -52,7 +52,7 @@ public sealed class Trainer(TrainConfig config, ITrainingData data, string outpu
         {
             var checkpoints = new TrainingCheckpoints(outputFolder);
             string? resumeFrom = checkpoints.Latest;
-            var state = resumeFrom is null ? new TrainingState(0, 0, 0, 0, "") : TrainingCheckpoints.LoadModel(resumeFrom, model);
+            var state = resumeFrom is null ? new TrainingState(0, 0, 0, 0, DataPosition.Start, "") : TrainingCheckpoints.LoadModel(resumeFrom, model);
             TrimMetrics(state.GlobalStep);
             File.WriteAllText(Path.Combine(outputFolder, "train_config.json"), JsonSerializer.Serialize(config, TrainConfig.JsonOptions));
             long totalSteps = config.Stages.Sum(s => (long)s.Steps);
@@ -69,7 +69,8 @@ public sealed class Trainer(TrainConfig config, ITrainingData data, string outpu
                 if (firstStep > 0 && resumeFrom is not null) TrainingCheckpoints.LoadOptimizer(resumeFrom, optimizer);
                 var schedule = LrSchedule.WarmupCosine(spec.PeakLr, spec.WarmupSteps, spec.Steps);
                 int micro = spec.BatchSize / config.GradientAccumulation;
-                using var batches = data.Stream(spec.ImageSize, micro, state.SamplesSeen, cancellationToken).GetEnumerator();
+                using var batches = data.Stream(spec.ImageSize, micro, state.Data, cancellationToken).GetEnumerator();
+                var position = state.Data;
 
                 for (int step = firstStep; step < spec.Steps; step++)
                 {
@@ -82,6 +83,7 @@ public sealed class Trainer(TrainConfig config, ITrainingData data, string outpu
                     {
                         if (!batches.MoveNext()) throw new InvalidOperationException("the training data stream ended early");
                         using var batch = batches.Current;
+                        position = batch.Position;
                         using var scope = NewDisposeScope();
                         using var losses = model.Forward(batch.Pixels, batch.AltTextIds, batch.SubCaptionIds, batch.CaptionIds);
                         // Each micro-batch's mean loss is averaged: gradients equal the mean over the effective batch
@@ -95,7 +97,7 @@ public sealed class Trainer(TrainConfig config, ITrainingData data, string outpu
                     using (var scope = NewDisposeScope()) optimizer.step();
                     if (!double.IsFinite(total)) throw new InvalidOperationException($"the loss became {total} at step {state.GlobalStep + 1}; lower the learning rate");
 
-                    state = state with { Stage = stage, StepInStage = step + 1, GlobalStep = state.GlobalStep + 1, SamplesSeen = state.SamplesSeen + spec.BatchSize };
+                    state = state with { Stage = stage, StepInStage = step + 1, GlobalStep = state.GlobalStep + 1, SamplesSeen = state.SamplesSeen + spec.BatchSize, Data = position };
                     stepsThisRun++;
                     var metrics = new StepMetrics(state.GlobalStep, stage, spec.ImageSize, state.SamplesSeen, lr, total, contrastive, caption,
                         model.Clip.LogitScale, spec.BatchSize / stepClock.Elapsed.TotalSeconds, clock.Elapsed.TotalSeconds);

@@ -6,9 +6,10 @@ namespace OpenVision.Training;
 /// <param name="Stage">Index of the current stage.</param>
 /// <param name="StepInStage">Optimizer steps completed in that stage.</param>
 /// <param name="GlobalStep">Optimizer steps completed in the run.</param>
-/// <param name="SamplesSeen">Samples consumed from the data stream (its resume position).</param>
+/// <param name="SamplesSeen">Samples trained on so far.</param>
+/// <param name="Data">Where the data stream continues.</param>
 /// <param name="TorchRngState">libtorch's CPU generator state, base64.</param>
-public sealed record TrainingState(int Stage, int StepInStage, long GlobalStep, long SamplesSeen, string TorchRngState)
+public sealed record TrainingState(int Stage, int StepInStage, long GlobalStep, long SamplesSeen, Data.DataPosition Data, string TorchRngState)
 {
     /// <summary>Serialises the state.</summary>
     public string ToJson() => JsonSerializer.Serialize(this, TrainConfig.JsonOptions);

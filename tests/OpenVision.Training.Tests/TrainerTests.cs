@@ -12,17 +12,19 @@ internal sealed class SyntheticData : ITrainingData
 
     public long SkippedSamples => 0;
 
-    public bool CaptionsFellBackToAltText => false;
+    public long SamplesWithoutCaption => 0;
 
-    public IEnumerable<TrainingBatch> Stream(int imageSize, int batchSize, long startSample, CancellationToken cancellationToken)
+    public IEnumerable<TrainingBatch> Stream(int imageSize, int batchSize, DataPosition start, CancellationToken cancellationToken)
     {
-        Requests.Add((imageSize, startSample));
-        for (long first = startSample; ; first += batchSize)
+        Requests.Add((imageSize, start.SamplesConsumed));
+        for (long first = start.SamplesConsumed; ; first += batchSize)
         {
             var pixels = new List<Tensor>();
             for (long i = first; i < first + batchSize; i++) pixels.Add(torch.randn([1, 3, imageSize, imageSize], generator: new Generator((ulong)i)));
             var batch = TinyModels.MakeBatch(batchSize, (int)(first % 100_000));
-            yield return new TrainingBatch(torch.cat(pixels, 0), batch.AltTexts, batch.SubCaptions, batch.Captions);
+            var keys = Enumerable.Range(0, batchSize).Select(i => $"s{first + i}").ToList();
+            yield return new TrainingBatch(keys, keys.Select(_ => -1).ToList(), torch.cat(pixels, 0), batch.AltTexts, batch.SubCaptions, batch.Captions,
+                0, new DataPosition(0, first + batchSize));
             batch.Pixels.Dispose();
             foreach (var p in pixels) p.Dispose();
         }
