@@ -47,6 +47,10 @@ public sealed record TrainConfig
     /// <summary>Decoder depth override (null: the family's table).</summary>
     public int? DecoderLayers { get; init; }
 
+    /// <summary>The whole decoder architecture, for models outside the released families (null: the family's table
+    /// with <see cref="CaptionTokens"/> and <see cref="DecoderLayers"/>).</summary>
+    public Models.DecoderConfig? Decoder { get; init; }
+
     /// <summary>Progressive-resolution stages, low to high resolution.</summary>
     public List<TrainStage> Stages { get; init; } = [];
 

@@ -31,7 +31,7 @@ public sealed class Trainer(TrainConfig config, ITrainingData data, string outpu
         OpenVisionModel clip;
         if (config.InitFromWeights) clip = ModelFactory.Load(config.Model).Model;
         else clip = ModelFactory.Create(ModelFactory.Resolve(config.Model, configOnly: true).Config);
-        var decoder = DecoderConfig.For(clip.Config) with { QueryTokens = config.CaptionTokens };
+        var decoder = config.Decoder ?? DecoderConfig.For(clip.Config) with { QueryTokens = config.CaptionTokens };
         if (config.DecoderLayers is { } layers) decoder = decoder with { Layers = layers };
         return new ClipsTrainingModel(clip, decoder, config.LossWeights);
     }

@@ -39,6 +39,24 @@ public static class CaptionLoss
         return ((nll * weights).sum() / (weights.sum() + 1e-8)).MoveToOuterDisposeScope();
     }
 
+    /// <summary>The same loss as <see cref="Compute"/> from the decoder's query states [B, Q, W], applying the
+    /// vocabulary head only where the mask counts: the [N, V] logits of real tokens instead of [B, Q, V]. With a
+    /// 32,000-word head this is most of the decoder's cost, and captions are usually much shorter than Q.</summary>
+    /// <param name="states">Normalized query states [B, Q, W].</param>
+    /// <param name="head">The vocabulary projection [..., W] → [..., V].</param>
+    /// <param name="captionIds">Full-caption ids [B, Q].</param>
+    /// <param name="padId">The pad id (0).</param>
+    public static Tensor FromStates(Tensor states, Func<Tensor, Tensor> head, Tensor captionIds, long padId = 0)
+    {
+        using var scope = NewDisposeScope();
+        var (targets, mask) = Targets(captionIds.to(states.device), padId);
+        var positions = mask.flatten().nonzero().squeeze(1);                            // [N] indices of real targets
+        var selected = states.reshape(-1, states.shape[2]).index_select(0, positions);  // [N, W]
+        var logits = head(selected);                                                      // [N, V]
+        var nll = nn.functional.cross_entropy(logits, targets.flatten().index_select(0, positions), reduction: nn.Reduction.Sum);
+        return (nll / (positions.shape[0] + 1e-8)).MoveToOuterDisposeScope();
+    }
+
     /// <summary>The loss for decoder logits [B, Q, V] and full-caption ids [B, Q]: <see cref="Targets"/> then <see cref="Compute"/>.</summary>
     public static Tensor FromCaptionIds(Tensor logits, Tensor captionIds, long padId = 0)
     {

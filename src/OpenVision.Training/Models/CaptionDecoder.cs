@@ -53,10 +53,20 @@ public sealed class CaptionDecoder : nn.Module<Tensor, Tensor, Tensor>
     public override Tensor forward(Tensor imageTokens, Tensor textStates)
     {
         using var scope = torch.NewDisposeScope();
+        return head.call(QueryStates(imageTokens, textStates)).MoveToOuterDisposeScope();   // [B, Q, V]
+    }
+
+    /// <summary>The query positions after <c>ln_final</c>, before the vocabulary head: [B, Q, W].</summary>
+    public Tensor QueryStates(Tensor imageTokens, Tensor textStates)
+    {
+        using var scope = torch.NewDisposeScope();
         var x = ForwardSequence(imageTokens, textStates);                        // [B, P+Q, W]
         x = x.narrow(1, x.shape[1] - Config.QueryTokens, Config.QueryTokens);    // [B, Q, W] query positions only
-        return head.call(ln_final.call(x)).MoveToOuterDisposeScope();            // [B, Q, V]
+        return ln_final.call(x).MoveToOuterDisposeScope();
     }
+
+    /// <summary>Vocabulary logits for any stack of normalized query states [..., W] → [..., V].</summary>
+    public Tensor Head(Tensor states) => head.call(states);
 
     /// <summary>The last block's output over the whole sequence [B, P+Q, W] (prefix first); for tests of the mask.</summary>
     internal Tensor ForwardSequence(Tensor imageTokens, Tensor textStates)

@@ -73,8 +73,8 @@ public sealed class ClipsTrainingModel : IDisposable
 
         // The decoder reads the alt-text only (JAX: token_embs[:B]), pre-ln_final states without the class position.
         var altTextStates = text.Encoded.narrow(0, 0, batch).narrow(1, 0, text.Encoded.shape[1] - 1);   // [B, L-1, Wt]
-        var logits = Decoder.call(vision.Tokens, altTextStates);                     // [B, Q, V]
-        var caption = CaptionLoss.FromCaptionIds(logits, captionIds);
+        var states = Decoder.QueryStates(vision.Tokens, altTextStates);              // [B, Q, W]
+        var caption = CaptionLoss.FromStates(states, Decoder.Head, captionIds);
 
         var losses = LossBreakdown.Combine(contrastive, caption, Weights);
         losses.Contrastive.MoveToOuterDisposeScope();
