@@ -28,7 +28,15 @@ public static class CaptionLoss
     /// <param name="logits">Decoder logits [B, Q, V].</param>
     /// <param name="targets">Target ids [B, Q] int64, each below V.</param>
     /// <param name="mask">Which targets count [B, Q] (bool or 0/1).</param>
-    public static Tensor Compute(Tensor logits, Tensor targets, Tensor mask)
+    public static Tensor Compute(Tensor logits, Tensor targets, Tensor mask) => Compute(logits, targets, mask, denominator: null);
+
+    /// <summary>Σ(mask · CE(logits, targets)) / <paramref name="denominator"/>: a data-parallel rank passes its share
+    /// of the global token count so that the mean over ranks is the global token mean.</summary>
+    /// <param name="logits">Decoder logits [B, Q, V].</param>
+    /// <param name="targets">Target ids [B, Q] int64, each below V.</param>
+    /// <param name="mask">Which targets count [B, Q] (bool or 0/1).</param>
+    /// <param name="denominator">The divisor; null means Σ mask + 1e-8.</param>
+    public static Tensor Compute(Tensor logits, Tensor targets, Tensor mask, double? denominator)
     {
         if (logits.ndim != 3 || !targets.shape.SequenceEqual(logits.shape[..2]) || !mask.shape.SequenceEqual(targets.shape))
             throw new ArgumentException($"need logits [B, Q, V], targets and mask [B, Q]; got [{string.Join(", ", logits.shape)}], [{string.Join(", ", targets.shape)}], [{string.Join(", ", mask.shape)}]");
@@ -36,10 +44,11 @@ public static class CaptionLoss
         var logProbabilities = nn.functional.log_softmax(logits, -1);                    // [B, Q, V]
         var nll = -logProbabilities.gather(-1, targets.unsqueeze(-1)).squeeze(-1);      // [B, Q]
         var weights = mask.to(nll.dtype);
-        return ((nll * weights).sum() / (weights.sum() + 1e-8)).MoveToOuterDisposeScope();
+        var sum = (nll * weights).sum();
+        return (denominator is { } d ? sum / d : sum / (weights.sum() + 1e-8)).MoveToOuterDisposeScope();
     }
 
-    /// <summary>The loss for decoder logits [B, Q, V] and full-caption ids [B, Q]: <see cref="Targets"/> then <see cref="Compute"/>.</summary>
+    /// <summary>The loss for decoder logits [B, Q, V] and full-caption ids [B, Q]: <see cref="Targets"/> then <see cref="Compute(Tensor, Tensor, Tensor)"/>.</summary>
     public static Tensor FromCaptionIds(Tensor logits, Tensor captionIds, long padId = 0)
     {
         using var scope = NewDisposeScope();
