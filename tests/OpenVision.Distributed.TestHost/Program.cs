@@ -19,6 +19,7 @@ return arguments.Mode switch
 {
     "selftest" => SelfTest(arguments),
     "train" => Train(arguments),
+    "allreduce" => RawAllReduce(arguments),
     _ => throw new ArgumentException($"unknown mode {arguments.Mode}"),
 };
 
@@ -61,6 +62,7 @@ static int Train(Arguments a)
         double seconds = clock.Elapsed.TotalSeconds;
         Console.WriteLine($"rank {ranks.Rank}/{ranks.WorldSize}: {steps} steps in {seconds:F2} s, communication {ranks.CommunicationTime.TotalSeconds:F3} s");
         if (ranks.Rank == 0) WriteResult(output, trained, ranks, a.Has("no-parameters"));
+        if (a.Int("bench-allreduce", 0) is > 0 and var repeats && ranks.WorldSize > 1) BenchAllReduce(trained, ranks, repeats);
         ranks.Dispose();                                                   // MPI_Finalize on the success path only
         return 0;
     }
@@ -88,6 +90,36 @@ static void WriteResult(string output, ClipsTrainingModel model, IDistributedCon
     };
     File.WriteAllText(Path.Combine(output, "result.json"), JsonSerializer.Serialize(result));
     Console.WriteLine($"world {ranks.WorldSize}: {result["samples_per_second"]:F1} samples/s, {(double)result["communication_seconds_per_step"] * 1000:F2} ms communication per step");
+}
+
+// Pure gradient all-reduce cost, without the waiting for slower ranks that the per-step figure includes.
+static void BenchAllReduce(ClipsTrainingModel model, IDistributedContext ranks, int repeats)
+{
+    var gradients = model.NamedParameters().Where(p => p.Parameter.requires_grad).Select(p => p.Parameter.detach().clone()).ToList();
+    long bytes = gradients.Sum(g => g.numel() * g.ElementSize);
+    ranks.AllReduceMean(gradients);                                        // warm-up
+    ranks.Barrier();
+    var clock = Stopwatch.StartNew();
+    for (int i = 0; i < repeats; i++) ranks.AllReduceMean(gradients);
+    ranks.Barrier();
+    double ms = clock.Elapsed.TotalMilliseconds / repeats;
+    if (ranks.Rank == 0) Console.WriteLine($"all-reduce of {bytes / 1e6:F2} MB over {ranks.WorldSize} ranks: {ms:F2} ms ({2.0 * (ranks.WorldSize - 1) / ranks.WorldSize * bytes / ms / 1e6:F2} GB/s bus bandwidth)");
+    gradients.ForEach(g => g.Dispose());
+}
+
+// MPI_Allreduce alone on a float buffer of --megabytes, to separate MPI's cost from the context's packing.
+static int RawAllReduce(Arguments a)
+{
+    using var mpi = new MpiCollectives();
+    var buffer = new float[a.Int("megabytes", 4) * 250_000];
+    int repeats = a.Int("repeats", 20);
+    mpi.AllReduceSum<float>(buffer);
+    mpi.Barrier();
+    double start = mpi.WallTime;
+    for (int i = 0; i < repeats; i++) mpi.AllReduceSum<float>(buffer);
+    double ms = (mpi.WallTime - start) * 1000 / repeats;
+    if (mpi.Rank == 0) Console.WriteLine($"raw MPI_Allreduce of {buffer.Length * 4 / 1e6:F2} MB over {mpi.Size} ranks: {ms:F2} ms");
+    return 0;
 }
 
 // Exercises every call of the MPI binding once and writes what each rank received.
