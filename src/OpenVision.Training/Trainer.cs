@@ -69,7 +69,9 @@ public sealed class Trainer(TrainConfig config, ITrainingData data, string outpu
             var state = resumeFrom is null ? new TrainingState(0, 0, 0, 0, "") : TrainingCheckpoints.LoadModel(resumeFrom, model);
             // Identical starting points whatever each rank's seed or file view; the optimizer state comes from the
             // same checkpoint file on every rank and is updated with identical averaged gradients thereafter.
-            if (ranks.WorldSize > 1) ranks.Broadcast([.. model.NamedParameters().Select(p => (Tensor)p.Parameter), .. model.Clip.buffers(), .. model.Decoder.buffers()]);
+            if (ranks.WorldSize > 1)
+                ranks.Broadcast([.. model.NamedParameters().Select(p => (Tensor)p.Parameter),
+                    .. model.Clip.buffers().Concat(model.Decoder.buffers()).Where(b => b.is_floating_point())]);
             if (chief)
             {
                 TrimMetrics(state.GlobalStep);
@@ -161,8 +163,8 @@ public sealed class Trainer(TrainConfig config, ITrainingData data, string outpu
         {
             foreach (var p in trainable)
                 if (p.grad is null) p.grad = torch.zeros_like(p);
+            ranks.AllReduceMean(trainable.Select(p => p.grad!).ToList());
         }
-        ranks.AllReduceMean(trainable.Select(p => p.grad!).ToList());
         Span<double> values = [contrastive, caption, total, stop ? 1 : 0];
         ranks.AllReduceSum(values);
         int n = ranks.WorldSize;
