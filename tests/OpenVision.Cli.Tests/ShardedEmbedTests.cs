@@ -1,5 +1,7 @@
 using System.Diagnostics;
+using System.Runtime.InteropServices;
 using OpenVision.Checkpoints;
+using OpenVision.Pipelines.Sharding;
 using OpenVision.Tests;
 using OpenVision.Tests.Parity;
 
@@ -35,6 +37,11 @@ public sealed class ShardedEmbedTests : IDisposable
         Assert.Equal(one.Shape, three.Shape);
         Assert.Equal(one.Bytes, three.Bytes);
         Assert.Equal(File.ReadAllLines(Temp("one.safetensors.keys.txt")), File.ReadAllLines(Temp("three.safetensors.keys.txt")));
+
+        // The per-shard Parquet tables hold the same keys and embeddings, in shard order.
+        var table = Enumerable.Range(0, 4).SelectMany(k => ShardParquet.Read(Path.Combine(Temp("three"), $"shard-{k:D5}.parquet"))).ToList();
+        Assert.Equal(File.ReadAllLines(Temp("three.safetensors.keys.txt")), table.Select(r => r.Key));
+        Assert.Equal(MemoryMarshal.Cast<byte, float>(three.Bytes).ToArray(), table.SelectMany(r => r.Embedding));
     }
 
     [Fact]

@@ -17,7 +17,8 @@ public sealed record ShardPlan(int Shards, int ShardSize, int Inputs, string Inp
 /// <param name="Skipped">Inputs that could not be read, with the reason.</param>
 /// <param name="EmbeddingsSha256">Hash of the shard's safetensors file.</param>
 /// <param name="KeysSha256">Hash of the shard's key list.</param>
-public sealed record ShardDone(long Rows, IReadOnlyList<SkippedItem> Skipped, string EmbeddingsSha256, string KeysSha256);
+/// <param name="ParquetSha256">Hash of the shard's Parquet table (key, embedding).</param>
+public sealed record ShardDone(long Rows, IReadOnlyList<SkippedItem> Skipped, string EmbeddingsSha256, string KeysSha256, string ParquetSha256);
 
 /// <summary>What a folder of shard outputs holds: complete shards, missing ones, corrupt ones (outputs that do not
 /// match their done-marker).</summary>
@@ -32,8 +33,8 @@ public sealed record ShardReport(ShardPlan Plan, IReadOnlyList<int> Complete, IR
 }
 
 /// <summary>The output folder of a sharded embedding job: <c>plan.json</c>, and per input shard k
-/// <c>shard-k.safetensors</c> (embeddings), <c>shard-k.keys.txt</c> (the input of each row, in order) and
-/// <c>shard-k.done</c>. Every file appears by rename, so a worker killed at any moment leaves either a complete
+/// <c>shard-k.safetensors</c> (embeddings), <c>shard-k.keys.txt</c> (the input of each row, in order),
+/// <c>shard-k.parquet</c> (both as a table, for DuckDB/Spark/pandas) and <c>shard-k.done</c>. Every file appears by rename, so a worker killed at any moment leaves either a complete
 /// shard or no done-marker.</summary>
 public sealed class ShardStore(string folder)
 {
@@ -68,12 +69,12 @@ public sealed class ShardStore(string folder)
     /// <summary>True when shard <paramref name="shard"/> has a done-marker.</summary>
     public bool IsDone(int shard) => File.Exists(PathOf(shard, ".done"));
 
-    /// <summary>Writes the key list and then the done-marker of a shard whose embeddings file is already in place.</summary>
+    /// <summary>Writes the key list and then the done-marker of a shard whose embeddings and Parquet files are already in place.</summary>
     public void Complete(int shard, IReadOnlyList<string> keys, IReadOnlyList<SkippedItem> skipped)
     {
         string keysPath = PathOf(shard, ".keys.txt");
         WriteAtomically(keysPath + ".tmp", keysPath, string.Concat(keys.Select(k => k + "\n")), overwrite: true);
-        var done = new ShardDone(keys.Count, skipped, Sha256(PathOf(shard, ".safetensors")), Sha256(keysPath));
+        var done = new ShardDone(keys.Count, skipped, Sha256(PathOf(shard, ".safetensors")), Sha256(keysPath), Sha256(PathOf(shard, ".parquet")));
         WriteAtomically(PathOf(shard, ".done.tmp"), PathOf(shard, ".done"), JsonSerializer.Serialize(done, Json), overwrite: true);
     }
 
@@ -107,8 +108,10 @@ public sealed class ShardStore(string folder)
         string embeddings = PathOf(shard, ".safetensors"), keys = PathOf(shard, ".keys.txt");
         if (!File.Exists(embeddings)) return "embeddings file missing";
         if (!File.Exists(keys)) return "key list missing";
+        if (!File.Exists(PathOf(shard, ".parquet"))) return "Parquet table missing";
         if (Sha256(embeddings) != done.EmbeddingsSha256) return "embeddings file does not match its done-marker";
         if (Sha256(keys) != done.KeysSha256) return "key list does not match its done-marker";
+        if (Sha256(PathOf(shard, ".parquet")) != done.ParquetSha256) return "Parquet table does not match its done-marker";
         return null;
     }
 

@@ -60,6 +60,7 @@ public static class ShardedEmbedding
             // A done-marker whose files no longer match (disk error, partial copy) is redone, not trusted.
             if (store.IsDone(k) && store.Verify(k) is null) { alreadyDone++; continue; }
             var (keys, skipped) = EmbedShard(encoder, shards[k], store.PathOf(k, ".safetensors"), options, cancellationToken);
+            ShardParquet.Write(store.PathOf(k, ".parquet"), keys, store.PathOf(k, ".safetensors"));
             store.Complete(k, keys, skipped);
             embedded++;
             rows += keys.Count;
