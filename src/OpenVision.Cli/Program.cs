@@ -8,6 +8,7 @@ var root = new RootCommand("OpenVision.NET: load, run, evaluate and train OpenVi
     InfoCommand.Create(),
     ClassifyCommand.Create(),
     EmbedCommand.Create(),
+    EmbedMergeCommand.Create(),
     TokenizeCommand.Create(),
     PreprocessCommand.Create(),
     BenchCommand.Create(),

@@ -12,8 +12,9 @@ namespace OpenVision.Training;
 /// <param name="Temperature">exp(logit_scale) after the step.</param>
 /// <param name="SamplesPerSecond">Throughput of this step.</param>
 /// <param name="ElapsedSeconds">Wall time since the run (or resume) started.</param>
+/// <param name="CommunicationSeconds">Time rank 0 spent in collectives during this step (0 in one process).</param>
 public sealed record StepMetrics(long Step, int Stage, int ImageSize, long Samples, double Lr, double Loss, double Contrastive,
-    double Caption, double Temperature, double SamplesPerSecond, double ElapsedSeconds);
+    double Caption, double Temperature, double SamplesPerSecond, double ElapsedSeconds, double CommunicationSeconds = 0);
 
 /// <summary>Progress of a run for a live line: the last step plus totals.</summary>
 /// <param name="Last">The step just finished.</param>

@@ -4,22 +4,32 @@ using OpenVision.Configs;
 using OpenVision.Checkpoints;
 using OpenVision.Models;
 using OpenVision.Training.Data;
+using OpenVision.Training.Distributed;
 using OpenVision.Training.Models;
 using OpenVision.Training.Optimization;
 using TorchSharp;
+using TorchSharp.Modules;
 using static TorchSharp.torch;
 
 namespace OpenVision.Training;
 
 /// <summary>Runs OpenVision's recipe: stages of increasing resolution, each with a fresh AdamW and a warmup + cosine
 /// schedule, CLIPS losses, gradient accumulation, JSONL metrics and resumable checkpoints. A run whose output folder
-/// already holds a checkpoint continues from it and produces the same parameters as an uninterrupted run.</summary>
+/// already holds a checkpoint continues from it and produces the same parameters as an uninterrupted run.
+/// With a <see cref="IDistributedContext"/> of N ranks it trains data-parallel: rank r reads its share of every global
+/// batch (<see cref="RankBatches"/>), the contrastive loss sees the global batch, gradients are averaged before each
+/// step, parameters start as rank 0's, and only rank 0 writes metrics and checkpoints (which do not depend on N, so a
+/// run may resume with a different number of ranks). Every rank needs the output folder (shared storage) to resume.</summary>
 /// <param name="config">The run.</param>
 /// <param name="data">The batch stream.</param>
 /// <param name="outputFolder">Metrics, checkpoints and the final model go here.</param>
 /// <param name="modelFactory">Builds the initial model; null uses <see cref="CreateModel"/> on the config.</param>
-public sealed class Trainer(TrainConfig config, ITrainingData data, string outputFolder, Func<ClipsTrainingModel>? modelFactory = null)
+/// <param name="distributed">The ranks of a data-parallel run (<see cref="DistributedContext.FromEnvironment"/>); null: one process.</param>
+public sealed class Trainer(TrainConfig config, ITrainingData data, string outputFolder, Func<ClipsTrainingModel>? modelFactory = null,
+    IDistributedContext? distributed = null)
 {
+    private readonly IDistributedContext ranks = distributed ?? SingleProcessContext.Instance;
+
     private static readonly JsonSerializerOptions LineOptions = new(TrainConfig.JsonOptions) { WriteIndented = false };
 
     /// <summary>The metrics file (one <see cref="StepMetrics"/> JSON object per line).</summary>
@@ -44,6 +54,10 @@ public sealed class Trainer(TrainConfig config, ITrainingData data, string outpu
         CancellationToken cancellationToken = default)
     {
         config.Validate();
+        foreach (var (i, s) in config.Stages.Index())
+            if (s.BatchSize % (config.GradientAccumulation * ranks.WorldSize) != 0)
+                throw new ArgumentException($"stage {i}: batch_size {s.BatchSize} is not divisible by gradient_accumulation {config.GradientAccumulation} × {ranks.WorldSize} ranks");
+        bool chief = ranks.Rank == 0;
         Directory.CreateDirectory(outputFolder);
         if (config.Threads > 0) torch.set_num_threads(config.Threads);
         torch.manual_seed(config.Seed);
@@ -53,8 +67,16 @@ public sealed class Trainer(TrainConfig config, ITrainingData data, string outpu
             var checkpoints = new TrainingCheckpoints(outputFolder);
             string? resumeFrom = checkpoints.Latest;
             var state = resumeFrom is null ? new TrainingState(0, 0, 0, 0, DataPosition.Start, "") : TrainingCheckpoints.LoadModel(resumeFrom, model);
-            TrimMetrics(state.GlobalStep);
-            File.WriteAllText(Path.Combine(outputFolder, "train_config.json"), JsonSerializer.Serialize(config, TrainConfig.JsonOptions));
+            // Identical starting points whatever each rank's seed or file view; the optimizer state comes from the
+            // same checkpoint file on every rank and is updated with identical averaged gradients thereafter.
+            if (ranks.WorldSize > 1)
+                ranks.Broadcast([.. model.NamedParameters().Select(p => (Tensor)p.Parameter),
+                    .. model.Clip.buffers().Concat(model.Decoder.buffers()).Where(b => b.is_floating_point())]);
+            if (chief)
+            {
+                TrimMetrics(state.GlobalStep);
+                File.WriteAllText(Path.Combine(outputFolder, "train_config.json"), JsonSerializer.Serialize(config, TrainConfig.JsonOptions));
+            }
             long totalSteps = config.Stages.Sum(s => (long)s.Steps);
             var clock = Stopwatch.StartNew();
             long stepsThisRun = 0;
@@ -68,13 +90,18 @@ public sealed class Trainer(TrainConfig config, ITrainingData data, string outpu
                 using var optimizer = config.Optimizer.Create(ParamGroups.Split(model));
                 if (firstStep > 0 && resumeFrom is not null) TrainingCheckpoints.LoadOptimizer(resumeFrom, optimizer);
                 var schedule = LrSchedule.WarmupCosine(spec.PeakLr, spec.WarmupSteps, spec.Steps);
+                // Global micro-batch; each rank reads micro / N of it. With several ranks the stream ignores the token:
+                // one rank stopping alone would leave the others waiting, so stopping is decided together after each step.
                 int micro = spec.BatchSize / config.GradientAccumulation;
-                using var batches = data.Stream(spec.ImageSize, micro, state.Data, cancellationToken).GetEnumerator();
+                using var batches = RankBatches.Stream(data, spec.ImageSize, micro, state.Data, ranks.Rank, ranks.WorldSize,
+                    ranks.WorldSize > 1 ? CancellationToken.None : cancellationToken).GetEnumerator();
+                var trainable = model.NamedParameters().Select(p => p.Parameter).Where(p => p.requires_grad).ToList();
                 var position = state.Data;
 
                 for (int step = firstStep; step < spec.Steps; step++)
                 {
                     var stepClock = Stopwatch.StartNew();
+                    var communicationBefore = ranks.CommunicationTime;
                     double lr = schedule.At(step);
                     OptimizerSteps.SetLearningRate(optimizer, lr);
                     OptimizerSteps.ZeroGrad(optimizer);
@@ -85,7 +112,7 @@ public sealed class Trainer(TrainConfig config, ITrainingData data, string outpu
                         using var batch = batches.Current;
                         position = batch.Position;
                         using var scope = NewDisposeScope();
-                        using var losses = model.Forward(batch.Pixels, batch.AltTextIds, batch.SubCaptionIds, batch.CaptionIds);
+                        using var losses = model.Forward(batch.Pixels, batch.AltTextIds, batch.SubCaptionIds, batch.CaptionIds, ranks.WorldSize > 1 ? ranks : null);
                         // Each micro-batch's mean loss is averaged: gradients equal the mean over the effective batch
                         // for the caption loss; contrastive negatives come from within each micro-batch.
                         (losses.Total / config.GradientAccumulation).backward();
@@ -94,21 +121,28 @@ public sealed class Trainer(TrainConfig config, ITrainingData data, string outpu
                         caption += cap / config.GradientAccumulation;
                         total += t / config.GradientAccumulation;
                     }
+                    bool stop = cancellationToken.IsCancellationRequested;
+                    if (ranks.WorldSize > 1) (contrastive, caption, total, stop) = AverageOverRanks(trainable, contrastive, caption, total, stop);
                     using (var scope = NewDisposeScope()) optimizer.step();
                     if (!double.IsFinite(total)) throw new InvalidOperationException($"the loss became {total} at step {state.GlobalStep + 1}; lower the learning rate");
 
                     state = state with { Stage = stage, StepInStage = step + 1, GlobalStep = state.GlobalStep + 1, SamplesSeen = state.SamplesSeen + spec.BatchSize, Data = position };
                     stepsThisRun++;
                     var metrics = new StepMetrics(state.GlobalStep, stage, spec.ImageSize, state.SamplesSeen, lr, total, contrastive, caption,
-                        model.Clip.LogitScale, spec.BatchSize / stepClock.Elapsed.TotalSeconds, clock.Elapsed.TotalSeconds);
-                    File.AppendAllText(MetricsPath, JsonSerializer.Serialize(metrics, LineOptions) + "\n");
-                    double eta = clock.Elapsed.TotalSeconds / stepsThisRun * (totalSteps - state.GlobalStep);
-                    progress?.Report(new TrainingProgress(metrics, totalSteps, eta));
-
+                        model.Clip.LogitScale, spec.BatchSize / stepClock.Elapsed.TotalSeconds, clock.Elapsed.TotalSeconds,
+                        (ranks.CommunicationTime - communicationBefore).TotalSeconds);
                     bool last = step == spec.Steps - 1;
-                    if (last || state.GlobalStep % config.CheckpointEverySteps == 0 || cancellationToken.IsCancellationRequested)
-                        checkpoints.Save(model, optimizer, state with { TorchRngState = TrainingCheckpoints.CaptureRng() });
-                    cancellationToken.ThrowIfCancellationRequested();
+                    if (chief)
+                    {
+                        File.AppendAllText(MetricsPath, JsonSerializer.Serialize(metrics, LineOptions) + "\n");
+                        double eta = clock.Elapsed.TotalSeconds / stepsThisRun * (totalSteps - state.GlobalStep);
+                        progress?.Report(new TrainingProgress(metrics, totalSteps, eta));
+                        if (ranks.WorldSize == 1) stop = cancellationToken.IsCancellationRequested;   // may fire during the report
+                        if (last || state.GlobalStep % config.CheckpointEverySteps == 0 || stop)
+                            checkpoints.Save(model, optimizer, state with { TorchRngState = TrainingCheckpoints.CaptureRng() });
+                    }
+                    // The stop decision was all-reduced, so every rank leaves at the same step.
+                    if (stop) throw new OperationCanceledException("training was cancelled", cancellationToken);
                 }
                 onStageEnd?.Invoke(stage, model);
             }
@@ -120,6 +154,23 @@ public sealed class Trainer(TrainConfig config, ITrainingData data, string outpu
             model.Dispose();
             throw;
         }
+    }
+
+    // Averages gradients (bucketed) and the logged losses over ranks; a stop on any rank stops all of them. A
+    // parameter no rank used still gets a zero gradient, so every rank's buckets have the same layout.
+    private (double Contrastive, double Caption, double Total, bool Stop) AverageOverRanks(List<Parameter> trainable,
+        double contrastive, double caption, double total, bool stop)
+    {
+        using (var scope = NewDisposeScope())
+        {
+            foreach (var p in trainable)
+                if (p.grad is null) p.grad = torch.zeros_like(p);
+            ranks.AllReduceMean(trainable.Select(p => p.grad!).ToList());
+        }
+        Span<double> values = [contrastive, caption, total, stop ? 1 : 0];
+        ranks.AllReduceSum(values);
+        int n = ranks.WorldSize;
+        return (values[0] / n, values[1] / n, values[2] / n, values[3] > 0);
     }
 
     // A resumed run continues the curve: drop lines written after the checkpoint it resumes from.

@@ -1,13 +1,16 @@
 using System.CommandLine;
 using OpenVision.IO;
 using OpenVision.Pipelines;
+using OpenVision.Pipelines.Sharding;
 using TorchSharp;
 using static TorchSharp.torch;
 
 namespace OpenVision.Cli.Commands;
 
 /// <summary><c>openvision embed --model M [--images PATH…|DIR] [--texts TEXT…] [--pixels X.npy] [--text-ids I.npy]
-/// --output OUT.(npy|safetensors) [--no-normalize] [--dtype …] [--tokens] [--layer N] [--batch-size B]</c>.</summary>
+/// --output OUT.(npy|safetensors) [--no-normalize] [--dtype …] [--tokens] [--layer N] [--batch-size B]</c>; with
+/// <c>--shard I/N</c> or <c>--shard-size K</c>, a worker of a sharded job writing into the folder --output
+/// (see <see cref="ShardedEmbedding"/>; <c>embed-merge</c> joins the shards).</summary>
 internal static class EmbedCommand
 {
     private sealed record Request(string[] Images, string[] Texts, string? Pixels, string? TextIds, string Output,
@@ -25,7 +28,9 @@ internal static class EmbedCommand
         var tokens = new Option<bool>("--tokens") { Description = "Also write last-block patch tokens (image_tokens)" };
         var layer = new Option<int?>("--layer") { Description = "Also write this block's output (image_hidden), e.g. -2 for LLaVA" };
         var batch = new Option<int>("--batch-size", "-b") { Description = "Images per model call", DefaultValueFactory = _ => 32 };
-        var command = new Command("embed", "Embed images and texts") { images, texts, pixels, textIds, output, noNormalize, tokens, layer, batch };
+        var shard = new Option<string?>("--shard") { Description = "Embed worker I's share of N (I/N, 0-based) into the folder --output; default from SLURM_ARRAY_TASK_ID or JOB_COMPLETION_INDEX" };
+        var shardSize = new Option<int?>("--shard-size") { Description = "Images per input shard in sharded mode (default 1000)" };
+        var command = new Command("embed", "Embed images and texts") { images, texts, pixels, textIds, output, noNormalize, tokens, layer, batch, shard, shardSize };
         args.AddTo(command);
         command.SetAction(r => CliErrors.Run(() =>
         {
@@ -34,6 +39,14 @@ internal static class EmbedCommand
             if (request.Images.Length == 0 && request.Texts.Length == 0 && request.Pixels is null && request.TextIds is null)
                 throw new ArgumentException("nothing to embed: give --images, --texts, --pixels or --text-ids");
             if (request.BatchSize < 1) throw new ArgumentException("--batch-size must be at least 1");
+            if (r.GetValue(shard) is not null || r.GetValue(shardSize) is not null)
+            {
+                if (request.Images.Length == 0 || request.Texts.Length > 0 || request.Pixels is not null || request.TextIds is not null || request.Tokens || request.Layer is not null)
+                    throw new ArgumentException("sharded mode embeds --images only (no texts, pixels, tokens or layers)");
+                var worker = r.GetValue(shard) is { } text ? ShardSpec.Parse(text) : ShardSpec.FromEnvironment() ?? ShardSpec.All;
+                using var shardEncoder = args.LoadEncoder(r);
+                return RunSharded(shardEncoder, request, worker, r.GetValue(shardSize) ?? 1000);
+            }
             using var encoder = args.LoadEncoder(r);
             return Run(encoder, request);
         }));
@@ -96,6 +109,17 @@ internal static class EmbedCommand
         }
         writer.Finish(new Dictionary<string, string> { ["model"] = encoder.Source.Reference, ["normalized"] = request.Normalize.ToString() });
         Console.WriteLine($"wrote {request.Output}: {string.Join("; ", summary)}");
+        return 0;
+    }
+
+    private static int RunSharded(OpenVisionEncoder encoder, Request request, ShardSpec worker, int shardSize)
+    {
+        var files = ImageFiles.Expand(request.Images);
+        var options = new ShardedEmbeddingOptions { ShardSize = shardSize, BatchSize = request.BatchSize, Normalize = request.Normalize };
+        var result = ShardedEmbedding.Run(encoder, files, worker, request.Output, options,
+            new Progress<int>(k => Console.Error.WriteLine($"shard {k} done")));
+        foreach (var s in result.Skipped) Console.Error.WriteLine($"skipped {s.Path}: {s.Reason}");
+        Console.WriteLine($"worker {worker}: embedded {result.ShardsEmbedded} shards ({result.Rows} images), {result.ShardsAlreadyDone} already done, in {request.Output}");
         return 0;
     }
 

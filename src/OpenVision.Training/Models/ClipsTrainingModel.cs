@@ -1,6 +1,7 @@
 using OpenVision.Checkpoints;
 using OpenVision.Configs;
 using OpenVision.Models;
+using OpenVision.Training.Distributed;
 using OpenVision.Training.Losses;
 using TorchSharp;
 using TorchSharp.Modules;
@@ -53,7 +54,10 @@ public sealed class ClipsTrainingModel : IDisposable
     /// <param name="altTextIds">Alt-text ids [B, L] (L = context length, 80), int64: contrastive text set 1 and decoder prefix.</param>
     /// <param name="subCaptionIds">Synthetic-caption sentence ids [B, L], int64: contrastive text set 2.</param>
     /// <param name="captionIds">Full synthetic-caption ids [B, Q] (Q = decoder queries, 128), int64: the decoder's targets.</param>
-    public LossBreakdown Forward(Tensor pixels, Tensor altTextIds, Tensor subCaptionIds, Tensor captionIds)
+    /// <param name="distributed">In a data-parallel run, the ranks: the batch is this rank's share, the contrastive
+    /// loss scores its rows against every rank's features, and both losses are scaled so that their mean over ranks
+    /// (which gradient averaging differentiates) equals the one-process loss of the global batch. Null: one process.</param>
+    public LossBreakdown Forward(Tensor pixels, Tensor altTextIds, Tensor subCaptionIds, Tensor captionIds, IDistributedContext? distributed = null)
     {
         long batch = pixels.shape[0];
         if (altTextIds.shape[0] != batch || subCaptionIds.shape[0] != batch || captionIds.shape[0] != batch)
@@ -69,18 +73,42 @@ public sealed class ClipsTrainingModel : IDisposable
         var imageFeatures = ContrastiveLoss.Normalize(vision.Pooled);                // [B, E]
         var textFeatures = ContrastiveLoss.Normalize(text.Pooled);                   // [2B, E]
         var scale = Clip.LogitScaleParameter.exp();                                  // t = exp(logit_scale), no clamp
-        var contrastive = ContrastiveLoss.Compute(imageFeatures, [textFeatures.narrow(0, 0, batch), textFeatures.narrow(0, batch, batch)], scale);
+        Tensor[] localTexts = [textFeatures.narrow(0, 0, batch), textFeatures.narrow(0, batch, batch)];
+        var contrastive = distributed is { WorldSize: > 1 }
+            ? GlobalContrastive(imageFeatures, localTexts, scale, distributed)
+            : ContrastiveLoss.Compute(imageFeatures, localTexts, scale);
 
         // The decoder reads the alt-text only (JAX: token_embs[:B]), pre-ln_final states without the class position.
         var altTextStates = text.Encoded.narrow(0, 0, batch).narrow(1, 0, text.Encoded.shape[1] - 1);   // [B, L-1, Wt]
         var states = Decoder.QueryStates(vision.Tokens, altTextStates);              // [B, Q, W]
-        var caption = CaptionLoss.FromStates(states, Decoder.Head, captionIds);
+        var caption = distributed is { WorldSize: > 1 } ? GlobalCaption(states, Decoder.Head, captionIds, distributed) : CaptionLoss.FromStates(states, Decoder.Head, captionIds);
 
         var losses = LossBreakdown.Combine(contrastive, caption, Weights);
         losses.Contrastive.MoveToOuterDisposeScope();
         losses.Caption.MoveToOuterDisposeScope();
         losses.Total.MoveToOuterDisposeScope();
         return losses;
+    }
+
+    // open_clip's gather_with_grad + local_loss (OpenVision's local_loss=True): one differentiable all-gather of the
+    // three feature sets side by side, then this rank's rows against all N columns, labels offset by rank·b.
+    private static Tensor GlobalContrastive(Tensor image, Tensor[] texts, Tensor scale, IDistributedContext distributed)
+    {
+        long width = image.shape[1], batch = image.shape[0];
+        var all = distributed.AllGather(torch.cat([image, texts[0], texts[1]], 1));          // [N, 3E]
+        return ContrastiveLoss.Local(image, texts, all.narrow(1, 0, width),
+            [all.narrow(1, width, width), all.narrow(1, 2 * width, width)], scale, distributed.Rank * batch);
+    }
+
+    // The caption loss is a mean over the global batch's tokens, not a mean of per-rank means (JAX's pmean of local
+    // means, which differs when ranks hold different numbers of tokens): dividing this rank's token sum by
+    // (global tokens / N) makes the mean over ranks the one-process value for any N, so curves do not depend on N.
+    private static Tensor GlobalCaption(Tensor states, Func<Tensor, Tensor> head, Tensor captionIds, IDistributedContext distributed)
+    {
+        var (_, mask) = CaptionLoss.Targets(captionIds.to(states.device));
+        Span<double> tokens = [mask.sum().item<long>()];
+        distributed.AllReduceSum(tokens);
+        return CaptionLoss.FromStates(states, head, captionIds, denominator: (tokens[0] + 1e-8) / distributed.WorldSize);
     }
 
     /// <summary>Every parameter with its checkpoint key: the CLIP's open_clip keys, then the decoder's with <see cref="DecoderPrefix"/>.</summary>
