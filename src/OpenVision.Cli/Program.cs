@@ -10,5 +10,6 @@ var root = new RootCommand("OpenVision.NET: load, run, evaluate and train OpenVi
     TokenizeCommand.Create(),
     PreprocessCommand.Create(),
     BenchCommand.Create(),
+    ExportCommand.Create(),
 };
 return root.Parse(args).Invoke();

@@ -1,4 +1,5 @@
 using Microsoft.ML.OnnxRuntime;
+using Microsoft.ML.OnnxRuntime.Tensors;
 
 namespace OpenVision.Onnx.Runtime;
 
@@ -37,12 +38,28 @@ internal sealed class OnnxTower : IDisposable
     {
         CheckShape(shape);
         using var value = OrtValue.CreateTensorValueFromMemory(input, shape);
+        return Run(value, outputs);
+    }
+
+    /// <summary>Runs on native memory (a TorchSharp tensor's storage: no copy of the input).</summary>
+    public unsafe IReadOnlyList<(float[] Data, long[] Shape)> Run(Span<byte> input, TensorElementType type, long[] shape, IReadOnlyList<string> outputs)
+    {
+        CheckShape(shape);
+        fixed (byte* data = input)
+        {
+            using var value = OrtValue.CreateTensorValueWithData(OrtMemoryInfo.DefaultInstance, type, shape, (IntPtr)data, input.Length);
+            return Run(value, outputs);
+        }
+    }
+
+    private IReadOnlyList<(float[] Data, long[] Shape)> Run(OrtValue value, IReadOnlyList<string> outputs)
+    {
         using var results = session.Run(runOptions, [InputName], [value], outputs);
         return results.Select(r => (r.GetTensorDataAsSpan<float>().ToArray(), r.GetTensorTypeAndShape().Shape)).ToList();
     }
 
     // ONNX Runtime's own message names dimension indices only; say what the model takes.
-    private void CheckShape(long[] shape)
+    public void CheckShape(long[] shape)
     {
         bool ok = shape.Length == InputShape.Length;
         for (int i = 0; ok && i < shape.Length; i++) ok = InputShape[i] < 0 || InputShape[i] == shape[i];
