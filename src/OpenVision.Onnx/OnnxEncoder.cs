@@ -84,6 +84,9 @@ public sealed class OnnxEncoder : IImageTextEncoder
     /// <summary>Image features [N, E] for normalized pixels given as a flat array [count, 3, S, S], without TorchSharp.</summary>
     public float[] EncodePixels(float[] pixels, int count, bool normalize = true)
     {
+        ArgumentNullException.ThrowIfNull(pixels);
+        if (count < 1 || pixels.LongLength != (long)count * Transform.OutputLength)
+            throw new ArgumentException($"{pixels.Length} floats are not {count} images of 3×{ImageSize}×{ImageSize}");
         var (data, _) = vision.Run(pixels, PixelShape(count, ImageSize), [VisionGraph.FeaturesName])[0];
         if (normalize) Normalize(data, Manifest.EmbedDim);
         return data;

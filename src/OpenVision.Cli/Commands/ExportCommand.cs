@@ -45,8 +45,10 @@ internal static class ExportCommand
         foreach (var v in manifest.Validation)
         {
             var files = manifest.FilesFor(v.Precision);
-            Console.WriteLine($"{v.Precision,-9} {files.Bytes / 1048576.0,8:F1} {v.ImageRelativeError,10:E2} {v.TextRelativeError,10:E2} {v.Bound,7:E0} {(v.ZeroShotTop1Agreement is { } a ? a.ToString("P1") : "-"),11}");
+            Console.WriteLine($"{Name(v.Precision),-9} {files.Bytes / 1048576.0,8:F1} {v.ImageRelativeError,10:0.00e+00} {v.TextRelativeError,10:0.00e+00} {v.Bound,7:0e+00} {(v.ZeroShotTop1Agreement is { } a ? a.ToString("P1") : "-"),11}");
         }
-        foreach (var s in manifest.Speed) Console.WriteLine($"{s.Precision,-9} {s.ImagesPerSecond,8:F1} images/s (vision, batch {s.BatchSize})");
+        foreach (var s in manifest.Speed) Console.WriteLine($"{Name(s.Precision),-9} {s.ImagesPerSecond,8:F1} images/s (vision, batch {s.BatchSize}, this machine)");
     }
+
+    private static string Name(OnnxPrecision precision) => precision.ToString().ToLowerInvariant();
 }
