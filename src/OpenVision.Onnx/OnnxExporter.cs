@@ -60,7 +60,7 @@ public static class OnnxExporter
         options.Progress?.Report("validating with ONNX Runtime");
         var sizes = options.DynamicResolution ? new List<int> { imageSize, (imageSize / vision.PatchSize + 2) * vision.PatchSize } : [imageSize];
         var set = ValidationSet.Create(model, options, sizes);
-        var baseline = ExportValidator.AgreementLabels(outputDir, files[0], set, options.Runtime);
+        var baseline = files.Count > 1 ? ExportValidator.AgreementLabels(outputDir, files[0], set, options.Runtime) : null;
         var validation = files.Select(f => ExportValidator.Validate(outputDir, f, set, options.Runtime, options.Float32Bound,
             f.Precision == OnnxPrecision.Float32 ? null : baseline)).ToList();
         var float32 = validation[0];
