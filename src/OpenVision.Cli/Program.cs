@@ -11,5 +11,6 @@ var root = new RootCommand("OpenVision.NET: load, run, evaluate and train OpenVi
     PreprocessCommand.Create(),
     BenchCommand.Create(),
     ExportCommand.Create(),
+    ServeCommand.Create(),
 };
 return root.Parse(args).Invoke();
