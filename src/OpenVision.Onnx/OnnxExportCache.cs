@@ -45,6 +45,7 @@ public static class OnnxExportCache
         var options = new OnnxExportOptions
         {
             ImageSize = imageSize,
+            ImageTokens = true,                   // free to add (the graph computes them anyway); `embed --tokens` needs them
             Float16 = runtime.Precision == OnnxPrecision.Float16,
             Int8 = runtime.Precision == OnnxPrecision.Int8,
             Runtime = runtime,
@@ -77,7 +78,7 @@ public static class OnnxExportCache
     private static string Key(string weightsPath, OnnxExportOptions options)
     {
         var file = new FileInfo(weightsPath);
-        string identity = $"{file.FullName}|{file.Length}|{file.LastWriteTimeUtc.Ticks}|{options.ImageSize}|{options.Float16}|{options.Int8}|v1";
+        string identity = $"{file.FullName}|{file.Length}|{file.LastWriteTimeUtc.Ticks}|{options.ImageSize}|{options.Float16}|{options.Int8}|{options.ImageTokens}|v1";
         return Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(identity)))[..16].ToLowerInvariant();
     }
 }
