@@ -12,5 +12,7 @@ var root = new RootCommand("OpenVision.NET: load, run, evaluate and train OpenVi
     TokenizeCommand.Create(),
     PreprocessCommand.Create(),
     BenchCommand.Create(),
+    ExportCommand.Create(),
+    ServeCommand.Create(),
 };
 return root.Parse(args).Invoke();

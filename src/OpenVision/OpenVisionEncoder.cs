@@ -10,7 +10,7 @@ namespace OpenVision;
 
 /// <summary>A model with the tokenizer and image transform its config prescribes: images and texts in, embeddings
 /// out. This is the entry point most applications need.</summary>
-public sealed class OpenVisionEncoder : IDisposable
+public sealed class OpenVisionEncoder : IImageTextEncoder
 {
     private OpenVisionEncoder(OpenVisionModel model, ModelSource source, int? imageSize)
     {
@@ -25,6 +25,12 @@ public sealed class OpenVisionEncoder : IDisposable
 
     /// <summary>The model.</summary>
     public OpenVisionModel Model { get; }
+
+    /// <inheritdoc/>
+    public ModelConfig Config => Model.Config;
+
+    /// <inheritdoc/>
+    public double LogitScale => Model.LogitScale;
 
     /// <summary>Where the model came from.</summary>
     public ModelSource Source { get; }
@@ -80,6 +86,12 @@ public sealed class OpenVisionEncoder : IDisposable
         using var pixels = Transform.ToTensor(images);
         return pixels.to(Model.DType);
     }
+
+    /// <inheritdoc/>
+    public Tensor EncodePixels(Tensor pixels, bool normalize = true) => Model.EncodeImage(pixels, normalize);
+
+    /// <inheritdoc/>
+    public Tensor EncodeTokenIds(Tensor tokenIds, bool normalize = true) => Model.EncodeText(tokenIds, normalize);
 
     /// <summary>Text embeddings [N, E], L2-normalized unless <paramref name="normalize"/> is false.</summary>
     public Tensor EncodeTexts(IReadOnlyList<string> texts, bool normalize = true, int batchSize = 256)

@@ -23,31 +23,43 @@ internal static class BenchCommand
         var bf16 = new Option<bool>("--bf16") { Description = "Also time bfloat16 (reports its error against float32)" };
         var images = new Option<string?>("--images") { Description = "Folder of JPEGs for the end-to-end run (default: 64 synthetic 500x375 JPEGs)" };
         var json = new Option<string?>("--json") { Description = "Also write the results to this JSON file" };
+        var backend = new Option<string>("--backend") { Description = "torch, onnx (ONNX Runtime next to a plain ORT session of the same graph: the anchor) or all",
+            DefaultValueFactory = _ => "torch" };
+        var threads = new Option<int>("--threads") { Description = "ONNX Runtime intra-op threads (0: one per core)" };
         var peak = new Option<double?>("--peak-gflops") { Description = "The machine's fp32 peak (default: cores x clock x FLOPs/cycle from /proc/cpuinfo)" };
         var command = new Command("bench", "Measure encode throughput (images/s, texts/s) and report threads, memory and kernels")
-            { models, batches, seconds, bf16, images, json, peak };
-        command.SetAction(r => CliErrors.Run(() => Run(r.GetValue(models)!, r.GetValue(batches)!, r.GetValue(seconds), r.GetValue(bf16), r.GetValue(images), r.GetValue(json), r.GetValue(peak))));
+            { models, batches, seconds, bf16, images, json, peak, backend, threads };
+        command.SetAction(r => CliErrors.Run(() =>
+        {
+            var which = r.GetValue(backend)!.ToLowerInvariant();
+            if (which is not ("torch" or "onnx" or "all")) throw new ArgumentException($"--backend must be torch, onnx or all, not '{which}'");
+            return Run(r.GetValue(models)!, r.GetValue(batches)!, r.GetValue(seconds), r.GetValue(bf16), r.GetValue(images), r.GetValue(json), r.GetValue(peak),
+                which != "onnx", which != "torch", r.GetValue(threads));
+        }));
         return command;
     }
 
-    private static int Run(string[] names, int[] batchSizes, double seconds, bool bf16, string? imageFolder, string? jsonPath, double? peakGflops)
+    private static int Run(string[] names, int[] batchSizes, double seconds, bool bf16, string? imageFolder, string? jsonPath, double? peakGflops,
+        bool torchBackend, bool onnxBackend, int threads)
     {
         var machine = MachineInfo.Current();
         double peak = peakGflops ?? machine.PeakFloat32Gflops;
         var budget = TimeSpan.FromSeconds(seconds);
         Console.WriteLine($"cpu {machine.CpuModel}, {machine.Cores} cores @ {machine.MegaHertz:F0} MHz, fp32 peak {peak:F0} GFLOP/s{(peakGflops is null ? " (estimated)" : "")}{(machine.HasAvx512Bf16 ? ", AVX-512 BF16" : "")}");
         Console.WriteLine($"torch threads {torch.get_num_threads()}, MKL dispatch: {MklCpuDispatch.Status}, backend {(torch.cuda.is_available() ? "CUDA available (timing CPU)" : "CPU")}");
-        Console.WriteLine($"{"model",-34} {"task",-13} {"dtype",-9} {"batch",5} {"items/s",9} {"GFLOP/s",8} {"% peak",7} {"err vs fp32",11}");
+        Console.WriteLine($"{"model",-34} {"task",-24} {"dtype",-9} {"batch",5} {"items/s",9} {"GFLOP/s",8} {"% peak",7} {"err vs fp32",11}");
         var results = new List<BenchmarkResult>();
         void Print(BenchmarkResult r)
         {
             results.Add(r);
-            Console.WriteLine($"{r.Model,-34} {r.Task,-13} {r.DType,-9} {r.BatchSize,5} {r.ItemsPerSecond,9:F1} {r.GflopsPerSecond,8:F1} {100 * r.GflopsPerSecond / peak,6:F1}% {(r.RelativeErrorVsFloat32 is { } e ? e.ToString("E2") : ""),11}");
+            Console.WriteLine($"{r.Model,-34} {r.Task,-24} {r.DType,-9} {r.BatchSize,5} {r.ItemsPerSecond,9:F1} {r.GflopsPerSecond,8:F1} {100 * r.GflopsPerSecond / peak,6:F1}% {(r.RelativeErrorVsFloat32 is { } e ? e.ToString("E2") : ""),11}");
         }
 
         foreach (var name in names)
         {
             using var model = ModelFactory.Create(ModelRegistry.Get(name));
+            if (onnxBackend) BenchOnnx(model, batchSizes, budget, threads, Print);
+            if (!torchBackend) continue;
             foreach (int batch in batchSizes)
             {
                 Print(EncodeBenchmark.Images(model, batch, budget));
@@ -65,6 +77,30 @@ internal static class BenchCommand
         Console.WriteLine($"peak working set {Process.GetCurrentProcess().PeakWorkingSet64 / (1 << 20)} MiB");
         if (jsonPath is not null) File.WriteAllText(jsonPath, JsonSerializer.Serialize(new { machine, results }, new JsonSerializerOptions { WriteIndented = true }));
         return 0;
+    }
+
+    // Random weights exported into a temporary folder (validated as every export is), then ours and the anchor, run for run.
+    private static void BenchOnnx(Models.OpenVisionModel model, int[] batchSizes, TimeSpan budget, int threads, Action<BenchmarkResult> print)
+    {
+        string folder = Path.Combine(Path.GetTempPath(), $"openvision-bench-onnx-{Guid.NewGuid():N}");
+        try
+        {
+            var runtime = new Onnx.OnnxRuntimeOptions { IntraOpThreads = threads };
+            var manifest = Onnx.OnnxExporter.Export(model, folder, new Onnx.OnnxExportOptions { Runtime = runtime });
+            Console.WriteLine($"{model.Config.Name}: exported, float32 error vs torch {manifest.Validation[0].ImageRelativeError:0.0e+00} (image)");
+            using var encoder = Onnx.OnnxEncoder.Load(folder, runtime);
+            foreach (int batch in batchSizes)
+            {
+                var (ours, anchor, cpuRatio) = Onnx.Benchmarks.OnnxBenchmark.Images(encoder, batch, budget);
+                print(ours);
+                print(anchor);
+                Console.WriteLine($"{"",34} ours / plain ORT: {ours.ItemsPerSecond / anchor.ItemsPerSecond:P1} by wall clock, {cpuRatio:P1} by process CPU time");
+            }
+        }
+        finally
+        {
+            try { Directory.Delete(folder, true); } catch (IOException) { }
+        }
     }
 
     private static string PromptNoun(int i) => new[] { "dog", "cat", "bicycle", "teapot", "guitar", "lamp", "shoe", "clock" }[i % 8];

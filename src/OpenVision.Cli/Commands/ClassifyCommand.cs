@@ -10,6 +10,7 @@ internal static class ClassifyCommand
     public static Command Create()
     {
         var args = new ModelArguments();
+        var backend = new BackendArguments();
         var images = new Argument<string[]>("image") { Description = "Images to classify", Arity = ArgumentArity.OneOrMore };
         var labels = new Option<string[]>("--labels", "-l") { Description = "Class names", Required = true, AllowMultipleArgumentsPerToken = true };
         var templates = new Option<string?>("--templates") { Description = "Prompt templates with {} for the label: a file (one per line) or 'clip' for the 81 built-in ones" };
@@ -17,15 +18,16 @@ internal static class ClassifyCommand
         var json = new Option<bool>("--json") { Description = "Print JSON" };
         var command = new Command("classify", "Zero-shot classify images against text labels") { images, labels, templates, top, json };
         args.AddTo(command);
+        backend.AddTo(command);
         command.SetAction(r => CliErrors.Run(() =>
         {
-            using var encoder = args.LoadEncoder(r);
+            using var encoder = backend.Load(r, args);
             return Run(encoder, r.GetValue(images)!, r.GetValue(labels)!, r.GetValue(templates), r.GetValue(top), r.GetValue(json));
         }));
         return command;
     }
 
-    private static int Run(OpenVisionEncoder encoder, string[] images, string[] labels, string? templatesArg, int top, bool json)
+    private static int Run(IImageTextEncoder encoder, string[] images, string[] labels, string? templatesArg, int top, bool json)
     {
         if (top < 1) throw new ArgumentException("--top must be at least 1");
         IReadOnlyList<string>? templates = templatesArg switch

@@ -19,6 +19,7 @@ internal static class EmbedCommand
     public static Command Create()
     {
         var args = new ModelArguments();
+        var backend = new BackendArguments();
         var images = new Option<string[]>("--images") { Description = "Image files or folders (searched recursively)", AllowMultipleArgumentsPerToken = true };
         var texts = new Option<string[]>("--texts") { Description = "Texts to embed", AllowMultipleArgumentsPerToken = true };
         var pixels = new Option<string?>("--pixels") { Description = "Preprocessed images [N,3,S,S] float (.npy)" };
@@ -32,6 +33,7 @@ internal static class EmbedCommand
         var shardSize = new Option<int?>("--shard-size") { Description = "Images per input shard in sharded mode (default 1000)" };
         var command = new Command("embed", "Embed images and texts") { images, texts, pixels, textIds, output, noNormalize, tokens, layer, batch, shard, shardSize };
         args.AddTo(command);
+        backend.AddTo(command);
         command.SetAction(r => CliErrors.Run(() =>
         {
             var request = new Request(r.GetValue(images) ?? [], r.GetValue(texts) ?? [], r.GetValue(pixels), r.GetValue(textIds), r.GetValue(output)!,
@@ -47,16 +49,15 @@ internal static class EmbedCommand
                 using var shardEncoder = args.LoadEncoder(r);
                 return RunSharded(shardEncoder, request, worker, r.GetValue(shardSize) ?? 1000);
             }
-            using var encoder = args.LoadEncoder(r);
+            using var encoder = backend.Load(r, args);
             return Run(encoder, request);
         }));
         return command;
     }
 
-    private static int Run(OpenVisionEncoder encoder, Request request)
+    private static int Run(IImageTextEncoder encoder, Request request)
     {
-        var model = encoder.Model;
-        int? layer = request.Layer is { } l ? model.ResolveLayer(l) : null;
+        int? layer = request.Layer is { } l ? Resolve(encoder, l) : null;
         using var writer = new ArrayStreamWriter(request.Output);
         var summary = new List<string>();
 
@@ -67,7 +68,7 @@ internal static class EmbedCommand
             for (long start = 0; start < all.shape[0]; start += request.BatchSize)
             {
                 using var slice = all.narrow(0, start, Math.Min(request.BatchSize, all.shape[0] - start));
-                WriteImageBatch(model, writer, slice, request, layer);
+                WriteImageBatch(encoder, writer, slice, request, layer);
             }
             summary.Add($"{all.shape[0]} images from {request.Pixels}");
         }
@@ -82,7 +83,7 @@ internal static class EmbedCommand
             {
                 using (batch)
                 {
-                    if (batch.Paths.Count > 0) WriteImageBatch(model, writer, batch.Pixels, request, layer);
+                    if (batch.Paths.Count > 0) WriteImageBatch(encoder, writer, batch.Pixels, request, layer);
                     embedded.AddRange(batch.Paths);
                     skipped.AddRange(batch.Skipped);
                     progress.Report(meter.Add(batch.Paths.Count, batch.Skipped.Count));
@@ -97,7 +98,7 @@ internal static class EmbedCommand
         {
             using var ids = NpyFile.Read(request.TextIds).ToTorch();
             if (ids.dtype != ScalarType.Int64) throw new ArgumentException($"{request.TextIds}: token ids must be int64, got {ids.dtype}");
-            using var features = model.EncodeText(ids, request.Normalize);
+            using var features = encoder.EncodeTokenIds(ids, request.Normalize);
             writer.Append("text_features", features);
             summary.Add($"{ids.shape[0]} texts from {request.TextIds}");
         }
@@ -107,7 +108,7 @@ internal static class EmbedCommand
             writer.Append("text_features", features);
             summary.Add($"{request.Texts.Length} texts");
         }
-        writer.Finish(new Dictionary<string, string> { ["model"] = encoder.Source.Reference, ["normalized"] = request.Normalize.ToString() });
+        writer.Finish(new Dictionary<string, string> { ["model"] = encoder switch { OpenVisionEncoder t => t.Source.Reference, Onnx.OnnxEncoder o => o.Folder, _ => encoder.Config.Name }, ["normalized"] = request.Normalize.ToString() });
         Console.WriteLine($"wrote {request.Output}: {string.Join("; ", summary)}");
         return 0;
     }
@@ -123,14 +124,26 @@ internal static class EmbedCommand
         return 0;
     }
 
-    private static void WriteImageBatch(Models.OpenVisionModel model, ArrayStreamWriter writer, Tensor pixels, Request request, int? layer)
+    private static int Resolve(IImageTextEncoder encoder, int layer) => encoder is OpenVisionEncoder torchEncoder
+        ? torchEncoder.Model.ResolveLayer(layer)
+        : throw new ArgumentException("--layer needs --backend torch (the ONNX graphs output features and patch tokens only)");
+
+    private static void WriteImageBatch(IImageTextEncoder encoder, ArrayStreamWriter writer, Tensor pixels, Request request, int? layer)
     {
         if (!request.Tokens && layer is null)
         {
-            using var features = model.EncodeImage(pixels, request.Normalize);
+            using var features = encoder.EncodePixels(pixels, request.Normalize);
             writer.Append("image_features", features);
             return;
         }
+        if (encoder is Onnx.OnnxEncoder onnx)
+        {
+            var (features, tokens) = onnx.EncodePixelsWithTokens(pixels, request.Normalize);
+            using (features) writer.Append("image_features", features);
+            using (tokens) writer.Append("image_tokens", tokens);
+            return;
+        }
+        var model = ((OpenVisionEncoder)encoder).Model;
         using var encoding = model.EncodeImageDetailed(pixels, layer is { } l ? [l] : null, request.Normalize);
         writer.Append("image_features", encoding.Features);
         if (request.Tokens) writer.Append("image_tokens", encoding.Tokens);

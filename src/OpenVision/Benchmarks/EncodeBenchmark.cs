@@ -76,8 +76,8 @@ public static class EncodeBenchmark
         return new BenchmarkResult(model.Config.Name, "end_to_end", "Float32", batchSize, rate, rate * VisionFlops.PerImage(model.Config) / 1e9, null);
     }
 
-    // Warm up twice, then repeat until the budget is spent (at least 3 runs) and take the median.
-    private static double MedianSeconds(Action run, TimeSpan budget)
+    /// <summary>Median seconds of <paramref name="run"/>: two warm-up runs, then repetitions until the budget is spent (at least 3, at most 50).</summary>
+    public static double MedianSeconds(Action run, TimeSpan budget)
     {
         run();
         run();

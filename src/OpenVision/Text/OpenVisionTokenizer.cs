@@ -183,10 +183,15 @@ public sealed class OpenVisionTokenizer
         return (text.Length, -1, 0);
     }
 
+    /// <summary>Opens the embedded OpenVision vocabulary (<c>vocab.txt</c> format: one token per line, id = line index),
+    /// for writing it beside exported models; <see cref="FromVocabFile"/> reads such a copy back.</summary>
+    public static Stream OpenDefaultVocabulary() =>
+        typeof(OpenVisionTokenizer).Assembly.GetManifestResourceStream(EmbeddedVocabulary)
+            ?? throw new InvalidOperationException($"embedded resource {EmbeddedVocabulary} is missing from the OpenVision assembly");
+
     private static WordPiece ReadEmbeddedVocabulary()
     {
-        using var stream = typeof(OpenVisionTokenizer).Assembly.GetManifestResourceStream(EmbeddedVocabulary)
-            ?? throw new InvalidOperationException($"embedded resource {EmbeddedVocabulary} is missing from the OpenVision assembly");
+        using var stream = OpenDefaultVocabulary();
         return WordPiece.Read(stream, EmbeddedVocabulary, ClassId + 1);
     }
 }

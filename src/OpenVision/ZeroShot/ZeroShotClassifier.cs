@@ -37,6 +37,26 @@ public sealed class ZeroShotClassifier : IDisposable
     public static ZeroShotClassifier Create(OpenVisionModel model, OpenVisionTokenizer tokenizer, IReadOnlyList<string> classNames,
         IReadOnlyList<string>? templates = null, bool canonicalize = false, int textBatchSize = 256)
     {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(tokenizer);
+        return Create(prompts =>
+        {
+            using var ids = torch.tensor(tokenizer.EncodeBatch(prompts));
+            return model.EncodeText(ids, normalize: true);
+        }, model.LogitScale, classNames, templates, canonicalize, textBatchSize);
+    }
+
+    /// <summary>Builds class weights with any text encoder (the TorchSharp model or another backend).</summary>
+    /// <param name="encodeNormalizedTexts">Returns L2-normalized text embeddings [N, E] for N prompts; the classifier disposes them.</param>
+    /// <param name="logitScale">exp(logit_scale) of the model.</param>
+    /// <param name="classNames">Class names in label order.</param>
+    /// <param name="templates">Prompt templates with <c>{}</c> for the name; null uses the name alone.</param>
+    /// <param name="canonicalize">Apply big_vision's canonicalisation to names and templates, as OpenVision's evaluator does.</param>
+    /// <param name="textBatchSize">Prompts per encoder call.</param>
+    public static ZeroShotClassifier Create(Func<IReadOnlyList<string>, Tensor> encodeNormalizedTexts, double logitScale, IReadOnlyList<string> classNames,
+        IReadOnlyList<string>? templates = null, bool canonicalize = false, int textBatchSize = 256)
+    {
+        ArgumentNullException.ThrowIfNull(encodeNormalizedTexts);
         ArgumentNullException.ThrowIfNull(classNames);
         if (classNames.Count == 0) throw new ArgumentException("at least one class name is needed");
         templates ??= PromptSets.Identity;
@@ -47,19 +67,14 @@ public sealed class ZeroShotClassifier : IDisposable
         var filled = canonicalize ? templates.Select(t => PromptSets.Canonicalize(t, "{}")).ToList() : templates.ToList();
 
         using var scope = torch.NewDisposeScope();
-        var rows = new List<Tensor>(names.Count);
         var prompts = names.SelectMany(n => filled.Select(t => PromptSets.Fill(t, n))).ToList();
         var perPrompt = new List<Tensor>();
         for (int start = 0; start < prompts.Count; start += textBatchSize)
-        {
-            var batch = prompts.GetRange(start, Math.Min(textBatchSize, prompts.Count - start));
-            using var ids = torch.tensor(tokenizer.EncodeBatch(batch));
-            perPrompt.Add(model.EncodeText(ids, normalize: true));
-        }
+            perPrompt.Add(encodeNormalizedTexts(prompts.GetRange(start, Math.Min(textBatchSize, prompts.Count - start))));
         var all = torch.cat(perPrompt, 0).view(names.Count, filled.Count, -1);   // [C, T, E]
         var mean = all.mean([1]);                                                  // [C, E]
         var classWeights = mean / (mean.norm(1, keepdim: true) + 1e-8);           // big_vision: normalize with +1e-8
-        return new ZeroShotClassifier(classWeights.MoveToOuterDisposeScope(), classNames, model.LogitScale);
+        return new ZeroShotClassifier(classWeights.MoveToOuterDisposeScope(), classNames, logitScale);
     }
 
     /// <summary>Logits [N, C] = exp(logit_scale) · normalize(features) @ weightsᵀ.</summary>

@@ -1,0 +1,50 @@
+using System.CommandLine;
+using OpenVision.Onnx;
+
+namespace OpenVision.Cli.Commands;
+
+/// <summary><c>--backend torch|onnx</c> and the ONNX settings, for the commands that run a model for inference.</summary>
+internal sealed class BackendArguments
+{
+    public Option<string> Backend { get; } = new("--backend")
+    {
+        Description = "torch (TorchSharp) or onnx (ONNX Runtime; --model may be an 'export onnx' folder, anything else is exported once into a cache)",
+        DefaultValueFactory = _ => "torch",
+    };
+
+    public Option<string> Precision { get; } = new("--onnx-precision") { Description = "fp32, fp16 or int8 graphs (onnx backend)", DefaultValueFactory = _ => "fp32" };
+
+    public Option<int> Threads { get; } = new("--threads") { Description = "ONNX Runtime intra-op threads (0: one per core)" };
+
+    public void AddTo(Command command)
+    {
+        command.Add(Backend);
+        command.Add(Precision);
+        command.Add(Threads);
+    }
+
+    public IImageTextEncoder Load(ParseResult result, ModelArguments model)
+    {
+        switch (result.GetValue(Backend)!.ToLowerInvariant())
+        {
+            case "torch":
+                return model.LoadEncoder(result);
+            case "onnx":
+                if (ModelArguments.ParseDType(result.GetValue(model.DType)!) != TorchSharp.torch.ScalarType.Float32)
+                    throw new ArgumentException("--backend onnx runs float32, float16 or int8 graphs; use --onnx-precision instead of --dtype");
+                var runtime = new OnnxRuntimeOptions { Precision = ParsePrecision(result.GetValue(Precision)!), IntraOpThreads = result.GetValue(Threads) };
+                return OnnxExportCache.Open(result.GetValue(model.Model)!, new ModelLoadOptions { RandomInit = result.GetValue(model.RandomInit) },
+                    result.GetValue(model.ImageSize), runtime, new Progress<string>(line => Console.Error.WriteLine(line)));
+            case var other:
+                throw new ArgumentException($"--backend must be torch or onnx, not '{other}'");
+        }
+    }
+
+    public static OnnxPrecision ParsePrecision(string text) => text.ToLowerInvariant() switch
+    {
+        "fp32" or "float32" => OnnxPrecision.Float32,
+        "fp16" or "float16" => OnnxPrecision.Float16,
+        "int8" => OnnxPrecision.Int8,
+        _ => throw new ArgumentException($"--onnx-precision must be fp32, fp16 or int8, not '{text}'"),
+    };
+}

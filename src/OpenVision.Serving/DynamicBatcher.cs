@@ -1,0 +1,102 @@
+using System.Threading.Channels;
+
+namespace OpenVision.Serving;
+
+/// <summary>Runs items of concurrent requests through one model call: the first waiting item opens a batch that
+/// closes after <see cref="ServeOptions.BatchDelay"/> or at <see cref="ServeOptions.MaxBatchSize"/> items. With
+/// batching off every request is one call. Calls never overlap: one model run uses all cores by itself.</summary>
+internal sealed class DynamicBatcher<TItem> : IAsyncDisposable
+{
+    private sealed record Work(IReadOnlyList<TItem> Items, TaskCompletionSource<float[][]> Done);
+
+    private readonly Func<IReadOnlyList<TItem>, float[][]> run;
+    private readonly ServeOptions options;
+    private readonly Channel<Work> queue = Channel.CreateUnbounded<Work>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly Task loop;
+    private long calls, items;
+
+    public DynamicBatcher(Func<IReadOnlyList<TItem>, float[][]> run, ServeOptions options)
+    {
+        this.run = run;
+        this.options = options;
+        loop = Task.Run(Loop);
+    }
+
+    /// <summary>Model calls made so far.</summary>
+    public long Calls => Interlocked.Read(ref calls);
+
+    /// <summary>Items embedded so far.</summary>
+    public long Items => Interlocked.Read(ref items);
+
+    /// <summary>Embeds <paramref name="batch"/> (one row per item, in order), sharing model calls with concurrent requests.</summary>
+    public Task<float[][]> RunAsync(IReadOnlyList<TItem> batch, CancellationToken cancellationToken)
+    {
+        if (batch.Count == 0) return Task.FromResult(Array.Empty<float[]>());
+        var done = new TaskCompletionSource<float[][]>(TaskCreationOptions.RunContinuationsAsynchronously);
+        if (!queue.Writer.TryWrite(new Work(batch, done))) throw new ObjectDisposedException(nameof(DynamicBatcher<TItem>));
+        return done.Task.WaitAsync(cancellationToken);
+    }
+
+    private async Task Loop()
+    {
+        var reader = queue.Reader;
+        while (await reader.WaitToReadAsync().ConfigureAwait(false))
+        {
+            var works = new List<Work>();
+            if (!reader.TryRead(out var first)) continue;
+            works.Add(first);
+            int count = first.Items.Count;
+            if (options.DynamicBatching)
+            {
+                using var window = new CancellationTokenSource(options.BatchDelay);
+                try
+                {
+                    while (count < options.MaxBatchSize)
+                    {
+                        if (reader.TryPeek(out var next) && count + next.Items.Count > options.MaxBatchSize) break;
+                        if (!reader.TryRead(out next))
+                        {
+                            await reader.WaitToReadAsync(window.Token).ConfigureAwait(false);
+                            continue;
+                        }
+                        works.Add(next);
+                        count += next.Items.Count;
+                    }
+                }
+                catch (OperationCanceledException) { }              // the window closed
+            }
+            Execute(works, count);
+        }
+    }
+
+    private void Execute(List<Work> works, int count)
+    {
+        try
+        {
+            var rows = run(works.SelectMany(w => w.Items).ToList());
+            Interlocked.Increment(ref calls);
+            Interlocked.Add(ref items, count);
+            int offset = 0;
+            foreach (var work in works)
+            {
+                work.Done.TrySetResult(rows[offset..(offset + work.Items.Count)]);
+                offset += work.Items.Count;
+            }
+        }
+        catch (Exception) when (works.Count > 1)
+        {
+            // One bad item must not fail its neighbours: rerun each request alone so only the culprit gets the error.
+            foreach (var work in works) Execute([work], work.Items.Count);
+        }
+        catch (Exception e)
+        {
+            works[0].Done.TrySetException(e);
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        queue.Writer.TryComplete();
+        await loop.ConfigureAwait(false);
+    }
+}
