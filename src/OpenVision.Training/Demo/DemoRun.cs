@@ -58,7 +58,7 @@ public static class DemoRun
         string configPath = Path.Combine(options.OutputFolder, "model_config.json");
         File.WriteAllText(configPath, ConfigJson.ToHubJson(FashionMnistDemo.ModelConfig));
         var config = FashionMnistDemo.TrainConfig(configPath, options.Epochs, options.BatchSize, options.Seed);
-        var data = FashionMnistDemo.Data(shards.Pattern, options.Seed);
+        var data = FashionMnistDemo.Data(shards.Pattern, options.Seed, config.CaptionTokens);
         var tokenizer = OpenVisionEncoder.CreateTokenizer(FashionMnistDemo.ModelConfig);
         var perStage = new List<double>();
         var trainClock = Stopwatch.StartNew();

@@ -42,8 +42,8 @@ public static class FashionMnistDemo
     public static TrainConfig TrainConfig(string modelConfigPath, double epochs = 2, int batchSize = 128, int seed = 0) => new()
     {
         Model = modelConfigPath,
-        CaptionTokens = 32,
-        Decoder = new Models.DecoderConfig { Width = 64, Layers = 1, Heads = 2, MlpWidth = 256, QueryTokens = 32 },
+        CaptionTokens = 16,
+        Decoder = new Models.DecoderConfig { Width = 64, Layers = 1, Heads = 2, MlpWidth = 256, QueryTokens = 16 },
         Seed = seed,
         CheckpointEverySteps = 100,
         Stages =
@@ -58,11 +58,11 @@ public static class FashionMnistDemo
         FashionMnistConverter.Convert(train, folder, new FashionMnistConversionOptions { Seed = seed }, progress);
 
     /// <summary>The data stream for the shards: shuffled, augmented (crop area 60–100 %: the images are tiny), seeded.</summary>
-    public static ITrainingData Data(string shardPattern, int seed, bool augment = true)
+    public static ITrainingData Data(string shardPattern, int seed, int captionTokens, bool augment = true)
     {
         var source = new WebDatasetSource(shardPattern, new DataOrderOptions { Seed = seed, ShuffleBufferSize = 5000 });
         var augmentation = augment ? AugmentationOptions.OpenVision with { AreaMin = 0.6 } : AugmentationOptions.None;
         var tokenizer = OpenVisionTokenizer.CreateDefault(ModelConfig.TextCfg.ContextLength);
-        return new BatcherTrainingData(source, new TrainingBatcherOptions { Seed = seed, Augmentation = augmentation }, new TrainingTexts(tokenizer, 32));
+        return new BatcherTrainingData(source, new TrainingBatcherOptions { Seed = seed, Augmentation = augmentation }, new TrainingTexts(tokenizer, captionTokens));
     }
 }
