@@ -43,7 +43,7 @@ public static class FashionMnistDemo
     {
         Model = modelConfigPath,
         CaptionTokens = 16,
-        Decoder = new Models.DecoderConfig { Width = 64, Layers = 1, Heads = 2, MlpWidth = 256, QueryTokens = 16 },
+        Decoder = new Models.DecoderConfig { Width = 32, Layers = 1, Heads = 2, MlpWidth = 128, QueryTokens = 16 },
         Seed = seed,
         CheckpointEverySteps = 100,
         Stages =
