@@ -4,6 +4,7 @@ using OpenVision.Cli.Commands;
 var root = new RootCommand("OpenVision.NET: load, run, evaluate and train OpenVision vision encoders")
 {
     DemoCommand.Create(),
+    TrainCommand.Create(),
     ModelsCommand.Create(),
     InfoCommand.Create(),
     ClassifyCommand.Create(),

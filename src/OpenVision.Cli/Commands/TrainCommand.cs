@@ -1,0 +1,59 @@
+using System.CommandLine;
+using OpenVision.Text;
+using OpenVision.Training;
+using OpenVision.Training.Data;
+using OpenVision.Training.Data.WebDataset;
+using OpenVision.Training.Distributed;
+
+namespace OpenVision.Cli.Commands;
+
+/// <summary><c>openvision train --config RUN.json --data SHARDS|MANIFEST|FOLDER --output DIR</c>; the same command runs
+/// data-parallel under <c>mpirun -np N</c> or <c>srun</c>. A run whose output holds a checkpoint resumes from it.</summary>
+internal static class TrainCommand
+{
+    public static Command Create()
+    {
+        var config = new Option<string>("--config", "-c") { Description = "Training config JSON (stages, optimizer, model)", Required = true };
+        var data = new Option<string>("--data", "-d") { Description = "WebDataset shards (brace patterns allowed), a .tsv/.csv manifest, or a folder with sidecar texts", Required = true };
+        var output = new Option<string>("--output", "-o") { Description = "Checkpoints, metrics and the final model", Required = true };
+        var noAugment = new Option<bool>("--no-augment") { Description = "Turn off crop/colour augmentation" };
+        var command = new Command("train", "Train or fine-tune with OpenVision's recipe (CLIPS losses, progressive resolution)") { config, data, output, noAugment };
+        command.SetAction(r => CliErrors.Run(() => Run(r.GetValue(config)!, r.GetValue(data)!, r.GetValue(output)!, !r.GetValue(noAugment))));
+        return command;
+    }
+
+    private static int Run(string configPath, string dataSpec, string output, bool augment)
+    {
+        var config = TrainConfig.Load(configPath);
+        var ranks = DistributedContext.FromEnvironment();
+        try
+        {
+            var order = new DataOrderOptions { Seed = config.Seed, Rank = 0, WorldSize = 1 };
+            IImageTextSource source = Directory.Exists(dataSpec) ? new FolderSource(dataSpec, order)
+                : dataSpec.EndsWith(".tsv", StringComparison.OrdinalIgnoreCase) || dataSpec.EndsWith(".csv", StringComparison.OrdinalIgnoreCase) ? new ManifestSource(dataSpec, order)
+                : new WebDatasetSource(dataSpec, order);
+            var modelConfig = ModelFactory.Resolve(config.Model, configOnly: true).Config;
+            var texts = new TrainingTexts(OpenVisionTokenizer.CreateDefault(modelConfig.TextCfg.ContextLength), config.Decoder?.QueryTokens ?? config.CaptionTokens);
+            var options = new TrainingBatcherOptions { Seed = config.Seed, Augmentation = augment ? Training.Augmentation.AugmentationOptions.OpenVision : Training.Augmentation.AugmentationOptions.None };
+            var trainingData = new BatcherTrainingData(source, options, texts);
+            bool chief = ranks.Rank == 0;
+            var line = new TrainingLine();
+            using var model = new Trainer(config, trainingData, output, distributed: ranks).Run(chief ? line : null);
+            if (chief)
+            {
+                line.Finish();
+                ModelFactory.Save(model.Clip, Path.Combine(output, "model"));
+                if (trainingData.SkippedSamples > 0) Console.WriteLine($"skipped {trainingData.SkippedSamples} samples: {source.Skips.Summary()}");
+                if (trainingData.SamplesWithoutCaption > 0) Console.WriteLine($"{trainingData.SamplesWithoutCaption} samples had no synthetic caption (both texts from the alt-text)");
+                Console.WriteLine($"model saved to {Path.Combine(output, "model")}; metrics in {Path.Combine(output, "metrics.jsonl")}");
+            }
+            ranks.Dispose();
+            return 0;
+        }
+        catch
+        {
+            if (ranks.WorldSize > 1) ranks.Abort(1);
+            throw;
+        }
+    }
+}
