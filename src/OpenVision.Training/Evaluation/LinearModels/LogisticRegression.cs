@@ -71,7 +71,7 @@ public sealed class LogisticRegression : IDisposable
             // ∂/∂logits of the mean cross-entropy: (softmax − one-hot) / N.
             var residual = ((logits - logNormaliser.unsqueeze(1)).exp() - oneHot) / n;
             var gradW = x.T.matmul(residual) + l2 * w;                      // [E, C]
-            var gradB = residual.sum(0);                                    // [C]
+            var gradB = residual.sum(dim: 0);                                   // [C]
             return (value, torch.cat([gradW.flatten(), gradB]).MoveToOuterDisposeScope());
         }
 
