@@ -9,5 +9,6 @@ var root = new RootCommand("OpenVision.NET: load, run, evaluate and train OpenVi
     EmbedCommand.Create(),
     TokenizeCommand.Create(),
     PreprocessCommand.Create(),
+    EvalCommand.Create(),
 };
 return root.Parse(args).Invoke();

@@ -18,7 +18,7 @@ public static class FeatureExtractor
     /// <param name="batchSize">Images per model call.</param>
     /// <param name="cache">Feature cache, or null to always encode.</param>
     /// <param name="progress">Progress, reported under <paramref name="stage"/>.</param>
-    /// <param name="stage">Progress stage name, e.g. "train features".</param>
+    /// <param name="stage">Progress stage name, e.g. "train images".</param>
     /// <param name="cancellationToken">Stops between batches.</param>
     public static FeatureSet Extract(IImageTextEncoder encoder, ILabeledImageSource source, ImageTransform transform, int batchSize,
         FeatureCache? cache = null, IProgress<EvaluationProgress>? progress = null, string stage = "features", CancellationToken cancellationToken = default)

@@ -37,8 +37,8 @@ public sealed class LinearProbeEvaluator : IEvaluator
         ArgumentNullException.ThrowIfNull(encoder);
         var transform = EvaluationTransform.For(encoder, options.Resize);
         var cache = options.CacheFolder is null ? null : new FeatureCache(options.CacheFolder);
-        using var trainSet = FeatureExtractor.Extract(encoder, train, transform, options.BatchSize, cache, options.Progress, "train features", cancellationToken);
-        using var testSet = FeatureExtractor.Extract(encoder, test, transform, options.BatchSize, cache, options.Progress, "test features", cancellationToken);
+        using var trainSet = FeatureExtractor.Extract(encoder, train, transform, options.BatchSize, cache, options.Progress, "train images", cancellationToken);
+        using var testSet = FeatureExtractor.Extract(encoder, test, transform, options.BatchSize, cache, options.Progress, "test images", cancellationToken);
         return EvaluateFeatures(trainSet, testSet, encoder.ModelName, encoder.Pretrained, cancellationToken) with
         {
             Transform = FeatureCache.Describe(transform.Options),
@@ -65,7 +65,7 @@ public sealed class LinearProbeEvaluator : IEvaluator
         {
             cancellationToken.ThrowIfCancellationRequested();
             var meter = new ProgressMeter(options.L2Grid.Distinct().Count());
-            var progress = options.Progress is { } p ? new Reporter<int>(_ => p.Report(new EvaluationProgress("l2 sweep", meter.Add(1)))) : null;
+            var progress = options.Progress is { } p ? new Reporter<int>(_ => p.Report(new EvaluationProgress("l2 fits", meter.Add(1)))) : null;
             (l2, sweep) = L2Sweep.Run(Rows(trainX, fitIdx), Rows(trainY, fitIdx), Rows(trainX, valIdx), Rows(trainY, valIdx),
                 classCount, options.L2Grid, options.Solver, progress);
         }

@@ -28,8 +28,7 @@ public sealed class ZeroShotEvaluator(ILabeledImageSource source, ZeroShotOption
         var tally = new ClassificationTally(classNames.Count);
         var skipped = new List<SkippedItem>();
 
-        using var weights = ZeroShotWeights.Build(encoder, classNames, options.Templates, options.Canonicalize);   // [C, E]
-        options.Progress?.Report(new EvaluationProgress("class weights", new ProgressMeter(classNames.Count).Add(classNames.Count)));
+        using var weights = ZeroShotWeights.Build(encoder, classNames, options.Templates, options.Canonicalize, progress: options.Progress);   // [C, E]
         var batches = ImageFeatureStream.Encode(encoder, source.Read(cancellationToken), s => s.Image, transform,
             options.BatchSize, source.Count, options.Progress, "images", cancellationToken);
         foreach (var batch in batches)

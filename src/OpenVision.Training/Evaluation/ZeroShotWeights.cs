@@ -1,3 +1,4 @@
+using OpenVision.Pipelines;
 using OpenVision.ZeroShot;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -16,8 +17,9 @@ public static class ZeroShotWeights
     /// <param name="templates">Templates with <c>{}</c> for the name.</param>
     /// <param name="canonicalize">Canonicalise names (keeping commas) and templates (keeping <c>{}</c>).</param>
     /// <param name="promptsPerCall">Prompts handed to the encoder at once.</param>
+    /// <param name="progress">Receives a "prompts" report after each call (ImageNet has 81,000 prompts).</param>
     public static Tensor Build(IImageTextEncoder encoder, IReadOnlyList<string> classNames, IReadOnlyList<string> templates,
-        bool canonicalize = true, int promptsPerCall = 1024)
+        bool canonicalize = true, int promptsPerCall = 1024, IProgress<EvaluationProgress>? progress = null)
     {
         ArgumentNullException.ThrowIfNull(encoder);
         if (classNames is not { Count: > 0 }) throw new ArgumentException("at least one class name is needed", nameof(classNames));
@@ -28,6 +30,7 @@ public static class ZeroShotWeights
         var prompts = names.SelectMany(n => filled.Select(t => PromptSets.Fill(t, n))).ToList();
 
         using var scope = torch.NewDisposeScope();
+        var meter = new ProgressMeter(prompts.Count);
         var parts = new List<Tensor>();
         for (int start = 0; start < prompts.Count; start += promptsPerCall)
         {
@@ -36,6 +39,7 @@ public static class ZeroShotWeights
             if (features.ndim != 2 || features.shape[0] != chunk.Count)
                 throw new InvalidOperationException($"the encoder returned [{string.Join(", ", features.shape)}] features for {chunk.Count} texts");
             parts.Add(nn.functional.normalize(features.detach().cpu(), dim: -1));
+            progress?.Report(new EvaluationProgress("prompts", meter.Add(chunk.Count)));
         }
         var all = torch.cat(parts, 0).view(names.Count, filled.Count, -1);   // [C, T, E]
         var mean = all.mean([1]);                                             // [C, E]

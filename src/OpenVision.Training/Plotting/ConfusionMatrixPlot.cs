@@ -40,7 +40,7 @@ public static class ConfusionMatrixPlot
             Min = 0,
             Max = 1,
             Annotations = counts,
-            ColorBarLabel = "fraction of true class",
+            ColorBarLabel = "row fraction",
             ForceBitmapFont = forceBitmapFont,
         });
     }

@@ -58,7 +58,7 @@ public static class HeatMap
         var rowNames = rowLabels.Select(l => labelText.Fit(l, MaxLabelWidth)).ToList();
         var columnNames = columnLabels.Select(l => labelText.Fit(l, MaxLabelWidth)).ToList();
         float rowLabelWidth = rowNames.Max(labelText.Measure), columnLabelHeight = columnNames.Max(labelText.Measure);
-        string minText = AxisTicks.Format(min, (max - min) / 4), maxText = AxisTicks.Format(max, (max - min) / 4);
+        string minText = AxisTicks.Format(min, max - min), maxText = AxisTicks.Format(max, max - min);
         float barTextWidth = Math.Max(labelText.Measure(minText), labelText.Measure(maxText));
 
         float left = Pad + (options.YLabel is null ? 0 : axisText.Height + Pad) + rowLabelWidth + LabelGap;
@@ -103,7 +103,12 @@ public static class HeatMap
         labelText.Draw(canvas, maxText, barLeft + BarWidth + LabelGap, top, ink);
         labelText.Draw(canvas, minText, barLeft + BarWidth + LabelGap, top + gridHeight - labelText.Height, ink);
         if (options.ColorBarLabel is not null)
-            axisText.DrawVertical(canvas, options.ColorBarLabel, barLeft + BarWidth + 2 * LabelGap + barTextWidth + axisText.Height / 2, top + gridHeight / 2, ink, TextAnchor.Center);
+        {
+            // Along the bar, never longer than it (small matrices would push it into the title).
+            var barText = axisText.Measure(options.ColorBarLabel) <= gridHeight ? axisText : labelText;
+            barText.DrawVertical(canvas, barText.Fit(options.ColorBarLabel, gridHeight), barLeft + BarWidth + 2 * LabelGap + barTextWidth + axisText.Height / 2,
+                top + gridHeight / 2, ink, TextAnchor.Center);
+        }
 
         if (options.Title is not null) titleText.Draw(canvas, options.Title, width / 2f, Pad, SKColors.Black, TextAnchor.Center);
         if (options.XLabel is not null) axisText.Draw(canvas, options.XLabel, left + gridWidth / 2, height - Pad - axisText.Height, ink, TextAnchor.Center);
