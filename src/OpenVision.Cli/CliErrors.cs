@@ -16,7 +16,8 @@ internal static class CliErrors
         catch (CheckpointFormatException e) { return Fail(e.Message, 2); }
         catch (ConfigException e) { return Fail(e.Message, 1); }
         catch (Exception e) when (e is ArgumentException or InvalidOperationException or IOException
-                                       or UnauthorizedAccessException or NotSupportedException or FormatException)
+                                       or UnauthorizedAccessException or NotSupportedException or FormatException
+                                       or InvalidDataException or System.Text.Json.JsonException)
         {
             return Fail(e.Message, 1);
         }

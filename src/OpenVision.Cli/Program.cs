@@ -12,6 +12,7 @@ var root = new RootCommand("OpenVision.NET: load, run, evaluate and train OpenVi
     EmbedMergeCommand.Create(),
     TokenizeCommand.Create(),
     PreprocessCommand.Create(),
+    EvalCommand.Create(),
     BenchCommand.Create(),
     ExportCommand.Create(),
     ServeCommand.Create(),

@@ -1,0 +1,61 @@
+using OpenVision.Pipelines;
+using OpenVision.Training.Evaluation.Datasets;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace OpenVision.Training.Evaluation;
+
+/// <summary>Zero-shot classification by OpenVision's protocol: class weights from prompts
+/// (<see cref="ZeroShotWeights"/>), each image's normalised feature scored against them, argmax. Images stream
+/// through in batches; only the running counts are kept.</summary>
+public sealed class ZeroShotEvaluator(ILabeledImageSource source, ZeroShotOptions? options = null) : IEvaluator
+{
+    private readonly ZeroShotOptions options = options ?? new ZeroShotOptions();
+
+    /// <inheritdoc/>
+    public string Name => options.Name ?? $"{source.Name}-zeroshot";
+
+    /// <inheritdoc/>
+    public IEnumerable<Metric> Run(IImageTextEncoder encoder, CancellationToken cancellationToken = default) =>
+        Evaluate(encoder, cancellationToken).ToMetrics();
+
+    /// <summary>Runs the evaluation and returns the full report.</summary>
+    public ZeroShotReport Evaluate(IImageTextEncoder encoder, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(encoder);
+        var classNames = source.ClassNames;
+        var transform = EvaluationTransform.For(encoder, options.Resize);
+        var tally = new ClassificationTally(classNames.Count);
+        var skipped = new List<SkippedItem>();
+
+        using var weights = ZeroShotWeights.Build(encoder, classNames, options.Templates, options.Canonicalize, progress: options.Progress);   // [C, E]
+        var batches = ImageFeatureStream.Encode(encoder, source.Read(cancellationToken), s => s.Image, transform,
+            options.BatchSize, source.Count, options.Progress, "images", cancellationToken);
+        foreach (var batch in batches)
+        {
+            using (batch)
+            {
+                skipped.AddRange(batch.Skipped);
+                if (batch.Items.Count == 0) continue;
+                using var scope = torch.NewDisposeScope();
+                var image = nn.functional.normalize(batch.Features.to(weights.dtype), dim: -1);   // [N, E]
+                var scores = image.matmul(weights.T);                                             // [N, C]
+                var top = scores.topk(tally.K, dim: 1).indexes.contiguous();                      // [N, k], best first
+                var labels = batch.Items.Select(i => (long)i.Label).ToArray();
+                tally.AddBatch(labels, top.data<long>().ToArray(), tally.K);
+            }
+        }
+        if (tally.Samples == 0) throw new InvalidDataException($"{source.Name}: no image could be read ({skipped.Count} skipped)");
+        return new ZeroShotReport
+        {
+            Dataset = source.Name,
+            Model = encoder.ModelName,
+            Pretrained = encoder.Pretrained,
+            ClassNames = classNames,
+            Tally = tally,
+            Skipped = skipped,
+            Transform = FeatureCache.Describe(transform.Options),
+            TemplateCount = options.Templates.Count,
+        };
+    }
+}
