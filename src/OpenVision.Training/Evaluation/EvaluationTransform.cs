@@ -6,7 +6,7 @@ namespace OpenVision.Training.Evaluation;
 public static class EvaluationTransform
 {
     /// <summary>The encoder's transform with <paramref name="resize"/> instead of its resize mode, when given.</summary>
-    public static ImageTransform For(IImageTextEncoder encoder, ResizeMode? resize)
+    public static ImageTransform For(IEvaluationEncoder encoder, ResizeMode? resize)
     {
         ArgumentNullException.ThrowIfNull(encoder);
         var options = encoder.TransformOptions;

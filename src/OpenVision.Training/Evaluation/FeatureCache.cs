@@ -32,7 +32,7 @@ public sealed class FeatureCache
 
     /// <summary>The cache file for this combination, or null when the encoder or the source cannot be identified
     /// (random weights, an in-memory source without fingerprint).</summary>
-    public string? PathFor(IImageTextEncoder encoder, ILabeledImageSource source, ImageTransformOptions transform)
+    public string? PathFor(IEvaluationEncoder encoder, ILabeledImageSource source, ImageTransformOptions transform)
     {
         if (encoder.CacheIdentity is not { } model || source.Fingerprint is not { } data) return null;
         string key = $"{model}\n{data}\n{Describe(transform)}";
@@ -65,7 +65,7 @@ public sealed class FeatureCache
     }
 
     /// <summary>The metadata written with a cache file.</summary>
-    public static Dictionary<string, string> Metadata(IImageTextEncoder encoder, ILabeledImageSource source, ImageTransformOptions transform,
+    public static Dictionary<string, string> Metadata(IEvaluationEncoder encoder, ILabeledImageSource source, ImageTransformOptions transform,
         IReadOnlyList<SkippedItem> skipped) => new()
     {
         ["model"] = encoder.ModelName,

@@ -31,7 +31,7 @@ public static class ImageFeatureStream
     /// <param name="progress">Receives a report after each batch, tagged with <paramref name="stage"/>.</param>
     /// <param name="stage">Progress stage name.</param>
     /// <param name="cancellationToken">Stops the stream between batches.</param>
-    public static IEnumerable<FeatureBatch<T>> Encode<T>(IImageTextEncoder encoder, IEnumerable<T> items, Func<T, ImageSample> imageOf,
+    public static IEnumerable<FeatureBatch<T>> Encode<T>(IEvaluationEncoder encoder, IEnumerable<T> items, Func<T, ImageSample> imageOf,
         ImageTransform transform, int batchSize, long? total, IProgress<EvaluationProgress>? progress, string stage,
         CancellationToken cancellationToken = default)
     {

@@ -28,11 +28,11 @@ public sealed class LinearProbeEvaluator : IEvaluator
     public string Name => options.Name ?? $"{test.Name}-linear-probe";
 
     /// <inheritdoc/>
-    public IEnumerable<Metric> Run(IImageTextEncoder encoder, CancellationToken cancellationToken = default) =>
+    public IEnumerable<Metric> Run(IEvaluationEncoder encoder, CancellationToken cancellationToken = default) =>
         Evaluate(encoder, cancellationToken).ToMetrics();
 
     /// <summary>Extracts (or reads cached) features, then probes them.</summary>
-    public LinearProbeReport Evaluate(IImageTextEncoder encoder, CancellationToken cancellationToken = default)
+    public LinearProbeReport Evaluate(IEvaluationEncoder encoder, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(encoder);
         var transform = EvaluationTransform.For(encoder, options.Resize);

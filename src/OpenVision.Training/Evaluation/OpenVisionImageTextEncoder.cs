@@ -4,7 +4,7 @@ using static TorchSharp.torch;
 namespace OpenVision.Training.Evaluation;
 
 /// <summary>An <see cref="OpenVisionEncoder"/> as the evaluators see it. The caller keeps ownership of the encoder.</summary>
-public sealed class OpenVisionImageTextEncoder(OpenVisionEncoder encoder, int textBatchSize = 256) : IImageTextEncoder
+public sealed class OpenVisionImageTextEncoder(OpenVisionEncoder encoder, int textBatchSize = 256) : IEvaluationEncoder
 {
     /// <summary>The wrapped encoder.</summary>
     public OpenVisionEncoder Encoder { get; } = encoder ?? throw new ArgumentNullException(nameof(encoder));

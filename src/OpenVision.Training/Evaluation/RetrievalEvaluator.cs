@@ -15,11 +15,11 @@ public sealed class RetrievalEvaluator(ICaptionedImageSource source, RetrievalOp
     public string Name => options.Name ?? $"{source.Name}-retrieval";
 
     /// <inheritdoc/>
-    public IEnumerable<Metric> Run(IImageTextEncoder encoder, CancellationToken cancellationToken = default) =>
+    public IEnumerable<Metric> Run(IEvaluationEncoder encoder, CancellationToken cancellationToken = default) =>
         Evaluate(encoder, cancellationToken).ToMetrics();
 
     /// <summary>Runs the evaluation and returns the full report.</summary>
-    public RetrievalReport Evaluate(IImageTextEncoder encoder, CancellationToken cancellationToken = default)
+    public RetrievalReport Evaluate(IEvaluationEncoder encoder, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(encoder);
         if (options.Ks is not { Count: > 0 } || options.Ks.Any(k => k < 1)) throw new ArgumentException("recall needs k values of at least 1");
@@ -72,7 +72,7 @@ public sealed class RetrievalEvaluator(ICaptionedImageSource source, RetrievalOp
         }
     }
 
-    private Tensor EncodeTexts(IImageTextEncoder encoder, List<string> captions, ScalarType dtype, CancellationToken cancellationToken)
+    private Tensor EncodeTexts(IEvaluationEncoder encoder, List<string> captions, ScalarType dtype, CancellationToken cancellationToken)
     {
         using var scope = torch.NewDisposeScope();
         var meter = new ProgressMeter(captions.Count);

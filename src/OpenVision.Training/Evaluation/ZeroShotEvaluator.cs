@@ -16,11 +16,11 @@ public sealed class ZeroShotEvaluator(ILabeledImageSource source, ZeroShotOption
     public string Name => options.Name ?? $"{source.Name}-zeroshot";
 
     /// <inheritdoc/>
-    public IEnumerable<Metric> Run(IImageTextEncoder encoder, CancellationToken cancellationToken = default) =>
+    public IEnumerable<Metric> Run(IEvaluationEncoder encoder, CancellationToken cancellationToken = default) =>
         Evaluate(encoder, cancellationToken).ToMetrics();
 
     /// <summary>Runs the evaluation and returns the full report.</summary>
-    public ZeroShotReport Evaluate(IImageTextEncoder encoder, CancellationToken cancellationToken = default)
+    public ZeroShotReport Evaluate(IEvaluationEncoder encoder, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(encoder);
         var classNames = source.ClassNames;

@@ -6,7 +6,7 @@ using static TorchSharp.torch;
 namespace OpenVision.Training.Evaluation;
 
 /// <summary>Zero-shot class weights by OpenVision's protocol (big_vision discriminative_classifier, the same as
-/// <see cref="ZeroShotClassifier"/> but for any <see cref="IImageTextEncoder"/>): names and templates
+/// <see cref="ZeroShotClassifier"/> but for any <see cref="IEvaluationEncoder"/>): names and templates
 /// canonicalised, every (class × template) prompt embedded and L2-normalised, the per-class mean re-normalised
 /// with +1e-8.</summary>
 public static class ZeroShotWeights
@@ -18,7 +18,7 @@ public static class ZeroShotWeights
     /// <param name="canonicalize">Canonicalise names (keeping commas) and templates (keeping <c>{}</c>).</param>
     /// <param name="promptsPerCall">Prompts handed to the encoder at once.</param>
     /// <param name="progress">Receives a "prompts" report after each call (ImageNet has 81,000 prompts).</param>
-    public static Tensor Build(IImageTextEncoder encoder, IReadOnlyList<string> classNames, IReadOnlyList<string> templates,
+    public static Tensor Build(IEvaluationEncoder encoder, IReadOnlyList<string> classNames, IReadOnlyList<string> templates,
         bool canonicalize = true, int promptsPerCall = 1024, IProgress<EvaluationProgress>? progress = null)
     {
         ArgumentNullException.ThrowIfNull(encoder);

@@ -8,7 +8,7 @@ namespace OpenVision.Training.Tests.Evaluation;
 
 /// <summary>A model whose embeddings are written down by hand (big_vision style): images by sample key, texts by
 /// exact string. Unknown keys throw, so a test also proves which prompts the evaluator built.</summary>
-public sealed class FakeEncoder(IReadOnlyDictionary<string, double[]> images, IReadOnlyDictionary<string, double[]> texts) : IImageTextEncoder
+public sealed class FakeEncoder(IReadOnlyDictionary<string, double[]> images, IReadOnlyDictionary<string, double[]> texts) : IEvaluationEncoder
 {
     public IReadOnlyDictionary<string, double[]> ImagesTable => images;
     public IReadOnlyDictionary<string, double[]> TextsTable => texts;

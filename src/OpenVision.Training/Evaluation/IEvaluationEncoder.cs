@@ -5,7 +5,7 @@ namespace OpenVision.Training.Evaluation;
 
 /// <summary>What the evaluators need from a model: image and text features and the image transform it expects.
 /// <see cref="OpenVisionImageTextEncoder"/> wraps a real model; tests use fakes with hand-designed embeddings.</summary>
-public interface IImageTextEncoder
+public interface IEvaluationEncoder
 {
     /// <summary>The model's name, the "model" field of CLIP_benchmark results.</summary>
     string ModelName { get; }
