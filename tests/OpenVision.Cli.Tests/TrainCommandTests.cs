@@ -36,6 +36,7 @@ public sealed class TrainCommandTests : IDisposable
         Assert.True(first.ExitCode == 0, first.Stderr + first.Stdout);
         Assert.Equal(2, File.ReadAllLines(Path.Combine(output, "metrics.jsonl")).Length);
         Assert.True(File.Exists(Path.Combine(output, "model", "open_clip_model.safetensors")));
+        Assert.Equal([0x89, (byte)'P', (byte)'N', (byte)'G'], File.ReadAllBytes(Path.Combine(output, "losses.png"))[..4]);
         var info = Cli.Run("info", "--model", Path.Combine(output, "model"));
         Assert.Equal(0, info.ExitCode);
 

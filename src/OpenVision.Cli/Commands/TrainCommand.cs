@@ -45,7 +45,8 @@ internal static class TrainCommand
                 ModelFactory.Save(model.Clip, Path.Combine(output, "model"));
                 if (trainingData.SkippedSamples > 0) Console.WriteLine($"skipped {trainingData.SkippedSamples} samples: {source.Skips.Summary()}");
                 if (trainingData.SamplesWithoutCaption > 0) Console.WriteLine($"{trainingData.SamplesWithoutCaption} samples had no synthetic caption (both texts from the alt-text)");
-                Console.WriteLine($"model saved to {Path.Combine(output, "model")}; metrics in {Path.Combine(output, "metrics.jsonl")}");
+                var plots = TrainingPlots.Write(Path.Combine(output, "metrics.jsonl"));
+                Console.WriteLine($"model saved to {Path.Combine(output, "model")}; metrics in {Path.Combine(output, "metrics.jsonl")}; plots: {string.Join(", ", plots)}");
             }
             ranks.Dispose();
             return 0;

@@ -72,6 +72,7 @@ public static class DemoRun
             m.Train(true);
         }, cancellationToken);
         double trainSeconds = trainClock.Elapsed.TotalSeconds;
+        foreach (var plot in TrainingPlots.Write(trainer.MetricsPath)) log?.Report($"plot: {plot}");
         if (data.SamplesWithoutCaption > 0) log?.Report($"{data.SamplesWithoutCaption} samples had no synthetic caption (both texts from the alt-text)");
 
         int finalSize = config.Stages[^1].ImageSize;
