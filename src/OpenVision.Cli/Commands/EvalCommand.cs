@@ -98,10 +98,11 @@ internal static class EvalCommand
         var l2 = new Option<double[]?>("--l2") { Description = "λ values to sweep (default 1e-6 … 1e2, one per decade)", AllowMultipleArgumentsPerToken = true };
         var cache = new Option<string?>("--cache") { Description = "Feature cache folder (repeat probes skip the encoder)" };
         var maxIterations = new Option<int>("--max-iter") { Description = "L-BFGS iterations per fit", DefaultValueFactory = _ => 1000 };
+        var standardize = new Option<bool>("--standardize") { Description = "Standardise feature dimensions after L2 normalisation (not CLIP's protocol)" };
         var confusion = new Option<string?>("--confusion") { Description = "Confusion matrix PNG (≤100 classes); default OUTPUT.confusion.png" };
         var command = new Command("linear-probe", "Linear probe: logistic regression on frozen features, λ chosen on a validation split")
         {
-            testData, classNames, kShot, seed, validation, l2, cache, maxIterations, confusion,
+            testData, classNames, kShot, seed, validation, l2, cache, maxIterations, standardize, confusion,
         };
         common.AddTo(command);
         command.SetAction(r => CliErrors.Run(() =>
@@ -115,6 +116,7 @@ internal static class EvalCommand
                 ValidationFraction = r.GetValue(validation),
                 L2Grid = r.GetValue(l2) is { Length: > 0 } grid ? grid : L2Sweep.LogGrid(),
                 CacheFolder = r.GetValue(cache),
+                Standardize = r.GetValue(standardize),
                 Solver = new LbfgsOptions { MaxIterations = r.GetValue(maxIterations) },
                 Resize = EvalInputs.Resize(r.GetValue(common.Resize)!),
                 BatchSize = common.CheckedBatchSize(r),

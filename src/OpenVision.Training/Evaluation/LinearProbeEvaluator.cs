@@ -58,6 +58,14 @@ public sealed class LinearProbeEvaluator : IEvaluator
         var trainY = torch.tensor(trainSet.Labels, device: device);
 
         int[] subset = options.KShot is { } k ? ProbeSplits.FewShot(trainSet.Labels, k, options.Seed) : Enumerable.Range(0, trainSet.Count).ToArray();
+        if (options.Standardize)
+        {
+            // Statistics of the samples the probe may see (the k-shot subset), never of the test set.
+            var seen = Rows(trainX, subset);
+            var mean = seen.mean([0], keepdim: true);
+            var std = seen.shape[0] > 1 ? seen.std(0, keepdim: true) + 1e-6 : torch.ones_like(mean);
+            (trainX, testX) = ((trainX - mean) / std, (testX - mean) / std);
+        }
         var (fitIdx, valIdx) = ProbeSplits.Validation(trainSet.Labels, subset, options.ValidationFraction, options.Seed);
         double l2 = options.FallbackL2;
         IReadOnlyList<L2SweepPoint> sweep = [];
@@ -92,6 +100,7 @@ public sealed class LinearProbeEvaluator : IEvaluator
             SkippedTrain = trainSet.Skipped,
             SkippedTest = testSet.Skipped,
             FromCache = (trainSet.FromCache, testSet.FromCache),
+            FeaturePreparation = (options.Normalize ? "l2" : "raw") + (options.Standardize ? "+standardized" : ""),
         };
     }
 

@@ -26,6 +26,10 @@ public sealed record LinearProbeOptions
     /// <summary>L2-normalise features before the probe (CLIP_benchmark's default).</summary>
     public bool Normalize { get; init; } = true;
 
+    /// <summary>Also standardise each feature dimension (mean 0, variance 1 over the training samples in use) after
+    /// normalising: not part of CLIP's protocol, but it makes λ scale-free and often helps weak features.</summary>
+    public bool Standardize { get; init; }
+
     /// <summary>Element type of the fit; float64 makes the optimum reproducible to the last digits.</summary>
     public ScalarType DType { get; init; } = ScalarType.Float64;
 

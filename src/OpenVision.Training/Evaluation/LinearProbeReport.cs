@@ -53,6 +53,9 @@ public sealed record LinearProbeReport
     /// <summary>Whether training / test features came from the cache.</summary>
     public (bool Train, bool Test) FromCache { get; init; }
 
+    /// <summary>Feature preparation: "l2" (normalised), "l2+standardized", or "raw".</summary>
+    public string FeaturePreparation { get; init; } = "l2";
+
     /// <summary>The transform used, in words.</summary>
     public string Transform { get; init; } = "";
 
@@ -85,6 +88,7 @@ public sealed record LinearProbeReport
         Details = new JsonObject
         {
             ["transform"] = Transform,
+            ["features"] = FeaturePreparation,
             ["l2_sweep"] = new JsonArray(Sweep.Select(p => (JsonNode)new JsonObject
             {
                 ["l2"] = p.L2, ["val_acc1"] = p.ValidationAccuracy, ["val_loss"] = p.ValidationLoss,

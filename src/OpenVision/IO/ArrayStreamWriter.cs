@@ -97,7 +97,14 @@ public sealed class ArrayStreamWriter : IDisposable
     /// <inheritdoc/>
     public void Dispose()
     {
-        foreach (var part in parts.Values) part.Stream.Dispose();
+        // Every temporary part is closed and removed even when flushing one fails (a full disk), so none is left behind.
+        foreach (var part in parts.Values)
+        {
+            try { part.Stream.Dispose(); }
+            catch (IOException) { }
+            try { File.Delete(part.Path); }
+            catch (IOException) { }
+        }
         parts.Clear();
     }
 }

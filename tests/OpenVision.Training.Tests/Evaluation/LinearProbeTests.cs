@@ -123,6 +123,16 @@ public class LinearProbeTests
     }
 
     [Fact]
+    public void StandardizedFeaturesStillSeparateTheToySet()
+    {
+        var (train, test, encoder) = SeparableToy();
+        var report = new LinearProbeEvaluator(train, test, new LinearProbeOptions { Standardize = true, L2Grid = [1e-3, 1] }).Evaluate(encoder);
+        Assert.Equal(1.0, report.Top1);
+        Assert.Equal("l2+standardized", report.FeaturePreparation);
+        Assert.Equal("l2+standardized", report.ToResult().Details!["features"]!.GetValue<string>());
+    }
+
+    [Fact]
     public void SecondRunReadsCachedFeaturesWithoutCallingTheEncoder()
     {
         string folder = FakeSamples.TempFolder();
