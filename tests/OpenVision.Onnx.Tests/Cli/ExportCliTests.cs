@@ -32,15 +32,15 @@ public class ExportCliTests
         string image = ReferenceData.Path("preprocess", "images", "horse.png");
         string torchOut = Path.Combine(cache, "torch.safetensors"), onnxOut = Path.Combine(cache, "onnx.safetensors");
 
-        var torchRun = CliProcess.Run(env, "embed", "--model", folder, "--images", image, "--texts", "a horse", "a cat", "--output", torchOut);
-        var onnxRun = CliProcess.Run(env, "embed", "--model", folder, "--backend", "onnx", "--images", image, "--texts", "a horse", "a cat", "--output", onnxOut);
+        var torchRun = CliProcess.Run(env, "embed", "--model", folder, "--images", image, "--texts", "a horse", "a cat", "--tokens", "--output", torchOut);
+        var onnxRun = CliProcess.Run(env, "embed", "--model", folder, "--backend", "onnx", "--images", image, "--texts", "a horse", "a cat", "--tokens", "--output", onnxOut);
         Assert.True(torchRun.ExitCode == 0, torchRun.Stderr);
         Assert.True(onnxRun.ExitCode == 0, onnxRun.Stderr);
         Assert.Contains("exporting", onnxRun.Stderr);                              // the first use exports into the cache
         Assert.Single(Directory.GetDirectories(cache), d => File.Exists(Path.Combine(d, OnnxManifest.FileName)));
         var torch = SafetensorsFile.Read(torchOut);
         var onnx = SafetensorsFile.Read(onnxOut);
-        foreach (var key in new[] { "image_features", "text_features" })
+        foreach (var key in new[] { "image_features", "image_tokens", "text_features" })
         {
             using var a = onnx[key].ToTorch();
             using var b = torch[key].ToTorch();
