@@ -11,15 +11,16 @@ internal static class DemoCommand
     public static Command Create()
     {
         var output = new Option<string>("--output", "-o") { Description = "Folder for shards, checkpoints, metrics and the model", DefaultValueFactory = _ => "openvision-demo" };
-        var epochs = new Option<double>("--epochs") { Description = "Passes over the 60,000 training images", DefaultValueFactory = _ => 2 };
+        var low = new Option<double>("--low-res-epochs") { Description = "Passes over the 60,000 training images at 16 px", DefaultValueFactory = _ => 1.6 };
+        var high = new Option<double>("--high-res-epochs") { Description = "Passes at 24 px", DefaultValueFactory = _ => 0.4 };
         var batch = new Option<int>("--batch-size") { Description = "Samples per step", DefaultValueFactory = _ => 128 };
         var seed = new Option<int>("--seed") { Description = "Seed", DefaultValueFactory = _ => 0 };
         var data = new Option<string?>("--data") { Description = "Fashion-MNIST folder (default: Debian's dataset-fashion-mnist)" };
-        var command = new Command("demo", "Train a small OpenVision encoder on Fashion-MNIST (CLIPS losses, 16→32 px) and evaluate it zero-shot")
-            { output, epochs, batch, seed, data };
+        var command = new Command("demo", "Train a small OpenVision encoder on Fashion-MNIST (CLIPS losses, 16→24 px) and evaluate it zero-shot")
+            { output, low, high, batch, seed, data };
         command.SetAction(r => CliErrors.Run(() => Run(new DemoOptions
         {
-            OutputFolder = r.GetValue(output)!, Epochs = r.GetValue(epochs), BatchSize = r.GetValue(batch), Seed = r.GetValue(seed), DataFolder = r.GetValue(data),
+            OutputFolder = r.GetValue(output)!, LowResEpochs = r.GetValue(low), HighResEpochs = r.GetValue(high), BatchSize = r.GetValue(batch), Seed = r.GetValue(seed), DataFolder = r.GetValue(data),
         })));
         return command;
     }

@@ -15,8 +15,11 @@ public sealed record DemoOptions
     /// <summary>Fashion-MNIST folder; null finds Debian's package or $OPENVISION_FASHION_MNIST.</summary>
     public string? DataFolder { get; init; }
 
-    /// <summary>Passes over the training set.</summary>
-    public double Epochs { get; init; } = 2;
+    /// <summary>Passes over the training set at low resolution (16 px).</summary>
+    public double LowResEpochs { get; init; } = 1.6;
+
+    /// <summary>Passes over the training set at the higher resolution (24 px).</summary>
+    public double HighResEpochs { get; init; } = 0.4;
 
     /// <summary>Samples per step.</summary>
     public int BatchSize { get; init; } = 128;
@@ -57,7 +60,7 @@ public static class DemoRun
 
         string configPath = Path.Combine(options.OutputFolder, "model_config.json");
         File.WriteAllText(configPath, ConfigJson.ToHubJson(FashionMnistDemo.ModelConfig));
-        var config = FashionMnistDemo.TrainConfig(configPath, options.Epochs, options.BatchSize, options.Seed);
+        var config = FashionMnistDemo.TrainConfig(configPath, options.LowResEpochs, options.HighResEpochs, options.BatchSize, options.Seed);
         var data = FashionMnistDemo.Data(shards.Pattern, options.Seed, config.CaptionTokens);
         var tokenizer = OpenVisionEncoder.CreateTokenizer(FashionMnistDemo.ModelConfig);
         var perStage = new List<double>();
