@@ -24,7 +24,7 @@ public static class FashionMnistDemo
         EmbedDim = 64,
         VisionCfg = new VisionConfig
         {
-            ImageSize = 32, PatchSize = 4, Width = 96, Layers = 4, HeadWidth = 32, NoLnPre = true,
+            ImageSize = 24, PatchSize = 4, Width = 96, Layers = 4, HeadWidth = 32, NoLnPre = true,
             PoolType = VisionPoolType.Avg, FinalLnAfterPool = true, NormKwargs = new(1e-6),
         },
         TextCfg = new TextConfig
