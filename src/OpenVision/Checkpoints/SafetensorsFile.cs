@@ -25,17 +25,7 @@ public static class SafetensorsFile
     /// <summary>Reads a safetensors stream; <paramref name="name"/> is used in error messages.</summary>
     public static Dictionary<string, TensorData> Read(Stream stream, string name, out Dictionary<string, string> metadata)
     {
-        long fileLength = stream.Length;
-        if (fileLength < 8) throw new CheckpointFormatException(name, $"not a safetensors file: {fileLength} bytes, too short for the 8-byte header length");
-        Span<byte> lengthBytes = stackalloc byte[8];
-        stream.ReadExactly(lengthBytes);
-        ulong headerLength = BinaryPrimitives.ReadUInt64LittleEndian(lengthBytes);
-        if (headerLength > MaxHeaderBytes || (long)headerLength > fileLength - 8)
-            throw new CheckpointFormatException(name, $"safetensors header claims {headerLength} bytes but the file has {fileLength - 8} after the length field");
-        var headerBytes = new byte[headerLength];
-        stream.ReadExactly(headerBytes);
-        long dataStart = 8 + (long)headerLength, dataLength = fileLength - dataStart;
-
+        var (headerBytes, dataStart, dataLength) = ReadHeaderBytes(stream, name);
         var entries = ParseHeader(headerBytes, name, dataLength, out metadata);
         var result = new Dictionary<string, TensorData>(StringComparer.Ordinal);
         foreach (var (key, dtype, shape, begin, end) in entries)
@@ -52,17 +42,24 @@ public static class SafetensorsFile
     public static IReadOnlyList<(string Name, TensorDType DType, long[] Shape)> ReadHeader(string path)
     {
         using var stream = OpenForRead(path);
+        var (headerBytes, _, dataLength) = ReadHeaderBytes(stream, path);
+        return ParseHeader(headerBytes, path, dataLength, out _).Select(e => (e.Key, e.DType, e.Shape)).ToList();
+    }
+
+    // The 8-byte length and the JSON header, validated against the file size before anything is allocated.
+    private static (byte[] Header, long DataStart, long DataLength) ReadHeaderBytes(Stream stream, string name)
+    {
         long fileLength = stream.Length;
-        if (fileLength < 8) throw new CheckpointFormatException(path, $"not a safetensors file: {fileLength} bytes");
+        if (fileLength < 8) throw new CheckpointFormatException(name, $"not a safetensors file: {fileLength} bytes, too short for the 8-byte header length");
         Span<byte> lengthBytes = stackalloc byte[8];
         stream.ReadExactly(lengthBytes);
         ulong headerLength = BinaryPrimitives.ReadUInt64LittleEndian(lengthBytes);
         if (headerLength > MaxHeaderBytes || (long)headerLength > fileLength - 8)
-            throw new CheckpointFormatException(path, $"safetensors header claims {headerLength} bytes but the file has {fileLength - 8} after the length field");
+            throw new CheckpointFormatException(name, $"safetensors header claims {headerLength} bytes but the file has {fileLength - 8} after the length field");
         var headerBytes = new byte[headerLength];
         stream.ReadExactly(headerBytes);
-        return ParseHeader(headerBytes, path, fileLength - 8 - (long)headerLength, out _)
-            .Select(e => (e.Key, e.DType, e.Shape)).ToList();
+        long dataStart = 8 + (long)headerLength;
+        return (headerBytes, dataStart, fileLength - dataStart);
     }
 
     private static FileStream OpenForRead(string path)
