@@ -39,31 +39,3 @@ internal static class DemoCommand
         return 0;
     }
 }
-
-/// <summary>Reports on the calling thread (Progress&lt;T&gt; would post to the thread pool and reorder lines).</summary>
-internal sealed class SyncProgress<T>(Action<T> action) : IProgress<T>
-{
-    public void Report(T value) => action(value);
-}
-
-/// <summary>The live training line: step, stage, resolution, samples/s, ETA and losses.</summary>
-internal sealed class TrainingLine : IProgress<TrainingProgress>
-{
-    private DateTime last = DateTime.MinValue;
-
-    public void Report(TrainingProgress p)
-    {
-        if ((DateTime.UtcNow - last).TotalMilliseconds < 500 && p.Last.Step != p.TotalSteps) return;
-        last = DateTime.UtcNow;
-        var m = p.Last;
-        string line = $"step {m.Step}/{p.TotalSteps} stage {m.Stage + 1} {m.ImageSize}px {m.SamplesPerSecond:F0} samples/s " +
-                      $"ETA {(int)(p.EtaSeconds / 60):D2}:{(int)(p.EtaSeconds % 60):D2} loss {m.Loss:F3} (clip {m.Contrastive:F3}, cap {m.Caption:F3}) lr {m.Lr:E2} T {m.Temperature:F1}";
-        if (Console.IsOutputRedirected) Console.WriteLine(line);
-        else Console.Write("\r" + line.PadRight(Math.Min(Console.WindowWidth - 1, 140)));
-    }
-
-    public void Finish()
-    {
-        if (!Console.IsOutputRedirected) Console.WriteLine();
-    }
-}
