@@ -41,7 +41,11 @@ public static class FashionMnistDemo
     /// <param name="highResEpochs">Passes at 24 px.</param>
     /// <param name="batchSize">Samples per step.</param>
     /// <param name="seed">Seed for initialisation, order and augmentation.</param>
-    public static TrainConfig TrainConfig(string modelConfigPath, double lowResEpochs = 1.6, double highResEpochs = 0.4, int batchSize = 128, int seed = 0) => new()
+    public static TrainConfig TrainConfig(string modelConfigPath, double lowResEpochs = 1.6, double highResEpochs = 0.4, int batchSize = 128, int seed = 0)
+    {
+        long low = (long)(60_000 * lowResEpochs), high = (long)(60_000 * highResEpochs);
+        // Warmup is at most a quarter of a stage, so short runs (--low-res-epochs 0.05) stay valid.
+        return new()
     {
         Model = modelConfigPath,
         CaptionTokens = 16,
@@ -50,10 +54,11 @@ public static class FashionMnistDemo
         CheckpointEverySteps = 100,
         Stages =
         [
-            new TrainStage { ImageSize = 16, BatchSize = batchSize, Samples = (long)(60_000 * lowResEpochs), PeakLr = 3e-3, WarmupSamples = 4_000 },
-            new TrainStage { ImageSize = 24, BatchSize = batchSize, Samples = (long)(60_000 * highResEpochs), PeakLr = 3e-4, WarmupSamples = 2_000 },
+            new TrainStage { ImageSize = 16, BatchSize = batchSize, Samples = low, PeakLr = 3e-3, WarmupSamples = Math.Min(4_000, low / 4) },
+            new TrainStage { ImageSize = 24, BatchSize = batchSize, Samples = high, PeakLr = 3e-4, WarmupSamples = Math.Min(2_000, high / 4) },
         ],
     };
+    }
 
     /// <summary>Converts the training split to shards under <paramref name="folder"/> (reused when already there).</summary>
     public static FashionMnistConversion PrepareShards(FashionMnistSplit train, string folder, int seed, IProgress<Pipelines.ProgressReport>? progress = null) =>
