@@ -46,7 +46,7 @@ internal static class BenchCommand
         double peak = peakGflops ?? machine.PeakFloat32Gflops;
         var budget = TimeSpan.FromSeconds(seconds);
         Console.WriteLine($"cpu {machine.CpuModel}, {machine.Cores} cores @ {machine.MegaHertz:F0} MHz, fp32 peak {peak:F0} GFLOP/s{(peakGflops is null ? " (estimated)" : "")}{(machine.HasAvx512Bf16 ? ", AVX-512 BF16" : "")}");
-        Console.WriteLine($"torch threads {torch.get_num_threads()}, MKL dispatch: {MklCpuDispatch.Status}, backend {(torch.cuda.is_available() ? "CUDA available (timing CPU)" : "CPU")}");
+        Console.WriteLine($"torch threads {torch.get_num_threads()}, MKL dispatch: {MklCpuDispatch.Status}, heap tuning: {HeapTuning.Status}, backend {(torch.cuda.is_available() ? "CUDA available (timing CPU)" : "CPU")}");
         Console.WriteLine($"{"model",-34} {"task",-24} {"dtype",-9} {"batch",5} {"items/s",9} {"GFLOP/s",8} {"% peak",7} {"err vs fp32",11}");
         var results = new List<BenchmarkResult>();
         void Print(BenchmarkResult r)

@@ -34,6 +34,7 @@ internal static class InfoCommand
         Console.WriteLine($"preprocess     {p.ResizeMode} resize to {size}x{size}, {p.Interpolation}, mean [{string.Join(", ", p.Mean)}], std [{string.Join(", ", p.Std)}]");
         Console.WriteLine($"tokenizer      {(t.HfTokenizerName == "bert-base-uncased" ? $"OpenVision WordPiece ([bos] ... [eos] [PAD]... [CLS]), {t.ContextLength} ids" : t.HfTokenizerName ?? "OpenAI BPE (not implemented)")}");
         Console.WriteLine($"MKL dispatch   {MklCpuDispatch.Status}");
+        Console.WriteLine($"heap tuning    {HeapTuning.Status}");
         return 0;
     }
 }

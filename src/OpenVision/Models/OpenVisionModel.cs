@@ -13,7 +13,11 @@ public sealed partial class OpenVisionModel : nn.Module
     private readonly Parameter logit_scale;
 
     // Before any tensor work: on AMD CPUs MKL must see the vendor shim before its first call (see MklCpuDispatch).
-    static OpenVisionModel() => Native.MklCpuDispatch.EnsureInitialized();
+    static OpenVisionModel()
+    {
+        Native.HeapTuning.EnsureInitialized();
+        Native.MklCpuDispatch.EnsureInitialized();
+    }
 
     /// <summary>Builds a randomly initialised model (open_clip's initialisation) in float32 on the CPU.</summary>
     public OpenVisionModel(ModelConfig config) : base(nameof(OpenVisionModel))
