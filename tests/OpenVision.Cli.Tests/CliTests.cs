@@ -37,6 +37,19 @@ public sealed class CliTests : IDisposable
         Assert.Contains("414,315,504", result.Stdout);
     }
 
+    [Theory]
+    [InlineData("", "", "enabled")]
+    [InlineData("OPENVISION_HEAP_TUNING", "0", "disabled by OPENVISION_HEAP_TUNING=0")]
+    [InlineData("MALLOC_TRIM_THRESHOLD_", "1048576", "left to the environment (MALLOC_TRIM_THRESHOLD_ is set)")]
+    public void InfoReportsTheHeapTuningDecision(string variable, string value, string expected)
+    {
+        var environment = new Dictionary<string, string>();
+        if (variable != "") environment[variable] = value;
+        var result = Cli.RunWithEnvironment(environment, "info", "--model", "openvision-vit-tiny-patch16-224");
+        Assert.Equal(0, result.ExitCode);
+        Assert.Contains("heap tuning    " + expected, result.Stdout);
+    }
+
     [Fact]
     public void TokenizeWritesTheTokenizersIds()
     {
