@@ -11,7 +11,8 @@ using static TorchSharp.torch;
 
 namespace OpenVision.Cli.Commands;
 
-/// <summary><c>openvision bench</c>: encode throughput per model and batch size, texts/s, and end-to-end JPEG folders.</summary>
+/// <summary><c>openvision bench</c>: encode throughput per model and batch size, texts/s, and end-to-end JPEG folders;
+/// <c>bench serve</c> (<see cref="BenchServeCommand"/>) loads the HTTP service.</summary>
 internal static class BenchCommand
 {
     public static Command Create()
@@ -28,7 +29,7 @@ internal static class BenchCommand
         var threads = new Option<int>("--threads") { Description = "ONNX Runtime intra-op threads (0: one per core)" };
         var peak = new Option<double?>("--peak-gflops") { Description = "The machine's fp32 peak (default: cores x clock x FLOPs/cycle from /proc/cpuinfo)" };
         var command = new Command("bench", "Measure encode throughput (images/s, texts/s) and report threads, memory and kernels")
-            { models, batches, seconds, bf16, images, json, peak, backend, threads };
+            { models, batches, seconds, bf16, images, json, peak, backend, threads, BenchServeCommand.Create() };
         command.SetAction(r => CliErrors.Run(() =>
         {
             var which = r.GetValue(backend)!.ToLowerInvariant();
