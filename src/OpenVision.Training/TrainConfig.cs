@@ -60,7 +60,9 @@ public sealed record TrainConfig
     /// <summary>Contrastive and caption loss weights (OpenVision: 1 and 2).</summary>
     public LossWeights LossWeights { get; init; } = new();
 
-    /// <summary>Micro-batches per optimizer step (gradient accumulation); the batch size must divide evenly.</summary>
+    /// <summary>Micro-batches per optimizer step (gradient accumulation); the batch size must divide evenly. Exact: the
+    /// step's losses and gradients are those of the whole batch (the contrastive loss sees every sample of it as a
+    /// negative), at the cost of a second forward pass of both towers per micro-batch (<see cref="ExactAccumulation"/>).</summary>
     public int GradientAccumulation { get; init; } = 1;
 
     /// <summary>Seed for initialisation, data order and augmentation.</summary>

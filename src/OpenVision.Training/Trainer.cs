@@ -14,7 +14,8 @@ using static TorchSharp.torch;
 namespace OpenVision.Training;
 
 /// <summary>Runs OpenVision's recipe: stages of increasing resolution, each with a fresh AdamW and a warmup + cosine
-/// schedule, CLIPS losses, gradient accumulation, JSONL metrics and resumable checkpoints. A run whose output folder
+/// schedule, CLIPS losses, exact gradient accumulation (<see cref="ExactAccumulation"/>: the step's gradients are the
+/// whole batch's), JSONL metrics and resumable checkpoints. A run whose output folder
 /// already holds a checkpoint continues from it and produces the same parameters as an uninterrupted run.
 /// With a <see cref="IDistributedContext"/> of N ranks it trains data-parallel: rank r reads its share of every global
 /// batch (<see cref="RankBatches"/>), the contrastive loss sees the global batch, gradients are averaged before each
@@ -105,21 +106,21 @@ public sealed class Trainer(TrainConfig config, ITrainingData data, string outpu
                     double lr = schedule.At(step);
                     OptimizerSteps.SetLearningRate(optimizer, lr);
                     OptimizerSteps.ZeroGrad(optimizer);
-                    double contrastive = 0, caption = 0, total = 0;
-                    for (int m = 0; m < config.GradientAccumulation; m++)
+                    var microBatches = new List<TrainingBatch>(config.GradientAccumulation);
+                    double contrastive, caption, total;
+                    try
                     {
-                        if (!batches.MoveNext()) throw new InvalidOperationException("the training data stream ended early");
-                        using var batch = batches.Current;
-                        position = batch.Position;
-                        using var scope = NewDisposeScope();
-                        using var losses = model.Forward(batch.Pixels, batch.AltTextIds, batch.SubCaptionIds, batch.CaptionIds, ranks.WorldSize > 1 ? ranks : null);
-                        // Each micro-batch's mean loss is averaged: gradients equal the mean over the effective batch
-                        // for the caption loss; contrastive negatives come from within each micro-batch.
-                        (losses.Total / config.GradientAccumulation).backward();
-                        var (c, cap, t) = losses.ToDoubles();
-                        contrastive += c / config.GradientAccumulation;
-                        caption += cap / config.GradientAccumulation;
-                        total += t / config.GradientAccumulation;
+                        for (int m = 0; m < config.GradientAccumulation; m++)
+                        {
+                            if (!batches.MoveNext()) throw new InvalidOperationException("the training data stream ended early");
+                            microBatches.Add(batches.Current);
+                            position = batches.Current.Position;
+                        }
+                        (contrastive, caption, total) = ExactAccumulation.Backward(model, microBatches, ranks.WorldSize > 1 ? ranks : null);
+                    }
+                    finally
+                    {
+                        microBatches.ForEach(b => b.Dispose());
                     }
                     bool stop = cancellationToken.IsCancellationRequested;
                     if (ranks.WorldSize > 1) (contrastive, caption, total, stop) = AverageOverRanks(trainable, contrastive, caption, total, stop);

@@ -1,5 +1,6 @@
 using OpenVision.Configs;
 using OpenVision.Models;
+using OpenVision.Training.Losses;
 using OpenVision.Training.Models;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -31,10 +32,10 @@ internal static class TinyModels
 
     public static DecoderConfig Decoder() => new() { Width = 12, Layers = 2, Heads = 2, MlpWidth = 24, QueryTokens = QueryTokens, VocabSize = VocabSize };
 
-    public static ClipsTrainingModel Model(int seed, ScalarType dtype = ScalarType.Float32)
+    public static ClipsTrainingModel Model(int seed, ScalarType dtype = ScalarType.Float32, LossWeights? weights = null)
     {
         torch.manual_seed(seed);
-        var model = new ClipsTrainingModel(new OpenVisionModel(Config()), Decoder());
+        var model = new ClipsTrainingModel(new OpenVisionModel(Config()), Decoder(), weights);
         return dtype == ScalarType.Float32 ? model : model.To(dtype);
     }
 

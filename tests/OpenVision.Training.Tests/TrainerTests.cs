@@ -20,13 +20,18 @@ internal sealed class SyntheticData : ITrainingData
         for (long first = start.SamplesConsumed; ; first += batchSize)
         {
             var pixels = new List<Tensor>();
-            for (long i = first; i < first + batchSize; i++) pixels.Add(torch.randn([1, 3, imageSize, imageSize], generator: new Generator((ulong)i)));
-            var batch = TinyModels.MakeBatch(batchSize, (int)(first % 100_000));
+            var samples = new List<TinyModels.Batch>();
+            for (long i = first; i < first + batchSize; i++)
+            {
+                pixels.Add(torch.randn([1, 3, imageSize, imageSize], generator: new Generator((ulong)i)));
+                samples.Add(TinyModels.MakeBatch(1, (int)(i % 100_000)));          // its texts
+            }
             var keys = Enumerable.Range(0, batchSize).Select(i => $"s{first + i}").ToList();
-            yield return new TrainingBatch(keys, keys.Select(_ => -1).ToList(), torch.cat(pixels, 0), batch.AltTexts, batch.SubCaptions, batch.Captions,
+            yield return new TrainingBatch(keys, keys.Select(_ => -1).ToList(), torch.cat(pixels, 0), torch.cat(samples.Select(s => s.AltTexts).ToList(), 0),
+                torch.cat(samples.Select(s => s.SubCaptions).ToList(), 0), torch.cat(samples.Select(s => s.Captions).ToList(), 0),
                 0, new DataPosition(0, first + batchSize));
-            batch.Pixels.Dispose();
             foreach (var p in pixels) p.Dispose();
+            foreach (var s in samples) s.Dispose();
         }
     }
 }

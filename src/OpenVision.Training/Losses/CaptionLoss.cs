@@ -24,6 +24,18 @@ public static class CaptionLoss
         return (targets.MoveToOuterDisposeScope(), mask.MoveToOuterDisposeScope());
     }
 
+    /// <summary>The number of targets the loss counts (real tokens including [eos]): the denominator of the batch mean.</summary>
+    /// <param name="captionIds">Full-caption token ids [B, Q], int64.</param>
+    /// <param name="padId">The pad id (0).</param>
+    public static long TokenCount(Tensor captionIds, long padId = 0)
+    {
+        var (targets, mask) = Targets(captionIds, padId);
+        using (targets)
+        using (mask)
+        using (var count = mask.sum())
+            return count.item<long>();
+    }
+
     /// <summary>Σ(mask · CE(logits, targets)) / (Σ mask + 1e-8).</summary>
     /// <param name="logits">Decoder logits [B, Q, V].</param>
     /// <param name="targets">Target ids [B, Q] int64, each below V.</param>

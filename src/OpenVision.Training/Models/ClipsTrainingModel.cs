@@ -65,23 +65,10 @@ public sealed class ClipsTrainingModel : IDisposable
         if (captionIds.ndim != 2 || captionIds.shape[1] != Decoder.Config.QueryTokens)
             throw new ArgumentException($"caption ids must be [B, {Decoder.Config.QueryTokens}] (one per decoder query), got [{string.Join(", ", captionIds.shape)}]");
         using var scope = torch.NewDisposeScope();
-        var device = Clip.Device;
-        var vision = Clip.Visual.Forward(pixels.to(Clip.DType, device), NoLayers);   // Pooled [B, E], Tokens [B, G, Wv]
-        // Both text sets in one pass, as JAX concatenates labels1 and labels2: [2B, L].
-        var text = Clip.ForwardText(torch.cat([altTextIds.to(device), subCaptionIds.to(device)], 0));
-
-        var imageFeatures = ContrastiveLoss.Normalize(vision.Pooled);                // [B, E]
-        var textFeatures = ContrastiveLoss.Normalize(text.Pooled);                   // [2B, E]
-        var scale = Clip.LogitScaleParameter.exp();                                  // t = exp(logit_scale), no clamp
-        Tensor[] localTexts = [textFeatures.narrow(0, 0, batch), textFeatures.narrow(0, batch, batch)];
-        var contrastive = distributed is { WorldSize: > 1 }
-            ? GlobalContrastive(imageFeatures, localTexts, scale, distributed)
-            : ContrastiveLoss.Compute(imageFeatures, localTexts, scale);
-
-        // The decoder reads the alt-text only (JAX: token_embs[:B]), pre-ln_final states without the class position.
-        var altTextStates = text.Encoded.narrow(0, 0, batch).narrow(1, 0, text.Encoded.shape[1] - 1);   // [B, L-1, Wt]
-        var states = Decoder.QueryStates(vision.Tokens, altTextStates);              // [B, Q, W]
-        var caption = distributed is { WorldSize: > 1 } ? GlobalCaption(states, Decoder.Head, captionIds, distributed) : CaptionLoss.FromStates(states, Decoder.Head, captionIds);
+        using var encoded = Encode(pixels, altTextIds, subCaptionIds);
+        var contrastive = ContrastiveFromFeatures(encoded.Features, distributed);
+        double? denominator = distributed is { WorldSize: > 1 } ? CaptionDenominator(CaptionLoss.TokenCount(captionIds), distributed) : null;
+        var caption = CaptionFromEncoding(encoded, captionIds, denominator);
 
         var losses = LossBreakdown.Combine(contrastive, caption, Weights);
         losses.Contrastive.MoveToOuterDisposeScope();
@@ -90,25 +77,77 @@ public sealed class ClipsTrainingModel : IDisposable
         return losses;
     }
 
-    // open_clip's gather_with_grad + local_loss (OpenVision's local_loss=True): one differentiable all-gather of the
-    // three feature sets side by side, then this rank's rows against all N columns, labels offset by rank·b.
-    private static Tensor GlobalContrastive(Tensor image, Tensor[] texts, Tensor scale, IDistributedContext distributed)
+    /// <summary>Runs both towers on a batch: the contrastive features and what the caption decoder reads. With autograd
+    /// unless the caller disabled it; the caller disposes the result.</summary>
+    /// <param name="pixels">Normalized images [B, 3, S, S].</param>
+    /// <param name="altTextIds">Alt-text ids [B, L], int64.</param>
+    /// <param name="subCaptionIds">Synthetic-caption sentence ids [B, L], int64.</param>
+    public BatchEncoding Encode(Tensor pixels, Tensor altTextIds, Tensor subCaptionIds)
     {
-        long width = image.shape[1], batch = image.shape[0];
-        var all = distributed.AllGather(torch.cat([image, texts[0], texts[1]], 1));          // [N, 3E]
-        return ContrastiveLoss.Local(image, texts, all.narrow(1, 0, width),
-            [all.narrow(1, width, width), all.narrow(1, 2 * width, width)], scale, distributed.Rank * batch);
+        long batch = pixels.shape[0];
+        if (altTextIds.shape[0] != batch || subCaptionIds.shape[0] != batch)
+            throw new ArgumentException($"batch sizes differ: pixels {batch}, alt-texts {altTextIds.shape[0]}, sub-captions {subCaptionIds.shape[0]}");
+        using var scope = torch.NewDisposeScope();
+        var device = Clip.Device;
+        var vision = Clip.Visual.Forward(pixels.to(Clip.DType, device), NoLayers);   // Pooled [B, E], Tokens [B, G, Wv]
+        // Both text sets in one pass, as JAX concatenates labels1 and labels2: [2B, L].
+        var text = Clip.ForwardText(torch.cat([altTextIds.to(device), subCaptionIds.to(device)], 0));
+        var imageFeatures = ContrastiveLoss.Normalize(vision.Pooled);                // [B, E]
+        var textFeatures = ContrastiveLoss.Normalize(text.Pooled);                   // [2B, E]
+        var features = torch.cat([imageFeatures, textFeatures.narrow(0, 0, batch), textFeatures.narrow(0, batch, batch)], 1);   // [B, 3E]
+        // The decoder reads the alt-text only (JAX: token_embs[:B]), pre-ln_final states without the class position.
+        var altTextStates = text.Encoded.narrow(0, 0, batch).narrow(1, 0, text.Encoded.shape[1] - 1);   // [B, L-1, Wt]
+        return new BatchEncoding(features.MoveToOuterDisposeScope(), vision.Tokens.MoveToOuterDisposeScope(), altTextStates.MoveToOuterDisposeScope());
     }
 
-    // The caption loss is a mean over the global batch's tokens, not a mean of per-rank means (JAX's pmean of local
-    // means, which differs when ranks hold different numbers of tokens): dividing this rank's token sum by
-    // (global tokens / N) makes the mean over ranks the one-process value for any N, so curves do not depend on N.
-    private static Tensor GlobalCaption(Tensor states, Func<Tensor, Tensor> head, Tensor captionIds, IDistributedContext distributed)
+    /// <summary>The contrastive loss (mean over the two text sets) of features laid out as <see cref="BatchEncoding.Features"/>,
+    /// with gradients into the features and the temperature.</summary>
+    /// <param name="features">[B, 3E]: normalized image, alt-text and sub-caption features side by side.</param>
+    /// <param name="distributed">In a data-parallel run, the ranks: these rows are scored against every rank's
+    /// (one differentiable all-gather); the mean over ranks is the global-batch loss. Null: one process.</param>
+    public Tensor ContrastiveFromFeatures(Tensor features, IDistributedContext? distributed = null)
     {
-        var (_, mask) = CaptionLoss.Targets(captionIds.to(states.device));
-        Span<double> tokens = [mask.sum().item<long>()];
-        distributed.AllReduceSum(tokens);
-        return CaptionLoss.FromStates(states, head, captionIds, denominator: (tokens[0] + 1e-8) / distributed.WorldSize);
+        if (features.ndim != 2 || features.shape[1] % 3 != 0)
+            throw new ArgumentException($"contrastive features must be [B, 3E], got [{string.Join(", ", features.shape)}]");
+        using var scope = torch.NewDisposeScope();
+        long width = features.shape[1] / 3, batch = features.shape[0];
+        var scale = Clip.LogitScaleParameter.exp();                                  // t = exp(logit_scale), no clamp
+        Tensor[] localTexts = [features.narrow(1, width, width), features.narrow(1, 2 * width, width)];
+        var image = features.narrow(1, 0, width);
+        if (distributed is not { WorldSize: > 1 })
+            return ContrastiveLoss.Compute(image, localTexts, scale).MoveToOuterDisposeScope();
+        // open_clip's gather_with_grad + local_loss (OpenVision's local_loss=True): one differentiable all-gather of
+        // the three feature sets side by side, then this rank's rows against all N columns, labels offset by rank·b.
+        var all = distributed.AllGather(features);                                    // [N, 3E]
+        return ContrastiveLoss.Local(image, localTexts, all.narrow(1, 0, width),
+            [all.narrow(1, width, width), all.narrow(1, 2 * width, width)], scale, distributed.Rank * batch).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>The caption loss of an encoded batch: the decoder's token cross-entropy summed over real tokens and
+    /// divided by <paramref name="denominator"/> (null: this batch's real-token count, the batch mean).</summary>
+    /// <param name="encoded">The batch's <see cref="Encode"/> result.</param>
+    /// <param name="captionIds">Full synthetic-caption ids [B, Q] (Q = decoder queries), int64: the decoder's targets.</param>
+    /// <param name="denominator">Pass <see cref="CaptionDenominator"/> of a larger batch's token count when this batch is
+    /// one part of it (a micro-batch, a rank's share): the parts then sum (or, over ranks, average) to its token mean.</param>
+    public Tensor CaptionFromEncoding(BatchEncoding encoded, Tensor captionIds, double? denominator = null)
+    {
+        if (captionIds.ndim != 2 || captionIds.shape[0] != encoded.Features.shape[0] || captionIds.shape[1] != Decoder.Config.QueryTokens)
+            throw new ArgumentException($"caption ids must be [{encoded.Features.shape[0]}, {Decoder.Config.QueryTokens}] (one per decoder query), got [{string.Join(", ", captionIds.shape)}]");
+        using var scope = torch.NewDisposeScope();
+        var states = Decoder.QueryStates(encoded.VisionTokens, encoded.AltTextStates);   // [B, Q, W]
+        return CaptionLoss.FromStates(states, Decoder.Head, captionIds, denominator: denominator).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>The caption-loss divisor for one part of a batch whose real targets number <paramref name="localTokens"/>
+    /// on this rank: (global count + 1e-8) / N, the global count summed over ranks (one all-reduce).</summary>
+    /// <remarks>The caption loss is a mean over the global batch's tokens, not a mean of per-rank means (JAX's pmean
+    /// of local means, which differs when ranks hold different numbers of tokens): dividing each rank's token sum by
+    /// (global tokens / N) makes the mean over ranks the one-process value for any N, so curves do not depend on N.</remarks>
+    public static double CaptionDenominator(long localTokens, IDistributedContext? distributed)
+    {
+        Span<double> tokens = [localTokens];
+        if (distributed is { WorldSize: > 1 }) distributed.AllReduceSum(tokens);
+        return (tokens[0] + 1e-8) / (distributed?.WorldSize ?? 1);
     }
 
     /// <summary>Every parameter with its checkpoint key: the CLIP's open_clip keys, then the decoder's with <see cref="DecoderPrefix"/>.</summary>
