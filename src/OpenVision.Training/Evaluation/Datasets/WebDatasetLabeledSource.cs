@@ -51,6 +51,10 @@ public sealed class WebDatasetLabeledSource : ILabeledImageSource
         Name = name ?? shards.DefaultName;
     }
 
+    /// <summary>True when a data argument names WebDataset shards (braces, <c>::</c>, a URL or a <c>.tar</c> name)
+    /// rather than a folder or another kind of file.</summary>
+    public static bool LooksLikeShards(string data) => EvaluationShards.LooksLikeShards(data);
+
     /// <summary>The shards, in reading order.</summary>
     public IReadOnlyList<string> Shards => shards.Shards;
 
