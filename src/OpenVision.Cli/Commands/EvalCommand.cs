@@ -97,7 +97,7 @@ internal static class EvalCommand
     {
         var common = new Common();
         var testData = new Option<string>("--test-data", "--test-shards") { Description = "Test split (same formats as --data, which is the training split)", Required = true };
-        var classNames = new Option<string?>("--classnames", "--class-names") { Description = "Class names: a file, imagenet or fashion-mnist; default from the data" };
+        var classNames = new Option<string?>("--classnames", "--class-names") { Description = "Class names: a file, imagenet or fashion-mnist; default from the data (shards: classnames.txt beside them)" };
         var kShot = new Option<int?>("--k-shot") { Description = "Few-shot: train on K samples per class" };
         var seed = new Option<int>("--seed") { Description = "Seed of the few-shot draw and the validation split", DefaultValueFactory = _ => 0 };
         var validation = new Option<double>("--val-fraction") { Description = "Fraction of each class held out to choose λ", DefaultValueFactory = _ => 0.2 };
