@@ -19,7 +19,11 @@ internal static class EvalCommand
     private sealed class Common
     {
         public ModelArguments Model { get; } = new();
-        public Option<string> Data { get; } = new("--data", "-d") { Description = "Data set: folder of class folders, .csv/.tsv (path,label), IDX images file, or a caption manifest for retrieval", Required = true };
+        public Option<string> Data { get; } = new("--data", "-d", "--shards")
+        {
+            Description = "Data set: folder of class folders, WebDataset shards ('dir/test-{000000..000003}.tar', class in .cls; captions in .txt for retrieval), .csv/.tsv (path,label), IDX images file, or a caption manifest for retrieval",
+            Required = true,
+        };
         public Option<string?> Output { get; } = new("--output", "-o") { Description = "results.json (CLIP_benchmark schema); results.md and a confusion PNG are written next to it" };
         public Option<string> Resize { get; } = new("--resize") { Description = "model (config's transform), squash, shortest, or paper (the JAX resize-shorter-side + centre crop)", DefaultValueFactory = _ => "model" };
         public Option<int> BatchSize { get; } = new("--batch-size", "-b") { Description = "Images per model call", DefaultValueFactory = _ => 64 };
@@ -39,7 +43,7 @@ internal static class EvalCommand
     private static Command ZeroShot()
     {
         var common = new Common();
-        var classNames = new Option<string?>("--classnames") { Description = "Class names: a file (one per line, label order), imagenet or fashion-mnist; default from the data" };
+        var classNames = new Option<string?>("--classnames", "--class-names") { Description = "Class names: a file (one per line, label order), imagenet or fashion-mnist; default from the data (shards: classnames.txt beside them)" };
         var templates = new Option<string>("--templates") { Description = "Prompt templates: clip (81, OpenVision's), identity, or a file with {} per line", DefaultValueFactory = _ => "clip" };
         var noCanonicalize = new Option<bool>("--no-canonicalize") { Description = "Use names and templates verbatim (OpenVision canonicalises them)" };
         var confusion = new Option<string?>("--confusion") { Description = "Confusion matrix PNG (≤100 classes); default OUTPUT.confusion.png" };
@@ -61,6 +65,7 @@ internal static class EvalCommand
             progress.Dispose();
             string? output = r.GetValue(common.Output);
             EvalInputs.WriteResult(report.ToResult(), output, report.Skipped);
+            EvalInputs.WriteThroughput("image loop", report.Throughput);
             EvalInputs.WriteConfusion(report.Tally, report.ClassNames, $"{report.Dataset} zero-shot, top-1 {Percent(report.Top1)}", r.GetValue(confusion), output);
             return 0;
         }));
@@ -71,17 +76,18 @@ internal static class EvalCommand
     {
         var common = new Common();
         var ks = new Option<int[]>("--k") { Description = "k values of recall@k", AllowMultipleArgumentsPerToken = true, DefaultValueFactory = _ => [1, 5, 10] };
-        var command = new Command("retrieval", "Image-text retrieval recall@k (COCO / Flickr30k protocol) over a caption manifest (.jsonl, .json, .csv)") { ks };
+        var command = new Command("retrieval", "Image-text retrieval recall@k (COCO / Flickr30k protocol) over a caption manifest (.jsonl, .json, .csv) or WebDataset shards") { ks };
         common.AddTo(command);
         command.SetAction(r => CliErrors.Run(() =>
         {
             var options = new RetrievalOptions { Ks = r.GetValue(ks)!, Resize = EvalInputs.Resize(r.GetValue(common.Resize)!), BatchSize = common.CheckedBatchSize(r) };
-            var source = new CaptionManifestSource(r.GetValue(common.Data)!, r.GetValue(common.ImageRoot), r.GetValue(common.DatasetName));
+            var source = EvalInputs.Captioned(r.GetValue(common.Data)!, r.GetValue(common.ImageRoot), r.GetValue(common.DatasetName));
             using var model = common.Model.LoadEncoder(r);
             using var progress = new EvalProgress();
             var report = new RetrievalEvaluator(source, options with { Progress = progress }).Evaluate(new OpenVisionImageTextEncoder(model));
             progress.Dispose();
             EvalInputs.WriteResult(report.ToResult(), r.GetValue(common.Output), report.Skipped);
+            EvalInputs.WriteThroughput("image loop", report.Throughput);
             return 0;
         }));
         return command;
@@ -90,8 +96,8 @@ internal static class EvalCommand
     private static Command LinearProbe()
     {
         var common = new Common();
-        var testData = new Option<string>("--test-data") { Description = "Test split (same formats as --data, which is the training split)", Required = true };
-        var classNames = new Option<string?>("--classnames") { Description = "Class names: a file, imagenet or fashion-mnist; default from the data" };
+        var testData = new Option<string>("--test-data", "--test-shards") { Description = "Test split (same formats as --data, which is the training split)", Required = true };
+        var classNames = new Option<string?>("--classnames", "--class-names") { Description = "Class names: a file, imagenet or fashion-mnist; default from the data (shards: classnames.txt beside them)" };
         var kShot = new Option<int?>("--k-shot") { Description = "Few-shot: train on K samples per class" };
         var seed = new Option<int>("--seed") { Description = "Seed of the few-shot draw and the validation split", DefaultValueFactory = _ => 0 };
         var validation = new Option<double>("--val-fraction") { Description = "Fraction of each class held out to choose λ", DefaultValueFactory = _ => 0.2 };
@@ -130,6 +136,8 @@ internal static class EvalCommand
             progress.Dispose();
             string? output = r.GetValue(common.Output);
             EvalInputs.WriteResult(report.ToResult(), output, [.. report.SkippedTrain, .. report.SkippedTest]);
+            EvalInputs.WriteThroughput("image loop (train)", report.Throughput.Train);
+            EvalInputs.WriteThroughput("image loop (test)", report.Throughput.Test);
             string shots = report.KShot is { } k ? $"{k}-shot " : "";
             EvalInputs.WriteConfusion(report.Tally, report.ClassNames, $"{report.Dataset} {shots}linear probe, top-1 {Percent(report.Top1)}", r.GetValue(confusion), output);
             Console.WriteLine(report.Sweep.Count == 0

@@ -12,17 +12,22 @@ namespace OpenVision.Cli.Commands;
 /// the outputs (JSON, Markdown, confusion PNG).</summary>
 internal static class EvalInputs
 {
-    /// <summary>A folder of class folders, a .csv/.tsv of path,label, or an IDX image file.</summary>
+    /// <summary>A folder of class folders, WebDataset shards, a .csv/.tsv of path,label, or an IDX image file.</summary>
     public static ILabeledImageSource Labeled(string path, string? classNames, string? imageRoot, string? name)
     {
         var names = ClassNames(classNames);
         if (Directory.Exists(path)) return new ClassFolderSource(path, names, name);
+        if (WebDatasetLabeledSource.LooksLikeShards(path)) return new WebDatasetLabeledSource(path, names, name);
         if (!File.Exists(path)) throw new FileNotFoundException($"{path}: no such file or folder");
         string extension = Path.GetExtension(path).ToLowerInvariant();
         if (extension is ".csv" or ".tsv") return new CsvLabeledSource(path, names, imageRoot, name);
         if (IdxLabeledSource.LooksLikeIdx(path)) return new IdxLabeledSource(path, classNames: names, name: name);
-        throw new ArgumentException($"{path}: --data must be a folder of class folders, a .csv/.tsv (path,label) or an IDX image file (…-images-idx3-ubyte[.gz])");
+        throw new ArgumentException($"{path}: --data must be a folder of class folders, WebDataset shards (dir/test-{{000000..000003}}.tar), a .csv/.tsv (path,label) or an IDX image file (…-images-idx3-ubyte[.gz])");
     }
+
+    /// <summary>WebDataset shards, or a caption manifest (.jsonl, .json, .csv, .tsv).</summary>
+    public static ICaptionedImageSource Captioned(string path, string? imageRoot, string? name) =>
+        WebDatasetLabeledSource.LooksLikeShards(path) ? new WebDatasetCaptionSource(path, name) : new CaptionManifestSource(path, imageRoot, name);
 
     /// <summary>"imagenet", "fashion-mnist", a file with one name per line, or null (from the data).</summary>
     public static IReadOnlyList<string>? ClassNames(string? argument) => argument?.ToLowerInvariant() switch
@@ -63,6 +68,10 @@ internal static class EvalInputs
         File.WriteAllText(Path.ChangeExtension(output, ".md"), markdown);
         Console.WriteLine($"wrote {output} and {Path.ChangeExtension(output, ".md")}");
     }
+
+    /// <summary>Prints the rate of an image loop (or that its features came from the cache), for notes.</summary>
+    public static void WriteThroughput(string what, EncodeThroughput? throughput) =>
+        Console.WriteLine(throughput is null ? $"{what}: features read from the cache" : $"{what}: {throughput.Format()}");
 
     /// <summary>Writes the confusion heat map to <paramref name="explicitPath"/>, or next to the output, when the
     /// data has at most <see cref="ConfusionMatrixPlot.MaxClasses"/> classes.</summary>

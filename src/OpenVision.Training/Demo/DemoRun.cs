@@ -53,6 +53,8 @@ public static class DemoRun
         Directory.CreateDirectory(options.OutputFolder);
         var train = FashionMnist.ReadTrain(options.DataFolder);
         var test = FashionMnist.ReadTest(options.DataFolder);
+        var testFiles = FashionMnist.Locate(options.DataFolder);
+        var quickTest = FashionMnistZeroShot.TestSource(testFiles, limit: 2000);
         log?.Report($"Fashion-MNIST: {train.Count} training and {test.Count} test images");
 
         var shards = FashionMnistDemo.PrepareShards(train, Path.Combine(options.OutputFolder, "shards"), options.Seed, conversion);
@@ -62,16 +64,15 @@ public static class DemoRun
         File.WriteAllText(configPath, ConfigJson.ToHubJson(FashionMnistDemo.ModelConfig));
         var config = FashionMnistDemo.TrainConfig(configPath, options.LowResEpochs, options.HighResEpochs, options.BatchSize, options.Seed);
         var data = FashionMnistDemo.Data(shards.Pattern, options.Seed, config.CaptionTokens);
-        var tokenizer = OpenVisionEncoder.CreateTokenizer(FashionMnistDemo.ModelConfig);
         var perStage = new List<double>();
         var trainClock = Stopwatch.StartNew();
         var trainer = new Trainer(config, data, Path.Combine(options.OutputFolder, "run"));
         using var model = trainer.Run(training, (stage, m) =>
         {
             m.Train(false);
-            var (top1, _) = FashionMnistZeroShot.Evaluate(m.Clip, tokenizer, test, config.Stages[stage].ImageSize, limit: 2000);
-            perStage.Add(top1);
-            log?.Report($"after stage {stage + 1} ({config.Stages[stage].ImageSize} px): zero-shot top-1 {top1:P1} on 2,000 test images");
+            var quick = FashionMnistZeroShot.Evaluate(m.Clip, quickTest, config.Stages[stage].ImageSize, cancellationToken);
+            perStage.Add(quick.Top1);
+            log?.Report($"after stage {stage + 1} ({config.Stages[stage].ImageSize} px): zero-shot top-1 {quick.Top1:P1} on 2,000 test images ({quick.Throughput?.ImagesPerSecond:F0} images/s)");
             m.Train(true);
         }, cancellationToken);
         double trainSeconds = trainClock.Elapsed.TotalSeconds;
@@ -79,7 +80,8 @@ public static class DemoRun
         if (data.SamplesWithoutCaption > 0) log?.Report($"{data.SamplesWithoutCaption} samples had no synthetic caption (both texts from the alt-text)");
 
         int finalSize = config.Stages[^1].ImageSize;
-        var (accuracy, _) = FashionMnistZeroShot.Evaluate(model.Clip, tokenizer, test, finalSize, options.EvalLimit);
+        var final = FashionMnistZeroShot.Evaluate(model.Clip, FashionMnistZeroShot.TestSource(testFiles, options.EvalLimit), finalSize, cancellationToken);
+        log?.Report($"zero-shot evaluation at {finalSize} px: {final.Throughput?.Format()}");
         string modelFolder = Path.Combine(options.OutputFolder, "model");
         ModelFactory.Save(model.Clip, modelFolder);
 
@@ -89,6 +91,6 @@ public static class DemoRun
         using var features = encoder.EncodeImages(picks.Select(test.Image).ToList());
         var top = classifier.Top(features, 3);
         var examples = picks.Select((index, i) => (index, FashionMnist.PromptNames[test.Labels[index]], top[i])).ToList();
-        return new DemoResult(accuracy, options.EvalLimit ?? test.Count, trainSeconds, total.Elapsed.TotalSeconds, modelFolder, examples, perStage);
+        return new DemoResult(final.Top1, (int)final.Tally.Samples, trainSeconds, total.Elapsed.TotalSeconds, modelFolder, examples, perStage);
     }
 }

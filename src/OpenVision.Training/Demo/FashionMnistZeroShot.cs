@@ -1,42 +1,42 @@
 using OpenVision.Models;
-using OpenVision.Text;
 using OpenVision.Training.Data.Datasets;
-using OpenVision.Vision;
-using OpenVision.ZeroShot;
-using TorchSharp;
-using static TorchSharp.torch;
+using OpenVision.Training.Evaluation;
+using OpenVision.Training.Evaluation.Datasets;
 
 namespace OpenVision.Training.Demo;
 
-/// <summary>Zero-shot accuracy on Fashion-MNIST: class-name prompts through the text tower, test images through the
-/// vision tower at the model's resolution, argmax of cosine similarity (the OpenVision evaluator's protocol).</summary>
+/// <summary>The demo's zero-shot settings on Fashion-MNIST, run by the evaluation harness
+/// (<see cref="ZeroShotEvaluator"/> over the IDX test files, the same code as <c>openvision eval zeroshot</c>):
+/// class-name prompts with four templates taken verbatim, test images at the resolution the model is trained at,
+/// argmax of cosine similarity (the OpenVision evaluator's protocol).</summary>
 public static class FashionMnistZeroShot
 {
     /// <summary>Prompt templates for the ten classes.</summary>
     public static IReadOnlyList<string> Templates { get; } = ["a photo of a {}.", "a {}.", "a picture of a {}.", "{}"];
 
-    /// <summary>Top-1 accuracy and predictions on the first <paramref name="limit"/> images of <paramref name="split"/>.</summary>
-    public static (double Top1, int[] Predictions) Evaluate(OpenVisionModel model, OpenVisionTokenizer tokenizer, FashionMnistSplit split,
-        int imageSize, int? limit = null, int batchSize = 250)
+    /// <summary>Images per image-tower call.</summary>
+    public const int BatchSize = 250;
+
+    /// <summary>The evaluator settings: <see cref="Templates"/> with <see cref="FashionMnist.PromptNames"/>, verbatim
+    /// (the names are already prompt-ready; canonicalising would turn "t-shirt" into "tshirt").</summary>
+    public static ZeroShotOptions Options { get; } = new() { Templates = Templates, Canonicalize = false, BatchSize = BatchSize };
+
+    /// <summary>The test split as an evaluation source, streamed from its IDX files and named with the prompt
+    /// names; only the first <paramref name="limit"/> images when given (the quick per-stage evaluations).</summary>
+    public static ILabeledImageSource TestSource(FashionMnistFiles files, int? limit = null)
     {
-        int count = Math.Min(limit ?? split.Count, split.Count);
-        using var classifier = ZeroShotClassifier.Create(model, tokenizer, FashionMnist.PromptNames, Templates);
-        var transform = new ImageTransform(OpenVisionEncoder.CreateTransformOptions(model.Config, imageSize));
-        var predictions = new int[count];
-        int correct = 0;
-        for (int start = 0; start < count; start += batchSize)
-        {
-            int n = Math.Min(batchSize, count - start);
-            using var scope = NewDisposeScope();
-            var pixels = transform.ToTensor(Enumerable.Range(start, n).Select(split.Image).ToList()).to(model.DType);
-            var logits = classifier.Logits(model.EncodeImage(pixels));
-            var argmax = logits.argmax(1).data<long>().ToArray();
-            for (int i = 0; i < n; i++)
-            {
-                predictions[start + i] = (int)argmax[i];
-                if (argmax[i] == split.Labels[start + i]) correct++;
-            }
-        }
-        return ((double)correct / count, predictions);
+        ArgumentNullException.ThrowIfNull(files);
+        var source = new IdxLabeledSource(files.TestImages, files.TestLabels, FashionMnist.PromptNames, "fashion-mnist");
+        return limit is { } count ? LabeledImageSource.First(source, count) : source;
+    }
+
+    /// <summary>Zero-shot top-1 (and the rest of the report) of <paramref name="model"/> at <paramref name="imageSize"/>
+    /// pixels on <paramref name="test"/>. The caller keeps the model, which may go on training.</summary>
+    public static ZeroShotReport Evaluate(OpenVisionModel model, ILabeledImageSource test, int imageSize, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        // Not disposed: the encoder would dispose the model, which belongs to the caller (the trainer).
+        var encoder = OpenVisionEncoder.FromModel(model, imageSize);
+        return new ZeroShotEvaluator(test, Options).Evaluate(new OpenVisionImageTextEncoder(encoder), cancellationToken);
     }
 }

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using OpenVision.IO;
 using OpenVision.Pipelines;
 using OpenVision.Training.Evaluation.Datasets;
@@ -32,6 +33,7 @@ public static class FeatureExtractor
         var parts = new List<Tensor>();
         var labels = new List<long>();
         var skipped = new List<SkippedItem>();
+        var clock = Stopwatch.StartNew();
         try
         {
             var batches = ImageFeatureStream.Encode(encoder, source.Read(cancellationToken), s => s.Image, transform, batchSize,
@@ -54,13 +56,15 @@ public static class FeatureExtractor
                     }
                 }
             }
+            clock.Stop();
             if (labels.Count == 0) throw new InvalidDataException($"{source.Name}: no image could be read ({skipped.Count} skipped)");
+            var throughput = EncodeThroughput.From(labels.Count, clock);
             if (writer is not null)
             {
                 writer.Finish(FeatureCache.Metadata(encoder, source, transform.Options, skipped));
-                return FeatureCache.TryRead(path!, source.ClassNames)! with { FromCache = false, Skipped = skipped };
+                return FeatureCache.TryRead(path!, source.ClassNames)! with { FromCache = false, Skipped = skipped, Throughput = throughput };
             }
-            return new FeatureSet(torch.cat(parts, 0), labels.ToArray(), source.ClassNames, skipped, FromCache: false);
+            return new FeatureSet(torch.cat(parts, 0), labels.ToArray(), source.ClassNames, skipped, FromCache: false) { Throughput = throughput };
         }
         finally
         {

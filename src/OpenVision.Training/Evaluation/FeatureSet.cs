@@ -11,6 +11,9 @@ namespace OpenVision.Training.Evaluation;
 /// <param name="FromCache">True when the features were read from the feature cache.</param>
 public sealed record FeatureSet(Tensor Features, long[] Labels, IReadOnlyList<string> ClassNames, IReadOnlyList<SkippedItem> Skipped, bool FromCache) : IDisposable
 {
+    /// <summary>Rate of the encode loop that produced the features; null when they came from the cache.</summary>
+    public EncodeThroughput? Throughput { get; init; }
+
     /// <summary>Number of samples.</summary>
     public int Count => Labels.Length;
 

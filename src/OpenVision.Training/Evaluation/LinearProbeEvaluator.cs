@@ -100,6 +100,7 @@ public sealed class LinearProbeEvaluator : IEvaluator
             SkippedTrain = trainSet.Skipped,
             SkippedTest = testSet.Skipped,
             FromCache = (trainSet.FromCache, testSet.FromCache),
+            Throughput = (trainSet.Throughput, testSet.Throughput),
             FeaturePreparation = (options.Normalize ? "l2" : "raw") + (options.Standardize ? "+standardized" : ""),
         };
     }

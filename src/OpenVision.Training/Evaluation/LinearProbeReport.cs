@@ -53,6 +53,9 @@ public sealed record LinearProbeReport
     /// <summary>Whether training / test features came from the cache.</summary>
     public (bool Train, bool Test) FromCache { get; init; }
 
+    /// <summary>Rates of the training and test encode loops; null for features read from the cache.</summary>
+    public (EncodeThroughput? Train, EncodeThroughput? Test) Throughput { get; init; }
+
     /// <summary>Feature preparation: "l2" (normalised), "l2+standardized", or "raw".</summary>
     public string FeaturePreparation { get; init; } = "l2";
 
@@ -96,6 +99,7 @@ public sealed record LinearProbeReport
             }).ToArray()),
             ["final_fit"] = new JsonObject { ["iterations"] = FinalFit.Iterations, ["converged"] = FinalFit.Converged },
             ["features_from_cache"] = new JsonObject { ["train"] = FromCache.Train, ["test"] = FromCache.Test },
+            ["throughput"] = new JsonObject { ["train"] = Throughput.Train?.ToJson(), ["test"] = Throughput.Test?.ToJson() },
             ["skipped"] = ZeroShotReport.SkippedJson([.. SkippedTrain, .. SkippedTest]),
         },
     };

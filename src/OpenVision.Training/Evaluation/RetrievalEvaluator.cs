@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using OpenVision.Pipelines;
 using OpenVision.Training.Evaluation.Datasets;
 using TorchSharp;
@@ -31,6 +32,7 @@ public sealed class RetrievalEvaluator(ICaptionedImageSource source, RetrievalOp
         try
         {
             int images = 0;
+            var clock = Stopwatch.StartNew();
             var batches = ImageFeatureStream.Encode(encoder, source.Read(cancellationToken), s => s.Image, transform,
                 options.BatchSize, source.Count, options.Progress, "images", cancellationToken);
             foreach (var batch in batches)
@@ -48,6 +50,7 @@ public sealed class RetrievalEvaluator(ICaptionedImageSource source, RetrievalOp
                     }
                 }
             }
+            clock.Stop();
             if (images == 0) throw new InvalidDataException($"{source.Name}: no image could be read ({skipped.Count} skipped)");
 
             using var imageFeatures = torch.cat(imageParts, 0);                        // [N, E]
@@ -64,6 +67,7 @@ public sealed class RetrievalEvaluator(ICaptionedImageSource source, RetrievalOp
                 TextToImage = textToImageRecall,
                 Skipped = skipped,
                 Transform = FeatureCache.Describe(transform.Options),
+                Throughput = EncodeThroughput.From(images, clock),
             };
         }
         finally

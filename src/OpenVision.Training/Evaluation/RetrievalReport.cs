@@ -34,6 +34,9 @@ public sealed record RetrievalReport
     /// <summary>The transform used, in words.</summary>
     public required string Transform { get; init; }
 
+    /// <summary>Rate of the image loop (decode, transform, image tower), or null when not measured.</summary>
+    public EncodeThroughput? Throughput { get; init; }
+
     /// <summary>CLIP_benchmark's metrics: image_retrieval_recall@k, text_retrieval_recall@k, plus counts.</summary>
     public IEnumerable<Metric> ToMetrics()
     {
@@ -52,6 +55,11 @@ public sealed record RetrievalReport
         Pretrained = Pretrained,
         Task = BenchmarkResult.ZeroShotRetrieval,
         Metrics = ToMetrics().ToList(),
-        Details = new JsonObject { ["transform"] = Transform, ["skipped"] = ZeroShotReport.SkippedJson(Skipped) },
+        Details = new JsonObject
+        {
+            ["transform"] = Transform,
+            ["throughput"] = Throughput?.ToJson(),
+            ["skipped"] = ZeroShotReport.SkippedJson(Skipped),
+        },
     };
 }

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using OpenVision.Pipelines;
 using OpenVision.Training.Evaluation.Datasets;
 using TorchSharp;
@@ -29,6 +30,8 @@ public sealed class ZeroShotEvaluator(ILabeledImageSource source, ZeroShotOption
         var skipped = new List<SkippedItem>();
 
         using var weights = ZeroShotWeights.Build(encoder, classNames, options.Templates, options.Canonicalize, progress: options.Progress);   // [C, E]
+        // Timed from the first read: the rate is that of the whole image loop, prompts excluded.
+        var clock = Stopwatch.StartNew();
         var batches = ImageFeatureStream.Encode(encoder, source.Read(cancellationToken), s => s.Image, transform,
             options.BatchSize, source.Count, options.Progress, "images", cancellationToken);
         foreach (var batch in batches)
@@ -45,6 +48,7 @@ public sealed class ZeroShotEvaluator(ILabeledImageSource source, ZeroShotOption
                 tally.AddBatch(labels, top.data<long>().ToArray(), tally.K);
             }
         }
+        clock.Stop();
         if (tally.Samples == 0) throw new InvalidDataException($"{source.Name}: no image could be read ({skipped.Count} skipped)");
         return new ZeroShotReport
         {
@@ -56,6 +60,7 @@ public sealed class ZeroShotEvaluator(ILabeledImageSource source, ZeroShotOption
             Skipped = skipped,
             Transform = FeatureCache.Describe(transform.Options),
             TemplateCount = options.Templates.Count,
+            Throughput = EncodeThroughput.From(tally.Samples, clock),
         };
     }
 }

@@ -31,6 +31,9 @@ public sealed record ZeroShotReport
     /// <summary>Number of prompt templates per class.</summary>
     public required int TemplateCount { get; init; }
 
+    /// <summary>Rate of the image loop (decode, transform, image tower), or null when not measured.</summary>
+    public EncodeThroughput? Throughput { get; init; }
+
     /// <summary>Top-1 accuracy.</summary>
     public double Top1 => Tally.Top1;
 
@@ -66,6 +69,7 @@ public sealed record ZeroShotReport
                 ["transform"] = Transform,
                 ["templates"] = TemplateCount,
                 ["per_class_recall"] = perClass,
+                ["throughput"] = Throughput?.ToJson(),
                 ["skipped"] = SkippedJson(Skipped),
             },
         };

@@ -20,6 +20,9 @@ public sealed class FakeEncoder(IReadOnlyDictionary<string, double[]> images, IR
     public string Pretrained => "hand-written";
     public string? CacheIdentity { get; init; } = "fake-v1";
 
+    /// <summary>Maps a sample key to the table's key (e.g. drops the shard from "shard.tar:key").</summary>
+    public Func<string, string> KeyOf { get; init; } = key => key;
+
     // Tiny images keep the real decode/transform path cheap.
     public ImageTransformOptions TransformOptions { get; init; } = new() { ImageSize = 4 };
 
@@ -28,7 +31,7 @@ public sealed class FakeEncoder(IReadOnlyDictionary<string, double[]> images, IR
         ImageCalls++;
         ImagesEncoded += batch.Keys.Count;
         Assert.Equal(batch.Keys.Count, (int)batch.Pixels.shape[0]);
-        return Stack(batch.Keys.Select(k => images.TryGetValue(k, out var v) ? v : throw new KeyNotFoundException($"no image embedding for '{k}'")));
+        return Stack(batch.Keys.Select(k => images.TryGetValue(KeyOf(k), out var v) ? v : throw new KeyNotFoundException($"no image embedding for '{k}'")));
     }
 
     public Tensor EncodeTexts(IReadOnlyList<string> batch)

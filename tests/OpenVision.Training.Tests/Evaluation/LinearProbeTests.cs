@@ -145,10 +145,16 @@ public class LinearProbeTests
             Assert.True(calls > 0);
             Assert.Equal((false, false), first.FromCache);
             Assert.Equal(2, Directory.GetFiles(folder, "*.safetensors").Length);
+            // Rates count the encoded images (15 train, 6 test; the broken one is not an image encoded).
+            Assert.Equal((15L, 6L), (first.Throughput.Train!.Images, first.Throughput.Test!.Images));
+            Assert.True(first.Throughput.Train.Seconds > 0);
 
             var second = new LinearProbeEvaluator(train, test, options with { KShot = 3 }).Evaluate(encoder);
             Assert.Equal(calls, encoder.ImageCalls);
             Assert.Equal((true, true), second.FromCache);
+            Assert.Null(second.Throughput.Train);                    // nothing was encoded
+            Assert.Null(second.Throughput.Test);
+            Assert.Null(second.ToResult().Details!["throughput"]!["train"]);
             Assert.Single(second.SkippedTrain);                  // the skipped sample is remembered in the cache
             Assert.Equal(1.0, second.Top1);
 

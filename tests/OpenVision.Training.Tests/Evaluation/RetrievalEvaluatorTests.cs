@@ -11,7 +11,7 @@ public class RetrievalEvaluatorTests
 {
     private const int D = 4;
 
-    private static FakeEncoder Encoder() => new(
+    internal static FakeEncoder Encoder() => new(
         new Dictionary<string, double[]> { ["I0"] = E(D, (0, 1)), ["I1"] = E(D, (1, 1)), ["I2"] = E(D, (2, 1)), ["I3"] = E(D, (3, 1)) },
         new Dictionary<string, double[]>
         {
@@ -52,6 +52,7 @@ public class RetrievalEvaluatorTests
         Assert.Equal(4, report.Images);
         Assert.Equal(6, report.Texts);
         Assert.Equal("I9", Assert.Single(report.Skipped).Path);
+        Assert.Equal(4, report.Throughput!.Images);
     }
 
     [Fact]

@@ -73,6 +73,12 @@ public class ZeroShotEvaluatorTests
         Assert.Equal(12, encoder.TextsSeen.Count);       // 6 classes × 2 canonical templates, each once
         Assert.Equal(3, encoder.ImageCalls);              // batches of 3: [A B C] [bad D E] → [A B C] [D E] [F G]
         Assert.Contains(progress, p => p.Stage == "images" && p.Report.Done == 8 && p.Report.Skipped == 1);
+
+        // The rate of the image loop counts the seven encoded images, and lands in the JSON details.
+        Assert.Equal(7, report.Throughput!.Images);
+        Assert.True(report.Throughput.Seconds > 0);
+        Assert.Equal(report.Throughput.Images / report.Throughput.Seconds, report.Throughput.ImagesPerSecond);
+        Assert.Equal(7, report.ToResult().Details!["throughput"]!["images"]!.GetValue<long>());
     }
 
     [Fact]

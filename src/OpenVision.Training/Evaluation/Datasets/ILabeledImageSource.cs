@@ -1,7 +1,7 @@
 namespace OpenVision.Training.Evaluation.Datasets;
 
-/// <summary>A classification data set read as a stream: class folders, a CSV, IDX files, or (later) WebDataset
-/// shards. Reading may be repeated; each read yields the samples in the same order.</summary>
+/// <summary>A classification data set read as a stream: class folders, a CSV, IDX files or WebDataset shards.
+/// Reading may be repeated; each read yields the samples in the same order.</summary>
 public interface ILabeledImageSource
 {
     /// <summary>Data set name, the "dataset" field of CLIP_benchmark results.</summary>
@@ -21,7 +21,7 @@ public interface ILabeledImageSource
     IEnumerable<LabeledImage> Read(CancellationToken cancellationToken = default);
 }
 
-/// <summary>Image–caption pairs for retrieval (COCO, Flickr30k): a manifest or, later, WebDataset shards.</summary>
+/// <summary>Image–caption pairs for retrieval (COCO, Flickr30k): a manifest or WebDataset shards.</summary>
 public interface ICaptionedImageSource
 {
     /// <summary>Data set name, the "dataset" field of CLIP_benchmark results.</summary>

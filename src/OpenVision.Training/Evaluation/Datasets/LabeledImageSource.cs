@@ -28,6 +28,16 @@ public sealed class LabeledImageSource : ILabeledImageSource
     public static LabeledImageSource FromList(string name, IReadOnlyList<string> classNames, IReadOnlyList<LabeledImage> samples, string? fingerprint = null) =>
         new(name, classNames, _ => samples, fingerprint, samples.Count);
 
+    /// <summary>The first <paramref name="count"/> samples of <paramref name="source"/> (a quick evaluation on a subset).</summary>
+    public static LabeledImageSource First(ILabeledImageSource source, int count)
+    {
+        ArgumentNullException.ThrowIfNull(source);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(count);
+        long? known = source.Count is { } total ? Math.Min(total, count) : null;
+        string? fingerprint = source.Fingerprint is { } whole ? $"{whole}|first {count}" : null;
+        return new LabeledImageSource(source.Name, source.ClassNames, token => source.Read(token).Take(count), fingerprint, known);
+    }
+
     /// <inheritdoc/>
     public string Name { get; }
 
