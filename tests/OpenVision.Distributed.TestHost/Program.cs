@@ -5,6 +5,7 @@ using OpenVision.Distributed.TestHost;
 using static OpenVision.Distributed.TestHost.Tiny;
 using OpenVision.Models;
 using OpenVision.Training;
+using OpenVision.Training.Data;
 using OpenVision.Training.Distributed;
 using OpenVision.Training.Distributed.Mpi;
 using OpenVision.Training.Models;
@@ -12,7 +13,7 @@ using TorchSharp;
 
 // Usage: [mpirun -np N] dotnet OpenVision.Distributed.TestHost.dll train|selftest --output DIR [--steps K] [--batch B]
 //   [--accumulation A] [--seed S] [--dtype float32|float64] [--width W] [--image-size S] [--checkpoint-every N]
-//   [--step-delay-ms D] [--timeout-seconds T] [--no-parameters]
+//   [--step-delay-ms D] [--timeout-seconds T] [--no-parameters] [--shards PATTERN (WebDataset shards instead of synthetic data)]
 var arguments = Arguments.Parse(args);
 torch.set_num_threads(1);                 // one thread per rank: ranks share the machine's cores
 return arguments.Mode switch
@@ -57,8 +58,10 @@ static int Train(Arguments a)
         }
         int delay = a.Int("step-delay-ms", 0);
         var progress = new Progress(_ => { if (delay > 0) Thread.Sleep(delay); });
+        ITrainingData data = a.Has("shards") ? new ShardData(a.Required("shards"), seed, ContextLength, QueryTokens, VocabSize)
+            : new SampleData(ContextLength, QueryTokens, VocabSize);
         var clock = Stopwatch.StartNew();
-        using var trained = new Trainer(config, new SampleData(ContextLength, QueryTokens, VocabSize), output, Factory, ranks).Run(progress);
+        using var trained = new Trainer(config, data, output, Factory, ranks).Run(progress);
         double seconds = clock.Elapsed.TotalSeconds;
         Console.WriteLine($"rank {ranks.Rank}/{ranks.WorldSize}: {steps} steps in {seconds:F2} s, communication {ranks.CommunicationTime.TotalSeconds:F3} s");
         if (ranks.Rank == 0) WriteResult(output, trained, ranks, a.Has("no-parameters"));

@@ -19,9 +19,23 @@ public sealed class BatcherTrainingData(IImageTextSource source, TrainingBatcher
     public IImageTextSource Source => source;
 
     /// <inheritdoc/>
-    public IEnumerable<TrainingBatch> Stream(int imageSize, int batchSize, DataPosition start, CancellationToken cancellationToken)
+    public IEnumerable<TrainingBatch> Stream(int imageSize, int batchSize, DataPosition start, CancellationToken cancellationToken) =>
+        Read(options with { ImageSize = imageSize, BatchSize = batchSize }, start, cancellationToken);
+
+    /// <inheritdoc/>
+    /// <remarks>One source stream per epoch whatever N: every rank reads the global order and decodes only its own
+    /// block of each global batch. An undecodable image in a block is replaced by another sample of the same block,
+    /// so that every rank keeps B / N samples (see <see cref="TrainingBatcher"/>).</remarks>
+    public IEnumerable<TrainingBatch> Stream(int imageSize, int globalBatchSize, DataPosition start, RankSplit split, CancellationToken cancellationToken)
     {
-        var batcher = new TrainingBatcher(source, options with { ImageSize = imageSize, BatchSize = batchSize }, texts);
+        ArgumentNullException.ThrowIfNull(split);
+        split.LocalBatchSize(globalBatchSize);
+        return Read(options with { ImageSize = imageSize, BatchSize = globalBatchSize, Split = split }, start, cancellationToken);
+    }
+
+    private IEnumerable<TrainingBatch> Read(TrainingBatcherOptions stage, DataPosition start, CancellationToken cancellationToken)
+    {
+        var batcher = new TrainingBatcher(source, stage, texts);
         foreach (var batch in batcher.Read(start, cancellationToken))
         {
             Interlocked.Add(ref withoutCaption, batch.WithoutCaption);

@@ -15,6 +15,13 @@ namespace OpenVision.Training.Data;
 /// the batch is filled from the following samples. A batch's <see cref="TrainingBatch.Position"/> counts the stream
 /// samples up to and including its last one, so resuming there continues with exactly the batches that would have
 /// followed. The short remainder of an epoch is dropped.
+/// <para>With <see cref="TrainingBatcherOptions.Split"/> (data-parallel ranks), the one reading thread still reads the
+/// epoch's global order, but only this rank's contiguous block of each global batch of <c>BatchSize</c> samples goes to
+/// the decoders; other ranks' samples are passed over undecoded. A block is released once its whole global batch has
+/// been read, so at an epoch's end every rank drops the same incomplete global batch, and its position is the one after
+/// the global batch. Samples keep their global index, so their augmentation, and hence the union of the ranks'
+/// batches, is the one-process batch. An undecodable image is replaced by the next decodable sample of its block
+/// (the global batch cannot grow on one rank alone).</para>
 /// </remarks>
 public sealed class TrainingBatcher
 {
@@ -99,7 +106,10 @@ public sealed class TrainingBatcher
         }
     }
 
-    private async Task Produce(int epoch, long skip, ChannelWriter<PendingBatch> output, CancellationToken token)
+    private Task Produce(int epoch, long skip, ChannelWriter<PendingBatch> output, CancellationToken token) =>
+        Options.Split is { } split ? ProduceRankBlocks(epoch, skip, split, output, token) : ProduceWholeBatches(epoch, skip, output, token);
+
+    private async Task ProduceWholeBatches(int epoch, long skip, ChannelWriter<PendingBatch> output, CancellationToken token)
     {
         // Reading (tar parsing, shuffle buffer) runs on its own thread so that it overlaps decoding.
         int batchSize = Options.BatchSize;
@@ -141,6 +151,66 @@ public sealed class TrainingBatcher
             output.TryComplete(e is OperationCanceledException && token.IsCancellationRequested ? null : e);
             try { await reading; } catch (Exception) { } // the reader stops with the same token
         }
+    }
+
+    // One source stream per epoch, in the global order; only this rank's block of each global batch reaches the workers.
+    private async Task ProduceRankBlocks(int epoch, long skip, RankSplit split, ChannelWriter<PendingBatch> output, CancellationToken token)
+    {
+        int local = split.LocalBatchSize(Options.BatchSize);
+        // Blocks read ahead: enough samples to keep every worker busy, and at least two blocks.
+        int readAhead = Math.Max(2, (2 * Options.Workers + local - 1) / local);
+        var blocks = Channel.CreateBounded<RankBlock>(new BoundedChannelOptions(readAhead) { SingleReader = true, SingleWriter = true });
+        var reading = Task.Run(async () =>
+        {
+            foreach (var block in RankBlocks.Read(_source.ReadEpoch(epoch, skip, token), skip, Options.BatchSize, split))
+                await blocks.Writer.WriteAsync(block, token);
+        }, token);
+        _ = reading.ContinueWith(t => blocks.Writer.TryComplete(t.Exception?.InnerException), TaskScheduler.Default);
+        try
+        {
+            var parallel = new ParallelOptions { MaxDegreeOfParallelism = Options.Workers, CancellationToken = token };
+            var taken = new List<RankBlock>();
+            while (await blocks.Reader.WaitToReadAsync(token))
+            {
+                // Every block already read, decoded together so that small blocks still use every worker.
+                taken.Clear();
+                while (taken.Count < readAhead && blocks.Reader.TryRead(out var block)) taken.Add(block);
+                var prepared = new Prepared?[taken.Count * local];
+                Parallel.For(0, prepared.Length, parallel, i =>
+                {
+                    var block = taken[i / local];
+                    prepared[i] = Prepare(epoch, block.FirstIndex + i % local, block.Samples[i % local]);
+                });
+                for (int b = 0; b < taken.Count; b++)
+                    await output.WriteAsync(new PendingBatch(FillBlock(prepared[(b * local)..((b + 1) * local)], taken[b], epoch), new DataPosition(epoch, taken[b].End)), token);
+            }
+            await reading;
+            output.TryComplete();
+        }
+        catch (Exception e)
+        {
+            output.TryComplete(e is OperationCanceledException && token.IsCancellationRequested ? null : e);
+            try { await reading; } catch (Exception) { } // the reader stops with the same token
+        }
+    }
+
+    // A rank cannot refill its block from later samples (they belong to other ranks, which would disagree on where
+    // the global batch ends), so an undecodable image's place goes to the block's next decodable sample (a duplicate).
+    private Prepared[] FillBlock(Prepared?[] prepared, RankBlock block, int epoch)
+    {
+        var samples = new Prepared[prepared.Length];
+        for (int i = 0; i < prepared.Length; i++)
+        {
+            int k = i;
+            while (prepared[k] is null)
+            {
+                k = (k + 1) % prepared.Length;
+                if (k == i)
+                    throw new InvalidOperationException($"{_source.Description}: none of the {prepared.Length} images of the block at sample {block.FirstIndex} of epoch {epoch} could be decoded ({_source.Skips.Summary()})");
+            }
+            samples[i] = prepared[k]!;
+        }
+        return samples;
     }
 
     // Decodes, augments and tokenizes one sample; null when its image cannot be decoded.

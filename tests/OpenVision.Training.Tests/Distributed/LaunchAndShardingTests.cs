@@ -39,6 +39,28 @@ public sealed class LaunchAndShardingTests
         Assert.Throws<ArgumentException>(() => RankBatches.Stream(data, 4, 6, DataPosition.Start, 0, 4, default));
     }
 
+    // Data without its own rank split (the interface's fallback: read local batches, keep every N-th) agrees with one
+    // process across epoch ends: epochs of 20 samples, global batch 6, so each epoch drops 2 samples in one process
+    // and the partial global batch on every rank.
+    [Theory]
+    [InlineData(2)]
+    [InlineData(3)]
+    public void FallbackSplitDropsTheSameIncompleteGlobalBatchAsOneProcess(int ranks)
+    {
+        const int global = 6, steps = 8;
+        var data = new IndexData(epochSize: 20);
+        var single = data.Stream(4, global, new DataPosition(0, 6), default).Take(steps).Select(Indexed).ToList();
+        Assert.Equal([(0, 12L), (0, 18L), (1, 6L), (1, 12L), (1, 18L), (2, 6L), (2, 12L), (2, 18L)], single.Select(b => (b.Position.Epoch, b.Position.SamplesConsumed)));
+        var perRank = Enumerable.Range(0, ranks).Select(r => RankBatches.Stream(data, 4, global, new DataPosition(0, 6), r, ranks, default).Take(steps).Select(Indexed).ToList()).ToList();
+        for (int step = 0; step < steps; step++)
+        {
+            Assert.Equal(single[step].Indices, perRank.SelectMany(r => r[step].Indices));
+            Assert.All(perRank, r => Assert.Equal(single[step].Position, r[step].Position));
+        }
+    }
+
+    private static (long[] Indices, DataPosition Position) Indexed(TrainingBatch batch) => (Indices(batch), batch.Position);
+
     // Mixed dtypes, tensors larger than a bucket and odd shapes all come back averaged in place; broadcast gives rank 0's.
     [Fact]
     public void BucketedMeanAndBroadcastRestoreEveryTensor()
@@ -69,8 +91,9 @@ public sealed class LaunchAndShardingTests
         using (batch) return batch.CaptionIds[.., 0].data<long>().ToArray();
     }
 
-    // Sample i carries i in its first caption id.
-    private sealed class IndexData : ITrainingData
+    // Sample i carries i (plus 1000 per epoch) in its first caption id; epochs of epochSize samples drop their short
+    // remainder, as TrainingBatcher does, or never end. Implements only the plain stream.
+    private sealed class IndexData(long epochSize = long.MaxValue) : ITrainingData
     {
         public long SkippedSamples => 0;
 
@@ -78,13 +101,14 @@ public sealed class LaunchAndShardingTests
 
         public IEnumerable<TrainingBatch> Stream(int imageSize, int batchSize, DataPosition start, CancellationToken cancellationToken)
         {
-            for (long first = start.SamplesConsumed; ; first += batchSize)
-            {
-                var ids = torch.arange(first, first + batchSize, dtype: ScalarType.Int64).reshape(batchSize, 1);
-                var keys = Enumerable.Range(0, batchSize).Select(i => $"s{first + i}").ToList();
-                yield return new TrainingBatch(keys, keys.Select(_ => -1).ToList(), torch.zeros(batchSize, 3, imageSize, imageSize), ids.clone(), ids.clone(), ids,
-                    0, new DataPosition(start.Epoch, first + batchSize));
-            }
+            for (int epoch = start.Epoch; ; epoch++)
+                for (long first = epoch == start.Epoch ? start.SamplesConsumed : 0; first + batchSize <= epochSize; first += batchSize)
+                {
+                    var ids = torch.arange(first, first + batchSize, dtype: ScalarType.Int64).reshape(batchSize, 1) + 1000L * epoch;
+                    var keys = Enumerable.Range(0, batchSize).Select(i => $"s{first + i}").ToList();
+                    yield return new TrainingBatch(keys, keys.Select(_ => -1).ToList(), torch.zeros(batchSize, 3, imageSize, imageSize), ids.clone(), ids.clone(), ids,
+                        0, new DataPosition(epoch, first + batchSize));
+                }
         }
     }
 }

@@ -13,6 +13,7 @@ public sealed class WebDatasetSource : IImageTextSource
 {
     private readonly DataOrderOptions _order;
     private readonly WebDatasetOptions _fields;
+    private long _samplesRead;
 
     /// <summary>A source over <paramref name="shards"/>.</summary>
     public WebDatasetSource(ShardList shards, DataOrderOptions? order = null, WebDatasetOptions? fields = null)
@@ -34,6 +35,10 @@ public sealed class WebDatasetSource : IImageTextSource
 
     /// <inheritdoc/>
     public SkipLog Skips { get; } = new();
+
+    /// <summary>Samples parsed from the shards so far, including those passed over to reach a resumed position and
+    /// those a data-parallel rank reads for the others: the reading cost of the stream.</summary>
+    public long SamplesRead => Interlocked.Read(ref _samplesRead);
 
     /// <inheritdoc/>
     public string Description =>
@@ -97,6 +102,7 @@ public sealed class WebDatasetSource : IImageTextSource
                 foreach (var sample in TarSampleReader.Read(stream, shard, Skips))
                 {
                     cancellationToken.ThrowIfCancellationRequested();
+                    Interlocked.Increment(ref _samplesRead);
                     yield return sample;
                 }
             }
