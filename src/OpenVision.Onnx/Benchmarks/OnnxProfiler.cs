@@ -74,8 +74,17 @@ public static class OnnxProfiler
     /// <summary>Node count per op type of an .onnx file (ops outside the default domain are named <c>domain:Op</c>).</summary>
     public static IReadOnlyDictionary<string, int> OpTypes(string path)
     {
+        if (!File.Exists(path)) throw new FileNotFoundException($"ONNX model not found: {path}", path);
         ModelProto model;
-        using (var stream = File.OpenRead(path)) model = ModelProto.Parser.ParseFrom(stream);
+        try
+        {
+            using var stream = File.OpenRead(path);
+            model = ModelProto.Parser.ParseFrom(stream);
+        }
+        catch (Google.Protobuf.InvalidProtocolBufferException e)
+        {
+            throw new InvalidDataException($"{path}: not an ONNX model ({e.Message})", e);
+        }
         return model.Graph.Node
             .GroupBy(n => string.IsNullOrEmpty(n.Domain) || n.Domain == "ai.onnx" ? n.OpType : $"{n.Domain}:{n.OpType}")
             .OrderByDescending(g => g.Count()).ThenBy(g => g.Key, StringComparer.Ordinal)
