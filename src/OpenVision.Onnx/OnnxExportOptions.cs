@@ -15,6 +15,11 @@ public sealed record OnnxExportOptions
     /// size (models whose stored table is not sin-cos are refused).</summary>
     public bool DynamicResolution { get; init; }
 
+    /// <summary>Write the float32 graphs with standard ONNX operators only, for runtimes other than ONNX Runtime. By default
+    /// their attention is ONNX Runtime's fused com.microsoft Attention operator (QKV projection, softmax attention and head
+    /// merge in one kernel), which its optimiser cannot form from the standard operators itself.</summary>
+    public bool StandardOpsOnly { get; init; }
+
     /// <summary>Also output the last block's patch tokens <c>image_tokens</c> [N, G, W].</summary>
     public bool ImageTokens { get; init; }
 

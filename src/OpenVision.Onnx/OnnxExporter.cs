@@ -104,18 +104,20 @@ public static class OnnxExporter
 
         var visionBuilder = new OnnxGraphBuilder("openvision_vision");
         Tensor? table = options.DynamicResolution ? null : model.Visual.PositionTable(imageSize / config.VisionCfg.PatchSize);
-        VisionGraph.Write(new TowerWriter(visionBuilder, state, precision), config.VisionCfg, config.EmbedDim, imageSize, table, options.ImageTokens);
+        VisionGraph.Write(new TowerWriter(visionBuilder, state, precision, !options.StandardOpsOnly), config.VisionCfg, config.EmbedDim, imageSize, table, options.ImageTokens);
         string visionFile = $"vision{suffix}.onnx";
-        written.AddRange(OnnxModelFile.Write(OnnxModelFile.Create(visionBuilder.Graph, $"{config.Name} vision tower ({precision})", metadata),
+        written.AddRange(OnnxModelFile.Write(OnnxModelFile.Create(visionBuilder, $"{config.Name} vision tower ({precision})", metadata),
             Path.Combine(folder, visionFile), visionBuilder.InitializerBytes, options.ExternalDataAboveBytes));
+        bool usesRuntimeDomain = visionBuilder.UsesRuntimeDomain;
         visionBuilder = null;   // let the weights go before the text tower is built
 
         var textBuilder = new OnnxGraphBuilder("openvision_text");
-        TextGraph.Write(new TowerWriter(textBuilder, state, precision), config.TextCfg, config.EmbedDim);
+        TextGraph.Write(new TowerWriter(textBuilder, state, precision, !options.StandardOpsOnly), config.TextCfg, config.EmbedDim);
         string textFile = $"text{suffix}.onnx";
-        written.AddRange(OnnxModelFile.Write(OnnxModelFile.Create(textBuilder.Graph, $"{config.Name} text tower ({precision})", metadata),
+        written.AddRange(OnnxModelFile.Write(OnnxModelFile.Create(textBuilder, $"{config.Name} text tower ({precision})", metadata),
             Path.Combine(folder, textFile), textBuilder.InitializerBytes, options.ExternalDataAboveBytes));
-        return new OnnxModelFiles(precision, visionFile, textFile, written.Sum(f => new FileInfo(f).Length), written.Count > 2);
+        var domains = textBuilder.UsesRuntimeDomain || usesRuntimeDomain ? new[] { OnnxGraphBuilder.RuntimeDomain } : [];
+        return new OnnxModelFiles(precision, visionFile, textFile, written.Sum(f => new FileInfo(f).Length), written.Count > 2, domains);
     }
 
     private static IReadOnlyList<OnnxTensorInfo> VisionSignature(ModelConfig config, int imageSize, OnnxExportOptions options)

@@ -96,7 +96,10 @@ public sealed record OnnxManifest
 /// <param name="Text">Text graph file name.</param>
 /// <param name="Bytes">Bytes on disk of all files of this precision (external weight files included).</param>
 /// <param name="ExternalData">Whether weights sit in <c>.onnx.data</c> files beside the graphs (models over 2 GiB).</param>
-public sealed record OnnxModelFiles(OnnxPrecision Precision, string Vision, string Text, long Bytes, bool ExternalData);
+/// <param name="OperatorDomains">Operator domains the graphs use besides the default ONNX one: <c>com.microsoft</c> when
+/// they hold ONNX Runtime's fused Attention (float32 unless exported with standard operators only), which other runtimes lack.</param>
+public sealed record OnnxModelFiles(OnnxPrecision Precision, string Vision, string Text, long Bytes, bool ExternalData,
+    IReadOnlyList<string>? OperatorDomains = null);
 
 /// <summary>One graph input or output.</summary>
 /// <param name="Name">Value name in the graph.</param>

@@ -16,11 +16,14 @@ internal sealed class BackendArguments
 
     public Option<int> Threads { get; } = new("--threads") { Description = "ONNX Runtime intra-op threads (0: one per core)" };
 
+    public Option<bool> NoSpin { get; } = new("--no-spin") { Description = "ONNX Runtime threads sleep instead of spinning when idle (better on shared, busy machines)" };
+
     public void AddTo(Command command)
     {
         command.Add(Backend);
         command.Add(Precision);
         command.Add(Threads);
+        command.Add(NoSpin);
     }
 
     public IImageTextEncoder Load(ParseResult result, ModelArguments model)
@@ -32,7 +35,7 @@ internal sealed class BackendArguments
             case "onnx":
                 if (ModelArguments.ParseDType(result.GetValue(model.DType)!) != TorchSharp.torch.ScalarType.Float32)
                     throw new ArgumentException("--backend onnx runs float32, float16 or int8 graphs; use --onnx-precision instead of --dtype");
-                var runtime = new OnnxRuntimeOptions { Precision = ParsePrecision(result.GetValue(Precision)!), IntraOpThreads = result.GetValue(Threads) };
+                var runtime = new OnnxRuntimeOptions { Precision = ParsePrecision(result.GetValue(Precision)!), IntraOpThreads = result.GetValue(Threads), AllowSpinning = !result.GetValue(NoSpin) };
                 return OnnxExportCache.Open(result.GetValue(model.Model)!, new ModelLoadOptions { RandomInit = result.GetValue(model.RandomInit) },
                     result.GetValue(model.ImageSize), runtime, new Progress<string>(line => Console.Error.WriteLine(line)));
             case var other:

@@ -27,21 +27,25 @@ internal static class BenchCommand
         var backend = new Option<string>("--backend") { Description = "torch, onnx (ONNX Runtime next to a plain ORT session of the same graph: the anchor) or all",
             DefaultValueFactory = _ => "torch" };
         var threads = new Option<int>("--threads") { Description = "ONNX Runtime intra-op threads (0: one per core)" };
+        var noSpin = new Option<bool>("--no-spin") { Description = "ONNX Runtime threads sleep instead of spinning when idle" };
+        var standard = new Option<bool>("--standard-ops") { Description = "ONNX backend: export with standard ONNX operators only (no fused com.microsoft Attention)" };
+        var profile = new Option<int>("--profile-runs") { Description = "ONNX backend: also profile this many runs per batch size with ONNX Runtime's profiler " +
+            "(op types before/after graph optimisation, kernel time per op type; files kept in a temporary folder)" };
         var peak = new Option<double?>("--peak-gflops") { Description = "The machine's fp32 peak (default: cores x clock x FLOPs/cycle from /proc/cpuinfo)" };
         var command = new Command("bench", "Measure encode throughput (images/s, texts/s) and report threads, memory and kernels")
-            { models, batches, seconds, bf16, images, json, peak, backend, threads, BenchServeCommand.Create() };
+            { models, batches, seconds, bf16, images, json, peak, backend, threads, noSpin, standard, profile, BenchServeCommand.Create() };
         command.SetAction(r => CliErrors.Run(() =>
         {
             var which = r.GetValue(backend)!.ToLowerInvariant();
             if (which is not ("torch" or "onnx" or "all")) throw new ArgumentException($"--backend must be torch, onnx or all, not '{which}'");
             return Run(r.GetValue(models)!, r.GetValue(batches)!, r.GetValue(seconds), r.GetValue(bf16), r.GetValue(images), r.GetValue(json), r.GetValue(peak),
-                which != "onnx", which != "torch", r.GetValue(threads));
+                which != "onnx", which != "torch", new Onnx.OnnxRuntimeOptions { IntraOpThreads = r.GetValue(threads), AllowSpinning = !r.GetValue(noSpin) }, r.GetValue(standard), r.GetValue(profile));
         }));
         return command;
     }
 
     private static int Run(string[] names, int[] batchSizes, double seconds, bool bf16, string? imageFolder, string? jsonPath, double? peakGflops,
-        bool torchBackend, bool onnxBackend, int threads)
+        bool torchBackend, bool onnxBackend, Onnx.OnnxRuntimeOptions runtime, bool standardOps, int profileRuns)
     {
         var machine = MachineInfo.Current();
         double peak = peakGflops ?? machine.PeakFloat32Gflops;
@@ -59,7 +63,7 @@ internal static class BenchCommand
         foreach (var name in names)
         {
             using var model = ModelFactory.Create(ModelRegistry.Get(name));
-            if (onnxBackend) BenchOnnx(model, batchSizes, budget, threads, Print);
+            if (onnxBackend) BenchOnnx(model, batchSizes, budget, runtime, standardOps, profileRuns, Print);
             if (!torchBackend) continue;
             foreach (int batch in batchSizes)
             {
@@ -81,14 +85,13 @@ internal static class BenchCommand
     }
 
     // Random weights exported into a temporary folder (validated as every export is), then ours and the anchor, run for run.
-    private static void BenchOnnx(Models.OpenVisionModel model, int[] batchSizes, TimeSpan budget, int threads, Action<BenchmarkResult> print)
+    private static void BenchOnnx(Models.OpenVisionModel model, int[] batchSizes, TimeSpan budget, Onnx.OnnxRuntimeOptions runtime, bool standardOps, int profileRuns, Action<BenchmarkResult> print)
     {
         string folder = Path.Combine(Path.GetTempPath(), $"openvision-bench-onnx-{Guid.NewGuid():N}");
         try
         {
-            var runtime = new Onnx.OnnxRuntimeOptions { IntraOpThreads = threads };
-            var manifest = Onnx.OnnxExporter.Export(model, folder, new Onnx.OnnxExportOptions { Runtime = runtime });
-            Console.WriteLine($"{model.Config.Name}: exported, float32 error vs torch {manifest.Validation[0].ImageRelativeError:0.0e+00} (image)");
+            var manifest = Onnx.OnnxExporter.Export(model, folder, new Onnx.OnnxExportOptions { Runtime = runtime, StandardOpsOnly = standardOps });
+            Console.WriteLine($"{model.Config.Name}: exported ({(standardOps ? "standard operators" : "fused com.microsoft Attention")}), float32 error vs torch {manifest.Validation[0].ImageRelativeError:0.0e+00} (image); ORT threads {(runtime.IntraOpThreads > 0 ? runtime.IntraOpThreads : "per core")}, spinning {(runtime.AllowSpinning ? "on" : "off")}");
             using var encoder = Onnx.OnnxEncoder.Load(folder, runtime);
             foreach (int batch in batchSizes)
             {
@@ -96,12 +99,30 @@ internal static class BenchCommand
                 print(ours);
                 print(anchor);
                 Console.WriteLine($"{"",34} ours / plain ORT: {ours.ItemsPerSecond / anchor.ItemsPerSecond:P1} by wall clock, {cpuRatio:P1} by process CPU time");
+                if (profileRuns > 0) PrintProfile(encoder, batch, runtime, profileRuns, batch == batchSizes[0]);
             }
         }
         finally
         {
             try { Directory.Delete(folder, true); } catch (IOException) { }
         }
+    }
+
+    private static void PrintProfile(Onnx.OnnxEncoder encoder, int batch, Onnx.OnnxRuntimeOptions runtime, int runs, bool printOps)
+    {
+        string vision = Path.Combine(encoder.Folder, encoder.Manifest.FilesFor(runtime.Precision).Vision);
+        string work = Path.Combine(Path.GetTempPath(), $"openvision-onnx-profile-{Environment.ProcessId}");
+        var profile = Onnx.Benchmarks.OnnxProfiler.Profile(vision, [batch, 3, encoder.ImageSize, encoder.ImageSize], runtime, runs, work);
+        static string Ops(IReadOnlyDictionary<string, int> ops) => string.Join(" ", ops.Select(o => $"{o.Key}:{o.Value}"));
+        if (printOps)
+        {
+            Console.WriteLine($"  vision graph as exported ({profile.ExportedOps.Values.Sum()} nodes): {Ops(profile.ExportedOps)}");
+            Console.WriteLine($"  after ORT optimisation ({profile.OptimizedOps.Values.Sum()} nodes): {Ops(profile.OptimizedOps)}");
+        }
+        double total = profile.Kernels.Sum(k => k.Milliseconds);
+        Console.WriteLine($"  profile batch {batch}, {runs} runs (files in {work}): kernels {total:F1} ms/run, process CPU {1000 * profile.CpuSecondsPerRun:F1} ms/run");
+        foreach (var k in profile.Kernels)
+            Console.WriteLine($"    {k.OpType,-28} {k.Share,7:P1} {k.Milliseconds,9:F2} ms/run {k.Calls / runs,5} calls/run");
     }
 
     private static string PromptNoun(int i) => new[] { "dog", "cat", "bicycle", "teapot", "guitar", "lamp", "shoe", "clock" }[i % 8];

@@ -15,8 +15,10 @@ internal static class ExportCommand
         var dynamic = new Option<bool>("--dynamic-resolution") { Description = "Vision graph accepts any square size (sin-cos table computed in the graph)" };
         var tokens = new Option<bool>("--tokens") { Description = "Vision graph also outputs the last block's patch tokens (image_tokens)" };
         var speed = new Option<bool>("--measure-speed") { Description = "Time each precision's vision graph (batch 8) and record images/s in the manifest" };
+        var standard = new Option<bool>("--standard-ops") { Description = "Only standard ONNX operators, for runtimes other than ONNX Runtime " +
+            "(by default float32 attention is ONNX Runtime's fused com.microsoft Attention)" };
         var onnx = new Command("onnx", "Export both towers to ONNX, validated with ONNX Runtime against the TorchSharp model")
-            { output, fp16, int8, dynamic, tokens, speed };
+            { output, fp16, int8, dynamic, tokens, speed, standard };
         onnx.Add(args.Model);
         onnx.Add(args.RandomInit);
         onnx.Add(args.ImageSize);
@@ -28,7 +30,7 @@ internal static class ExportCommand
                 var manifest = OnnxExporter.Export(model, r.GetValue(output)!, new OnnxExportOptions
                 {
                     Float16 = r.GetValue(fp16), Int8 = r.GetValue(int8), DynamicResolution = r.GetValue(dynamic), ImageTokens = r.GetValue(tokens),
-                    ImageSize = r.GetValue(args.ImageSize), MeasureSpeed = r.GetValue(speed),
+                    ImageSize = r.GetValue(args.ImageSize), MeasureSpeed = r.GetValue(speed), StandardOpsOnly = r.GetValue(standard),
                     Progress = new Progress<string>(line => Console.Error.WriteLine(line)),
                 });
                 Print(manifest, source.Reference, r.GetValue(output)!);

@@ -59,12 +59,35 @@ internal sealed class OnnxGraphBuilder
         Node(opType, inputs, 1, output, attributes)[0];
 
     /// <summary>Appends a node with <paramref name="outputs"/> outputs; returns their names.</summary>
-    public string[] Node(string opType, string[] inputs, int outputs, string? firstOutput = null, params OnnxAttribute[] attributes)
+    public string[] Node(string opType, string[] inputs, int outputs, string? firstOutput = null, params OnnxAttribute[] attributes) =>
+        Append(opType, "", inputs, outputs, firstOutput, attributes);
+
+    /// <summary>The domain of ONNX Runtime's contrib operators (fused transformer kernels).</summary>
+    public const string RuntimeDomain = "com.microsoft";
+
+    /// <summary>Whether a node of <see cref="RuntimeDomain"/> was added (the model then imports that domain).</summary>
+    public bool UsesRuntimeDomain { get; private set; }
+
+    /// <summary>Appends an ONNX Runtime contrib operator (domain com.microsoft, version 1). An empty string in
+    /// <paramref name="inputs"/> skips an optional input; <paramref name="outputs"/> says which outputs are wanted (the
+    /// others are left unnamed, which ONNX reads as "not produced"). Returns the output names ("" for skipped ones).</summary>
+    public string[] RuntimeNode(string opType, string[] inputs, bool[] outputs, params OnnxAttribute[] attributes)
+    {
+        UsesRuntimeDomain = true;
+        return Append(opType, RuntimeDomain, inputs, outputs, null, attributes);
+    }
+
+    private string[] Append(string opType, string domain, string[] inputs, int outputs, string? firstOutput, OnnxAttribute[] attributes) =>
+        Append(opType, domain, inputs, Enumerable.Repeat(true, outputs).ToArray(), firstOutput, attributes);
+
+    private string[] Append(string opType, string domain, string[] inputs, bool[] outputs, string? firstOutput, OnnxAttribute[] attributes)
     {
         var node = new NodeProto { OpType = opType, Name = Fresh(opType) };
+        if (domain.Length > 0) node.Domain = domain;
         node.Input.AddRange(inputs);
-        var produced = new string[outputs];
-        for (int i = 0; i < outputs; i++) produced[i] = Claim(i == 0 && firstOutput is not null ? firstOutput : Fresh(opType.ToLowerInvariant()));
+        var produced = new string[outputs.Length];
+        for (int i = 0; i < outputs.Length; i++)
+            produced[i] = !outputs[i] ? "" : Claim(i == 0 && firstOutput is not null ? firstOutput : Fresh(opType.ToLowerInvariant()));
         node.Output.AddRange(produced);
         foreach (var attribute in attributes) node.Attribute.Add(attribute.ToProto());
         graph.Node.Add(node);

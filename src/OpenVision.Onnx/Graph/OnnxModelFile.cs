@@ -18,8 +18,12 @@ internal static class OnnxModelFile
     private const int Alignment = 4096;
     private const int SmallTensorBytes = 1024;
 
-    public static ModelProto Create(GraphProto graph, string docString, IReadOnlyDictionary<string, string> metadata)
+    /// <summary>Version of ONNX Runtime's com.microsoft domain the contrib operators are written against.</summary>
+    public const int RuntimeDomainVersion = 1;
+
+    public static ModelProto Create(OnnxGraphBuilder builder, string docString, IReadOnlyDictionary<string, string> metadata)
     {
+        var graph = builder.Graph;
         var model = new ModelProto
         {
             IrVersion = IrVersion,
@@ -29,6 +33,7 @@ internal static class OnnxModelFile
             Graph = graph,
         };
         model.OpsetImport.Add(new OperatorSetIdProto { Domain = "", Version = Opset });
+        if (builder.UsesRuntimeDomain) model.OpsetImport.Add(new OperatorSetIdProto { Domain = OnnxGraphBuilder.RuntimeDomain, Version = RuntimeDomainVersion });
         foreach (var (key, value) in metadata) model.MetadataProps.Add(new StringStringEntryProto { Key = key, Value = value });
         return model;
     }

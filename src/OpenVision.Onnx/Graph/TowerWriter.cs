@@ -12,12 +12,17 @@ internal sealed class TowerWriter
 {
     private readonly IReadOnlyDictionary<string, Tensor> state;
 
-    public TowerWriter(OnnxGraphBuilder graph, IReadOnlyDictionary<string, Tensor> state, OnnxPrecision precision)
+    public TowerWriter(OnnxGraphBuilder graph, IReadOnlyDictionary<string, Tensor> state, OnnxPrecision precision, bool runtimeOps = false)
     {
         Graph = graph;
         this.state = state;
         Precision = precision;
+        RuntimeOps = runtimeOps && precision == OnnxPrecision.Float32;
     }
+
+    /// <summary>Attention is written as ONNX Runtime's fused com.microsoft Attention operator (float32 graphs only: the
+    /// float16 ones target other execution providers and the int8 ones quantise the QKV MatMul themselves).</summary>
+    public bool RuntimeOps { get; }
 
     public OnnxGraphBuilder Graph { get; }
 
@@ -91,25 +96,40 @@ internal sealed class TowerWriter
     /// <summary>One pre-norm residual block: <c>x + attn(ln_1(x))</c>, then <c>x + mlp(ln_2(x))</c>.</summary>
     public string Block(string x, string prefix, int width, int heads, double eps, bool tanhGelu)
     {
-        string attended = Attention(LayerNorm(x, prefix + ".ln_1", eps), prefix + ".attn", width, heads);
+        string normed = LayerNorm(x, prefix + ".ln_1", eps);
+        string attended = RuntimeOps ? FusedAttention(normed, prefix + ".attn", width, heads) : Attention(normed, prefix + ".attn", width, heads);
         x = Graph.Node("Add", [x, attended]);
         string mlp = Mlp(LayerNorm(x, prefix + ".ln_2", eps), prefix + ".mlp", tanhGelu);
         return Graph.Node("Add", [x, mlp]);
+    }
+
+    // ONNX Runtime's com.microsoft Attention: x [N, L, W] @ in_proj [W, 3W] + bias, per-head softmax(q·kᵀ)·v and the heads
+    // merged back to [N, L, W] in one kernel, then out_proj. Its optimiser forms this node only from BERT's layout (three
+    // separate projections and a mask), so the graph writes it; it replaces the Split, the Reshape/Transpose pairs, the two
+    // batched MatMuls, Softmax and the head merge of Attention() below: 13 of the 25 nodes per block, and as many thread
+    // pool hand-offs. 1/√hd is folded into Q as there (scale 1).
+    private string FusedAttention(string x, string prefix, int width, int heads)
+    {
+        var (weight, bias) = ScaledInProjection(prefix, width, heads);
+        using (weight)
+        using (bias)
+        using (var transposed = weight.t().contiguous())
+        {
+            string attended = Graph.RuntimeNode("Attention", [x, Constant(prefix + ".in_proj.weight_t", transposed), Constant(prefix + ".in_proj.bias", bias)],
+                [true], new OnnxAttribute("num_heads", (long)heads), new OnnxAttribute("scale", 1f))[0];
+            using var outWeight = State(prefix + ".out_proj.weight");
+            using var outBias = State(prefix + ".out_proj.bias");
+            return Linear(attended, prefix + ".out_proj", outWeight, outBias);
+        }
     }
 
     /// <summary>Multi-head self-attention with nn.MultiheadAttention's weights; no mask (neither tower uses one).</summary>
     public string Attention(string x, string prefix, int width, int heads)
     {
         int headWidth = width / heads;
-        using var weight = State(prefix + ".in_proj_weight");                    // [3W, W], rows Q, K, V
-        using var bias = State(prefix + ".in_proj_bias");
-        // Fold softmax's 1/sqrt(hd) into the Q rows: one fewer node per block (exact when hd is a power of 4).
-        float scale = 1f / MathF.Sqrt(headWidth);
-        using (torch.no_grad())
-        {
-            weight[..width].mul_(scale);
-            bias[..width].mul_(scale);
-        }
+        var (weight, bias) = ScaledInProjection(prefix, width, heads);
+        using var disposeWeight = weight;
+        using var disposeBias = bias;
         string qkv = Linear(x, prefix + ".in_proj", weight, bias);                // [N, L, 3W]
         var parts = Graph.Node("Split", [qkv, Graph.Int64s(width, width, width)], 3, null, new OnnxAttribute("axis", -1L));
         string headShape = Graph.Int64s(0, 0, heads, headWidth);
@@ -124,6 +144,21 @@ internal sealed class TowerWriter
         using var outWeight = State(prefix + ".out_proj.weight");
         using var outBias = State(prefix + ".out_proj.bias");
         return Linear(merged, prefix + ".out_proj", outWeight, outBias);
+    }
+
+    // in_proj weight [3W, W] (rows Q, K, V) and bias with softmax's 1/sqrt(hd) folded into the Q rows: one fewer node per
+    // block (exact when hd is a power of 4).
+    private (Tensor Weight, Tensor Bias) ScaledInProjection(string prefix, int width, int heads)
+    {
+        var weight = State(prefix + ".in_proj_weight");
+        var bias = State(prefix + ".in_proj_bias");
+        float scale = 1f / MathF.Sqrt(width / heads);
+        using (torch.no_grad())
+        {
+            weight[..width].mul_(scale);
+            bias[..width].mul_(scale);
+        }
+        return (weight, bias);
     }
 
     /// <summary><c>c_proj(gelu(c_fc(x)))</c>: exact GELU in the vision tower, tanh GELU in the text tower.</summary>
