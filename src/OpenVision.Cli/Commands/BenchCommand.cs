@@ -29,7 +29,7 @@ internal static class BenchCommand
         var threads = new Option<int>("--threads") { Description = "ONNX Runtime intra-op threads (0: one per core)" };
         var peak = new Option<double?>("--peak-gflops") { Description = "The machine's fp32 peak (default: cores x clock x FLOPs/cycle from /proc/cpuinfo)" };
         var command = new Command("bench", "Measure encode throughput (images/s, texts/s) and report threads, memory and kernels")
-            { models, batches, seconds, bf16, images, json, peak, backend, threads, BenchServeCommand.Create() };
+            { models, batches, seconds, bf16, images, json, peak, backend, threads, BenchServeCommand.Create(), TrainStepBenchCommand.Create() };
         command.SetAction(r => CliErrors.Run(() =>
         {
             var which = r.GetValue(backend)!.ToLowerInvariant();
