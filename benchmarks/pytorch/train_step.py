@@ -22,6 +22,7 @@ bidirectional blocks with tanh GELU, last position after ln_final, projection) a
 as open_clip's ResidualAttentionBlock uses it, so parameter names are open_clip's.
 """
 import argparse
+import ctypes
 import json
 import os
 import resource
@@ -304,6 +305,17 @@ def load_folder(folder):
     return settings, model, batch
 
 
+def loaded_blas():
+    """The BLAS/LAPACK libraries this process mapped (Debian's torch links whatever libblas.so.3 the system provides)."""
+    torch.ones(2, 2) @ torch.ones(2, 2)                                     # make sure the BLAS is loaded
+    try:
+        with open("/proc/self/maps") as f:
+            paths = {line.split()[-1] for line in f if "blas" in line.lower() or "lapack" in line.lower()}
+    except OSError:
+        return []
+    return sorted(os.path.realpath(p) for p in paths if p.startswith("/"))
+
+
 def relative(a, b):
     return abs(a - b) / max(abs(b), 1e-30)
 
@@ -327,6 +339,15 @@ def main():
     optimizer = optimizer_for(model, settings)
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads; {settings['model']}: batch {settings['batch_size']}, "
           f"{settings['image_size']} px, {settings['caption_tokens']} caption tokens, {warmup} warm-up + {steps} timed steps", flush=True)
+    blas = loaded_blas()
+    print(f"BLAS: {', '.join(blas) or 'unknown'}")
+    for path in (p for p in blas if "libopenblas" in p):
+        # OpenBLAS keeps its own pool (torch.set_num_threads sets OpenMP's): same count, or the two oversubscribe.
+        ctypes.CDLL(path).openblas_set_num_threads(threads)
+    if any("/blas/libblas.so" in p for p in blas):
+        # Debian's libblas3 is the unoptimised Netlib reference: matmuls would measure it, not PyTorch.
+        print("warning: this is the Netlib reference BLAS; install libopenblas0-pthread, or put its openblas-pthread "
+              "folder on LD_LIBRARY_PATH (see README, Speed), before comparing times", flush=True)
 
     forward, backward, update, totals, first = [], [], [], [], None
     for step in range(warmup + steps):
@@ -372,7 +393,7 @@ def main():
 
     if args.json:
         with open(args.json, "w") as f:
-            json.dump({"torch": torch.__version__, "threads": threads, "parameters": parameters, "steps": steps,
+            json.dump({"torch": torch.__version__, "blas": blas, "threads": threads, "parameters": parameters, "steps": steps,
                        "warmup_steps": warmup, "step_ms": step_ms, "samples_per_second": settings["batch_size"] * 1e3 / step_ms,
                        "forward_ms": statistics.median(forward), "backward_ms": statistics.median(backward),
                        "optimizer_ms": statistics.median(update), "first_step_losses": first, "total_losses": totals,
