@@ -33,7 +33,7 @@ internal static class BenchCommand
             "(op types before/after graph optimisation, kernel time per op type; files kept in a temporary folder)" };
         var peak = new Option<double?>("--peak-gflops") { Description = "The machine's fp32 peak (default: cores x clock x FLOPs/cycle from /proc/cpuinfo)" };
         var command = new Command("bench", "Measure encode throughput (images/s, texts/s) and report threads, memory and kernels")
-            { models, batches, seconds, bf16, images, json, peak, backend, threads, noSpin, standard, profile, BenchServeCommand.Create() };
+            { models, batches, seconds, bf16, images, json, peak, backend, threads, noSpin, standard, profile, BenchServeCommand.Create(), TrainStepBenchCommand.Create() };
         command.SetAction(r => CliErrors.Run(() =>
         {
             var which = r.GetValue(backend)!.ToLowerInvariant();

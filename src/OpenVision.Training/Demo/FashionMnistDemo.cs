@@ -34,6 +34,12 @@ public static class FashionMnistDemo
         },
     };
 
+    /// <summary>The demo's caption decoder: one narrow block and 16 queries, since Fashion-MNIST captions are short.</summary>
+    public static Models.DecoderConfig DecoderConfig { get; } = new() { Width = 32, Layers = 1, Heads = 2, MlpWidth = 128, QueryTokens = 16 };
+
+    /// <summary>Pixels per side of the first (low-resolution) stage, where most samples are seen.</summary>
+    public const int LowResImageSize = 16;
+
     /// <summary>Two stages, 16 px then 24 px: most samples at low resolution, a short fine-tune at full resolution
     /// with a much lower learning rate (the paper's low→high schedule: stage 2's peak lr is a small fraction of stage 1's).</summary>
     /// <param name="modelConfigPath">Where <see cref="ModelConfig"/> was written (see <see cref="DemoRun"/>).</param>
@@ -48,13 +54,13 @@ public static class FashionMnistDemo
         return new()
     {
         Model = modelConfigPath,
-        CaptionTokens = 16,
-        Decoder = new Models.DecoderConfig { Width = 32, Layers = 1, Heads = 2, MlpWidth = 128, QueryTokens = 16 },
+        CaptionTokens = DecoderConfig.QueryTokens,
+        Decoder = DecoderConfig,
         Seed = seed,
         CheckpointEverySteps = 100,
         Stages =
         [
-            new TrainStage { ImageSize = 16, BatchSize = batchSize, Samples = low, PeakLr = 3e-3, WarmupSamples = Math.Min(4_000, low / 4) },
+            new TrainStage { ImageSize = LowResImageSize, BatchSize = batchSize, Samples = low, PeakLr = 3e-3, WarmupSamples = Math.Min(4_000, low / 4) },
             new TrainStage { ImageSize = 24, BatchSize = batchSize, Samples = high, PeakLr = 3e-4, WarmupSamples = Math.Min(2_000, high / 4) },
         ],
     };

@@ -38,7 +38,7 @@ public sealed record VisionConfig
     public bool NoLnPre { get; init; }
 
     /// <summary>Pooling of the final tokens.</summary>
-    [JsonConverter(typeof(JsonStringEnumConverter<VisionPoolType>))]
+    [JsonConverter(typeof(PoolTypeConverter))]
     public VisionPoolType PoolType { get; init; } = VisionPoolType.Tok;
 
     /// <summary>True when ln_post is applied to the pooled vector rather than to all tokens (OpenVision).</summary>

@@ -71,4 +71,13 @@ public class ConfigJsonTests
         Assert.Equal(ConfigJson.ToHubJson(config), ConfigJson.ToHubJson(again));
         Assert.Equal(config.VisionCfg with { Unrecognized = null }, again.VisionCfg with { Unrecognized = null });
     }
+
+    // open_clip reads pool_type with ==: a config we write must say "avg", as OpenVision's own files do.
+    [Fact]
+    public void HubJsonWritesPoolTypeAsOpenClipSpellsIt()
+    {
+        var written = System.Text.Json.Nodes.JsonNode.Parse(ConfigJson.ToHubJson(ModelRegistry.Get("openvision-vit-tiny-patch16-160")))!;
+        Assert.Equal("avg", written["model_cfg"]!["vision_cfg"]!["pool_type"]!.GetValue<string>());
+        Assert.Equal(VisionPoolType.Tok, ConfigJson.Parse(Bare.Replace("\"pool_type\": \"avg\"", "\"pool_type\": \"TOK\""), "x.json").VisionCfg.PoolType);
+    }
 }
