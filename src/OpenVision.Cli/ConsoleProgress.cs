@@ -21,5 +21,6 @@ internal sealed class ConsoleProgress(string unit) : IProgress<ProgressReport>
     public void Finish()
     {
         if (drawn && !Console.IsErrorRedirected) Console.Error.WriteLine();
+        drawn = false;
     }
 }

@@ -6,6 +6,7 @@ namespace OpenVision.Cli;
 internal sealed class TrainingLine : IProgress<TrainingProgress>
 {
     private DateTime last = DateTime.MinValue;
+    private bool open;
 
     public void Report(TrainingProgress p)
     {
@@ -15,11 +16,17 @@ internal sealed class TrainingLine : IProgress<TrainingProgress>
         string line = $"step {m.Step}/{p.TotalSteps} stage {m.Stage + 1} {m.ImageSize}px {m.SamplesPerSecond:F0} samples/s " +
                       $"ETA {(int)(p.EtaSeconds / 60):D2}:{(int)(p.EtaSeconds % 60):D2} loss {m.Loss:F3} (clip {m.Contrastive:F3}, cap {m.Caption:F3}) lr {m.Lr:E2} T {m.Temperature:F1}";
         if (Console.IsOutputRedirected) Console.WriteLine(line);
-        else Console.Write("\r" + line.PadRight(Math.Min(Console.WindowWidth - 1, 140)));
+        else
+        {
+            Console.Write("\r" + line.PadRight(Math.Min(Console.WindowWidth - 1, 140)));
+            open = true;
+        }
     }
 
+    /// <summary>Ends the redrawn line, if one is drawn, so that other output starts on a line of its own.</summary>
     public void Finish()
     {
-        if (!Console.IsOutputRedirected) Console.WriteLine();
+        if (open) Console.WriteLine();
+        open = false;
     }
 }

@@ -12,7 +12,8 @@ using static TorchSharp.torch;
 namespace OpenVision.Cli.Commands;
 
 /// <summary><c>openvision bench</c>: encode throughput per model and batch size, texts/s, and end-to-end JPEG folders;
-/// <c>bench serve</c> (<see cref="BenchServeCommand"/>) loads the HTTP service.</summary>
+/// <c>bench serve</c> (<see cref="BenchServeCommand"/>) loads the HTTP service; <c>bench progressive</c>
+/// (<see cref="BenchProgressiveCommand"/>) compares fixed and progressive-resolution training.</summary>
 internal static class BenchCommand
 {
     public static Command Create()
@@ -33,7 +34,7 @@ internal static class BenchCommand
             "(op types before/after graph optimisation, kernel time per op type; files kept in a temporary folder)" };
         var peak = new Option<double?>("--peak-gflops") { Description = "The machine's fp32 peak (default: cores x clock x FLOPs/cycle from /proc/cpuinfo)" };
         var command = new Command("bench", "Measure encode throughput (images/s, texts/s) and report threads, memory and kernels")
-            { models, batches, seconds, bf16, images, json, peak, backend, threads, noSpin, standard, profile, BenchServeCommand.Create(), TrainStepBenchCommand.Create() };
+            { models, batches, seconds, bf16, images, json, peak, backend, threads, noSpin, standard, profile, BenchServeCommand.Create(), TrainStepBenchCommand.Create(), BenchProgressiveCommand.Create() };
         command.SetAction(r => CliErrors.Run(() =>
         {
             var which = r.GetValue(backend)!.ToLowerInvariant();
