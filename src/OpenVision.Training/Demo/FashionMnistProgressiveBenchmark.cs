@@ -1,6 +1,7 @@
 using OpenVision.Configs;
 using OpenVision.Training.Benchmarks;
 using OpenVision.Training.Data.Datasets;
+using OpenVision.Training.Evaluation.Datasets;
 
 namespace OpenVision.Training.Demo;
 
@@ -67,7 +68,13 @@ public static class FashionMnistProgressiveBenchmark
     /// the demo's evaluation changes.</summary>
     public static ZeroShotTop1 ZeroShot(FashionMnistSplit test)
     {
-        var tokenizer = OpenVisionEncoder.CreateTokenizer(FashionMnistDemo.ModelConfig);
-        return (model, imageSize, images) => FashionMnistZeroShot.Evaluate(model, tokenizer, test, imageSize, images).Top1;
+        ArgumentNullException.ThrowIfNull(test);
+        var samples = Enumerable.Range(0, test.Count)
+            .Select(i => new LabeledImage(ImageSample.FromImage($"{test.Name}:{i}", test.Image(i)), test.Labels[i])).ToList();
+        return (model, imageSize, images) =>
+        {
+            var subset = LabeledImageSource.FromList(test.Name, FashionMnist.PromptNames, samples.Take(images).ToList());
+            return FashionMnistZeroShot.Evaluate(model, subset, imageSize).Top1;
+        };
     }
 }
