@@ -122,7 +122,7 @@ public static class ModelFactory
 
     private static void Place(OpenVisionModel model, ModelLoadOptions options)
     {
-        if (options.DType != ScalarType.Float32) model.to(options.DType);
+        model.ToInferenceDType(options.DType);   // after loading: checkpoints are read into float32 parameters
         if (options.Device is { } device && device.type != DeviceType.CPU) model.to(device);
         model.eval();
     }

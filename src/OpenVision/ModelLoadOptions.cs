@@ -5,7 +5,10 @@ namespace OpenVision;
 /// <summary>Runtime settings for <c>ModelFactory.Load</c>; not serialized.</summary>
 public sealed record ModelLoadOptions
 {
-    /// <summary>Element type of the loaded model (float32 by default; float64 for exact parity work).</summary>
+    /// <summary>Element type the loaded model computes in: float32 (default), float64 for exact parity work, or
+    /// bfloat16, a faster option on CPUs with bfloat16 instructions whose features differ from float32 by about 1e-2
+    /// relative. The weights are converted after loading; a bfloat16 model still returns float32 tensors
+    /// (<see cref="Models.OpenVisionModel.OutputDType"/>).</summary>
     public ScalarType DType { get; init; } = ScalarType.Float32;
 
     /// <summary>Device to place the model on; null means CPU.</summary>

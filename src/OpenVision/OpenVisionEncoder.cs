@@ -80,11 +80,12 @@ public sealed class OpenVisionEncoder : IImageTextEncoder
         return torch.tensor(Tokenizer.EncodeBatch(texts));
     }
 
-    /// <summary>Normalized pixels [N, 3, S, S] in the model's dtype.</summary>
+    /// <summary>Normalized pixels [N, 3, S, S] in the model's output type (float32 for a bfloat16 model, which rounds
+    /// them to bfloat16 itself on entry).</summary>
     public Tensor Preprocess(IReadOnlyList<DecodedImage> images)
     {
         using var pixels = Transform.ToTensor(images);
-        return pixels.to(Model.DType);
+        return pixels.to(Model.OutputDType);
     }
 
     /// <inheritdoc/>

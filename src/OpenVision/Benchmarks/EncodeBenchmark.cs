@@ -20,7 +20,9 @@ public sealed record BenchmarkResult(string Model, string Task, string DType, in
 /// <summary>Measures encode throughput: medians of timed repetitions after warm-up, nothing else running in the process.</summary>
 public static class EncodeBenchmark
 {
-    /// <summary>Images per second of <see cref="OpenVisionModel.EncodeImage"/> on random pixels.</summary>
+    /// <summary>Images per second of <see cref="OpenVisionModel.EncodeImage"/> on random pixels. A reduced
+    /// <paramref name="dtype"/> converts the model as <c>ModelLoadOptions.DType</c> does (float32 pixels in, float32
+    /// features out), times it, and converts it back to float32.</summary>
     public static BenchmarkResult Images(OpenVisionModel model, int batchSize, TimeSpan budget, ScalarType dtype = ScalarType.Float32)
     {
         int size = model.Config.VisionCfg.ImageSize;
@@ -29,25 +31,24 @@ public static class EncodeBenchmark
         if (dtype != ScalarType.Float32)
         {
             using var reference = model.EncodeImage(pixels);
-            model.to(dtype);
+            model.ToInferenceDType(dtype);
             try
             {
-                using var reduced = model.EncodeImage(pixels.to(dtype));
+                using var reduced = model.EncodeImage(pixels);
                 using var diff = (reduced.to(ScalarType.Float32) - reference).abs().max();
                 using var scale = reference.abs().max();
                 error = diff.item<float>() / scale.item<float>();
             }
-            catch { model.to(ScalarType.Float32); throw; }
+            catch { model.ToInferenceDType(ScalarType.Float32); throw; }
         }
         try
         {
-            using var input = pixels.to(dtype);
-            double seconds = MedianSeconds(() => model.EncodeImage(input).Dispose(), budget);
+            double seconds = MedianSeconds(() => model.EncodeImage(pixels).Dispose(), budget);
             double rate = batchSize / seconds;
             return new BenchmarkResult(model.Config.Name, "encode_image", dtype.ToString(), batchSize, rate,
                 rate * VisionFlops.PerImage(model.Config) / 1e9, error);
         }
-        finally { if (dtype != ScalarType.Float32) model.to(ScalarType.Float32); }
+        finally { if (dtype != ScalarType.Float32) model.ToInferenceDType(ScalarType.Float32); }
     }
 
     /// <summary>Texts per second of <see cref="OpenVisionModel.EncodeText"/> on tokenized captions.</summary>

@@ -10,7 +10,7 @@ namespace OpenVision.Models;
 public sealed partial class OpenVisionModel : nn.Module
 {
     private readonly VisionTransformer visual;
-    private readonly Parameter logit_scale;
+    private Parameter logit_scale;   // not readonly: ToInferenceDType keeps it in float32 for bfloat16 models
 
     // Before any tensor work: on AMD CPUs MKL must see the vendor shim before its first call (see MklCpuDispatch).
     static OpenVisionModel()
@@ -48,34 +48,70 @@ public sealed partial class OpenVisionModel : nn.Module
         }
     }
 
-    /// <summary>Element type of the parameters.</summary>
-    public ScalarType DType => logit_scale.dtype;
+    /// <summary>Element type the towers compute in (float32, float64, or bfloat16 after <see cref="ToInferenceDType"/>).</summary>
+    // Read from a tower parameter: in a bfloat16 model logit_scale stays float32.
+    public ScalarType DType => text_projection.dtype;
+
+    /// <summary>Element type of every tensor the Encode*/Logits methods return: float32 for a bfloat16 model (so
+    /// writers and downstream code never see bfloat16), otherwise <see cref="DType"/>.</summary>
+    public ScalarType OutputDType => IsReducedPrecision(DType) ? ScalarType.Float32 : DType;
+
+    /// <summary>Element types <see cref="ToInferenceDType"/> accepts.</summary>
+    public static IReadOnlyList<ScalarType> InferenceDTypes { get; } = [ScalarType.Float32, ScalarType.Float64, ScalarType.BFloat16];
+
+    /// <summary>Converts the model for inference in <paramref name="dtype"/> (float32, float64 or bfloat16). For
+    /// bfloat16 the towers' weights are rounded to bfloat16 but logit_scale keeps its float32 value: in bfloat16
+    /// ln(100) would round to 4.594 and every logit would be 1.1 % too small.</summary>
+    public OpenVisionModel ToInferenceDType(ScalarType dtype)
+    {
+        if (!InferenceDTypes.Contains(dtype))
+            throw new ArgumentException($"a model runs in {string.Join(", ", InferenceDTypes)}, not {dtype}", nameof(dtype));
+        if (dtype == DType) return this;
+        using var _ = torch.no_grad();
+        using var scale = logit_scale.detach().to(ScalarType.Float32).clone();
+        this.to(dtype);
+        if (IsReducedPrecision(dtype))
+        {
+            var kept = new Parameter(scale.to(logit_scale.device), logit_scale.requires_grad);
+            var rounded = logit_scale;
+            logit_scale = kept;
+            ConditionallyRegisterParameter(nameof(logit_scale), kept);
+            rounded.Dispose();
+        }
+        return this;
+    }
+
+    private static bool IsReducedPrecision(ScalarType dtype) => dtype is ScalarType.BFloat16 or ScalarType.Float16;
+
+    private static Tensor Widen(Tensor features) => IsReducedPrecision(features.dtype) ? features.to(ScalarType.Float32) : features;
 
     /// <summary>Device of the parameters.</summary>
     public Device Device => logit_scale.device;
 
-    /// <summary>Image features [B, E] for normalized pixels [B, 3, S, S] (any S ≥ patch size; see <see cref="VisionTransformer.PositionTable"/>).</summary>
+    /// <summary>Image features [B, E] in <see cref="OutputDType"/> for normalized pixels [B, 3, S, S] of any float type
+    /// (any S ≥ patch size; see <see cref="VisionTransformer.PositionTable"/>).</summary>
     public Tensor EncodeImage(Tensor pixels, bool normalize = false)
     {
         using var scope = torch.NewDisposeScope();
         using var _ = torch.no_grad();
-        var features = visual.call(ToModel(pixels));
+        // Normalised after the cast to the output type, so reduced precision adds no rounding to the unit vectors.
+        var features = visual.call(ToModel(pixels)).to(OutputDType);
         if (normalize) features = nn.functional.normalize(features, dim: -1);
         return features.MoveToOuterDisposeScope();
     }
 
-    /// <summary>Text features [B, E] for token ids [B, context_length] (int64).</summary>
+    /// <summary>Text features [B, E] for token ids [B, context_length] (int64), in <see cref="OutputDType"/>.</summary>
     public Tensor EncodeText(Tensor tokenIds, bool normalize = false)
     {
         using var scope = torch.NewDisposeScope();
         using var _ = torch.no_grad();
-        var features = ForwardText(tokenIds.to(Device)).Pooled;
+        var features = ForwardText(tokenIds.to(Device)).Pooled.to(OutputDType);
         if (normalize) features = nn.functional.normalize(features, dim: -1);
         return features.MoveToOuterDisposeScope();
     }
 
     /// <summary>Image features plus patch tokens and the outputs of chosen blocks (open_clip's
-    /// <c>forward_intermediates</c>; LLaVA reads block −2).</summary>
+    /// <c>forward_intermediates</c>; LLaVA reads block −2), all in <see cref="OutputDType"/>.</summary>
     /// <param name="pixels">[B, 3, S, S] normalized images.</param>
     /// <param name="layers">Block indices; negative counts from the end (−1 = last block, −2 = penultimate).</param>
     /// <param name="normalize">L2-normalize the pooled features.</param>
@@ -85,9 +121,10 @@ public sealed partial class OpenVisionModel : nn.Module
         using var scope = torch.NewDisposeScope();
         using var _ = torch.no_grad();
         var output = visual.Forward(ToModel(pixels), requested.ToHashSet());
-        var features = normalize ? nn.functional.normalize(output.Pooled, dim: -1) : output.Pooled;
-        var hidden = requested.Distinct().ToDictionary(i => i, i => output.Hidden[i].MoveToOuterDisposeScope());
-        return new ImageEncoding(features.MoveToOuterDisposeScope(), output.Tokens.contiguous().MoveToOuterDisposeScope(), hidden);
+        var pooled = output.Pooled.to(OutputDType);
+        var features = normalize ? nn.functional.normalize(pooled, dim: -1) : pooled;
+        var hidden = requested.Distinct().ToDictionary(i => i, i => output.Hidden[i].to(OutputDType).MoveToOuterDisposeScope());
+        return new ImageEncoding(features.MoveToOuterDisposeScope(), output.Tokens.to(OutputDType).contiguous().MoveToOuterDisposeScope(), hidden);
     }
 
     /// <summary>Maps a possibly negative block index to 0-based; throws if out of range.</summary>
@@ -100,13 +137,14 @@ public sealed partial class OpenVisionModel : nn.Module
         return resolved;
     }
 
-    /// <summary><c>logits_per_image</c> [N, M] = exp(logit_scale) · normalize(image) @ normalize(text)ᵀ.</summary>
+    /// <summary><c>logits_per_image</c> [N, M] = exp(logit_scale) · normalize(image) @ normalize(text)ᵀ, in the
+    /// features' type (reduced-precision features are widened to float32 first).</summary>
     public Tensor Logits(Tensor imageFeatures, Tensor textFeatures)
     {
         using var scope = torch.NewDisposeScope();
         using var _ = torch.no_grad();
-        var image = nn.functional.normalize(imageFeatures, dim: -1);
-        var texts = nn.functional.normalize(textFeatures, dim: -1);
+        var image = nn.functional.normalize(Widen(imageFeatures), dim: -1);
+        var texts = nn.functional.normalize(Widen(textFeatures), dim: -1);
         return (logit_scale.exp().to(image.dtype) * image.matmul(texts.T)).MoveToOuterDisposeScope();
     }
 

@@ -9,7 +9,7 @@ namespace OpenVision.ZeroShot;
 /// embeddings of every template filled with the class name (CLIP, and OpenVision's evaluator).</summary>
 public sealed class ZeroShotClassifier : IDisposable
 {
-    private readonly Tensor weights;   // [C, E], unit rows, model dtype
+    private readonly Tensor weights;   // [C, E], unit rows, the text encoder's output type (float32 for bfloat16 models)
 
     private ZeroShotClassifier(Tensor weights, IReadOnlyList<string> classNames, double logitScale)
     {
