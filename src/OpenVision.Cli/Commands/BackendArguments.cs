@@ -34,7 +34,7 @@ internal sealed class BackendArguments
                 return model.LoadEncoder(result);
             case "onnx":
                 if (ModelArguments.ParseDType(result.GetValue(model.DType)!) != TorchSharp.torch.ScalarType.Float32)
-                    throw new ArgumentException("--backend onnx runs float32, float16 or int8 graphs; use --onnx-precision instead of --dtype");
+                    throw new ArgumentException($"--dtype {result.GetValue(model.DType)} needs --backend torch: the onnx backend runs fp32, fp16 or int8 graphs (--onnx-precision)");
                 var runtime = new OnnxRuntimeOptions { Precision = ParsePrecision(result.GetValue(Precision)!), IntraOpThreads = result.GetValue(Threads), AllowSpinning = !result.GetValue(NoSpin) };
                 return OnnxExportCache.Open(result.GetValue(model.Model)!, new ModelLoadOptions { RandomInit = result.GetValue(model.RandomInit) },
                     result.GetValue(model.ImageSize), runtime, new Progress<string>(line => Console.Error.WriteLine(line)));
