@@ -127,6 +127,24 @@ public class BFloat16Tests(ITestOutputHelper output)
         Assert.True(decided > 0, $"{name}: every float32 margin is within the bfloat16 logit change {change:F3}, so nothing was compared");
     }
 
+    // Another resolution recomputes the sin-cos table; the check that the stored table is sin-cos must allow for its
+    // rounding to bfloat16.
+    [Fact]
+    public void RunsAtAnotherResolution()
+    {
+        const string name = "ovtest-mini-p16-64";
+        using var bf16 = Load(name, ScalarType.BFloat16);
+        using var fp32 = Load(name, ScalarType.Float32);
+        using var scope = NewDisposeScope();
+        var pixels = randn(2, 3, 80, 80, generator: new Generator(7));
+        var actual = bf16.EncodeImage(pixels);
+        var expected = fp32.EncodeImage(pixels);
+        Assert.Equal(ScalarType.Float32, actual.dtype);
+        double error = Tolerance.RelativeError(actual, expected);
+        output.WriteLine($"{name} at 80 px: bf16 vs fp32 relative error {error:E2}");
+        Assert.True(error <= Bound, $"{name} at 80 px: relative error {error:E3} exceeds {Bound:E0}");
+    }
+
     [Fact]
     public void UnsupportedDTypeIsAClearError()
     {
