@@ -108,6 +108,8 @@ public sealed class Trainer(TrainConfig config, ITrainingData data, string outpu
                     OptimizerSteps.ZeroGrad(optimizer);
                     var microBatches = new List<TrainingBatch>(config.GradientAccumulation);
                     double contrastive, caption, total;
+                    // No collection while the step's operators run in native code (see CollectorPause).
+                    using var collectorPause = Native.CollectorPause.Begin();
                     try
                     {
                         for (int m = 0; m < config.GradientAccumulation; m++)
@@ -125,6 +127,7 @@ public sealed class Trainer(TrainConfig config, ITrainingData data, string outpu
                     bool stop = cancellationToken.IsCancellationRequested;
                     if (ranks.WorldSize > 1) (contrastive, caption, total, stop) = AverageOverRanks(trainable, contrastive, caption, total, stop);
                     using (var scope = NewDisposeScope()) optimizer.step();
+                    collectorPause.Dispose();
                     if (!double.IsFinite(total)) throw new InvalidOperationException($"the loss became {total} at step {state.GlobalStep + 1}; lower the learning rate");
 
                     state = state with { Stage = stage, StepInStage = step + 1, GlobalStep = state.GlobalStep + 1, SamplesSeen = state.SamplesSeen + spec.BatchSize, Data = position };

@@ -11,8 +11,8 @@ internal static class DemoCommand
     public static Command Create()
     {
         var output = new Option<string>("--output", "-o") { Description = "Folder for shards, checkpoints, metrics and the model", DefaultValueFactory = _ => "openvision-demo" };
-        var low = new Option<double>("--low-res-epochs") { Description = "Passes over the 60,000 training images at 16 px", DefaultValueFactory = _ => 1.6 };
-        var high = new Option<double>("--high-res-epochs") { Description = "Passes at 24 px", DefaultValueFactory = _ => 0.4 };
+        var low = new Option<double>("--low-res-epochs") { Description = "Passes over the 60,000 training images at 16 px", DefaultValueFactory = _ => FashionMnistDemo.DefaultLowResEpochs };
+        var high = new Option<double>("--high-res-epochs") { Description = "Passes at 24 px", DefaultValueFactory = _ => FashionMnistDemo.DefaultHighResEpochs };
         var batch = new Option<int>("--batch-size") { Description = "Samples per step", DefaultValueFactory = _ => 128 };
         var seed = new Option<int>("--seed") { Description = "Seed", DefaultValueFactory = _ => 0 };
         var data = new Option<string?>("--data") { Description = "Fashion-MNIST folder (default: Debian's dataset-fashion-mnist)" };

@@ -40,6 +40,12 @@ public static class FashionMnistDemo
     /// <summary>Pixels per side of the first (low-resolution) stage, where most samples are seen.</summary>
     public const int LowResImageSize = 16;
 
+    /// <summary>Default passes at 16 px: with <see cref="DefaultHighResEpochs"/> about 7 minutes of training on 2 cores.</summary>
+    public const double DefaultLowResEpochs = 2.5;
+
+    /// <summary>Default passes at 24 px.</summary>
+    public const double DefaultHighResEpochs = 0.5;
+
     /// <summary>Two stages, 16 px then 24 px: most samples at low resolution, a short fine-tune at full resolution
     /// with a much lower learning rate (the paper's low→high schedule: stage 2's peak lr is a small fraction of stage 1's).</summary>
     /// <param name="modelConfigPath">Where <see cref="ModelConfig"/> was written (see <see cref="DemoRun"/>).</param>
@@ -47,7 +53,7 @@ public static class FashionMnistDemo
     /// <param name="highResEpochs">Passes at 24 px.</param>
     /// <param name="batchSize">Samples per step.</param>
     /// <param name="seed">Seed for initialisation, order and augmentation.</param>
-    public static TrainConfig TrainConfig(string modelConfigPath, double lowResEpochs = 1.6, double highResEpochs = 0.4, int batchSize = 128, int seed = 0)
+    public static TrainConfig TrainConfig(string modelConfigPath, double lowResEpochs = DefaultLowResEpochs, double highResEpochs = DefaultHighResEpochs, int batchSize = 128, int seed = 0)
     {
         long low = (long)(60_000 * lowResEpochs), high = (long)(60_000 * highResEpochs);
         // Warmup is at most a quarter of a stage, so short runs (--low-res-epochs 0.05) stay valid.
