@@ -14,7 +14,7 @@ internal sealed class ConsoleProgress(string unit) : IProgress<ProgressReport>
         lastDraw = DateTime.UtcNow;
         string line = value.Format(unit);
         if (Console.IsErrorRedirected) Console.Error.WriteLine(line);
-        else Console.Error.Write("\r" + line.PadRight(Math.Min(Console.WindowWidth - 1, 100)));
+        else Console.Error.Write("\r" + line.PadRight(ConsoleWidth.For(100)));
         drawn = true;
     }
 

@@ -18,7 +18,7 @@ internal sealed class TrainingLine : IProgress<TrainingProgress>
         if (Console.IsOutputRedirected) Console.WriteLine(line);
         else
         {
-            Console.Write("\r" + line.PadRight(Math.Min(Console.WindowWidth - 1, 140)));
+            Console.Write("\r" + line.PadRight(ConsoleWidth.For(140)));
             open = true;
         }
     }

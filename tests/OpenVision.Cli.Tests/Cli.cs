@@ -22,6 +22,25 @@ public static class Cli
     /// <summary>Starts the CLI without waiting (e.g. to kill it mid-run); output is redirected.</summary>
     public static Process Start(params string[] args) => Start(new Dictionary<string, string>(), args);
 
+    /// <summary>Runs the CLI under the system's <c>mpirun -np <paramref name="ranks"/></c> (one torch thread per rank),
+    /// as <c>mpirun -np N openvision train …</c> does for a user.</summary>
+    public static Result RunUnderMpirun(int ranks, params string[] args)
+    {
+        string mpirun = Environment.GetEnvironmentVariable("PATH")!.Split(':').Select(d => Path.Combine(d, "mpirun")).FirstOrDefault(File.Exists)
+            ?? throw new InvalidOperationException("mpirun not found: install Open MPI (apt-get install openmpi-bin libopenmpi-dev)");
+        var info = new ProcessStartInfo(mpirun) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var a in new[] { "--oversubscribe", "--bind-to", "none", "-np", ranks.ToString(), "-x", "OMP_NUM_THREADS=1", "dotnet",
+                     Path.Combine(AppContext.BaseDirectory, "OpenVision.Cli.dll") }) info.ArgumentList.Add(a);
+        foreach (var a in args) info.ArgumentList.Add(a);
+        info.Environment["OMPI_ALLOW_RUN_AS_ROOT"] = "1";            // CI runs as root
+        info.Environment["OMPI_ALLOW_RUN_AS_ROOT_CONFIRM"] = "1";
+        using var process = Process.Start(info)!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        if (!process.WaitForExit(TimeSpan.FromMinutes(3))) { process.Kill(true); throw new TimeoutException("mpirun did not finish: " + string.Join(' ', args)); }
+        return new Result(process.ExitCode, stdout.Result, stderr.Result);
+    }
+
     private static Process Start(IReadOnlyDictionary<string, string> environment, string[] args)
     {
         var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
