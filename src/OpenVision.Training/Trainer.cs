@@ -127,7 +127,7 @@ public sealed class Trainer(TrainConfig config, ITrainingData data, string outpu
                     bool stop = cancellationToken.IsCancellationRequested;
                     if (ranks.WorldSize > 1) (contrastive, caption, total, stop) = AverageOverRanks(trainable, contrastive, caption, total, stop);
                     using (var scope = NewDisposeScope()) optimizer.step();
-                    collectorPause.Dispose();
+                    collectorPause.Dispose();   // the collector catches up now, before metrics and checkpoint I/O; `using` covers a throwing step
                     if (!double.IsFinite(total)) throw new InvalidOperationException($"the loss became {total} at step {state.GlobalStep + 1}; lower the learning rate");
 
                     state = state with { Stage = stage, StepInStage = step + 1, GlobalStep = state.GlobalStep + 1, SamplesSeen = state.SamplesSeen + spec.BatchSize, Data = position };

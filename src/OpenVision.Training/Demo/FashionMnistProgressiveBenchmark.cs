@@ -69,12 +69,8 @@ public static class FashionMnistProgressiveBenchmark
     public static ZeroShotTop1 ZeroShot(FashionMnistSplit test)
     {
         ArgumentNullException.ThrowIfNull(test);
-        var samples = Enumerable.Range(0, test.Count)
-            .Select(i => new LabeledImage(ImageSample.FromImage($"{test.Name}:{i}", test.Image(i)), test.Labels[i])).ToList();
-        return (model, imageSize, images) =>
-        {
-            var subset = LabeledImageSource.FromList(test.Name, FashionMnist.PromptNames, samples.Take(images).ToList());
-            return FashionMnistZeroShot.Evaluate(model, subset, imageSize).Top1;
-        };
+        var whole = new LabeledImageSource(test.Name, FashionMnist.PromptNames, _ => Enumerable.Range(0, test.Count)
+            .Select(i => new LabeledImage(ImageSample.FromImage($"{test.Name}:{i}", test.Image(i)), test.Labels[i])), count: test.Count);
+        return (model, imageSize, images) => FashionMnistZeroShot.Evaluate(model, LabeledImageSource.First(whole, images), imageSize).Top1;
     }
 }

@@ -13,28 +13,13 @@ namespace OpenVision.Native;
 public static class HeapTuning
 {
     private const int MTrimThreshold = -1, MTopPad = -2, MMmapMax = -4;
-    private static readonly object Gate = new();
-    private static string? status;
+    private static readonly Lazy<string> Decision = new(Decide);
 
     /// <summary>What was decided, for reports: "enabled", or why not.</summary>
-    public static string Status
-    {
-        get
-        {
-            EnsureInitialized();
-            return status!;
-        }
-    }
+    public static string Status => Decision.Value;
 
     /// <summary>Applies the settings once on Linux with glibc; cheap afterwards.</summary>
-    public static void EnsureInitialized()
-    {
-        if (status is not null) return;
-        lock (Gate)
-        {
-            status ??= Decide();
-        }
-    }
+    public static void EnsureInitialized() => _ = Decision.Value;
 
     private static string Decide()
     {

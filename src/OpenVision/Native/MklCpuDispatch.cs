@@ -10,31 +10,16 @@ public static class MklCpuDispatch
 {
     private const string ShimFileName = "libopenvision_mkl_cpu.so";
     private const int RtldNow = 2, RtldGlobal = 0x100;
-    private static readonly object Gate = new();
-    private static string? status;
+    private static readonly Lazy<string> Decision = new(Decide);
 
     /// <summary>What was decided, for reports: "enabled", or why not.</summary>
-    public static string Status
-    {
-        get
-        {
-            EnsureInitialized();
-            return status!;
-        }
-    }
+    public static string Status => Decision.Value;
 
     /// <summary>True when the shim is loaded.</summary>
     public static bool Enabled => Status == "enabled";
 
     /// <summary>Loads the shim once if this is an AMD x86-64 Linux machine and the shim was built; cheap afterwards.</summary>
-    public static void EnsureInitialized()
-    {
-        if (status is not null) return;
-        lock (Gate)
-        {
-            status ??= Decide();
-        }
-    }
+    public static void EnsureInitialized() => _ = Decision.Value;
 
     private static string Decide()
     {
