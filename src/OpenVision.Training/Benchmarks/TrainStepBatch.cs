@@ -7,37 +7,15 @@ using static TorchSharp.torch;
 
 namespace OpenVision.Training.Benchmarks;
 
-/// <summary>One fixed training batch for timing: normal pixels and real token layouts (generated Fashion-MNIST
-/// alt-texts and 3–5 sentence captions through OpenVision's tokenizer), so the caption loss sees realistic lengths.</summary>
+/// <summary>One fixed training batch (the trainer's <see cref="TrainingBatch"/>) for timing: normal pixels and real
+/// token layouts (generated Fashion-MNIST alt-texts and 3–5 sentence captions through OpenVision's tokenizer), so the
+/// caption loss sees realistic lengths.</summary>
 /// <remarks>Tensor names in <see cref="Export"/>: <c>pixels</c> [B, 3, S, S] float32, <c>alt_text_ids</c> and
 /// <c>sub_caption_ids</c> [B, L] int64, <c>caption_ids</c> [B, Q] int64.</remarks>
-public sealed class TrainStepBatch : IDisposable
+public static class TrainStepBatch
 {
-    private TrainStepBatch(Tensor pixels, Tensor altTextIds, Tensor subCaptionIds, Tensor captionIds)
-    {
-        Pixels = pixels;
-        AltTextIds = altTextIds;
-        SubCaptionIds = subCaptionIds;
-        CaptionIds = captionIds;
-    }
-
-    /// <summary>Normalized-looking images [B, 3, S, S].</summary>
-    public Tensor Pixels { get; }
-
-    /// <summary>Alt-text ids [B, L].</summary>
-    public Tensor AltTextIds { get; }
-
-    /// <summary>One caption sentence per image [B, L].</summary>
-    public Tensor SubCaptionIds { get; }
-
-    /// <summary>Full captions in the decoder layout [B, Q].</summary>
-    public Tensor CaptionIds { get; }
-
-    /// <summary>Samples in the batch.</summary>
-    public int Size => (int)Pixels.shape[0];
-
     /// <summary>A batch determined by <paramref name="seed"/> and the sizes.</summary>
-    public static TrainStepBatch Create(int batchSize, int imageSize, int contextLength, int captionTokens, int seed)
+    public static TrainingBatch Create(int batchSize, int imageSize, int contextLength, int captionTokens, int seed)
     {
         var texts = new TrainingTexts(OpenVisionTokenizer.CreateDefault(contextLength), captionTokens);
         var alt = new long[batchSize * contextLength];
@@ -54,35 +32,34 @@ public sealed class TrainStepBatch : IDisposable
                 caption.AsSpan(i * captionTokens, captionTokens));
         }
         var pixels = torch.randn([batchSize, 3, imageSize, imageSize], generator: new Generator((ulong)seed));
-        return new TrainStepBatch(pixels, torch.tensor(alt, [batchSize, contextLength]), torch.tensor(sub, [batchSize, contextLength]),
+        return Batch(pixels, torch.tensor(alt, [batchSize, contextLength]), torch.tensor(sub, [batchSize, contextLength]),
             torch.tensor(caption, [batchSize, captionTokens]));
     }
 
     /// <summary>The four tensors by their file names, for a safetensors file.</summary>
-    public Dictionary<string, TensorData> Export() => new()
+    public static Dictionary<string, TensorData> Export(TrainingBatch batch) => new()
     {
-        ["pixels"] = TensorData.FromTorch(Pixels),
-        ["alt_text_ids"] = TensorData.FromTorch(AltTextIds),
-        ["sub_caption_ids"] = TensorData.FromTorch(SubCaptionIds),
-        ["caption_ids"] = TensorData.FromTorch(CaptionIds),
+        ["pixels"] = TensorData.FromTorch(batch.Pixels),
+        ["alt_text_ids"] = TensorData.FromTorch(batch.AltTextIds),
+        ["sub_caption_ids"] = TensorData.FromTorch(batch.SubCaptionIds),
+        ["caption_ids"] = TensorData.FromTorch(batch.CaptionIds),
     };
 
     /// <summary>Reads a batch written from <see cref="Export"/>.</summary>
     /// <exception cref="CheckpointFormatException">A tensor is missing.</exception>
-    public static TrainStepBatch Read(string path)
+    public static TrainingBatch Read(string path)
     {
         var tensors = SafetensorsFile.Read(path);
         Tensor Get(string name) => tensors.TryGetValue(name, out var t) ? t.ToTorch()
             : throw new CheckpointFormatException(path, $"no tensor '{name}' (a train-step batch has pixels, alt_text_ids, sub_caption_ids, caption_ids)");
-        return new TrainStepBatch(Get("pixels"), Get("alt_text_ids"), Get("sub_caption_ids"), Get("caption_ids"));
+        return Batch(Get("pixels"), Get("alt_text_ids"), Get("sub_caption_ids"), Get("caption_ids"));
     }
 
-    /// <inheritdoc/>
-    public void Dispose()
+    // The trainer's batch type, with synthetic keys: the benchmark feeds exactly what a training step receives.
+    private static TrainingBatch Batch(Tensor pixels, Tensor altTextIds, Tensor subCaptionIds, Tensor captionIds)
     {
-        Pixels.Dispose();
-        AltTextIds.Dispose();
-        SubCaptionIds.Dispose();
-        CaptionIds.Dispose();
+        int count = (int)pixels.shape[0];
+        return new TrainingBatch(Enumerable.Range(0, count).Select(i => $"train-step:{i}").ToList(), Enumerable.Repeat(-1, count).ToList(),
+            pixels, altTextIds, subCaptionIds, captionIds, WithoutCaption: 0, DataPosition.Start);
     }
 }

@@ -3,6 +3,8 @@ using OpenVision.Checkpoints;
 using OpenVision.Configs;
 using OpenVision.Training.Models;
 
+using OpenVision.Training.Data;
+
 namespace OpenVision.Training.Benchmarks;
 
 /// <summary>The files a reference implementation needs to run the same training step: the model config in the hub
@@ -30,12 +32,12 @@ public static class TrainStepExport
     internal static readonly JsonSerializerOptions JsonOptions = new(ConfigJson.Options) { DefaultIgnoreCondition = System.Text.Json.Serialization.JsonIgnoreCondition.Never };
 
     /// <summary>Writes the config, the weights as they are now (call before the first step) and the batch.</summary>
-    public static void WriteInputs(string folder, TrainStepOptions options, ClipsTrainingModel model, TrainStepBatch batch)
+    public static void WriteInputs(string folder, TrainStepOptions options, ClipsTrainingModel model, TrainingBatch batch)
     {
         Directory.CreateDirectory(folder);
         File.WriteAllText(Path.Combine(folder, ConfigFile), ConfigJson.ToHubJson(options.Model));
         SafetensorsFile.Write(Path.Combine(folder, WeightsFile), model.ExportStateDict());
-        SafetensorsFile.Write(Path.Combine(folder, BatchFile), batch.Export());
+        SafetensorsFile.Write(Path.Combine(folder, BatchFile), TrainStepBatch.Export(batch));
     }
 
     /// <summary>Writes the settings and <paramref name="result"/> (after the run).</summary>
