@@ -1,3 +1,4 @@
+using OpenVision.Training.Optimization;
 using System.Text.Json;
 using OpenVision.Training.Data;
 using OpenVision.Training.Losses;
@@ -115,6 +116,12 @@ public sealed class ExactAccumulationTests : IDisposable
             Stages = [new TrainStage { ImageSize = TinyModels.ImageSize, Samples = 2 * Batch, BatchSize = Batch, PeakLr = 1e-3 }],
             GradientAccumulation = accumulation,
             Seed = 3,
+            // Attention ignores the key bias, so its gradient is rounding noise that differs between one batch and
+            // four micro-batches; Adam divides it by √v̂ + ε, and with ε = 1e-8 noise of 1e-16 moves those entries by
+            // ~1e-11, above this test's 1e-9 relative tolerance on a bias of ~1e-3 (seen once in a full-suite run).
+            // Both runs use ε = 1e-6, which keeps that noise's effect 100× smaller; real gradients still move every other
+            // parameter, and the comparison between the two runs is as strict as before.
+            Optimizer = new AdamWConfig { Eps = 1e-6 },
         };
         string folder = Path.Combine(output, $"accumulation-{accumulation}");
         using var model = new Trainer(config, new SyntheticData(), folder, () => TinyModels.Model(1, ScalarType.Float64)).Run();
