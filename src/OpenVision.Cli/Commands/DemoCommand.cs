@@ -11,16 +11,22 @@ internal static class DemoCommand
     public static Command Create()
     {
         var output = new Option<string>("--output", "-o") { Description = "Folder for shards, checkpoints, metrics and the model", DefaultValueFactory = _ => "openvision-demo" };
-        var low = new Option<double>("--low-res-epochs") { Description = "Passes over the 60,000 training images at 16 px", DefaultValueFactory = _ => FashionMnistDemo.DefaultLowResEpochs };
-        var high = new Option<double>("--high-res-epochs") { Description = "Passes at 24 px", DefaultValueFactory = _ => FashionMnistDemo.DefaultHighResEpochs };
+        var low = new Option<double>("--low-res-epochs") { Description = "Passes over the 60,000 training images at low resolution", DefaultValueFactory = _ => FashionMnistDemo.DefaultLowResEpochs };
+        var high = new Option<double>("--high-res-epochs") { Description = "Passes at the final resolution", DefaultValueFactory = _ => FashionMnistDemo.DefaultHighResEpochs };
+        var lowSize = new Option<int>("--low-res-size") { Description = "Pixels per side of the low-resolution stage (a multiple of 4)", DefaultValueFactory = _ => FashionMnistDemo.LowResImageSize };
+        var highSize = new Option<int>("--high-res-size") { Description = "Pixels per side of the final stage and the saved model (a multiple of 4)", DefaultValueFactory = _ => FashionMnistDemo.HighResImageSize };
+        var lowLr = new Option<double>("--low-res-lr") { Description = "Peak learning rate of the low-resolution stage", DefaultValueFactory = _ => FashionMnistDemo.DefaultLowResPeakLr };
+        var highLr = new Option<double>("--high-res-lr") { Description = "Peak learning rate of the final stage", DefaultValueFactory = _ => FashionMnistDemo.DefaultHighResPeakLr };
         var batch = new Option<int>("--batch-size") { Description = "Samples per step", DefaultValueFactory = _ => 128 };
         var seed = new Option<int>("--seed") { Description = "Seed", DefaultValueFactory = _ => 0 };
         var data = new Option<string?>("--data") { Description = "Fashion-MNIST folder (default: Debian's dataset-fashion-mnist)" };
         var command = new Command("demo", "Train a small OpenVision encoder on Fashion-MNIST (CLIPS losses, 16→24 px) and evaluate it zero-shot")
-            { output, low, high, batch, seed, data };
+            { output, low, high, lowSize, highSize, lowLr, highLr, batch, seed, data };
         command.SetAction(r => CliErrors.Run(() => Run(new DemoOptions
         {
-            OutputFolder = r.GetValue(output)!, LowResEpochs = r.GetValue(low), HighResEpochs = r.GetValue(high), BatchSize = r.GetValue(batch), Seed = r.GetValue(seed), DataFolder = r.GetValue(data),
+            OutputFolder = r.GetValue(output)!, LowResEpochs = r.GetValue(low), HighResEpochs = r.GetValue(high),
+            LowResImageSize = r.GetValue(lowSize), HighResImageSize = r.GetValue(highSize), LowResPeakLr = r.GetValue(lowLr), HighResPeakLr = r.GetValue(highLr),
+            BatchSize = r.GetValue(batch), Seed = r.GetValue(seed), DataFolder = r.GetValue(data),
         })));
         return command;
     }

@@ -15,14 +15,26 @@ public sealed record DemoOptions
     /// <summary>Fashion-MNIST folder; null finds Debian's package or $OPENVISION_FASHION_MNIST.</summary>
     public string? DataFolder { get; init; }
 
-    /// <summary>Passes over the training set at low resolution (16 px).</summary>
-    public double LowResEpochs { get; init; } = 1.6;
+    /// <summary>Passes over the training set at low resolution.</summary>
+    public double LowResEpochs { get; init; } = FashionMnistDemo.DefaultLowResEpochs;
 
-    /// <summary>Passes over the training set at the higher resolution (24 px).</summary>
-    public double HighResEpochs { get; init; } = 0.4;
+    /// <summary>Passes over the training set at the final resolution.</summary>
+    public double HighResEpochs { get; init; } = FashionMnistDemo.DefaultHighResEpochs;
 
     /// <summary>Samples per step.</summary>
     public int BatchSize { get; init; } = 128;
+
+    /// <summary>Pixels per side of the low-resolution stage.</summary>
+    public int LowResImageSize { get; init; } = FashionMnistDemo.LowResImageSize;
+
+    /// <summary>Pixels per side of the final stage (the saved model's resolution).</summary>
+    public int HighResImageSize { get; init; } = FashionMnistDemo.HighResImageSize;
+
+    /// <summary>Peak learning rate of the low-resolution stage.</summary>
+    public double LowResPeakLr { get; init; } = FashionMnistDemo.DefaultLowResPeakLr;
+
+    /// <summary>Peak learning rate of the final stage.</summary>
+    public double HighResPeakLr { get; init; } = FashionMnistDemo.DefaultHighResPeakLr;
 
     /// <summary>Seed.</summary>
     public int Seed { get; init; }
@@ -61,8 +73,8 @@ public static class DemoRun
         log?.Report($"{(shards.Reused ? "reusing" : "wrote")} {shards.Shards.Count} WebDataset shards ({shards.Samples} samples): {shards.Pattern}");
 
         string configPath = Path.Combine(options.OutputFolder, "model_config.json");
-        File.WriteAllText(configPath, ConfigJson.ToHubJson(FashionMnistDemo.ModelConfig));
-        var config = FashionMnistDemo.TrainConfig(configPath, options.LowResEpochs, options.HighResEpochs, options.BatchSize, options.Seed);
+        File.WriteAllText(configPath, ConfigJson.ToHubJson(FashionMnistDemo.ModelConfigFor(options)));
+        var config = FashionMnistDemo.TrainConfig(configPath, options);
         var data = FashionMnistDemo.Data(shards.Pattern, options.Seed, config.CaptionTokens);
         var perStage = new List<double>();
         var trainClock = Stopwatch.StartNew();

@@ -40,36 +40,49 @@ public static class FashionMnistDemo
     /// <summary>Pixels per side of the first (low-resolution) stage, where most samples are seen.</summary>
     public const int LowResImageSize = 16;
 
-    /// <summary>Default passes at 16 px: with <see cref="DefaultHighResEpochs"/> about 7 minutes of training on 2 cores.</summary>
+    /// <summary>Pixels per side of the final stage: the saved model's resolution.</summary>
+    public const int HighResImageSize = 24;
+
+    /// <summary>Default passes at low resolution: with <see cref="DefaultHighResEpochs"/> about 7 minutes of training on 2 cores.</summary>
     public const double DefaultLowResEpochs = 2.5;
 
-    /// <summary>Default passes at 24 px.</summary>
+    /// <summary>Default passes at the final resolution.</summary>
     public const double DefaultHighResEpochs = 0.5;
 
-    /// <summary>Two stages, 16 px then 24 px: most samples at low resolution, a short fine-tune at full resolution
-    /// with a much lower learning rate (the paper's low→high schedule: stage 2's peak lr is a small fraction of stage 1's).</summary>
-    /// <param name="modelConfigPath">Where <see cref="ModelConfig"/> was written (see <see cref="DemoRun"/>).</param>
-    /// <param name="lowResEpochs">Passes over the 60,000 training images at 16 px.</param>
-    /// <param name="highResEpochs">Passes at 24 px.</param>
-    /// <param name="batchSize">Samples per step.</param>
-    /// <param name="seed">Seed for initialisation, order and augmentation.</param>
-    public static TrainConfig TrainConfig(string modelConfigPath, double lowResEpochs = DefaultLowResEpochs, double highResEpochs = DefaultHighResEpochs, int batchSize = 128, int seed = 0)
+    /// <summary>Peak learning rate of the low-resolution stage.</summary>
+    public const double DefaultLowResPeakLr = 3e-3;
+
+    /// <summary>Peak learning rate of the final stage: a fraction of stage 1's, as in the paper's schedule.</summary>
+    public const double DefaultHighResPeakLr = 3e-4;
+
+    /// <summary>The demo architecture at the final stage's resolution.</summary>
+    public static ModelConfig ModelConfigFor(DemoOptions options) =>
+        ModelConfig with { VisionCfg = ModelConfig.VisionCfg with { ImageSize = options.HighResImageSize } };
+
+    /// <summary>Two stages, low then high resolution: most samples at low resolution, a short fine-tune at the final
+    /// resolution with a lower learning rate (the paper's low→high schedule).</summary>
+    /// <param name="modelConfigPath">Where <see cref="ModelConfigFor"/> was written (see <see cref="DemoRun"/>).</param>
+    /// <param name="options">Epochs, sizes, learning rates, batch size and seed of each stage.</param>
+    public static TrainConfig TrainConfig(string modelConfigPath, DemoOptions? options = null)
     {
-        long low = (long)(60_000 * lowResEpochs), high = (long)(60_000 * highResEpochs);
+        options ??= new DemoOptions();
+        if (options.LowResImageSize % ModelConfig.VisionCfg.PatchSize != 0 || options.HighResImageSize % ModelConfig.VisionCfg.PatchSize != 0)
+            throw new ArgumentException($"demo image sizes must be multiples of the patch size {ModelConfig.VisionCfg.PatchSize} (got {options.LowResImageSize} and {options.HighResImageSize})");
+        long low = (long)(60_000 * options.LowResEpochs), high = (long)(60_000 * options.HighResEpochs);
         // Warmup is at most a quarter of a stage, so short runs (--low-res-epochs 0.05) stay valid.
         return new()
-    {
-        Model = modelConfigPath,
-        CaptionTokens = DecoderConfig.QueryTokens,
-        Decoder = DecoderConfig,
-        Seed = seed,
-        CheckpointEverySteps = 100,
-        Stages =
-        [
-            new TrainStage { ImageSize = LowResImageSize, BatchSize = batchSize, Samples = low, PeakLr = 3e-3, WarmupSamples = Math.Min(4_000, low / 4) },
-            new TrainStage { ImageSize = 24, BatchSize = batchSize, Samples = high, PeakLr = 3e-4, WarmupSamples = Math.Min(2_000, high / 4) },
-        ],
-    };
+        {
+            Model = modelConfigPath,
+            CaptionTokens = DecoderConfig.QueryTokens,
+            Decoder = DecoderConfig,
+            Seed = options.Seed,
+            CheckpointEverySteps = 100,
+            Stages =
+            [
+                new TrainStage { ImageSize = options.LowResImageSize, BatchSize = options.BatchSize, Samples = low, PeakLr = options.LowResPeakLr, WarmupSamples = Math.Min(4_000, low / 4) },
+                new TrainStage { ImageSize = options.HighResImageSize, BatchSize = options.BatchSize, Samples = high, PeakLr = options.HighResPeakLr, WarmupSamples = Math.Min(2_000, high / 4) },
+            ],
+        };
     }
 
     /// <summary>Converts the training split to shards under <paramref name="folder"/> (reused when already there).</summary>

@@ -54,7 +54,7 @@ public static class FashionMnistProgressiveBenchmark
 
         string configPath = Path.Combine(options.OutputFolder, "model_config.json");
         File.WriteAllText(configPath, ConfigJson.ToHubJson(FashionMnistDemo.ModelConfig));
-        var schedule = FashionMnistDemo.TrainConfig(configPath, seed: options.Seed);
+        var schedule = FashionMnistDemo.TrainConfig(configPath, new DemoOptions { Seed = options.Seed });
         if (options.BatchSize is { } batch) schedule = schedule with { Stages = schedule.Stages.Select(s => s with { BatchSize = batch }).ToList() };
         var data = FashionMnistDemo.Data(shards.Pattern, options.Seed, schedule.CaptionTokens);
 
