@@ -6,9 +6,10 @@ in a plain ONNX Runtime session next to our backend, so the comparison does not 
 checks that the file computes what our TorchSharp encode_image computes on the same weights.
 
     # random weights (as `openvision bench` uses), written as an open_clip folder that the bench then loads:
-    /usr/bin/python3 benchmarks/pytorch/export_onnx.py openvision-vit-tiny-patch16-224 --save-model /tmp/tiny \\
-        --output /tmp/tiny/vision.torch.onnx
-    ./openvision bench --models /tmp/tiny --backend onnx --onnx-file /tmp/tiny/vision.torch.onnx --batch-sizes 1 8 32
+    /usr/bin/python3 benchmarks/pytorch/export_onnx.py openvision-vit-tiny-patch16-224 \\
+        --save-model /tmp/openvision-vit-tiny-patch16-224 --output /tmp/tiny.torch.onnx
+    ./openvision bench --backend onnx --models /tmp/openvision-vit-tiny-patch16-224 --onnx-file /tmp/tiny.torch.onnx \\
+        --batch-sizes 1 8 32 --seconds 4
 
     # existing weights: an open_clip folder (open_clip_config.json + open_clip_model.safetensors) or a .safetensors
     # file with the config beside it, e.g. one `openvision train` wrote or ../shared/reference/models/NAME
