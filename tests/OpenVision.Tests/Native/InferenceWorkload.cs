@@ -11,7 +11,7 @@ namespace OpenVision.Tests.Native;
 
 /// <summary>Every inference path of the library on a tiny random-init model: preprocessing, image and text towers
 /// (float32 and bfloat16), patch tokens and an intermediate block at a resolution whose sin-cos table is recomputed,
-/// logits, and a zero-shot classifier built and applied.</summary>
+/// logits, a zero-shot classifier built and applied, and open_clip's other text tower (causal mask, argmax pooling).</summary>
 internal sealed class InferenceWorkload : IDisposable
 {
     private const int ImageSize = 96;   // the config's 64 px → a recomputed 6×6 table
@@ -19,16 +19,22 @@ internal sealed class InferenceWorkload : IDisposable
     private static readonly string[] ClassNames = ["cat", "dog", "bird"];
     private static readonly string[] Templates = ["a photo of a {}.", "{}"];
 
-    private readonly OpenVisionEncoder encoder, reduced;
+    private readonly OpenVisionEncoder encoder, reduced, causal;
     private readonly IReadOnlyList<DecodedImage> images;
 
     public InferenceWorkload()
     {
-        var config = ConfigJson.Load(Path.Combine(ReferenceModels.Folder("ovtest-mini-p16-64"), "open_clip_config.json"));
+        var configPath = Path.Combine(ReferenceModels.Folder("ovtest-mini-p16-64"), "open_clip_config.json");
+        var config = ConfigJson.Load(configPath);
         torch.manual_seed(7);
         encoder = OpenVisionEncoder.FromModel(new OpenVisionModel(config), ImageSize);
         torch.manual_seed(7);
         reduced = OpenVisionEncoder.FromModel(new OpenVisionModel(config).ToInferenceDType(ScalarType.BFloat16), ImageSize);
+        var causalJson = File.ReadAllText(configPath).Replace("\"no_causal_mask\": true", "\"no_causal_mask\": false").Replace("\"pool_type\": \"last\"", "\"pool_type\": \"argmax\"");
+        var causalConfig = ConfigJson.Parse(causalJson, "causal argmax variant");
+        if (causalConfig.TextCfg.NoCausalMask || causalConfig.TextCfg.PoolType != "argmax") throw new InvalidOperationException("the config variant did not take");
+        torch.manual_seed(7);
+        causal = OpenVisionEncoder.FromModel(new OpenVisionModel(causalConfig), ImageSize);
         var random = new Random(3);
         images = Enumerable.Range(0, 2).Select(i =>
         {
@@ -61,6 +67,7 @@ internal sealed class InferenceWorkload : IDisposable
         outputs.Add(SinCosPositionalEmbedding.Create(5, 64));
         outputs.Add(reduced.EncodeImages(images));
         outputs.Add(reduced.EncodeTexts(Texts));
+        outputs.Add(causal.EncodeTexts(Texts));
         return outputs;
     }
 
@@ -68,5 +75,6 @@ internal sealed class InferenceWorkload : IDisposable
     {
         encoder.Dispose();
         reduced.Dispose();
+        causal.Dispose();
     }
 }
