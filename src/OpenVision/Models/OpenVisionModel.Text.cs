@@ -69,8 +69,11 @@ public sealed partial class OpenVisionModel
     }
 
     // Scalars kept alive for the whole call, not TorchSharp's temporaries (see Native.KeptScalars).
-    private static Tensor CausalMask(int length, ScalarType dtype, Device device) =>
-        torch.full(length, length, KeptScalars.NegativeInfinity, dtype: dtype, device: device).triu(1);
+    private static Tensor CausalMask(int length, ScalarType dtype, Device device)
+    {
+        using var filled = torch.full(length, length, KeptScalars.NegativeInfinity, dtype: dtype, device: device);
+        return filled.triu(1);
+    }
 
     private static Tensor RowIndices(long rows, Device device)
     {
