@@ -97,7 +97,9 @@ public sealed class OnnxEncoder : IImageTextEncoder
     {
         ArgumentNullException.ThrowIfNull(tokenIds);
         if (tokenIds.dtype != ScalarType.Int64) throw new ArgumentException($"token ids must be int64, got {tokenIds.dtype}");
-        using var ids = tokenIds.cpu().contiguous();
+        // Each intermediate disposed here: a Tensor left to the finalizer can be freed while native code reads it.
+        using var onCpu = tokenIds.cpu();
+        using var ids = onCpu.contiguous();
         var (data, shape) = text.Run(ids.bytes, TensorElementType.Int64, ids.shape, [TextGraph.FeaturesName])[0];
         if (normalize) Normalize(data, Manifest.EmbedDim);
         return torch.tensor(data, shape);
@@ -152,7 +154,9 @@ public sealed class OnnxEncoder : IImageTextEncoder
         ArgumentNullException.ThrowIfNull(pixels);
         if (pixels.ndim != 4 || pixels.shape[1] != 3 || pixels.shape[2] != pixels.shape[3])
             throw new ArgumentException($"pixels must be [N, 3, S, S], got [{string.Join(", ", pixels.shape)}]");
-        using var input = pixels.to(ScalarType.Float32).cpu().contiguous();
+        using var widened = pixels.to(ScalarType.Float32);   // intermediates disposed, none left to the finalizer
+        using var onCpu = widened.cpu();
+        using var input = onCpu.contiguous();
         string[] outputs = tokens ? [VisionGraph.FeaturesName, VisionGraph.TokensName] : [VisionGraph.FeaturesName];
         var results = vision.Run(input.bytes, TensorElementType.Float, input.shape, outputs);
         var (features, shape) = results[0];

@@ -34,10 +34,10 @@ public static class EncodeBenchmark
             model.ToInferenceDType(dtype);
             try
             {
-                using var reduced = model.EncodeImage(pixels);
-                using var diff = (reduced.to(ScalarType.Float32) - reference).abs().max();
-                using var scale = reference.abs().max();
-                error = diff.item<float>() / scale.item<float>();
+                using var scope = NewDisposeScope();   // every intermediate disposed, none left to the finalizer (see KeptScalars)
+                var reduced = model.EncodeImage(pixels);
+                var diff = reduced.to(ScalarType.Float32).sub(reference).abs().max();
+                error = diff.item<float>() / reference.abs().max().item<float>();
             }
             catch { model.ToInferenceDType(ScalarType.Float32); throw; }
         }

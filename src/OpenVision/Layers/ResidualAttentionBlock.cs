@@ -1,3 +1,4 @@
+using OpenVision.Native;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -27,8 +28,9 @@ internal sealed class ResidualAttentionBlock : nn.Module<Tensor, Tensor?, Tensor
     public override Tensor forward(Tensor x, Tensor? mask)
     {
         using var scope = torch.NewDisposeScope();
-        x = x + attn.call(ln_1.call(x), mask);
-        x = x + mlp.call(ln_2.call(x));
+        // Explicit alpha: `x + y` would pass a temporary Scalar (see Native.KeptScalars).
+        x = x.add(attn.call(ln_1.call(x), mask), KeptScalars.One);
+        x = x.add(mlp.call(ln_2.call(x)), KeptScalars.One);
         return x.MoveToOuterDisposeScope();
     }
 }

@@ -1,3 +1,5 @@
+using OpenVision.Native;
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace OpenVision.Layers;
@@ -14,9 +16,14 @@ public static class SinCosPositionalEmbedding
         if (grid < 1) throw new ArgumentOutOfRangeException(nameof(grid));
         using var scope = NewDisposeScope();
         int quarter = width / 4;
-        var omega = arange(quarter, dtype: ScalarType.Float32) / (float)Math.Max(quarter - 1, 1);
-        omega = 1.0f / pow(10000.0f, omega);                                   // [w/4]
-        var coordinates = arange(grid, dtype: ScalarType.Float32);
+        // Every number goes to TorchSharp as a Scalar that lives until the operator returns (see Native.KeptScalars);
+        // `1 / t` would be t.reciprocal() times a temporary Scalar 1, so reciprocal() alone gives the same bits.
+        using var quarterCount = quarter.ToScalar();
+        using var gridCount = grid.ToScalar();
+        using var divisor = ((float)Math.Max(quarter - 1, 1)).ToScalar();
+        var omega = arange(KeptScalars.Zero, quarterCount, KeptScalars.One, dtype: ScalarType.Float32).div(divisor);
+        omega = pow(tensor(10000.0f), omega).reciprocal();                     // [w/4]
+        var coordinates = arange(KeptScalars.Zero, gridCount, KeptScalars.One, dtype: ScalarType.Float32);
         var y = coordinates.repeat_interleave(grid);                            // row index per patch
         var x = coordinates.repeat(grid);                                       // column index per patch
         var xo = outer(x, omega);                                               // [g², w/4]

@@ -1,4 +1,5 @@
 using OpenVision.Configs;
+using OpenVision.Native;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -54,7 +55,7 @@ public sealed partial class OpenVisionModel
             throw new ArgumentException($"token ids must be [B, {config.ContextLength}], got [{string.Join(", ", tokenIds.shape)}]");
         if (tokenIds.dtype != ScalarType.Int64) throw new ArgumentException($"token ids must be int64, got {tokenIds.dtype}");
         var x = token_embedding.call(tokenIds);                                  // [B, L, W]
-        x = x + positional_embedding;                                            // the whole table: length must be exact
+        x = x.add(positional_embedding, KeptScalars.One);                        // the whole table: length must be exact
         using var mask = config.NoCausalMask ? null : CausalMask(config.ContextLength, x.dtype, x.device);
         var encoded = transformer.call(x, mask);                                 // OpenVision: no causal, no padding mask
         var states = ln_final.call(encoded);
@@ -62,13 +63,23 @@ public sealed partial class OpenVisionModel
         {
             "last" => states[.., -1],                                            // OpenVision: position L-1 always holds [CLS]
             "first" => states[.., 0],
-            _ => states[torch.arange(states.shape[0], device: states.device), tokenIds.argmax(-1)],
+            _ => states[RowIndices(states.shape[0], states.device), tokenIds.argmax(-1)],
         };
         return new TextOutput(pooled.matmul(text_projection), states, encoded);
     }
 
-    private static Tensor CausalMask(int length, ScalarType dtype, Device device) =>
-        torch.full(length, length, double.NegativeInfinity, dtype: dtype, device: device).triu(1);
+    // Scalars kept alive for the whole call, not TorchSharp's temporaries (see Native.KeptScalars).
+    private static Tensor CausalMask(int length, ScalarType dtype, Device device)
+    {
+        using var filled = torch.full(length, length, KeptScalars.NegativeInfinity, dtype: dtype, device: device);
+        return filled.triu(1);
+    }
+
+    private static Tensor RowIndices(long rows, Device device)
+    {
+        using var stop = rows.ToScalar();
+        return torch.arange(KeptScalars.Zero, stop, KeptScalars.One, device: device);
+    }
 }
 
 /// <summary>Outputs of <see cref="OpenVisionModel.ForwardText"/>.</summary>

@@ -43,6 +43,7 @@ public sealed partial class OpenVisionModel : nn.Module
     {
         get
         {
+            using var scope = torch.NewDisposeScope();   // no temporary left to the finalizer
             using var _ = torch.no_grad();
             return logit_scale.exp().to(ScalarType.Float64).item<double>();
         }
@@ -68,7 +69,10 @@ public sealed partial class OpenVisionModel : nn.Module
             throw new ArgumentException($"a model runs in {string.Join(", ", InferenceDTypes)}, not {dtype}", nameof(dtype));
         if (dtype == DType) return this;
         using var _ = torch.no_grad();
-        using var scale = logit_scale.detach().to(ScalarType.Float32).clone();
+        // Each step disposed (no dispose scope here: the converted parameters must outlive this call).
+        using var detached = logit_scale.detach();
+        using var widened = detached.to(ScalarType.Float32);
+        using var scale = widened.clone();
         this.to(dtype);
         if (IsReducedPrecision(dtype))
         {

@@ -1,5 +1,6 @@
 using OpenVision.Configs;
 using OpenVision.Layers;
+using OpenVision.Native;
 using TorchSharp;
 using TorchSharp.Modules;
 using Transformer = OpenVision.Layers.Transformer;
@@ -26,16 +27,24 @@ public sealed class VisionTransformer : nn.Module<Tensor, Tensor>
         int width = config.Width, grid = config.GridSize;
         double scale = Math.Pow(width, -0.5);
         conv1 = nn.Conv2d(config.InChannels, width, config.PatchSize, stride: config.PatchSize, bias: false);
-        class_embedding = nn.Parameter(torch.randn(width) * scale);
+        class_embedding = nn.Parameter(ScaledNormal(scale, width));
         positional_embedding = nn.Parameter(width % 4 == 0
             ? SinCosPositionalEmbedding.Create(grid, width)       // OpenVision's fixed table
-            : torch.randn(grid * grid + 1, width) * scale);
+            : ScaledNormal(scale, grid * grid + 1, width));
         if (!config.NoLnPre) ln_pre = nn.LayerNorm(width, config.NormKwargs.Eps);
         transformer = new Transformer(width, config.Layers, config.Heads, config.MlpWidth, config.NormKwargs.Eps,
             tanhGelu: config.ActKwargs?.Approximate == "tanh");
         ln_post = nn.LayerNorm(width, config.NormKwargs.Eps);
-        proj = nn.Parameter(torch.randn(width, embedDim) * scale);
+        proj = nn.Parameter(ScaledNormal(scale, width, embedDim));
         RegisterComponents();
+    }
+
+    // randn(shape) * scale with the temporaries disposed and the Scalar alive until mul returns (see KeptScalars).
+    private static Tensor ScaledNormal(double scale, params long[] shape)
+    {
+        using var normal = torch.randn(shape);
+        using var factor = scale.ToScalar();
+        return normal.mul(factor);
     }
 
     /// <summary>The architecture.</summary>
@@ -67,7 +76,7 @@ public sealed class VisionTransformer : nn.Module<Tensor, Tensor>
         x = x.flatten(2).transpose(1, 2);                                       // [B, g², W], row-major patches
         var cls = class_embedding.to(x.dtype).view(1, 1, -1).expand(batch, 1, -1);
         x = torch.cat([cls, x], 1);                                             // [B, 1+g², W]
-        x = x + PositionTable(grid).to(x.dtype, x.device);
+        x = x.add(PositionTable(grid).to(x.dtype, x.device), KeptScalars.One);   // explicit alpha: see KeptScalars
         if (ln_pre is not null) x = ln_pre.call(x);
 
         x = transformer.ForwardCollecting(x, null, layers, out var hidden);     // [B, 1+g², W]
@@ -115,7 +124,8 @@ public sealed class VisionTransformer : nn.Module<Tensor, Tensor>
         if (config.Width % 4 != 0) return false;
         using var _ = torch.no_grad();
         using var expected = SinCosPositionalEmbedding.Create(config.GridSize, config.Width);
-        using var stored = positional_embedding.detach().to(ScalarType.Float32, CPU);
+        using var detached = positional_embedding.detach();
+        using var stored = detached.to(ScalarType.Float32, CPU);
         // A bfloat16 model's table was rounded to 8 significant bits: |error| ≤ 2⁻⁹ for entries in [−1, 1].
         double atol = positional_embedding.dtype is ScalarType.BFloat16 or ScalarType.Float16 ? 4e-3 : 1e-4;
         return stored.allclose(expected, rtol: 0, atol: atol);

@@ -13,7 +13,10 @@ namespace OpenVision.Native;
 /// region no collection happens, so no scalar of the step can be finalized early; the collector catches up when the
 /// region ends, between steps, where nothing is in flight. If the step allocates more than the budget the runtime
 /// collects anyway (the protection lapses for that step, nothing else changes). <c>OPENVISION_GC_PAUSE=0</c> turns it
-/// off. Upstream fix in progress: dotnet/TorchSharp pull requests #1434 and #1496.</remarks>
+/// off. Inference does not use it: a region is process-wide, so concurrent callers (server requests) would share one
+/// and the first to finish would end everyone's protection. Inference instead never hands TorchSharp a temporary
+/// Scalar (<see cref="KeptScalars"/>) and keeps every intermediate tensor in a dispose scope, which
+/// <c>ScalarFinalizationTests</c> checks. Upstream fix in progress: dotnet/TorchSharp pull requests #1434 and #1496.</remarks>
 public sealed class CollectorPause : IDisposable
 {
     /// <summary>Managed bytes a paused step may allocate before the runtime collects anyway.</summary>

@@ -1,4 +1,5 @@
 using OpenVision.Models;
+using OpenVision.Native;
 using OpenVision.Text;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -9,13 +10,18 @@ namespace OpenVision.ZeroShot;
 /// embeddings of every template filled with the class name (CLIP, and OpenVision's evaluator).</summary>
 public sealed class ZeroShotClassifier : IDisposable
 {
+    // big_vision's +1e-8 in the normalisation, as a Scalar that is never finalized (see Native.KeptScalars).
+    private static readonly Scalar NormEpsilon = 1e-8.ToScalar();
+
     private readonly Tensor weights;   // [C, E], unit rows, the text encoder's output type (float32 for bfloat16 models)
+    private readonly Scalar logitScale; // LogitScale for mul: alive as long as the classifier, unlike `double * tensor`'s temporary
 
     private ZeroShotClassifier(Tensor weights, IReadOnlyList<string> classNames, double logitScale)
     {
         this.weights = weights;
         ClassNames = classNames;
         LogitScale = logitScale;
+        this.logitScale = logitScale.ToScalar();
     }
 
     /// <summary>Class names in label order.</summary>
@@ -73,7 +79,7 @@ public sealed class ZeroShotClassifier : IDisposable
             perPrompt.Add(encodeNormalizedTexts(prompts.GetRange(start, Math.Min(textBatchSize, prompts.Count - start))));
         var all = torch.cat(perPrompt, 0).view(names.Count, filled.Count, -1);   // [C, T, E]
         var mean = all.mean([1]);                                                  // [C, E]
-        var classWeights = mean / (mean.norm(1, keepdim: true) + 1e-8);           // big_vision: normalize with +1e-8
+        var classWeights = mean.div(mean.norm(1, keepdim: true).add(NormEpsilon, KeptScalars.One));   // big_vision: normalize with +1e-8
         return new ZeroShotClassifier(classWeights.MoveToOuterDisposeScope(), classNames, logitScale);
     }
 
@@ -82,7 +88,7 @@ public sealed class ZeroShotClassifier : IDisposable
     {
         using var scope = torch.NewDisposeScope();
         var image = nn.functional.normalize(imageFeatures.to(weights.dtype, weights.device), dim: -1);
-        return (LogitScale * image.matmul(weights.T)).MoveToOuterDisposeScope();
+        return image.matmul(weights.T).mul(logitScale).MoveToOuterDisposeScope();
     }
 
     /// <summary>Softmax probabilities [N, C].</summary>
@@ -114,7 +120,11 @@ public sealed class ZeroShotClassifier : IDisposable
     }
 
     /// <inheritdoc/>
-    public void Dispose() => weights.Dispose();
+    public void Dispose()
+    {
+        weights.Dispose();
+        logitScale.Dispose();
+    }
 }
 
 /// <summary>One class and its probability.</summary>

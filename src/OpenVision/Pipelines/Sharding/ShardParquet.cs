@@ -23,7 +23,8 @@ public static class ShardParquet
     public static void Write(string path, IReadOnlyList<string> keys, string embeddingsPath)
     {
         // Parquet gets float32 whatever precision the model ran in.
-        using var features = SafetensorsFile.Read(embeddingsPath)["image_features"].ToTorch().to(torch.ScalarType.Float32);
+        using var stored = SafetensorsFile.Read(embeddingsPath)["image_features"].ToTorch();
+        using var features = stored.to(torch.ScalarType.Float32);
         if (features.shape[0] != keys.Count) throw new InvalidDataException($"{embeddingsPath}: {features.shape[0]} rows for {keys.Count} keys");
         var values = features.data<float>().ToArray().AsSpan();
         int width = keys.Count == 0 ? 0 : values.Length / keys.Count;
