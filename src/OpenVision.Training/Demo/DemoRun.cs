@@ -74,7 +74,7 @@ public static class DemoRun
 
         string configPath = Path.Combine(options.OutputFolder, "model_config.json");
         File.WriteAllText(configPath, ConfigJson.ToHubJson(FashionMnistDemo.ModelConfigFor(options)));
-        var config = FashionMnistDemo.TrainConfig(configPath, options);
+        var config = FashionMnistDemo.TrainConfig(configPath, options, train.Count);
         var data = FashionMnistDemo.Data(shards.Pattern, options.Seed, config.CaptionTokens);
         var perStage = new List<double>();
         var trainClock = Stopwatch.StartNew();
