@@ -112,19 +112,14 @@ internal static class BenchCommand
             var manifest = Onnx.OnnxExporter.Export(model, folder, new Onnx.OnnxExportOptions { Runtime = runtime, StandardOpsOnly = standardOps });
             Console.WriteLine($"{model.Config.Name}: exported ({(standardOps ? "standard operators" : "fused com.microsoft Attention")}), float32 error vs torch {manifest.Validation[0].ImageRelativeError:0.0e+00} (image); ORT threads {(runtime.IntraOpThreads > 0 ? runtime.IntraOpThreads : "per core")}, spinning {(runtime.AllowSpinning ? "on" : "off")}");
             Console.WriteLine($"{"",34} [onnx]: our backend (OnnxEncoder); [ort-plain]: a plain ORT session of our graph (the anchor)" +
-                (external is null ? "" : $"; [{external.Label}]: a plain ORT session of {externalPath}") + "; [torch]: TorchSharp's encode_image, timed in the same rotation");
+                (external is null ? "" : $"; [{external.Label}]: a plain ORT session of {externalPath}"));
             using var encoder = Onnx.OnnxEncoder.Load(folder, runtime);
             foreach (int batch in batchSizes)
             {
-                var run = Onnx.Benchmarks.OnnxBenchmark.Images(encoder, batch, budget, external, external is null ? null : error, model);
+                var run = Onnx.Benchmarks.OnnxBenchmark.Images(encoder, batch, budget, external, external is null ? null : error);
                 print(run.Ours);
                 print(run.Anchor);
                 if (run.External is { } other) print(other);
-                if (run.Torch is { } torchRun)
-                {
-                    print(torchRun);
-                    Console.WriteLine($"{"",34} TorchSharp / plain ORT (same rotation): {torchRun.ItemsPerSecond / run.Anchor.ItemsPerSecond:P1} by wall clock, {run.TorchCpuRatio:P1} by process CPU time");
-                }
                 Console.WriteLine($"{"",34} ours / plain ORT: {run.Ours.ItemsPerSecond / run.Anchor.ItemsPerSecond:P1} by wall clock, {run.CpuRatio:P1} by process CPU time");
                 if (run.External is { } e)
                     Console.WriteLine($"{"",34} {external!.Producer} graph / our graph (both plain ORT): {e.ItemsPerSecond / run.Anchor.ItemsPerSecond:P1} by wall clock, {run.ExternalCpuRatio:P1} by process CPU time");

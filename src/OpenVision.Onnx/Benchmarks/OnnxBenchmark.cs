@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using Microsoft.ML.OnnxRuntime;
 using OpenVision.Benchmarks;
-using OpenVision.Models;
 using OpenVision.Onnx.Graph;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -14,10 +13,7 @@ namespace OpenVision.Onnx.Benchmarks;
 /// <param name="External">A plain session of the external graph (<see cref="ExternalVisionGraph"/>), or null.</param>
 /// <param name="CpuRatio">Ours / anchor speed by process CPU seconds per run (less sensitive to other processes).</param>
 /// <param name="ExternalCpuRatio">External / anchor speed by process CPU seconds per run, or null.</param>
-/// <param name="Torch">TorchSharp's <c>EncodeImage</c> of the same pixels in the same rotation, or null.</param>
-/// <param name="TorchCpuRatio">TorchSharp / anchor speed by process CPU seconds per run, or null.</param>
-public sealed record OnnxBenchmarkRun(BenchmarkResult Ours, BenchmarkResult Anchor, BenchmarkResult? External, double CpuRatio, double? ExternalCpuRatio,
-    BenchmarkResult? Torch = null, double? TorchCpuRatio = null);
+public sealed record OnnxBenchmarkRun(BenchmarkResult Ours, BenchmarkResult Anchor, BenchmarkResult? External, double CpuRatio, double? ExternalCpuRatio);
 
 /// <summary>encode_image throughput of the ONNX Runtime backend next to its anchor: a plain ONNX Runtime session of the
 /// same exported graph, fed a ready OrtValue (no tensor conversion, no normalisation), with the same session settings;
@@ -32,10 +28,7 @@ public static class OnnxBenchmark
     /// <param name="budget">Time budget per path (at least 3 timed runs each after one warm-up).</param>
     /// <param name="external">Another exporter's graph of the same model, fed the same OrtValue; null for none.</param>
     /// <param name="externalError">The external graph's relative error vs TorchSharp, reported in its row.</param>
-    /// <param name="torchModel">The TorchSharp model the graph was exported from, timed in the same rotation (so that a
-    /// machine whose speed drifts over minutes, as a shared VM's does, cannot favour either backend); null for none.</param>
-    public static OnnxBenchmarkRun Images(OnnxEncoder encoder, int batchSize, TimeSpan budget, ExternalVisionGraph? external = null, double? externalError = null,
-        OpenVisionModel? torchModel = null)
+    public static OnnxBenchmarkRun Images(OnnxEncoder encoder, int batchSize, TimeSpan budget, ExternalVisionGraph? external = null, double? externalError = null)
     {
         int size = encoder.ImageSize;
         using var pixels = randn(batchSize, 3, size, size, generator: new Generator(0));
@@ -54,8 +47,6 @@ public static class OnnxBenchmark
         };
         if (external is not null)
             paths.Add(new(() => { using var _ = external.Session.Run(runOptions, [external.InputName], inputs, [external.OutputName]); }));
-        TimedPath? torchPath = torchModel is null ? null : new(() => torchModel.EncodeImage(pixels).Dispose());
-        if (torchPath is not null) paths.Add(torchPath);
         foreach (var path in paths) path.Run();                                  // warm-up
         var total = Stopwatch.StartNew();
         for (int round = 0; paths[0].Times.Count < 3 || (total.Elapsed < paths.Count * budget && paths[0].Times.Count < 50); round++)
@@ -71,8 +62,7 @@ public static class OnnxBenchmark
         }
         return new OnnxBenchmarkRun(Result("encode_image[onnx]", paths[0]), Result("encode_image[ort-plain]", paths[1]),
             external is null ? null : Result($"encode_image[{external.Label}]", paths[2], externalError),
-            paths[1].CpuSeconds / paths[0].CpuSeconds, external is null ? null : paths[1].CpuSeconds / paths[2].CpuSeconds,
-            torchPath is null ? null : Result("encode_image[torch]", torchPath), torchPath is null ? null : paths[1].CpuSeconds / torchPath.CpuSeconds);
+            paths[1].CpuSeconds / paths[0].CpuSeconds, external is null ? null : paths[1].CpuSeconds / paths[2].CpuSeconds);
     }
 
     private sealed class TimedPath(Action run)
