@@ -33,7 +33,6 @@ files beside the .onnx, which ONNX Runtime finds there.
 import argparse
 import json
 import os
-import sys
 import warnings
 
 import torch
@@ -41,7 +40,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from openvision_torch import (CONFIG_FILE, WEIGHTS_FILE, Clip, VisionTower, check_openvision, model_cfg, read_safetensors,
-                              write_safetensors)
+                              run_script, write_safetensors)
 
 BUILTIN = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "src", "OpenVision", "Configs", "Builtin")
 INPUT_NAME, OUTPUT_NAME = "pixels", "image_features"
@@ -159,8 +158,4 @@ def main():
 
 
 if __name__ == "__main__":
-    try:
-        sys.exit(main())
-    except (OSError, ValueError, KeyError, RuntimeError) as e:
-        print(f"export_onnx.py: error: {e}", file=sys.stderr)
-        sys.exit(2)
+    run_script(main, "export_onnx.py")

@@ -11,6 +11,7 @@ import json
 import math
 import os
 import struct
+import sys
 
 import numpy as np
 import torch
@@ -233,3 +234,13 @@ def check_openvision(vision, text=None):
 def model_cfg(config):
     """The model part of an open_clip config: hub files wrap it in model_cfg, bare model configs are it."""
     return config.get("model_cfg", config)
+
+
+def run_script(main, script):
+    """Exit with main()'s status; a bad input (missing file, malformed config or weights) is one line on stderr and
+    status 2, never a traceback."""
+    try:
+        sys.exit(main())
+    except (OSError, ValueError, KeyError, RuntimeError) as e:
+        print(f"{script}: error: {e}", file=sys.stderr)
+        sys.exit(2)

@@ -25,14 +25,13 @@ import json
 import os
 import resource
 import statistics
-import sys
 import time
 
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from openvision_torch import Clip, ResidualAttentionBlock, model_cfg, read_safetensors
+from openvision_torch import Clip, ResidualAttentionBlock, model_cfg, read_safetensors, run_script
 
 FORMAT = "openvision-train-step/1"
 
@@ -242,8 +241,4 @@ def main():
 
 
 if __name__ == "__main__":
-    try:
-        sys.exit(main())
-    except (OSError, ValueError, KeyError, RuntimeError) as e:
-        print(f"train_step.py: error: {e}", file=sys.stderr)
-        sys.exit(2)
+    run_script(main, "train_step.py")

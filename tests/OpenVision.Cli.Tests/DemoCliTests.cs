@@ -1,5 +1,5 @@
-using System.Buffers.Binary;
 using System.Text.Json;
+using OpenVision.Training.Data.Datasets;
 
 namespace OpenVision.Cli.Tests;
 
@@ -63,19 +63,9 @@ public sealed class DemoCliTests : IDisposable
         }
         foreach (var split in new[] { "train", "t10k" })
         {
-            File.WriteAllBytes(Path.Combine(dir, $"{split}-images-idx3-ubyte"), Idx([Images, 28, 28], pixels));
-            File.WriteAllBytes(Path.Combine(dir, $"{split}-labels-idx1-ubyte"), Idx([Images], labels));
+            IdxFile.Write(Path.Combine(dir, $"{split}-images-idx3-ubyte"), [Images, 28, 28], pixels);
+            IdxFile.Write(Path.Combine(dir, $"{split}-labels-idx1-ubyte"), [Images], labels);
         }
         return dir;
-    }
-
-    private static byte[] Idx(int[] dims, byte[] data)
-    {
-        var bytes = new byte[4 + 4 * dims.Length + data.Length];
-        bytes[2] = 0x08;
-        bytes[3] = (byte)dims.Length;
-        for (int i = 0; i < dims.Length; i++) BinaryPrimitives.WriteInt32BigEndian(bytes.AsSpan(4 + 4 * i), dims[i]);
-        data.CopyTo(bytes, 4 + 4 * dims.Length);
-        return bytes;
     }
 }

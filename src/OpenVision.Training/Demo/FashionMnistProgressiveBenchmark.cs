@@ -53,8 +53,9 @@ public static class FashionMnistProgressiveBenchmark
         log?.Report($"{(shards.Reused ? "reusing" : "wrote")} {shards.Shards.Count} WebDataset shards ({shards.Samples} samples): {shards.Pattern}");
 
         string configPath = Path.Combine(options.OutputFolder, "model_config.json");
-        File.WriteAllText(configPath, ConfigJson.ToHubJson(FashionMnistDemo.ModelConfig));
-        var schedule = FashionMnistDemo.TrainConfig(configPath, new DemoOptions { Seed = options.Seed });
+        var demo = new DemoOptions { Seed = options.Seed };
+        File.WriteAllText(configPath, ConfigJson.ToHubJson(FashionMnistDemo.ModelConfigFor(demo)));
+        var schedule = FashionMnistDemo.TrainConfig(configPath, demo, train.Count);
         if (options.BatchSize is { } batch) schedule = schedule with { Stages = schedule.Stages.Select(s => s with { BatchSize = batch }).ToList() };
         var data = FashionMnistDemo.Data(shards.Pattern, options.Seed, schedule.CaptionTokens);
 

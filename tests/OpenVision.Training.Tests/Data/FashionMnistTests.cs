@@ -55,6 +55,20 @@ public class FashionMnistTests
         Assert.Equal((28, 28, ImageMode.L), (image.Width, image.Height, image.Mode));
     }
 
+    [Fact]
+    public void WrittenIdxFilesAreTheHandMadeBytesAndReadBack()
+    {
+        using var dir = new TempDirectory();
+        string path = Path.Combine(dir.Path, "x-idx3-ubyte");
+        byte[] data = [1, 2, 3, 4, 5, 6];
+        IdxFile.Write(path, [2, 1, 3], data);
+        Assert.Equal(Idx(8, [2, 1, 3], data), File.ReadAllBytes(path));
+        var read = IdxFile.Read(path);
+        Assert.Equal([2, 1, 3], read.Dimensions);
+        Assert.Equal(data, read.Data);
+        Assert.Throws<ArgumentException>(() => IdxFile.Write(path, [2, 2], data));
+    }
+
     [Theory]
     [InlineData(new byte[] { 1, 0, 8, 1, 0, 0, 0, 0 }, "not an IDX file")]
     [InlineData(new byte[] { 0, 0, 0x0D, 1, 0, 0, 0, 0 }, "0x0D is not supported")]

@@ -1,4 +1,3 @@
-using System.Buffers.Binary;
 using OpenVision.Models;
 using OpenVision.Training.Data.Datasets;
 using OpenVision.Training.Demo;
@@ -62,19 +61,9 @@ public class DemoZeroShotTests : IDisposable
         var labels = Enumerable.Range(0, n).Select(i => (byte)(i % 10)).ToArray();
         foreach (var prefix in new[] { "train", "t10k" })
         {
-            File.WriteAllBytes(Path.Combine(folder, $"{prefix}-images-idx3-ubyte"), Idx([n, 28, 28], pixels));
-            File.WriteAllBytes(Path.Combine(folder, $"{prefix}-labels-idx1-ubyte"), Idx([n], labels));
+            IdxFile.Write(Path.Combine(folder, $"{prefix}-images-idx3-ubyte"), [n, 28, 28], pixels);
+            IdxFile.Write(Path.Combine(folder, $"{prefix}-labels-idx1-ubyte"), [n], labels);
         }
         return FashionMnist.Locate(folder);
-    }
-
-    private static byte[] Idx(int[] dims, byte[] data)
-    {
-        var bytes = new byte[4 + 4 * dims.Length + data.Length];
-        bytes[2] = 0x08;
-        bytes[3] = (byte)dims.Length;
-        for (int i = 0; i < dims.Length; i++) BinaryPrimitives.WriteInt32BigEndian(bytes.AsSpan(4 + 4 * i), dims[i]);
-        data.CopyTo(bytes, 4 + 4 * dims.Length);
-        return bytes;
     }
 }

@@ -38,6 +38,24 @@ public static class IdxFile
         return Parse(bytes, name);
     }
 
+    /// <summary>Writes unsigned bytes as an uncompressed IDX file (what <see cref="Read(string)"/> reads): the magic
+    /// 0x0000 08 rank, each dimension as a big-endian int32, then the data.</summary>
+    /// <exception cref="ArgumentException">The dimensions do not describe <paramref name="data"/>'s length.</exception>
+    public static void Write(string path, IReadOnlyList<int> dims, ReadOnlySpan<byte> data)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        ArgumentNullException.ThrowIfNull(dims);
+        if (dims.Count is < 1 or > 255 || dims.Any(d => d < 0) || dims.Aggregate(1L, (n, d) => n * d) != data.Length)
+            throw new ArgumentException($"IDX dimensions [{string.Join(", ", dims)}] do not describe {data.Length} bytes", nameof(dims));
+        var header = new byte[4 + 4 * dims.Count];
+        header[2] = 0x08;
+        header[3] = (byte)dims.Count;
+        for (int i = 0; i < dims.Count; i++) BinaryPrimitives.WriteInt32BigEndian(header.AsSpan(4 + 4 * i), dims[i]);
+        using var file = File.Create(path);
+        file.Write(header);
+        file.Write(data);
+    }
+
     private static IdxArray Parse(byte[] bytes, string name)
     {
         // Magic: two zero bytes, the element type (0x08 = unsigned byte), the number of dimensions.
