@@ -94,17 +94,17 @@ internal sealed class EmbeddingEndpoints : IAsyncDisposable
 
     private async Task<IResult> Classify(HttpRequest request)
     {
-        IReadOnlyList<DecodedImage> decoded;
         IReadOnlyList<string> labels;
         IReadOnlyList<string>? templates;
         int? top;
+        RequestForm? form = null;
+        IReadOnlyList<string>? encoded = null;
         if (request.HasFormContentType)
         {
-            var form = await RequestForm.ReadAsync(request, options, ClassifyFormFields);
+            form = await RequestForm.ReadAsync(request, options, ClassifyFormFields);
             labels = Check(form.Values("labels"), "labels", options.MaxTextsPerRequest);
             templates = form.Values("templates");
             top = form.Int("top");
-            decoded = await form.ImagesAsync(options, request.HttpContext.RequestAborted);
         }
         else
         {
@@ -112,9 +112,9 @@ internal sealed class EmbeddingEndpoints : IAsyncDisposable
             labels = Check(body.Strings("labels"), "labels", options.MaxTextsPerRequest);
             templates = body.Strings("templates");
             top = body.Int("top");
-            var encoded = body.Strings("images") ?? (body.String("image") is { } one ? [one] : null);
-            decoded = DecodeAll(Check(encoded, "image or images", options.MaxImagesPerRequest));
+            encoded = Check(body.Strings("images") ?? (body.String("image") is { } one ? [one] : null), "image or images", options.MaxImagesPerRequest);
         }
+        // The cheap checks of the text fields come before any image is decoded.
         if (labels.Any(string.IsNullOrWhiteSpace)) throw ApiError.BadRequest("invalid_field", "labels must not be empty", "labels");
         if (templates is not { Count: > 0 }) templates = PromptSets.Identity;
         if (templates.FirstOrDefault(t => !t.Contains("{}", StringComparison.Ordinal)) is { } bad)
@@ -122,6 +122,7 @@ internal sealed class EmbeddingEndpoints : IAsyncDisposable
         if ((long)labels.Count * templates.Count > options.MaxTextsPerRequest)
             throw ApiError.BadRequest("too_many_items", $"labels × templates is over {options.MaxTextsPerRequest}");
         if (top is < 1) throw ApiError.BadRequest("invalid_field", "top must be at least 1", "top");
+        var decoded = form is not null ? await form.ImagesAsync(options, request.HttpContext.RequestAborted) : DecodeAll(encoded!);
 
         // The prompts in ZeroShotClassifier's order (label-major), embedded through the shared text batcher.
         var prompts = labels.SelectMany(l => templates.Select(t => PromptSets.Fill(t, l))).ToList();

@@ -20,10 +20,11 @@ internal sealed class RequestJson : IDisposable
             throw ApiError.BadRequest("invalid_body", $"the body must be a JSON object, not {Kind(document.RootElement)}");
         foreach (var property in document.RootElement.EnumerateObject())
         {
-            if (!known.Contains(property.Name))
-                throw ApiError.BadRequest("unknown_field", $"unknown field '{ApiError.Quote(property.Name)}' (this route takes {string.Join(", ", known)})", property.Name);
-            if (!fields.TryAdd(property.Name, property.Value))
-                throw ApiError.BadRequest("duplicate_field", $"field '{property.Name}' appears more than once", property.Name);
+            string name = Utf8(() => property.Name, "a field name");
+            if (!known.Contains(name))
+                throw ApiError.BadRequest("unknown_field", $"unknown field '{ApiError.Quote(name)}' (this route takes {string.Join(", ", known)})", ApiError.Quote(name));
+            if (!fields.TryAdd(name, property.Value))
+                throw ApiError.BadRequest("duplicate_field", $"field '{name}' appears more than once", name);
         }
     }
 
@@ -51,14 +52,14 @@ internal sealed class RequestJson : IDisposable
         {
             if (item.ValueKind != JsonValueKind.String)
                 throw ApiError.BadRequest("invalid_field", $"'{name}' must be an array of strings, but item {list.Count} is {Kind(item)}", name);
-            list.Add(item.GetString()!);
+            list.Add(Utf8(() => item.GetString()!, $"item {list.Count} of '{name}'"));
         }
         return list;
     }
 
     /// <summary>A string, or null when absent or null.</summary>
     public string? String(string name) => Field(name) is { } value
-        ? value.ValueKind == JsonValueKind.String ? value.GetString() : throw Wrong(name, "a string", value) : null;
+        ? value.ValueKind == JsonValueKind.String ? Utf8(() => value.GetString()!, $"'{name}'") : throw Wrong(name, "a string", value) : null;
 
     /// <summary>true or false, or null when absent or null.</summary>
     public bool? Bool(string name) => Field(name) is { } value
@@ -70,6 +71,13 @@ internal sealed class RequestJson : IDisposable
 
     private JsonElement? Field(string name) =>
         fields.TryGetValue(name, out var value) && value.ValueKind != JsonValueKind.Null ? value : null;
+
+    // The reader checks structure, not encoding: invalid UTF-8 inside a string only shows when it is decoded.
+    private static string Utf8(Func<string> read, string what)
+    {
+        try { return read(); }
+        catch (InvalidOperationException) { throw ApiError.BadRequest("invalid_json", $"{what} is not valid UTF-8"); }
+    }
 
     private static ApiError Wrong(string name, string expected, JsonElement value) =>
         ApiError.BadRequest("invalid_field", $"'{name}' must be {expected}, not {Kind(value)}", name);

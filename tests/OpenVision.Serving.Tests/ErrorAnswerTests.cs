@@ -38,6 +38,17 @@ public class ErrorAnswerTests(ServerFixture fixture) : IClassFixture<ServerFixtu
     }
 
     [Fact]
+    public async Task InvalidUtf8InsideAStringIs400()
+    {
+        // The JSON reader accepts the structure; the bytes only fail when the string is decoded (the fuzzer found this 500).
+        byte[] body = [.. "{\"texts\": [\"a "u8, 0x89, 0xFE, .. "\"]}"u8];
+        var content = new ByteArrayContent(body);
+        content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
+        var error = await ErrorAssert.IsJsonError(await Client.PostAsync("embed/text", content), 400, "invalid_json");
+        Assert.Equal("item 0 of 'texts' is not valid UTF-8", error.Message);
+    }
+
+    [Fact]
     public async Task AMultipartBodyCutBeforeItsClosingBoundaryIs400()
     {
         using var form = new MultipartFormDataContent("cut-here") { { new ByteArrayContent(File.ReadAllBytes(ServerFixture.Image("chelsea.png"))), "image", "chelsea.png" } };
