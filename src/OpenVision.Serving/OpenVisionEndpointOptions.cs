@@ -28,6 +28,10 @@ public record OpenVisionEndpointOptions
     /// with this key (401 otherwise); null serves everyone who can reach the address.</summary>
     public string? ApiKey { get; init; }
 
+    /// <summary>An image index to serve <c>POST /v1/search</c> from (the caller owns it); it must have been built with
+    /// the served model. Null: search answers that no index is loaded.</summary>
+    public OpenVision.Search.ImageIndex? SearchIndex { get; init; }
+
     /// <summary>Throws <see cref="ArgumentException"/> naming the first setting out of range.</summary>
     public virtual void Validate()
     {

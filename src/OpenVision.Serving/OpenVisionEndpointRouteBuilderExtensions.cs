@@ -33,6 +33,8 @@ public static class OpenVisionEndpointRouteBuilderExtensions
         var group = endpoints.MapGroup("");
         group.AddEndpointFilter(routes.Pipeline.InvokeAsync);
         routes.Map(group);
+        var openAi = OpenAi.OpenAiRoutes.Map(group, encoder, options);
+        endpoints.ServiceProvider.GetService<IHostApplicationLifetime>()?.ApplicationStopped.Register(() => openAi.DisposeAsync().AsTask().GetAwaiter().GetResult());
         return group;
     }
 }

@@ -69,6 +69,9 @@ internal sealed class RequestJson : IDisposable
     public int? Int(string name) => Field(name) is { } value
         ? value.ValueKind == JsonValueKind.Number && value.TryGetInt32(out int n) ? n : throw Wrong(name, "a whole number", value) : null;
 
+    /// <summary>A field as it was sent (any kind), or null when absent or null; for fields of several shapes.</summary>
+    public JsonElement? Element(string name) => Field(name);
+
     private JsonElement? Field(string name) =>
         fields.TryGetValue(name, out var value) && value.ValueKind != JsonValueKind.Null ? value : null;
 

@@ -24,8 +24,9 @@ internal static class ServeCommand
             { Description = "Seconds a SIGINT or SIGTERM waits for requests in flight before closing their connections", DefaultValueFactory = _ => 10 };
         var noBatching = new Option<bool>("--no-batching") { Description = "One model call per request instead of gathering concurrent requests" };
         var maxBatch = new Option<int>("--max-batch") { Description = "Most items in one model call", DefaultValueFactory = _ => 32 };
+        var index = new Option<string?>("--index") { Description = "Image index folder to serve POST /v1/search and the page's search from (built with the served model)" };
         var command = new Command("serve", "Serve embeddings and zero-shot classification over HTTP (POST /embed/text, /embed/image, /classify; GET /health, /)")
-            { host, port, apiKey, shutdownTimeout, noBatching, maxBatch };
+            { host, port, apiKey, shutdownTimeout, noBatching, maxBatch, index };
         args.AddTo(command);
         backend.AddTo(command);
         command.SetAction(r => CliErrors.Run(() =>
@@ -47,6 +48,8 @@ internal static class ServeCommand
                 .AddFilter("OpenVision", LogLevel.Information)
                 .Services.Configure<ConsoleLoggerOptions>(o => o.LogToStandardErrorThreshold = LogLevel.Trace));
             using var encoder = backend.Load(r, args);
+            using var searchIndex = r.GetValue(index) is { } folder ? OpenVision.Search.ImageIndex.Open(folder) : null;
+            options = options with { SearchIndex = searchIndex };
             var server = EmbeddingServer.StartAsync(encoder, options, logging).GetAwaiter().GetResult();
             Console.WriteLine($"serving {encoder.Config.Name} ({encoder.GetType().Name}) on {server.Address} (Ctrl+C stops)");
             // The host's console lifetime turns SIGINT/SIGTERM into a graceful stop; Completion ends once it has drained.

@@ -1,0 +1,45 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using OpenVision.Search;
+
+namespace OpenVision.Serving.OpenAi;
+
+/// <summary>Adds the OpenAI-compatible and search routes to the group <see cref="OpenVisionEndpointRouteBuilderExtensions.MapOpenVision"/>
+/// builds, and the page's search script.</summary>
+internal static class OpenAiRoutes
+{
+    private static readonly string SearchScript = Asset("OpenVision.Serving.search.js");
+
+    /// <summary>Maps the routes on <paramref name="group"/>; the returned endpoints own batchers to dispose when the
+    /// host has stopped. Refuses (at startup) an index built with another model.</summary>
+    public static OpenAiEndpoints Map(IEndpointRouteBuilder group, IImageTextEncoder encoder, OpenVisionEndpointOptions options)
+    {
+        if (options.SearchIndex is { } index) EnsureCompatible(index, encoder);
+        var embeddings = new OpenAiEndpoints(encoder, options);
+        embeddings.Map(group);
+        new SearchEndpoints(options.SearchIndex, embeddings).Map(group);
+        group.MapGet("/search.js", () => Results.Text(SearchScript, "text/javascript; charset=utf-8")).WithMetadata(PublicEndpoint.Instance);
+        return embeddings;
+    }
+
+    private static void EnsureCompatible(ImageIndex index, IImageTextEncoder encoder)
+    {
+        if (index.Manifest.Dimensions != encoder.Config.EmbedDim)
+            throw new IndexModelMismatchException(index.Folder,
+                $"the index holds {index.Manifest.Dimensions}-dimensional vectors, the served model '{encoder.Config.Name}' makes {encoder.Config.EmbedDim}");
+        // The fingerprint (config hash and probe embedding) needs the TorchSharp encoder; other backends are checked by
+        // config hash, which tells architectures and preprocessing apart but not two checkpoints of one architecture.
+        if (encoder is OpenVisionEncoder torchEncoder) index.EnsureCompatible(ImageIndexBuilder.Fingerprint(torchEncoder, encoder.Config.Name));
+        else if (index.Manifest.Model.ConfigSha256 != ModelFingerprint.HashConfig(encoder.Config))
+            throw new IndexModelMismatchException(index.Folder, $"the index was built with model '{index.Manifest.Model.Name}', not the served '{encoder.Config.Name}'");
+    }
+
+    private static string Asset(string name)
+    {
+        using var stream = typeof(OpenAiRoutes).Assembly.GetManifestResourceStream(name)
+            ?? throw new InvalidOperationException($"{name} is missing from the assembly");
+        using var reader = new StreamReader(stream);
+        return reader.ReadToEnd();
+    }
+}
