@@ -1,0 +1,53 @@
+using System.Diagnostics;
+using System.Text.Json;
+
+namespace OpenVision.Serving.Tests;
+
+/// <summary>The official <c>openai</c> npm package (v7) under Node, installed once per test run into a temp folder;
+/// <c>Clients/embeddings.mjs</c> calls <c>embeddings.create</c> and prints what the client returned.</summary>
+public static class NodeOpenAiClient
+{
+    private static readonly Lazy<string> Package = new(Install);
+
+    /// <summary>Runs the script; the answer is its JSON (embeddings and usage, or status and message on an error).</summary>
+    public static JsonElement Embeddings(Uri server, string key, string model, object input, string? encodingFormat)
+    {
+        var start = new ProcessStartInfo("node", [Path.Combine(AppContext.BaseDirectory, "Clients", "embeddings.mjs")])
+            { RedirectStandardOutput = true, RedirectStandardError = true };
+        start.Environment["OPENAI_PACKAGE"] = Package.Value;
+        start.Environment["BASE_URL"] = new Uri(server, "v1").ToString();
+        start.Environment["API_KEY"] = key;
+        start.Environment["MODEL"] = model;
+        start.Environment["INPUT"] = JsonSerializer.Serialize(input);
+        start.Environment["ENCODING_FORMAT"] = encodingFormat ?? "";
+        var (code, output, error) = Run(start, TimeSpan.FromMinutes(2));
+        Assert.True(code == 0, $"node embeddings.mjs exited {code}: {error}");
+        return JsonDocument.Parse(output).RootElement.Clone();
+    }
+
+    private static string Install()
+    {
+        string folder = Directory.CreateTempSubdirectory("openvision-npm-").FullName;
+        var start = new ProcessStartInfo("npm", ["install", "--prefix", folder, "--no-audit", "--no-fund", "openai@7"])
+            { RedirectStandardOutput = true, RedirectStandardError = true };
+        int code;
+        string error;
+        try { (code, _, error) = Run(start, TimeSpan.FromMinutes(5)); }
+        catch (System.ComponentModel.Win32Exception)
+        {
+            Assert.Fail("these tests need Node.js 20 and npm on PATH (Debian: apt-get install -y nodejs npm); they install the `openai` npm package themselves");
+            throw;
+        }
+        Assert.True(code == 0, $"`npm install openai@7` failed (it needs the npm registry): {error}");
+        return folder;
+    }
+
+    private static (int Code, string Output, string Error) Run(ProcessStartInfo start, TimeSpan limit)
+    {
+        using var process = Process.Start(start)!;
+        var output = process.StandardOutput.ReadToEndAsync();
+        var error = process.StandardError.ReadToEndAsync();
+        if (!process.WaitForExit(limit)) { process.Kill(true); Assert.Fail($"{start.FileName} did not finish within {limit}"); }
+        return (process.ExitCode, output.Result, error.Result);
+    }
+}
