@@ -18,9 +18,15 @@ public static class NodeOpenAiClient
         start.Environment["BASE_URL"] = new Uri(server, "v1").ToString();
         start.Environment["API_KEY"] = key;
         start.Environment["MODEL"] = model;
-        start.Environment["INPUT"] = JsonSerializer.Serialize(input);
+        // Images as data: URLs outgrow what an environment variable may hold, so the input travels in a file.
+        string inputFile = Path.GetTempFileName();
+        File.WriteAllText(inputFile, JsonSerializer.Serialize(input));
+        start.Environment["INPUT_FILE"] = inputFile;
         start.Environment["ENCODING_FORMAT"] = encodingFormat ?? "";
-        var (code, output, error) = Run(start, TimeSpan.FromMinutes(2));
+        int code;
+        string output, error;
+        try { (code, output, error) = Run(start, TimeSpan.FromMinutes(2)); }
+        finally { File.Delete(inputFile); }
         Assert.True(code == 0, $"node embeddings.mjs exited {code}: {error}");
         return JsonDocument.Parse(output).RootElement.Clone();
     }

@@ -32,6 +32,10 @@ internal sealed record EmbeddingInput(string? Text, string? ImageDataUrl)
         return items;
     }
 
+    /// <summary>Reads one item: a string (read as the array form reads it, by <paramref name="modality"/>) or a
+    /// <c>{"text"}</c> / <c>{"image"}</c> object.</summary>
+    public static EmbeddingInput ReadOne(JsonElement item, string? modality) => FromItem(item, modality, 0);
+
     /// <summary>Decodes an image data: URL; <paramref name="what"/> names it in errors.</summary>
     public static DecodedImage Decode(string dataUrl, string what, string param, ImageDecoderOptions options)
     {

@@ -42,9 +42,9 @@ internal sealed class SearchEndpoints(ImageIndex? index, OpenAiEndpoints embeddi
             topK = body.Int("top_k") ?? 10;
             if (topK is < 1 or > MaxTopK) throw ApiError.BadRequest("invalid_field", $"'top_k' must be 1 to {MaxTopK}, not {topK}", "top_k");
             if (body.Element("query") is not { } element) throw ApiError.BadRequest("missing_field", "'query' is missing", "query");
-            if (element.ValueKind == System.Text.Json.JsonValueKind.Array)
-                throw ApiError.BadRequest("invalid_field", "'query' must be a text or {\"image\": \"data:image/...\"}, not an array", "query");
-            query = EmbeddingInput.Read(element, "text", 1)[0];
+            if (element.ValueKind is not (System.Text.Json.JsonValueKind.String or System.Text.Json.JsonValueKind.Object))
+                throw ApiError.BadRequest("invalid_field", "'query' must be a text or {\"image\": \"data:image/...\"}", "query");
+            query = EmbeddingInput.ReadOne(element, "text");
         }
         var vector = (await embeddings.EmbedAsync([query], "query", request.HttpContext.RequestAborted))[0];
         var hits = loaded.Search(vector, (int)Math.Min(topK, Math.Max(1, loaded.Count)));
