@@ -1,6 +1,7 @@
 using System.IO.Compression;
 using System.Text;
 using OpenVision.Checkpoints.Pickle;
+using OpenVision.Checkpoints.Zip;
 
 namespace OpenVision.Checkpoints;
 
@@ -31,13 +32,19 @@ public static class TorchCheckpointReader
     {
         ZipArchive zip;
         try { zip = new ZipArchive(stream, ZipArchiveMode.Read, leaveOpen: true); }
-        catch (InvalidDataException e) { throw new CheckpointFormatException(name, $"not a valid zip archive ({e.Message})", e); }
+        catch (Exception e) when (IsZipDamage(e)) { throw new CheckpointFormatException(name, $"not a valid zip archive ({OneLine(e.Message)})", e); }
         using (zip)
         {
             try { return ReadArchive(zip, name); }
-            catch (InvalidDataException e) { throw new CheckpointFormatException(name, $"corrupt zip record ({e.Message})", e); }
+            catch (Exception e) when (IsZipDamage(e)) { throw new CheckpointFormatException(name, $"corrupt zip record ({OneLine(e.Message)})", e); }
         }
     }
+
+    // What System.IO.Compression throws for damaged archives: bad headers, unknown methods, impossible offsets.
+    private static bool IsZipDamage(Exception e) =>
+        e is InvalidDataException or NotSupportedException or ArgumentException or IOException && e is not FileNotFoundException;
+
+    private static string OneLine(string text) => text.ReplaceLineEndings(" ");
 
     private static Dictionary<string, TensorData> ReadArchive(ZipArchive zip, string name)
     {
@@ -66,6 +73,9 @@ public static class TorchCheckpointReader
 
     private static string FindPrefix(ZipArchive zip, string name)
     {
+        // Two records of one name would make the data depend on which one a reader picks.
+        var duplicate = zip.Entries.GroupBy(e => e.FullName, StringComparer.Ordinal).FirstOrDefault(g => g.Count() > 1);
+        if (duplicate is not null) throw new CheckpointFormatException(name, $"zip holds two records named '{duplicate.Key}'");
         // TorchScript archives also hold a data.pkl, but it pickles compiled modules, not a state dict.
         if (zip.Entries.Any(e => e.FullName.EndsWith("/constants.pkl", StringComparison.Ordinal) || e.FullName.Contains("/code/", StringComparison.Ordinal)))
             throw new CheckpointFormatException(name, "a TorchScript archive (torch.jit.save), not a torch.save state dict; save model.state_dict() instead");
@@ -89,18 +99,29 @@ public static class TorchCheckpointReader
             : $"unknown byteorder record '{order}'");
     }
 
+    // The central directory's size and CRC-32 are promises about the record; both are kept, so that a corrupt or
+    // hostile record fails here instead of loading as shifted or zeroed weights. Inflation stops one byte past the
+    // declared size, so a record that would inflate to gigabytes costs no more than its declaration.
     private static byte[] ReadEntry(ZipArchive zip, string entryName, long maxBytes, string name)
     {
         var entry = zip.GetEntry(entryName) ?? throw new CheckpointFormatException(name, $"zip record '{entryName}' is missing");
+        if (entry.IsEncrypted) throw new CheckpointFormatException(name, $"zip record '{entryName}' is encrypted");
         if (entry.Length > maxBytes || entry.Length > Array.MaxLength)
             throw new CheckpointFormatException(name, $"zip record '{entryName}' is {entry.Length} bytes, over the {Math.Min(maxBytes, Array.MaxLength)}-byte limit");
         // Deflate cannot expand more than ~1032:1; a larger claim is a zip bomb or a corrupt directory.
         if (entry.Length > 4096 && entry.Length / 1100 > entry.CompressedLength)
             throw new CheckpointFormatException(name, $"zip record '{entryName}' claims {entry.Length} bytes from {entry.CompressedLength} compressed");
         var bytes = new byte[entry.Length];
-        using var stream = entry.Open();
-        int read = stream.ReadAtLeast(bytes, bytes.Length, throwOnEndOfStream: false);
-        if (read != bytes.Length) throw new CheckpointFormatException(name, $"zip record '{entryName}' is truncated ({read} of {entry.Length} bytes)");
+        using (var stream = entry.Open())
+        {
+            int read = stream.ReadAtLeast(bytes, bytes.Length, throwOnEndOfStream: false);
+            if (read != bytes.Length) throw new CheckpointFormatException(name, $"zip record '{entryName}' is truncated ({read} of {entry.Length} bytes)");
+            if (stream.ReadByte() >= 0)
+                throw new CheckpointFormatException(name, $"zip record '{entryName}' holds more than the {entry.Length} bytes its directory entry declares");
+        }
+        uint crc = Crc32.Compute(bytes);
+        if (crc != entry.Crc32)
+            throw new CheckpointFormatException(name, $"zip record '{entryName}' fails its CRC-32 check (stored {entry.Crc32:x8}, computed {crc:x8}): the file is corrupt");
         return bytes;
     }
 
