@@ -1,4 +1,3 @@
-using System.IO.Compression;
 using System.Text;
 using OpenVision.Checkpoints.Pickle;
 using OpenVision.Checkpoints.Zip;
@@ -30,23 +29,11 @@ public static class TorchCheckpointReader
     /// <summary>Reads the state dict from a seekable stream; <paramref name="name"/> is used in error messages.</summary>
     public static Dictionary<string, TensorData> Read(Stream stream, string name)
     {
-        ZipArchive zip;
-        try { zip = new ZipArchive(stream, ZipArchiveMode.Read, leaveOpen: true); }
-        catch (Exception e) when (IsZipDamage(e)) { throw new CheckpointFormatException(name, $"not a valid zip archive ({OneLine(e.Message)})", e); }
-        using (zip)
-        {
-            try { return ReadArchive(zip, name); }
-            catch (Exception e) when (IsZipDamage(e)) { throw new CheckpointFormatException(name, $"corrupt zip record ({OneLine(e.Message)})", e); }
-        }
+        try { return ReadArchive(new StrictZipReader(stream, name), name); }
+        catch (EndOfStreamException e) { throw new CheckpointFormatException(name, "the file ended while it was being read (truncated or changed meanwhile)", e); }
     }
 
-    // What System.IO.Compression throws for damaged archives: bad headers, unknown methods, impossible offsets.
-    private static bool IsZipDamage(Exception e) =>
-        e is InvalidDataException or NotSupportedException or ArgumentException or IOException && e is not FileNotFoundException;
-
-    private static string OneLine(string text) => text.ReplaceLineEndings(" ");
-
-    private static Dictionary<string, TensorData> ReadArchive(ZipArchive zip, string name)
+    private static Dictionary<string, TensorData> ReadArchive(StrictZipReader zip, string name)
     {
         string prefix = FindPrefix(zip, name);
         CheckByteOrder(zip, prefix, name);
@@ -71,15 +58,12 @@ public static class TorchCheckpointReader
         return Materialize(zip, prefix, stateDict, name);
     }
 
-    private static string FindPrefix(ZipArchive zip, string name)
+    private static string FindPrefix(StrictZipReader zip, string name)
     {
-        // Two records of one name would make the data depend on which one a reader picks.
-        var duplicate = zip.Entries.GroupBy(e => e.FullName, StringComparer.Ordinal).FirstOrDefault(g => g.Count() > 1);
-        if (duplicate is not null) throw new CheckpointFormatException(name, $"zip holds two records named '{duplicate.Key}'");
         // TorchScript archives also hold a data.pkl, but it pickles compiled modules, not a state dict.
-        if (zip.Entries.Any(e => e.FullName.EndsWith("/constants.pkl", StringComparison.Ordinal) || e.FullName.Contains("/code/", StringComparison.Ordinal)))
+        if (zip.Records.Keys.Any(n => n.EndsWith("/constants.pkl", StringComparison.Ordinal) || n.Contains("/code/", StringComparison.Ordinal)))
             throw new CheckpointFormatException(name, "a TorchScript archive (torch.jit.save), not a torch.save state dict; save model.state_dict() instead");
-        var pickles = zip.Entries.Select(e => e.FullName)
+        var pickles = zip.Records.Keys
             .Where(n => n.EndsWith("/data.pkl", StringComparison.Ordinal) && n.IndexOf('/') == n.Length - "/data.pkl".Length)
             .ToList();
         if (pickles.Count == 1) return pickles[0][..^"/data.pkl".Length];
@@ -88,10 +72,10 @@ public static class TorchCheckpointReader
             : $"zip holds {pickles.Count} data.pkl records; a torch.save archive has one");
     }
 
-    private static void CheckByteOrder(ZipArchive zip, string prefix, string name)
+    private static void CheckByteOrder(StrictZipReader zip, string prefix, string name)
     {
         // Older PyTorch writes no byteorder record; every platform it ran on was little-endian.
-        if (zip.GetEntry($"{prefix}/byteorder") is null) return;
+        if (!zip.Records.ContainsKey($"{prefix}/byteorder")) return;
         string order = Encoding.ASCII.GetString(ReadEntry(zip, $"{prefix}/byteorder", 16, name)).Trim();
         if (order == "little") return;
         throw new CheckpointFormatException(name, order == "big"
@@ -99,31 +83,9 @@ public static class TorchCheckpointReader
             : $"unknown byteorder record '{order}'");
     }
 
-    // The central directory's size and CRC-32 are promises about the record; both are kept, so that a corrupt or
-    // hostile record fails here instead of loading as shifted or zeroed weights. Inflation stops one byte past the
-    // declared size, so a record that would inflate to gigabytes costs no more than its declaration.
-    private static byte[] ReadEntry(ZipArchive zip, string entryName, long maxBytes, string name)
-    {
-        var entry = zip.GetEntry(entryName) ?? throw new CheckpointFormatException(name, $"zip record '{entryName}' is missing");
-        if (entry.IsEncrypted) throw new CheckpointFormatException(name, $"zip record '{entryName}' is encrypted");
-        if (entry.Length > maxBytes || entry.Length > Array.MaxLength)
-            throw new CheckpointFormatException(name, $"zip record '{entryName}' is {entry.Length} bytes, over the {Math.Min(maxBytes, Array.MaxLength)}-byte limit");
-        // Deflate cannot expand more than ~1032:1; a larger claim is a zip bomb or a corrupt directory.
-        if (entry.Length > 4096 && entry.Length / 1100 > entry.CompressedLength)
-            throw new CheckpointFormatException(name, $"zip record '{entryName}' claims {entry.Length} bytes from {entry.CompressedLength} compressed");
-        var bytes = new byte[entry.Length];
-        using (var stream = entry.Open())
-        {
-            int read = stream.ReadAtLeast(bytes, bytes.Length, throwOnEndOfStream: false);
-            if (read != bytes.Length) throw new CheckpointFormatException(name, $"zip record '{entryName}' is truncated ({read} of {entry.Length} bytes)");
-            if (stream.ReadByte() >= 0)
-                throw new CheckpointFormatException(name, $"zip record '{entryName}' holds more than the {entry.Length} bytes its directory entry declares");
-        }
-        uint crc = Crc32.Compute(bytes);
-        if (crc != entry.Crc32)
-            throw new CheckpointFormatException(name, $"zip record '{entryName}' fails its CRC-32 check (stored {entry.Crc32:x8}, computed {crc:x8}): the file is corrupt");
-        return bytes;
-    }
+    private static byte[] ReadEntry(StrictZipReader zip, string entryName, long maxBytes, string name) =>
+        zip.Read(zip.Records.TryGetValue(entryName, out var record) ? record
+            : throw new CheckpointFormatException(name, $"zip record '{entryName}' is missing"), maxBytes);
 
     // A state dict is a dict whose values are tensors. Training checkpoints nest it one or two levels down.
     private static List<(string Key, TorchTensorRef Tensor)> FindStateDict(object? node, string name, int depth)
@@ -159,7 +121,7 @@ public static class TorchCheckpointReader
             throw new CheckpointFormatException(name, $"tensors would expand {stored:0} stored bytes into {viewed:0} (overlapping or broadcast views); refused as a memory bomb");
     }
 
-    private static Dictionary<string, TensorData> Materialize(ZipArchive zip, string prefix, List<(string Key, TorchTensorRef Tensor)> tensors, string name)
+    private static Dictionary<string, TensorData> Materialize(StrictZipReader zip, string prefix, List<(string Key, TorchTensorRef Tensor)> tensors, string name)
     {
         CheckAmplification(tensors, name);
         // Storages shared by several tensors (views, tied weights) are read once and kept until their last user.
