@@ -58,7 +58,12 @@ public static class ModelFactory
         try
         {
             if (source.WeightsPath is not null)
-                StateDictLoader.Load(model, StateDictReader.Read(source.WeightsPath), source.WeightsPath, options.Strict);
+            {
+                // open_clip training checkpoints and DDP/torch.compile wrappers prefix every key; the adapter removes that.
+                var tensors = CheckpointAdapter.StripWrapperPrefixes(StateDictReader.Read(source.WeightsPath));
+                if (!options.AllowNonFiniteWeights) NonFiniteWeights.ThrowIfAny(tensors, source.WeightsPath);
+                StateDictLoader.Load(model, tensors, source.WeightsPath, options.Strict);
+            }
             Place(model, options);
             return (model, source);
         }
