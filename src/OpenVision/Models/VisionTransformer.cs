@@ -101,7 +101,7 @@ public sealed class VisionTransformer : nn.Module<Tensor, Tensor>
     // part of the sum for the output channels past the last multiple of 16: ones ⊛ ones over a 14×14×3 patch gives 568
     // instead of 588 in channels 64–71 of a width-72 model, and random inputs come out 10–40 % off in those channels
     // (pytorch/pytorch#163347). Widths that are multiples of 16 (every released config) are not affected; float32
-    // convolutions and bfloat16 matmuls are correct. The cost is one float32 GEMM of about 1 % of the model's FLOPs.
+    // convolutions and bfloat16 matmuls are correct. The cost is one float32 GEMM of 1–5 % of the model's FLOPs.
     internal Tensor PatchEmbedding(Tensor pixels)
     {
         var weight = conv1.weight!;
