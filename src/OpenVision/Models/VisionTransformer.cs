@@ -72,7 +72,7 @@ public sealed class VisionTransformer : nn.Module<Tensor, Tensor>
         int grid = (int)(pixels.shape[2] / config.PatchSize);
         long batch = pixels.shape[0];
 
-        var x = conv1.call(pixels);                                             // [B, W, g, g]
+        var x = PatchEmbedding(pixels);                                         // [B, W, g, g]
         x = x.flatten(2).transpose(1, 2);                                       // [B, g², W], row-major patches
         var cls = class_embedding.to(x.dtype).view(1, 1, -1).expand(batch, 1, -1);
         x = torch.cat([cls, x], 1);                                             // [B, 1+g², W]
@@ -94,6 +94,22 @@ public sealed class VisionTransformer : nn.Module<Tensor, Tensor>
             pooled = Pool(normed);
         }
         return new VisionOutput(pooled.matmul(proj), tokens, hidden);
+    }
+
+    // For a bfloat16 model the patch embedding runs in float32 on the (already rounded) pixels and weights and is rounded
+    // once on output. oneDNN 3.7's bfloat16 direct convolution (jit_bf16, chosen wherever the CPU has AVX-512) drops
+    // part of the sum for the output channels past the last multiple of 16: ones ⊛ ones over a 14×14×3 patch gives 568
+    // instead of 588 in channels 64–71 of a width-72 model, and random inputs come out 10–40 % off in those channels
+    // (pytorch/pytorch#163347). Widths that are multiples of 16 (every released config) are not affected; float32
+    // convolutions and bfloat16 matmuls are correct. The cost is one float32 GEMM of 1–5 % of the model's FLOPs.
+    internal Tensor PatchEmbedding(Tensor pixels)
+    {
+        var weight = conv1.weight!;
+        if (weight.dtype is not (ScalarType.BFloat16 or ScalarType.Float16)) return conv1.call(pixels);
+        using var scope = torch.NewDisposeScope();
+        var wide = nn.functional.conv2d(pixels.to(ScalarType.Float32), weight.to(ScalarType.Float32),
+            strides: [config.PatchSize, config.PatchSize]);
+        return wide.to(weight.dtype).MoveToOuterDisposeScope();
     }
 
     // open_clip _global_pool: "avg" excludes the class token; "tok" takes it.
