@@ -27,10 +27,22 @@ public static class MklCpuDispatch
         if (Environment.GetEnvironmentVariable("OPENVISION_MKL_CPU_SHIM") == "0") return "disabled by OPENVISION_MKL_CPU_SHIM=0";
         string vendor = CpuVendor();
         if (vendor != "AuthenticAMD") return $"not needed (CPU vendor {vendor})";
-        string path = Path.Combine(AppContext.BaseDirectory, ShimFileName);
-        if (!File.Exists(path)) return $"unavailable ({ShimFileName} was not built: no C compiler at build time)";
+        string? path = FindShim();
+        if (path == null) return $"unavailable ({ShimFileName} not found: built where no C compiler existed)";
         IntPtr handle = dlopen(path, RtldNow | RtldGlobal);
         return handle != IntPtr.Zero ? "enabled" : $"failed to load {path}";
+    }
+
+    /// <summary>The app folder (this repository's builds and RID-specific apps), the host's native search
+    /// directories (where a package's runtimes/linux-x64/native asset lands, wherever the host resolved it), and the
+    /// app's runtimes/linux-x64/native folder.</summary>
+    private static string? FindShim()
+    {
+        var folders = new List<string> { AppContext.BaseDirectory };
+        if (AppContext.GetData("NATIVE_DLL_SEARCH_DIRECTORIES") is string searchDirectories)
+            folders.AddRange(searchDirectories.Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries));
+        folders.Add(Path.Combine(AppContext.BaseDirectory, "runtimes", "linux-x64", "native"));
+        return folders.Select(folder => Path.Combine(folder, ShimFileName)).FirstOrDefault(File.Exists);
     }
 
     private static string CpuVendor()
