@@ -6,7 +6,10 @@ namespace OpenVision.Runtime.Tests;
 /// above its mmap threshold, at most 32 MiB) or from the heap (what heap tuning's M_MMAP_MAX = 0 asks for).</summary>
 internal static class GlibcHeap
 {
-    private const int LargeBytes = 64 << 20;
+    // Above the largest dynamic mmap threshold (32 MiB), so glibc's defaults always map it; below a secondary arena's
+    // heap size (64 MiB), so a tuned allocator can serve it from a heap whichever arena this thread uses (a bigger
+    // block would be mapped by a secondary arena even with M_MMAP_MAX = 0).
+    private const int LargeBytes = 40 << 20;
 
     /// <summary>True where glibc's mallinfo2 exists (Linux with glibc 2.33 or later).</summary>
     public static bool Observable
@@ -18,7 +21,7 @@ internal static class GlibcHeap
         }
     }
 
-    /// <summary>Allocates 64 MiB with malloc (Marshal.AllocHGlobal on Unix) and reports whether glibc mapped it separately.</summary>
+    /// <summary>Allocates 40 MiB with malloc (Marshal.AllocHGlobal on Unix) and reports whether glibc mapped it separately.</summary>
     public static bool LargeBlockIsMapped()
     {
         long before = (long)mallinfo2().hblkhd;
