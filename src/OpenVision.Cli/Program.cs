@@ -1,5 +1,9 @@
 using System.CommandLine;
+using OpenVision;
 using OpenVision.Cli.Commands;
+
+// The CLI is the host: it opts into the process-wide tuning (MKL vendor shim, heap settings) before any tensor work.
+OpenVisionRuntime.Configure();
 
 var root = new RootCommand("OpenVision.NET: load, run, evaluate and train OpenVision vision encoders")
 {

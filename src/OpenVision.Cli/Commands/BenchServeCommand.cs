@@ -1,8 +1,8 @@
 using System.CommandLine;
 using System.Text.Json;
-using OpenVision.Benchmarks;
+using OpenVision.Lab.Benchmarks;
+using OpenVision.Lab.Benchmarks.Serving;
 using OpenVision.Pipelines;
-using OpenVision.Serving.Benchmarks;
 
 namespace OpenVision.Cli.Commands;
 

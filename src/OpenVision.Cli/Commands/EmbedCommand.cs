@@ -1,7 +1,7 @@
 using System.CommandLine;
 using OpenVision.IO;
+using OpenVision.Lab.Sharding;
 using OpenVision.Pipelines;
-using OpenVision.Pipelines.Sharding;
 using TorchSharp;
 using static TorchSharp.torch;
 

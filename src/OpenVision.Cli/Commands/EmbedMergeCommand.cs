@@ -1,5 +1,5 @@
 using System.CommandLine;
-using OpenVision.Pipelines.Sharding;
+using OpenVision.Lab.Sharding;
 
 namespace OpenVision.Cli.Commands;
 

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using OpenVision.Lab.Plotting;
 using OpenVision.Text;
 using OpenVision.Training;
 using OpenVision.Training.Data;

@@ -12,13 +12,6 @@ public sealed partial class OpenVisionModel : nn.Module
     private readonly VisionTransformer visual;
     private Parameter logit_scale;   // not readonly: ToInferenceDType keeps it in float32 for bfloat16 models
 
-    // Before any tensor work: on AMD CPUs MKL must see the vendor shim before its first call (see MklCpuDispatch).
-    static OpenVisionModel()
-    {
-        Native.HeapTuning.EnsureInitialized();
-        Native.MklCpuDispatch.EnsureInitialized();
-    }
-
     /// <summary>Builds a randomly initialised model (open_clip's initialisation) in float32 on the CPU.</summary>
     public OpenVisionModel(ModelConfig config) : base(nameof(OpenVisionModel))
     {

@@ -1,4 +1,4 @@
-using OpenVision.Onnx.Benchmarks;
+using OpenVision.Lab.Benchmarks.Onnx;
 using OpenVision.Tests.Parity;
 
 namespace OpenVision.Onnx.Tests.Export;
