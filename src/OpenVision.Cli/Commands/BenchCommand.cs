@@ -111,9 +111,9 @@ internal static class BenchCommand
         {
             var manifest = Onnx.OnnxExporter.Export(model, folder, new Onnx.OnnxExportOptions { Runtime = runtime, StandardOpsOnly = standardOps });
             Console.WriteLine($"{model.Config.Name}: exported ({(standardOps ? "standard operators" : "fused com.microsoft Attention")}), float32 error vs torch {manifest.Validation[0].ImageRelativeError:0.0e+00} (image); ORT threads {(runtime.IntraOpThreads > 0 ? runtime.IntraOpThreads : "per core")}, spinning {(runtime.AllowSpinning ? "on" : "off")}");
-            Console.WriteLine($"{"",34} [onnx]: our backend (OnnxEncoder); [ort-plain]: a plain ORT session of our graph (the anchor)" +
+            Console.WriteLine($"{"",34} [onnx]: our backend (OnnxBackend); [ort-plain]: a plain ORT session of our graph (the anchor)" +
                 (external is null ? "" : $"; [{external.Label}]: a plain ORT session of {externalPath}"));
-            using var encoder = Onnx.OnnxEncoder.Load(folder, runtime);
+            using var encoder = Onnx.OnnxBackend.Load(folder, runtime);
             foreach (int batch in batchSizes)
             {
                 var run = Onnx.Benchmarks.OnnxBenchmark.Images(encoder, batch, budget, external, external is null ? null : error);
