@@ -56,9 +56,11 @@ public sealed class ClipsTrainingModel : IDisposable
     /// <param name="captionIds">Full synthetic-caption ids [B, Q] (Q = decoder queries, 128), int64: the decoder's targets.</param>
     /// <param name="distributed">In a data-parallel run, the ranks: the batch is this rank's share, the contrastive
     /// loss scores its rows against every rank's features, and both losses are scaled so that their mean over ranks
-    /// (which gradient averaging differentiates) equals the one-process loss of the global batch. Null: one process.</param>
-    public LossBreakdown Forward(Tensor pixels, Tensor altTextIds, Tensor subCaptionIds, Tensor captionIds, IDistributedContext? distributed = null)
+    /// (which gradient averaging differentiates) equals the one-process loss of the global batch. One process is
+    /// <see cref="SingleProcessContext"/>.</param>
+    public LossBreakdown Forward(Tensor pixels, Tensor altTextIds, Tensor subCaptionIds, Tensor captionIds, IDistributedContext distributed)
     {
+        ArgumentNullException.ThrowIfNull(distributed);
         long batch = pixels.shape[0];
         if (altTextIds.shape[0] != batch || subCaptionIds.shape[0] != batch || captionIds.shape[0] != batch)
             throw new ArgumentException($"batch sizes differ: pixels {batch}, alt-texts {altTextIds.shape[0]}, sub-captions {subCaptionIds.shape[0]}, captions {captionIds.shape[0]}");
@@ -67,7 +69,7 @@ public sealed class ClipsTrainingModel : IDisposable
         using var scope = torch.NewDisposeScope();
         using var encoded = Encode(pixels, altTextIds, subCaptionIds);
         var contrastive = ContrastiveFromFeatures(encoded.Features, distributed);
-        double? denominator = distributed is { WorldSize: > 1 } ? CaptionDenominator(CaptionLoss.TokenCount(captionIds), distributed) : null;
+        double? denominator = distributed.WorldSize > 1 ? CaptionDenominator(CaptionLoss.TokenCount(captionIds), distributed) : null;
         var caption = CaptionFromEncoding(encoded, captionIds, denominator);
 
         var losses = LossBreakdown.Combine(contrastive, caption, Weights);
@@ -76,6 +78,10 @@ public sealed class ClipsTrainingModel : IDisposable
         losses.Total.MoveToOuterDisposeScope();
         return losses;
     }
+
+    /// <summary>The training losses for one process's batch (a world of one, <see cref="SingleProcessContext"/>).</summary>
+    public LossBreakdown Forward(Tensor pixels, Tensor altTextIds, Tensor subCaptionIds, Tensor captionIds) =>
+        Forward(pixels, altTextIds, subCaptionIds, captionIds, SingleProcessContext.Instance);
 
     /// <summary>Runs both towers on a batch: the contrastive features and what the caption decoder reads. With autograd
     /// unless the caller disabled it; the caller disposes the result.</summary>
@@ -104,9 +110,11 @@ public sealed class ClipsTrainingModel : IDisposable
     /// with gradients into the features and the temperature.</summary>
     /// <param name="features">[B, 3E]: normalized image, alt-text and sub-caption features side by side.</param>
     /// <param name="distributed">In a data-parallel run, the ranks: these rows are scored against every rank's
-    /// (one differentiable all-gather); the mean over ranks is the global-batch loss. Null: one process.</param>
-    public Tensor ContrastiveFromFeatures(Tensor features, IDistributedContext? distributed = null)
+    /// (one differentiable all-gather); the mean over ranks is the global-batch loss. One process is
+    /// <see cref="SingleProcessContext"/>.</param>
+    public Tensor ContrastiveFromFeatures(Tensor features, IDistributedContext distributed)
     {
+        ArgumentNullException.ThrowIfNull(distributed);
         if (features.ndim != 2 || features.shape[1] % 3 != 0)
             throw new ArgumentException($"contrastive features must be [B, 3E], got [{string.Join(", ", features.shape)}]");
         using var scope = torch.NewDisposeScope();
@@ -114,7 +122,7 @@ public sealed class ClipsTrainingModel : IDisposable
         var scale = Clip.LogitScaleParameter.exp();                                  // t = exp(logit_scale), no clamp
         Tensor[] localTexts = [features.narrow(1, width, width), features.narrow(1, 2 * width, width)];
         var image = features.narrow(1, 0, width);
-        if (distributed is not { WorldSize: > 1 })
+        if (distributed.WorldSize == 1)
             return ContrastiveLoss.Compute(image, localTexts, scale).MoveToOuterDisposeScope();
         // open_clip's gather_with_grad + local_loss (OpenVision's local_loss=True): one differentiable all-gather of
         // the three feature sets side by side, then this rank's rows against all N columns, labels offset by rank·b.
@@ -143,11 +151,12 @@ public sealed class ClipsTrainingModel : IDisposable
     /// <remarks>The caption loss is a mean over the global batch's tokens, not a mean of per-rank means (JAX's pmean
     /// of local means, which differs when ranks hold different numbers of tokens): dividing each rank's token sum by
     /// (global tokens / N) makes the mean over ranks the one-process value for any N, so curves do not depend on N.</remarks>
-    public static double CaptionDenominator(long localTokens, IDistributedContext? distributed)
+    public static double CaptionDenominator(long localTokens, IDistributedContext distributed)
     {
+        ArgumentNullException.ThrowIfNull(distributed);
         Span<double> tokens = [localTokens];
-        if (distributed is { WorldSize: > 1 }) distributed.AllReduceSum(tokens);
-        return (tokens[0] + 1e-8) / (distributed?.WorldSize ?? 1);
+        distributed.AllReduceSum(tokens);
+        return (tokens[0] + 1e-8) / distributed.WorldSize;
     }
 
     /// <summary>Every parameter with its checkpoint key: the CLIP's open_clip keys, then the decoder's with <see cref="DecoderPrefix"/>.</summary>
