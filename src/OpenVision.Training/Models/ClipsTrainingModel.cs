@@ -11,29 +11,38 @@ namespace OpenVision.Training.Models;
 
 /// <summary>An <see cref="OpenVisionModel"/> plus the CLIPS caption decoder, computing OpenVision's training losses
 /// (<c>two_towers.Model</c> + <c>main_clip.py</c> <c>loss_type='coca'</c>).</summary>
-/// <remarks>The two modules stay separate objects so that the CLIP's state-dict keys remain exactly open_clip's;
-/// checkpoints written here hold those keys plus the decoder's under <see cref="DecoderPrefix"/> (see
-/// <see cref="CaptionDecoder"/> for its keys). The vision positional table is frozen: OpenVision's JAX ViT computes
-/// its 2-D sin-cos table instead of learning it.</remarks>
-public sealed class ClipsTrainingModel : IDisposable
+/// <remarks>A module laid out as open_clip's CoCa: the CLIP's parts (<c>visual</c>, the text tower's modules,
+/// <c>logit_scale</c>, ...) registered under their own names beside the decoder's <c>text_decoder</c>, so its state dict
+/// is the CLIP's open_clip keys plus the decoder's under <see cref="DecoderPrefix"/> (see <see cref="CaptionDecoder"/>),
+/// and parameters, conversions and state dicts come from TorchSharp. The vision positional table is frozen:
+/// OpenVision's JAX ViT computes its 2-D sin-cos table instead of learning it.</remarks>
+public sealed class ClipsTrainingModel : nn.Module
 {
     /// <summary>Prefix of the decoder's keys in a training checkpoint.</summary>
     public const string DecoderPrefix = "text_decoder.";
 
     private static readonly IReadOnlySet<int> NoLayers = new HashSet<int>();
 
+    private readonly CaptionDecoder text_decoder;   // open_clip CoCa: text_decoder
+
     /// <summary>Wraps <paramref name="clip"/> (which it then owns) with a new decoder in the CLIP's dtype and device.</summary>
     /// <param name="clip">The model being trained.</param>
     /// <param name="decoder">Decoder architecture; <see cref="DecoderConfig.For(ModelConfig)"/> gives OpenVision's.</param>
     /// <param name="weights">Loss weights; OpenVision's 1 and 2 when null.</param>
-    public ClipsTrainingModel(OpenVisionModel clip, DecoderConfig decoder, LossWeights? weights = null)
+    public ClipsTrainingModel(OpenVisionModel clip, DecoderConfig decoder, LossWeights? weights = null) : base(nameof(ClipsTrainingModel))
     {
+        ArgumentNullException.ThrowIfNull(clip);
         Clip = clip;
-        Decoder = new CaptionDecoder(decoder, clip.Visual.Config.Width, clip.TextConfig.Width);
-        Decoder.to(clip.DType).to(clip.Device);
+        text_decoder = new CaptionDecoder(decoder, clip.Visual.Config.Width, clip.TextConfig.Width);
+        text_decoder.to(clip.DType).to(clip.Device);
         Weights = weights ?? LossWeights.OpenVision;
         foreach (var (name, parameter) in clip.Visual.named_parameters())
             if (name == "positional_embedding") parameter.requires_grad = false;
+        // The CLIP's own parameters first, then its submodules, then the decoder: named_parameters() yields them in
+        // the order the optimizer state of earlier checkpoints was saved in.
+        AdoptClipParameters();
+        foreach (var (name, child) in clip.named_children()) register_module(name, child);
+        register_module("text_decoder", text_decoder);
     }
 
     /// <summary>A freshly initialised OpenVision model and its family's decoder (<see cref="DecoderConfig.For(ModelConfig)"/>).</summary>
@@ -43,8 +52,8 @@ public sealed class ClipsTrainingModel : IDisposable
     /// <summary>The CLIP (vision and text towers, logit scale).</summary>
     public OpenVisionModel Clip { get; }
 
-    /// <summary>The caption decoder.</summary>
-    public CaptionDecoder Decoder { get; }
+    /// <summary>The caption decoder (<c>text_decoder</c>).</summary>
+    public CaptionDecoder Decoder => text_decoder;
 
     /// <summary>Weights of the contrastive and caption losses.</summary>
     public LossWeights Weights { get; }
@@ -159,40 +168,74 @@ public sealed class ClipsTrainingModel : IDisposable
         return (tokens[0] + 1e-8) / distributed.WorldSize;
     }
 
-    /// <summary>Every parameter with its checkpoint key: the CLIP's open_clip keys, then the decoder's with <see cref="DecoderPrefix"/>.</summary>
-    public IEnumerable<(string Name, Parameter Parameter)> NamedParameters() =>
-        Clip.named_parameters().Concat(Decoder.named_parameters().Select(p => (DecoderPrefix + p.name, p.parameter)));
+    /// <summary>Every parameter with its checkpoint key (TorchSharp's <c>named_parameters()</c>).</summary>
+    public IEnumerable<(string Name, Parameter Parameter)> NamedParameters() => named_parameters();
 
-    /// <summary>Switches both modules to training (true) or evaluation (false) mode.</summary>
+    /// <summary>Switches the model to training (true) or evaluation (false) mode.</summary>
     public void Train(bool training = true)
     {
-        Clip.train(training);
-        Decoder.train(training);
+        train(training);
+        Clip.train(training);   // the CLIP object itself is not one of this module's children
     }
 
-    /// <summary>Converts both modules' parameters; parameter objects are replaced, so build optimizers afterwards.</summary>
+    /// <summary>Converts the parameters (TorchSharp's <c>to</c>); parameter objects are replaced, so build optimizers afterwards.</summary>
     public ClipsTrainingModel To(ScalarType dtype)
     {
-        Clip.to(dtype);
-        Decoder.to(dtype);
+        this.to(dtype);
         return this;
     }
 
-    /// <summary>Moves both modules' parameters; parameter objects are replaced, so build optimizers afterwards.</summary>
+    /// <summary>Moves the parameters (TorchSharp's <c>to</c>); parameter objects are replaced, so build optimizers afterwards.</summary>
     public ClipsTrainingModel To(Device device)
     {
-        Clip.to(device);
-        Decoder.to(device);
+        this.to(device);
         return this;
+    }
+
+    // TorchSharp's own conversion would replace the CLIP's direct parameters (logit_scale, text_projection, ...) in
+    // this module only, leaving the CLIP's fields on the old tensors: convert the CLIP and the decoder themselves, then
+    // register the CLIP's new parameter objects here again.
+    /// <inheritdoc/>
+    protected override nn.Module _to(ScalarType dtype, bool non_blocking)
+    {
+        Clip.to(dtype);
+        text_decoder.to(dtype);
+        AdoptClipParameters();
+        return this;
+    }
+
+    /// <inheritdoc/>
+    protected override nn.Module _to(Device device, ScalarType dtype, bool non_blocking)
+    {
+        Clip.to(dtype).to(device);
+        text_decoder.to(dtype).to(device);
+        AdoptClipParameters();
+        return this;
+    }
+
+    /// <inheritdoc/>
+    protected override nn.Module _to(DeviceType deviceType, int deviceIndex, bool non_blocking)
+    {
+        Clip.to(deviceType, deviceIndex);
+        text_decoder.to(deviceType, deviceIndex);
+        AdoptClipParameters();
+        return this;
+    }
+
+    // Registration is explicit (constructor): reflection would also register the Clip property's backing field.
+    /// <inheritdoc/>
+    protected override void RegisterComponents() { }
+
+    private void AdoptClipParameters()
+    {
+        foreach (var (name, parameter) in Clip.named_parameters(recurse: false)) ConditionallyRegisterParameter(name, parameter);
     }
 
     /// <summary>The training checkpoint: the CLIP's open_clip state dict plus the decoder under <see cref="DecoderPrefix"/>.</summary>
     /// <param name="dtype">Floating-point type to write, or each tensor's own.</param>
     public Dictionary<string, TensorData> ExportStateDict(ScalarType? dtype = null)
     {
-        var state = StateDictLoader.Export(Clip, dtype);
-        foreach (var (key, value) in StateDictLoader.Export(Decoder, dtype)) state.Add(DecoderPrefix + key, value);
-        return state;
+        return StateDictLoader.Export(this, dtype);
     }
 
     /// <summary>Loads a training checkpoint, or (with <paramref name="requireDecoder"/> false) a plain open_clip one,
@@ -224,9 +267,9 @@ public sealed class ClipsTrainingModel : IDisposable
     public LoadReport Load(string path, bool requireDecoder = true) => LoadStateDict(SafetensorsFile.Read(path), path, requireDecoder);
 
     /// <inheritdoc/>
-    public void Dispose()
+    protected override void Dispose(bool disposing)
     {
-        Clip.Dispose();
-        Decoder.Dispose();
+        base.Dispose(disposing);
+        if (disposing) Clip.Dispose();   // what the CLIP holds beyond the parts registered here
     }
 }
