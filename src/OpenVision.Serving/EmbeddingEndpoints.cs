@@ -7,14 +7,14 @@ using OpenVision.ZeroShot;
 namespace OpenVision.Serving;
 
 /// <summary>The service's routes: parse and check the request, embed through the batchers, answer JSON; any bad input is a 4xx with a message.</summary>
-internal sealed class EmbeddingEndpoints(IImageTextEncoder encoder, ServeOptions options, DynamicBatcher<string> texts, DynamicBatcher<DecodedImage> images)
+internal sealed class EmbeddingEndpoints(OpenVisionEncoder encoder, ServeOptions options, DynamicBatcher<string> texts, DynamicBatcher<DecodedImage> images)
 {
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
     public void Map(WebApplication app)
     {
         app.MapGet("/", () => Results.Content(IndexPage.Html, "text/html; charset=utf-8"));
-        app.MapGet("/health", () => Results.Json(new HealthResponse("ok", encoder.Config.Name, encoder.GetType().Name, encoder.Config.EmbedDim,
+        app.MapGet("/health", () => Results.Json(new HealthResponse("ok", encoder.Config.Name, encoder.Backend.GetType().Name, encoder.Config.EmbedDim,
             encoder.ImageSize, options.DynamicBatching, texts.Calls, texts.Items, images.Calls, images.Items), Json));
         app.MapPost("/embed/text", (HttpRequest request) => Guard(() => EmbedText(request)));
         app.MapPost("/embed/image", (HttpRequest request) => Guard(() => EmbedImage(request)));

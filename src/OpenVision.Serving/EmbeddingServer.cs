@@ -33,7 +33,7 @@ public sealed class EmbeddingServer : IAsyncDisposable
     public Task Completion => app.WaitForShutdownAsync();
 
     /// <summary>Starts serving <paramref name="encoder"/> (which must outlive the server).</summary>
-    public static async Task<EmbeddingServer> StartAsync(IImageTextEncoder encoder, ServeOptions? options = null, CancellationToken cancellationToken = default)
+    public static async Task<EmbeddingServer> StartAsync(OpenVisionEncoder encoder, ServeOptions? options = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(encoder);
         options ??= new ServeOptions();

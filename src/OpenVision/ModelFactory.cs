@@ -1,5 +1,6 @@
 using OpenVision.Checkpoints;
 using OpenVision.Configs;
+using OpenVision.IO;
 using OpenVision.Models;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -10,12 +11,6 @@ namespace OpenVision;
 /// <c>hf-hub:ORG/NAME[@REVISION]</c> references.</summary>
 public static class ModelFactory
 {
-    /// <summary>File names of an open_clip hub repository, in order of preference.</summary>
-    public const string ConfigFileName = "open_clip_config.json";
-
-    /// <summary>Weights files an open_clip repository may hold; safetensors first (no pickle involved).</summary>
-    public static readonly IReadOnlyList<string> WeightFileNames = ["open_clip_model.safetensors", "open_clip_pytorch_model.bin"];
-
     /// <summary>A randomly initialised model for a config.</summary>
     public static OpenVisionModel Create(ModelConfig config, ModelLoadOptions? options = null)
     {
@@ -80,17 +75,17 @@ public static class ModelFactory
     {
         Directory.CreateDirectory(folder);
         var tensors = StateDictLoader.Export(model, ScalarType.Float32);
-        SafetensorsFile.Write(Path.Combine(folder, WeightFileNames[0]), tensors, new Dictionary<string, string> { ["format"] = "pt" });
-        if (alsoPytorchBin) TorchCheckpointWriter.Write(Path.Combine(folder, WeightFileNames[1]), tensors);
-        WriteAtomically(Path.Combine(folder, ConfigFileName), ConfigJson.ToHubJson(model.Config));
+        SafetensorsFile.Write(Path.Combine(folder, ModelFiles.Safetensors), tensors, new Dictionary<string, string> { ["format"] = "pt" });
+        if (alsoPytorchBin) TorchCheckpointWriter.Write(Path.Combine(folder, ModelFiles.PyTorchBin), tensors);
+        WriteAtomically(Path.Combine(folder, ModelFiles.Config), ConfigJson.ToHubJson(model.Config));
     }
 
     private static (ModelConfig, ModelSource) ResolveFolder(string folder)
     {
-        string configPath = Path.Combine(folder, ConfigFileName);
-        if (!File.Exists(configPath)) throw new FileNotFoundException($"{folder}: no {ConfigFileName} in the folder");
-        string? weights = WeightFileNames.Select(n => Path.Combine(folder, n)).FirstOrDefault(File.Exists);
-        if (weights is null) throw new FileNotFoundException($"{folder}: no {string.Join(" or ", WeightFileNames)} in the folder");
+        string configPath = Path.Combine(folder, ModelFiles.Config);
+        if (!File.Exists(configPath)) throw new FileNotFoundException($"{folder}: no {ModelFiles.Config} in the folder");
+        string? weights = ModelFiles.Weights.Select(n => Path.Combine(folder, n)).FirstOrDefault(File.Exists);
+        if (weights is null) throw new FileNotFoundException($"{folder}: no {string.Join(" or ", ModelFiles.Weights)} in the folder");
         return (ConfigJson.Load(configPath, Path.GetFileName(Path.GetFullPath(folder).TrimEnd('/'))), new ModelSource(folder, configPath, weights));
     }
 
@@ -99,26 +94,26 @@ public static class ModelFactory
         if (file.EndsWith(".json", StringComparison.OrdinalIgnoreCase))
             return (ConfigJson.Load(file), new ModelSource(file, file, null));
         string? folder = Path.GetDirectoryName(Path.GetFullPath(file));
-        string configPath = Path.Combine(folder ?? ".", ConfigFileName);
+        string configPath = Path.Combine(folder ?? ".", ModelFiles.Config);
         if (!File.Exists(configPath))
-            throw new FileNotFoundException($"{file}: no {ConfigFileName} next to the checkpoint, so its architecture is unknown");
+            throw new FileNotFoundException($"{file}: no {ModelFiles.Config} next to the checkpoint, so its architecture is unknown");
         return (ConfigJson.Load(configPath, Path.GetFileName(folder) ?? file), new ModelSource(file, configPath, file));
     }
 
     private static (ModelConfig, ModelSource) ResolveHub(Hub.HubModelId id, Hub.HubClient hub, bool configOnly)
     {
-        string configPath = Download(hub, id, ConfigFileName);
+        string configPath = Download(hub, id, ModelFiles.Config);
         if (configOnly) return (ConfigJson.Load(configPath, id.RepoId.Split('/')[^1]), new ModelSource(id.ToString(), configPath, null));
         // Prefer whatever weights are already cached (offline use), then safetensors, then the pickle .bin.
-        string? weights = WeightFileNames.Select(n => hub.TryGetCached(id, n)).FirstOrDefault(p => p is not null);
+        string? weights = ModelFiles.Weights.Select(n => hub.TryGetCached(id, n)).FirstOrDefault(p => p is not null);
         Hub.HubException? last = null;
-        foreach (var name in WeightFileNames)
+        foreach (var name in ModelFiles.Weights)
         {
             if (weights is not null) break;
             try { weights = Download(hub, id, name); }
             catch (Hub.HubException e) when (e.StatusCode == 404 || hub.Options.Offline) { last = e; }
         }
-        if (weights is null) throw new FileNotFoundException($"{id}: no {string.Join(" or ", WeightFileNames)} available ({last?.Problem})", last);
+        if (weights is null) throw new FileNotFoundException($"{id}: no {string.Join(" or ", ModelFiles.Weights)} available ({last?.Problem})", last);
         return (ConfigJson.Load(configPath, id.RepoId.Split('/')[^1]), new ModelSource(id.ToString(), configPath, weights));
     }
 
@@ -134,8 +129,6 @@ public static class ModelFactory
 
     private static void WriteAtomically(string path, string text)
     {
-        string temp = path + $".tmp-{Environment.ProcessId}";
-        File.WriteAllText(temp, text);
-        File.Move(temp, path, overwrite: true);
+        AtomicFile.WriteAllText(path, text);
     }
 }

@@ -55,9 +55,9 @@ internal static class EmbedCommand
         return command;
     }
 
-    private static int Run(IImageTextEncoder encoder, Request request)
+    private static int Run(OpenVisionEncoder encoder, Request request)
     {
-        int? layer = request.Layer is { } l ? Resolve(encoder, l) : null;
+        int? layer = request.Layer is { } l ? encoder.ResolveLayer(l) : null;
         using var writer = new ArrayStreamWriter(request.Output);
         var summary = new List<string>();
 
@@ -108,7 +108,7 @@ internal static class EmbedCommand
             writer.Append("text_features", features);
             summary.Add($"{request.Texts.Length} texts");
         }
-        writer.Finish(new Dictionary<string, string> { ["model"] = encoder switch { OpenVisionEncoder t => t.Source.Reference, Onnx.OnnxEncoder o => o.Folder, _ => encoder.Config.Name }, ["normalized"] = request.Normalize.ToString() });
+        writer.Finish(new Dictionary<string, string> { ["model"] = encoder.Source.Reference, ["normalized"] = request.Normalize.ToString() });
         Console.WriteLine($"wrote {request.Output}: {string.Join("; ", summary)}");
         return 0;
     }
@@ -124,11 +124,7 @@ internal static class EmbedCommand
         return 0;
     }
 
-    private static int Resolve(IImageTextEncoder encoder, int layer) => encoder is OpenVisionEncoder torchEncoder
-        ? torchEncoder.Model.ResolveLayer(layer)
-        : throw new ArgumentException("--layer needs --backend torch (the ONNX graphs output features and patch tokens only)");
-
-    private static void WriteImageBatch(IImageTextEncoder encoder, ArrayStreamWriter writer, Tensor pixels, Request request, int? layer)
+    private static void WriteImageBatch(OpenVisionEncoder encoder, ArrayStreamWriter writer, Tensor pixels, Request request, int? layer)
     {
         if (!request.Tokens && layer is null)
         {
@@ -136,15 +132,7 @@ internal static class EmbedCommand
             writer.Append("image_features", features);
             return;
         }
-        if (encoder is Onnx.OnnxEncoder onnx)
-        {
-            var (features, tokens) = onnx.EncodePixelsWithTokens(pixels, request.Normalize);
-            using (features) writer.Append("image_features", features);
-            using (tokens) writer.Append("image_tokens", tokens);
-            return;
-        }
-        var model = ((OpenVisionEncoder)encoder).Model;
-        using var encoding = model.EncodeImageDetailed(pixels, layer is { } l ? [l] : null, request.Normalize);
+        using var encoding = encoder.EncodeImageDetailed(pixels, layer is { } l ? [l] : null, request.Normalize);
         writer.Append("image_features", encoding.Features);
         if (request.Tokens) writer.Append("image_tokens", encoding.Tokens);
         if (layer is { } index) writer.Append("image_hidden", encoding.Hidden[index]);

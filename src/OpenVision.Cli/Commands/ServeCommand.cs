@@ -27,7 +27,7 @@ internal static class ServeCommand
                 Host = r.GetValue(host)!, Port = r.GetValue(port), DynamicBatching = !r.GetValue(noBatching), MaxBatchSize = r.GetValue(maxBatch),
             };
             var server = EmbeddingServer.StartAsync(encoder, options).GetAwaiter().GetResult();
-            Console.WriteLine($"serving {encoder.Config.Name} ({encoder.GetType().Name}) on {server.Address} (Ctrl+C stops)");
+            Console.WriteLine($"serving {encoder.Config.Name} ({encoder.Backend.GetType().Name}) on {server.Address} (Ctrl+C stops)");
             using var stop = new CancellationTokenSource();
             Console.CancelKeyPress += (_, e) => { e.Cancel = true; stop.Cancel(); };
             AppDomain.CurrentDomain.ProcessExit += (_, _) => stop.Cancel();

@@ -38,6 +38,6 @@ public static class FashionMnistZeroShot
         ArgumentNullException.ThrowIfNull(model);
         // Not disposed: the encoder would dispose the model, which belongs to the caller (the trainer).
         var encoder = OpenVisionEncoder.FromModel(model, imageSize);
-        return new ZeroShotEvaluator(test, Options).Evaluate(new OpenVisionImageTextEncoder(encoder), cancellationToken);
+        return new ZeroShotEvaluator(test, Options).Evaluate(encoder, cancellationToken);
     }
 }

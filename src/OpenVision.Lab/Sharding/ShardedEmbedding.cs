@@ -83,7 +83,7 @@ public static class ShardedEmbedding
             {
                 if (batch.Paths.Count > 0)
                 {
-                    using var features = encoder.Model.EncodeImage(batch.Pixels, options.Normalize);   // [b, E]
+                    using var features = encoder.EncodePixels(batch.Pixels, options.Normalize);   // [b, E]
                     writer.Append("image_features", features);
                 }
                 keys.AddRange(batch.Paths);
@@ -93,7 +93,7 @@ public static class ShardedEmbedding
         if (keys.Count == 0)
         {
             // Every input unreadable: still one (empty) output, so the shard counts as done.
-            using var none = torch.zeros(0, encoder.Model.Config.EmbedDim);
+            using var none = torch.zeros(0, encoder.Config.EmbedDim);
             writer.Append("image_features", none);
         }
         writer.Finish(new Dictionary<string, string> { ["model"] = encoder.Source.Reference, ["normalized"] = options.Normalize.ToString() });

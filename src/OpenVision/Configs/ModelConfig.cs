@@ -57,7 +57,7 @@ public sealed record ModelConfig
         Require(problems, v.LsInitValue is null, "vision_cfg.ls_init_value (LayerScale) is not supported");
         Require(problems, v.PatchDropout == 0, "vision_cfg.patch_dropout is not supported");
         Require(problems, !v.AttentionalPool, "vision_cfg.attentional_pool is not supported");
-        Require(problems, v.ActKwargs is null || v.ActKwargs.Approximate is "none" or "tanh", $"vision_cfg.act_kwargs.approximate '{v.ActKwargs?.Approximate}' must be 'none' or 'tanh'");
+        Require(problems, v.ActKwargs is null || v.ActKwargs.IsKnown, $"vision_cfg.act_kwargs.approximate '{v.ActKwargs?.Approximate}' must be '{ActConfig.Exact}' or '{ActConfig.Tanh}'");
 
         var t = TextCfg;
         Require(problems, t.Width > 0 && t.Layers > 0 && t.Heads > 0, "text_cfg width, layers and heads must be positive");
@@ -67,7 +67,7 @@ public sealed record ModelConfig
         Require(problems, t.LsInitValue is null, "text_cfg.ls_init_value (LayerScale) is not supported");
         Require(problems, !t.ProjBias, "text_cfg.proj_bias is not supported");
         Require(problems, !t.EmbedCls, "text_cfg.embed_cls is not supported");
-        Require(problems, t.ActKwargs is null || t.ActKwargs.Approximate is "none" or "tanh", $"text_cfg.act_kwargs.approximate '{t.ActKwargs?.Approximate}' must be 'none' or 'tanh'");
+        Require(problems, t.ActKwargs is null || t.ActKwargs.IsKnown, $"text_cfg.act_kwargs.approximate '{t.ActKwargs?.Approximate}' must be '{ActConfig.Exact}' or '{ActConfig.Tanh}'");
 
         Require(problems, !QuickGelu, "quick_gelu is not supported");
         Require(problems, InitLogitBias is null, "init_logit_bias (SigLIP) is not supported");

@@ -25,7 +25,7 @@ public sealed partial class OpenVisionModel
         var tokens = nn.Embedding(config.VocabSize, width);
         var positions = nn.Parameter(torch.empty(config.ContextLength, width));
         var blocks = new Transformer(width, config.Layers, config.Heads, config.MlpWidth, config.NormKwargs.Eps,
-            tanhGelu: config.ActKwargs?.Approximate == "tanh");
+            tanhGelu: config.ActKwargs?.IsTanh == true);
         var norm = nn.LayerNorm(width, config.NormKwargs.Eps);
         var projection = nn.Parameter(torch.empty(width, embedDim));
 

@@ -33,7 +33,7 @@ public sealed class VisionTransformer : nn.Module<Tensor, Tensor>
             : ScaledNormal(scale, grid * grid + 1, width));
         if (!config.NoLnPre) ln_pre = nn.LayerNorm(width, config.NormKwargs.Eps);
         transformer = new Transformer(width, config.Layers, config.Heads, config.MlpWidth, config.NormKwargs.Eps,
-            tanhGelu: config.ActKwargs?.Approximate == "tanh");
+            tanhGelu: config.ActKwargs?.IsTanh == true);
         ln_post = nn.LayerNorm(width, config.NormKwargs.Eps);
         proj = nn.Parameter(ScaledNormal(scale, width, embedDim));
         RegisterComponents();
@@ -135,17 +135,7 @@ public sealed class VisionTransformer : nn.Module<Tensor, Tensor>
         }
     }
 
-    private bool IsSinCos()
-    {
-        if (config.Width % 4 != 0) return false;
-        using var _ = torch.no_grad();
-        using var expected = SinCosPositionalEmbedding.Create(config.GridSize, config.Width);
-        using var detached = positional_embedding.detach();
-        using var stored = detached.to(ScalarType.Float32, CPU);
-        // A bfloat16 model's table was rounded to 8 significant bits: |error| ≤ 2⁻⁹ for entries in [−1, 1].
-        double atol = positional_embedding.dtype is ScalarType.BFloat16 or ScalarType.Float16 ? 4e-3 : 1e-4;
-        return stored.allclose(expected, rtol: 0, atol: atol);
-    }
+    private bool IsSinCos() => SinCosPositionalEmbedding.Matches(positional_embedding, config.GridSize, config.Width);
 
     /// <inheritdoc/>
     protected override void Dispose(bool disposing)

@@ -8,7 +8,7 @@ using static TorchSharp.torch;
 namespace OpenVision.Lab.Benchmarks.Onnx;
 
 /// <summary>One batch size's figures: our backend, the anchor and, when given, an external graph.</summary>
-/// <param name="Ours">OnnxEncoder.EncodePixels (TorchSharp tensor in and out, normalisation included).</param>
+/// <param name="Ours">OnnxBackend.EncodeImage (TorchSharp tensor in and out, normalisation included).</param>
 /// <param name="Anchor">A plain session of our exported graph.</param>
 /// <param name="External">A plain session of the external graph (<see cref="ExternalVisionGraph"/>), or null.</param>
 /// <param name="CpuRatio">Ours / anchor speed by process CPU seconds per run (less sensitive to other processes).</param>
@@ -20,7 +20,7 @@ public sealed record OnnxBenchmarkRun(BenchmarkResult Ours, BenchmarkResult Anch
 /// optionally also a plain session of a graph from another exporter (the same weights, checked by the caller).</summary>
 public static class OnnxBenchmark
 {
-    /// <summary>Times <see cref="OnnxEncoder.EncodePixels(Tensor, bool)"/>, the plain session and the external graph
+    /// <summary>Times <see cref="OnnxBackend.EncodeImage(Tensor, bool)"/>, the plain session and the external graph
     /// alternately, run for run and rotating which goes first, so that load from other processes falls on all alike;
     /// wall-clock medians, and process CPU seconds per run for the ratios.</summary>
     /// <param name="encoder">The backend under test.</param>
@@ -28,7 +28,7 @@ public static class OnnxBenchmark
     /// <param name="budget">Time budget per path (at least 3 timed runs each after one warm-up).</param>
     /// <param name="external">Another exporter's graph of the same model, fed the same OrtValue; null for none.</param>
     /// <param name="externalError">The external graph's relative error vs TorchSharp, reported in its row.</param>
-    public static OnnxBenchmarkRun Images(OnnxEncoder encoder, int batchSize, TimeSpan budget, ExternalVisionGraph? external = null, double? externalError = null)
+    public static OnnxBenchmarkRun Images(OnnxBackend encoder, int batchSize, TimeSpan budget, ExternalVisionGraph? external = null, double? externalError = null)
     {
         int size = encoder.ImageSize;
         using var pixels = randn(batchSize, 3, size, size, generator: new Generator(0));
@@ -43,7 +43,7 @@ public static class OnnxBenchmark
 
         var paths = new List<TimedPath>
         {
-            new(() => encoder.EncodePixels(pixels).Dispose()),
+            new(() => encoder.EncodeImage(pixels, normalize: true).Dispose()),
             new(() => { using var _ = session.Run(runOptions, [inputName], inputs, [outputName]); }),
         };
         if (external is not null)

@@ -19,9 +19,9 @@ public static class OnnxComparison
         {
             var manifest = OnnxExporter.Export(model, folder, new OnnxExportOptions { Runtime = runtime, StandardOpsOnly = options.StandardOps });
             lines.Report($"{model.Config.Name}: exported ({(options.StandardOps ? "standard operators" : "fused com.microsoft Attention")}), float32 error vs torch {manifest.Validation[0].ImageRelativeError:0.0e+00} (image); ORT threads {(runtime.IntraOpThreads > 0 ? runtime.IntraOpThreads : "per core")}, spinning {(runtime.AllowSpinning ? "on" : "off")}");
-            lines.Report($"{"",34} [onnx]: our backend (OnnxEncoder); [ort-plain]: a plain ORT session of our graph (the anchor)" +
+            lines.Report($"{"",34} [onnx]: our backend (OnnxBackend); [ort-plain]: a plain ORT session of our graph (the anchor)" +
                 (external is null ? "" : $"; [{external.Label}]: a plain ORT session of {options.ExternalGraph}"));
-            using var encoder = OnnxEncoder.Load(folder, runtime);
+            using var encoder = OnnxBackend.Load(folder, runtime);
             foreach (int batch in options.BatchSizes)
             {
                 var run = OnnxBenchmark.Images(encoder, batch, options.Budget, external, external is null ? null : error);

@@ -9,7 +9,7 @@ namespace OpenVision.Lab.Benchmarks.Serving;
 public static class ServeLoadBenchmark
 {
     /// <summary>Runs every configuration of <paramref name="options"/>; <paramref name="progress"/> gets each row as it is measured.</summary>
-    public static async Task<ServeLoadReport> RunAsync(IImageTextEncoder encoder, IReadOnlyList<Upload> images, ServeLoadOptions options,
+    public static async Task<ServeLoadReport> RunAsync(OpenVisionEncoder encoder, IReadOnlyList<Upload> images, ServeLoadOptions options,
         IProgress<ServeLoadResult>? progress = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(encoder);
@@ -39,7 +39,7 @@ public static class ServeLoadBenchmark
                 progress?.Report(result);
             }
         }
-        return new ServeLoadReport(encoder.Config.Name, encoder.GetType().Name, encoder.ImageSize, Environment.ProcessorCount,
+        return new ServeLoadReport(encoder.Config.Name, encoder.Backend.GetType().Name, encoder.ImageSize, Environment.ProcessorCount,
             images.Average(i => (double)i.Data.Length), options.MaxBatchSize, results);
     }
 

@@ -15,7 +15,7 @@ namespace OpenVision.Lab.Benchmarks.Training;
 public static class TrainStepExport
 {
     /// <summary>open_clip config of the CLIP.</summary>
-    public const string ConfigFile = "open_clip_config.json";
+    public const string ConfigFile = ModelFiles.Config;
 
     /// <summary>Initial weights (float32), open_clip keys plus <c>text_decoder.*</c>.</summary>
     public const string WeightsFile = "weights.safetensors";

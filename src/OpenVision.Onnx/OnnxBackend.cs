@@ -1,34 +1,37 @@
 using TensorElementType = Microsoft.ML.OnnxRuntime.Tensors.TensorElementType;
+using OpenVision.Backends;
 using OpenVision.Configs;
+using OpenVision.Models;
 using OpenVision.Onnx.Graph;
 using OpenVision.Onnx.Runtime;
 using OpenVision.Text;
-using OpenVision.Vision;
-using OpenVision.ZeroShot;
 using TorchSharp;
 using static TorchSharp.torch;
 
 namespace OpenVision.Onnx;
 
-/// <summary>The ONNX Runtime backend: the operations of <see cref="OpenVisionEncoder"/> run on an export folder
-/// (<see cref="OnnxExporter"/>), with the tokenizer and preprocessing its manifest prescribes.</summary>
-public sealed class OnnxEncoder : IImageTextEncoder
+/// <summary>The ONNX Runtime backend: the model runs from an export folder (<see cref="OnnxExporter"/>). Its graphs give
+/// pooled features and, when exported with them, last-block patch tokens; never other blocks' outputs.</summary>
+public sealed class OnnxBackend : IEncoderBackend
 {
     private readonly OnnxTower vision, text;
     private readonly string? ownedFolder;
 
-    private OnnxEncoder(string folder, OnnxManifest manifest, OnnxRuntimeOptions options, string? ownedFolder)
+    private OnnxBackend(string folder, OnnxManifest manifest, OnnxRuntimeOptions options, string? ownedFolder)
     {
         Folder = folder;
         Manifest = manifest;
         Options = options;
         this.ownedFolder = ownedFolder;
-        Config = ConfigJson.Load(Path.Combine(folder, manifest.ConfigFile), manifest.Model);
+        string configPath = Path.Combine(folder, manifest.ConfigFile);
+        Config = ConfigJson.Load(configPath, manifest.Model);
         Tokenizer = OpenVisionTokenizer.FromVocabFile(Path.Combine(folder, manifest.Tokenizer.VocabFile), manifest.Tokenizer.ContextLength);
         ImageSize = manifest.Preprocess.ImageSize;
-        Transform = new ImageTransform(OpenVisionEncoder.CreateTransformOptions(Config, ImageSize));
         var files = manifest.FilesFor(options.Precision);
-        vision = new OnnxTower(Path.Combine(folder, files.Vision), options);
+        string visionPath = Path.Combine(folder, files.Vision);
+        // An owned folder holds a randomly initialised model: no weights to name.
+        Source = new ModelSource(folder, configPath, ownedFolder is null ? visionPath : null);
+        vision = new OnnxTower(visionPath, options);
         try { text = new OnnxTower(Path.Combine(folder, files.Text), options); }
         catch { vision.Dispose(); throw; }
     }
@@ -36,12 +39,24 @@ public sealed class OnnxEncoder : IImageTextEncoder
     /// <summary>Opens an export folder (the one <see cref="OnnxExporter.Export"/> wrote).</summary>
     /// <param name="folder">Folder with <c>manifest.json</c>.</param>
     /// <param name="options">Threads and the precision to load.</param>
-    public static OnnxEncoder Load(string folder, OnnxRuntimeOptions? options = null) =>
+    public static OnnxBackend Load(string folder, OnnxRuntimeOptions? options = null) =>
         new(folder, OnnxManifest.Load(folder), options ?? new OnnxRuntimeOptions(), null);
 
-    /// <summary>Opens an export folder that the encoder deletes when disposed (exports of randomly initialised models).</summary>
-    internal static OnnxEncoder LoadOwned(string folder, OnnxRuntimeOptions? options) =>
+    /// <summary>An encoder on an export folder, with the tokenizer vocabulary the export ships.</summary>
+    /// <param name="folder">Folder with <c>manifest.json</c>.</param>
+    /// <param name="options">Threads and the precision to load.</param>
+    public static OpenVisionEncoder LoadEncoder(string folder, OnnxRuntimeOptions? options = null) => ToEncoder(Load(folder, options));
+
+    /// <summary>Opens an export folder that the backend deletes when disposed (exports of randomly initialised models).</summary>
+    internal static OnnxBackend LoadOwned(string folder, OnnxRuntimeOptions? options) =>
         new(folder, OnnxManifest.Load(folder), options ?? new OnnxRuntimeOptions(), folder);
+
+    /// <summary>Puts the encoder on top of a backend, with the export's tokenizer; the encoder takes ownership.</summary>
+    internal static OpenVisionEncoder ToEncoder(OnnxBackend backend)
+    {
+        try { return new OpenVisionEncoder(backend, backend.Tokenizer); }
+        catch { backend.Dispose(); throw; }
+    }
 
     /// <summary>The export folder.</summary>
     public string Folder { get; }
@@ -52,14 +67,14 @@ public sealed class OnnxEncoder : IImageTextEncoder
     /// <summary>The session settings in use.</summary>
     public OnnxRuntimeOptions Options { get; }
 
+    /// <summary>The tokenizer the export ships (its vocabulary file and context length).</summary>
+    public OpenVisionTokenizer Tokenizer { get; }
+
     /// <inheritdoc/>
     public ModelConfig Config { get; }
 
     /// <inheritdoc/>
-    public OpenVisionTokenizer Tokenizer { get; }
-
-    /// <inheritdoc/>
-    public ImageTransform Transform { get; }
+    public ModelSource Source { get; }
 
     /// <inheritdoc/>
     public int ImageSize { get; }
@@ -67,33 +82,60 @@ public sealed class OnnxEncoder : IImageTextEncoder
     /// <inheritdoc/>
     public double LogitScale => Manifest.LogitScale;
 
-    /// <summary>Whether the vision graph also outputs patch tokens (exported with <see cref="OnnxExportOptions.ImageTokens"/>).</summary>
-    public bool HasImageTokens => vision.OutputNames.Contains(VisionGraph.TokensName);
+    /// <inheritdoc/>
+    public bool HasTextTower => true;
 
     /// <inheritdoc/>
-    public Tensor EncodePixels(Tensor pixels, bool normalize = true) => RunVision(pixels, normalize, tokens: false).Features;
+    public DetailedImageOutputs DetailedOutputs =>
+        vision.OutputNames.Contains(VisionGraph.TokensName) ? DetailedImageOutputs.PatchTokens : DetailedImageOutputs.None;
 
-    /// <summary>Image features [N, E] and last-block patch tokens [N, G, W] (the export must have them).</summary>
-    public (Tensor Features, Tensor Tokens) EncodePixelsWithTokens(Tensor pixels, bool normalize = true)
+    /// <inheritdoc/>
+    public ScalarType PixelDType => ScalarType.Float32;
+
+    /// <inheritdoc/>
+    public string? FeatureIdentity
     {
-        if (!HasImageTokens) throw new InvalidOperationException($"{Folder}: the vision graph has no image_tokens output; export with image tokens (--tokens)");
-        var (features, tokens) = RunVision(pixels, normalize, tokens: true);
-        return (features, tokens!);
+        get
+        {
+            if (ownedFolder is not null) return null;
+            var manifest = new FileInfo(Path.Combine(Folder, OnnxManifest.FileName));
+            return $"onnx|{Path.GetFullPath(Folder)}|{manifest.Length}|{manifest.LastWriteTimeUtc.Ticks}|{Options.Precision}";
+        }
     }
+
+    /// <inheritdoc/>
+    public Tensor EncodeImage(Tensor pixels, bool normalize) => RunVision(pixels, normalize, tokens: false).Features;
+
+    /// <inheritdoc/>
+    public ImageEncoding EncodeImageDetailed(Tensor pixels, IReadOnlyList<int> layers, bool normalize)
+    {
+        ArgumentNullException.ThrowIfNull(layers);
+        if (layers.Count > 0) throw BlockOutputsUnsupported();
+        if (!DetailedOutputs.HasFlag(DetailedImageOutputs.PatchTokens))
+            throw new NotSupportedException($"{Folder}: the vision graph has no image_tokens output; export with image tokens (--tokens)");
+        var (features, tokens) = RunVision(pixels, normalize, tokens: true);
+        return new ImageEncoding(features, tokens!, new Dictionary<int, Tensor>());
+    }
+
+    /// <inheritdoc/>
+    public int ResolveLayer(int layer) => throw BlockOutputsUnsupported();
+
+    private NotSupportedException BlockOutputsUnsupported() =>
+        new($"{Folder}: the ONNX graphs output features and patch tokens only, not block outputs (use the TorchSharp backend, --backend torch)");
 
     /// <summary>Image features [N, E] for normalized pixels given as a flat array [count, 3, S, S], without TorchSharp.</summary>
     public float[] EncodePixels(float[] pixels, int count, bool normalize = true)
     {
         ArgumentNullException.ThrowIfNull(pixels);
-        if (count < 1 || pixels.LongLength != (long)count * Transform.OutputLength)
+        if (count < 1 || pixels.LongLength != (long)count * 3 * ImageSize * ImageSize)
             throw new ArgumentException($"{pixels.Length} floats are not {count} images of 3×{ImageSize}×{ImageSize}");
-        var (data, _) = vision.Run(pixels, PixelShape(count, ImageSize), [VisionGraph.FeaturesName])[0];
+        var (data, _) = vision.Run(pixels, [count, 3, ImageSize, ImageSize], [VisionGraph.FeaturesName])[0];
         if (normalize) Normalize(data, Manifest.EmbedDim);
         return data;
     }
 
     /// <inheritdoc/>
-    public Tensor EncodeTokenIds(Tensor tokenIds, bool normalize = true)
+    public Tensor EncodeText(Tensor tokenIds, bool normalize)
     {
         ArgumentNullException.ThrowIfNull(tokenIds);
         if (tokenIds.dtype != ScalarType.Int64) throw new ArgumentException($"token ids must be int64, got {tokenIds.dtype}");
@@ -104,50 +146,6 @@ public sealed class OnnxEncoder : IImageTextEncoder
         if (normalize) Normalize(data, Manifest.EmbedDim);
         return torch.tensor(data, shape);
     }
-
-    /// <inheritdoc/>
-    public Tensor EncodeTexts(IReadOnlyList<string> texts, bool normalize = true, int batchSize = 256)
-    {
-        ArgumentNullException.ThrowIfNull(texts);
-        for (int i = 0; i < texts.Count; i++)
-            if (string.IsNullOrWhiteSpace(texts[i])) throw new ArgumentException($"text {i} is empty; give at least one word");
-        var result = new float[texts.Count * Manifest.EmbedDim];
-        for (int start = 0; start < texts.Count; start += batchSize)
-        {
-            var batch = texts.Skip(start).Take(batchSize).ToList();
-            var ids = Tokenizer.EncodeBatch(batch);
-            var flat = new long[ids.Length];
-            Buffer.BlockCopy(ids, 0, flat, 0, ids.Length * sizeof(long));
-            var (data, _) = text.Run(flat, [batch.Count, ids.GetLength(1)], [TextGraph.FeaturesName])[0];
-            data.CopyTo(result, start * Manifest.EmbedDim);
-        }
-        if (normalize) Normalize(result, Manifest.EmbedDim);
-        return torch.tensor(result, [texts.Count, Manifest.EmbedDim]);
-    }
-
-    /// <inheritdoc/>
-    public Tensor EncodeImages(IReadOnlyList<DecodedImage> images, bool normalize = true, int batchSize = 32)
-    {
-        ArgumentNullException.ThrowIfNull(images);
-        int length = Transform.OutputLength;
-        var result = new float[images.Count * Manifest.EmbedDim];
-        for (int start = 0; start < images.Count; start += batchSize)
-        {
-            int count = Math.Min(batchSize, images.Count - start);
-            var pixels = new float[count * length];
-            Parallel.For(0, count, i => Transform.ToChw(images[start + i], pixels.AsSpan(i * length, length)));
-            EncodePixels(pixels, count, normalize).CopyTo(result, start * Manifest.EmbedDim);
-        }
-        return torch.tensor(result, [images.Count, Manifest.EmbedDim]);
-    }
-
-    /// <inheritdoc/>
-    public Tensor EncodeImageFiles(IReadOnlyList<string> paths, bool normalize = true, int batchSize = 32) =>
-        EncodeImages(paths.Select(p => ImageDecoder.Decode(p)).ToList(), normalize, batchSize);
-
-    /// <inheritdoc/>
-    public ZeroShotClassifier CreateClassifier(IReadOnlyList<string> classNames, IReadOnlyList<string>? templates = null, bool canonicalize = false) =>
-        ZeroShotClassifier.Create(prompts => EncodeTexts(prompts, normalize: true), LogitScale, classNames, templates, canonicalize);
 
     private (Tensor Features, Tensor? Tokens) RunVision(Tensor pixels, bool normalize, bool tokens)
     {
@@ -163,8 +161,6 @@ public sealed class OnnxEncoder : IImageTextEncoder
         if (normalize) Normalize(features, Manifest.EmbedDim);
         return (torch.tensor(features, shape), tokens ? torch.tensor(results[1].Data, results[1].Shape) : null);
     }
-
-    private long[] PixelShape(int count, int size) => [count, 3, size, size];
 
     // torch.nn.functional.normalize: x / max(‖x‖₂, 1e-12), row by row.
     private static void Normalize(float[] rows, int width)
