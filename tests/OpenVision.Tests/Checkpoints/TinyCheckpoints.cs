@@ -16,7 +16,7 @@ internal static class TinyCheckpoints
     public static TempFolder NewModelFolder()
     {
         var folder = TestFiles.NewTempFolder();
-        File.Copy(Fixture(ModelFactory.ConfigFileName), folder.Path(ModelFactory.ConfigFileName));
+        File.Copy(Fixture(ModelFiles.Config), folder.Path(ModelFiles.Config));
         return folder;
     }
 

@@ -108,7 +108,7 @@ public class BFloat16Tests(ITestOutputHelper output)
         Assert.Equal(ScalarType.Float32, bf16Logits.dtype);
         Assert.Equal(ScalarType.Float32, bf16Probabilities.dtype);
 
-        double bound = fp32Classifier.LogitScale * BFloat16Bounds.Cosine(fp32.Model.Config);
+        double bound = fp32Classifier.LogitScale * BFloat16Bounds.Cosine(fp32.Config);
         double change = (bf16Logits - fp32Logits).abs().max().item<float>();
         output.WriteLine($"{name}: max |Δlogit| bf16 vs fp32 {change:F3} (derived bound {bound:F3})");
         Assert.True(change <= bound, $"{name}: a bfloat16 logit is {change:F3} from float32, beyond the derived bound {bound:F3}");
@@ -129,12 +129,12 @@ public class BFloat16Tests(ITestOutputHelper output)
         using var fp32 = OpenVisionEncoder.Load(folder);
         using var bf16 = OpenVisionEncoder.Load(folder, new ModelLoadOptions { DType = ScalarType.BFloat16 });
         using var scope = NewDisposeScope();
-        int size = fp32.Model.Config.VisionCfg.ImageSize, embed = fp32.Model.Config.EmbedDim;
+        int size = fp32.Config.VisionCfg.ImageSize, embed = fp32.Config.EmbedDim;
         var generator = new Generator(17);
         var pixels = cat([ReferenceModels.Expected(name)["pixels"].ToTorch(), randn([6, 3, size, size], generator: generator)], 0);
         var fp32Features = fp32.EncodePixels(pixels);
         var bf16Features = bf16.EncodePixels(pixels);
-        double bound = fp32.Model.LogitScale * BFloat16Bounds.ImageFeatures(fp32.Model.Config.VisionCfg);
+        double bound = fp32.LogitScale * BFloat16Bounds.ImageFeatures(fp32.Config.VisionCfg);
         string[] labels = ["own", .. Enumerable.Range(1, 7).Select(i => $"random {i}")];
         var fp32Logits = new List<Tensor>();
         var bf16Logits = new List<Tensor>();
@@ -143,7 +143,7 @@ public class BFloat16Tests(ITestOutputHelper output)
             var own = fp32Features[i..(i + 1)];
             var others = nn.functional.normalize(randn([7, embed], generator: generator), dim: -1);
             var weights = cat([own, others], 0);
-            using var classifier = ZeroShotClassifier.Create(_ => weights.clone(), fp32.Model.LogitScale, labels);
+            using var classifier = ZeroShotClassifier.Create(_ => weights.clone(), fp32.LogitScale, labels);
             fp32Logits.Add(classifier.Logits(own));
             bf16Logits.Add(classifier.Logits(bf16Features[i..(i + 1)]));
         }
