@@ -30,8 +30,8 @@ internal static class JsonProblem
             } + position;
         }
         const string duplicate = "Duplicate property '";
-        if (core.StartsWith(duplicate, StringComparison.Ordinal))
-            return $"duplicate key '{core[duplicate.Length..core.IndexOf('\'', duplicate.Length)]}'{position}";
+        int end = core.StartsWith(duplicate, StringComparison.Ordinal) ? core.IndexOf('\'', duplicate.Length) : -1;
+        if (end > 0) return $"duplicate key '{core[duplicate.Length..end]}'{position}";
         return core + position;
     }
 }
