@@ -91,11 +91,12 @@ public sealed class Trainer(TrainConfig config, ITrainingData data, string outpu
                 using var optimizer = config.Optimizer.Create(ParamGroups.Split(model));
                 if (firstStep > 0 && resumeFrom is not null) TrainingCheckpoints.LoadOptimizer(resumeFrom, optimizer);
                 var schedule = LrSchedule.WarmupCosine(spec.PeakLr, spec.WarmupSteps, spec.Steps);
-                // Global micro-batch; each rank reads micro / N of it. With several ranks the stream ignores the token:
-                // one rank stopping alone would leave the others waiting, so stopping is decided together after each step.
+                // Global micro-batch; each rank reads micro / N of it. The stream ignores the token: a stop inside a step
+                // would end the run without a checkpoint (and, with several ranks, leave the others waiting), so the
+                // token is read after each step, which then saves a checkpoint and stops.
                 int micro = spec.BatchSize / config.GradientAccumulation;
                 using var batches = RankBatches.Stream(data, spec.ImageSize, micro, state.Data, ranks.Rank, ranks.WorldSize,
-                    ranks.WorldSize > 1 ? CancellationToken.None : cancellationToken).GetEnumerator();
+                    CancellationToken.None).GetEnumerator();
                 var trainStep = new TrainStep(model, optimizer, ranks, config.GradientAccumulation);
 
                 for (int step = firstStep; step < spec.Steps; step++)

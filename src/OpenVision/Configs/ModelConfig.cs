@@ -68,6 +68,7 @@ public sealed record ModelConfig
         Require(problems, !t.ProjBias, "text_cfg.proj_bias is not supported");
         Require(problems, !t.EmbedCls, "text_cfg.embed_cls is not supported");
         Require(problems, t.ActKwargs is null || t.ActKwargs.IsKnown, $"text_cfg.act_kwargs.approximate '{t.ActKwargs?.Approximate}' must be '{ActConfig.Exact}' or '{ActConfig.Tanh}'");
+        AddSizeLimits(problems);
 
         Require(problems, !QuickGelu, "quick_gelu is not supported");
         Require(problems, InitLogitBias is null, "init_logit_bias (SigLIP) is not supported");
@@ -86,6 +87,54 @@ public sealed record ModelConfig
     {
         var problems = Problems();
         return problems.Count == 0 ? this : throw new ConfigException(Name, problems);
+    }
+
+    // Upper bounds (ConfigLimits), checked before the positivity rules above matter to an allocation: a width or a
+    // layer count of 1e9 must be a message, not a libtorch allocation failure.
+    private void AddSizeLimits(List<string> problems)
+    {
+        var v = VisionCfg;
+        var t = TextCfg;
+        AtMost(problems, "embed_dim", EmbedDim, ConfigLimits.MaxWidth);
+        AtMost(problems, "vision_cfg.width", v.Width, ConfigLimits.MaxWidth);
+        AtMost(problems, "vision_cfg.layers", v.Layers, ConfigLimits.MaxLayers);
+        if (v.HeadWidth > 0) AtMost(problems, "vision_cfg heads (width / head_width)", v.Width / v.HeadWidth, ConfigLimits.MaxHeads);
+        AtMost(problems, "vision_cfg.mlp_ratio", v.MlpRatio, ConfigLimits.MaxMlpRatio);
+        AtMost(problems, "vision_cfg.image_size", v.ImageSize, ConfigLimits.MaxImageSize);
+        AtMost(problems, "vision_cfg.in_channels", v.InChannels, ConfigLimits.MaxInChannels);
+        if (v.PatchSize > 0 && v.ImageSize >= v.PatchSize && v.ImageSize <= ConfigLimits.MaxImageSize)
+            AtMost(problems, $"vision_cfg patch tokens ((image_size / patch_size)² at {v.ImageSize}/{v.PatchSize})", (long)v.GridSize * v.GridSize, ConfigLimits.MaxPatchTokens);
+        AtMost(problems, "text_cfg.width", t.Width, ConfigLimits.MaxWidth);
+        AtMost(problems, "text_cfg.layers", t.Layers, ConfigLimits.MaxLayers);
+        AtMost(problems, "text_cfg.heads", t.Heads, ConfigLimits.MaxHeads);
+        AtMost(problems, "text_cfg.mlp_ratio", t.MlpRatio, ConfigLimits.MaxMlpRatio);
+        AtMost(problems, "text_cfg.context_length", t.ContextLength, ConfigLimits.MaxContextLength);
+        AtMost(problems, "text_cfg.vocab_size", t.VocabSize, ConfigLimits.MaxVocabSize);
+        Require(problems, double.IsFinite(v.NormKwargs.Eps) && v.NormKwargs.Eps > 0 && double.IsFinite(t.NormKwargs.Eps) && t.NormKwargs.Eps > 0,
+            "norm_kwargs.eps must be a positive number");
+        // Only when every size is within bounds: the estimate is a product of them (in double, so it cannot overflow).
+        if (problems.Count == 0)
+        {
+            double parameters = EstimateParameters();
+            Require(problems, parameters <= ConfigLimits.MaxParameters,
+                $"the config describes about {parameters:N0} parameters, over the limit of {ConfigLimits.MaxParameters:N0}");
+        }
+    }
+
+    private double EstimateParameters()
+    {
+        var v = VisionCfg;
+        var t = TextCfg;
+        static double Block(double w, double mlp) => 12 * w + 4 * w * w + 2 * w * mlp + mlp;
+        double vision = (double)v.InChannels * v.PatchSize * v.PatchSize * v.Width + ((double)v.GridSize * v.GridSize + 4) * v.Width
+            + v.Layers * Block(v.Width, v.Width * v.MlpRatio) + (double)v.Width * EmbedDim;
+        double text = ((double)t.VocabSize + t.ContextLength + 2) * t.Width + t.Layers * Block(t.Width, t.Width * t.MlpRatio) + (double)t.Width * EmbedDim;
+        return vision + text;
+    }
+
+    private static void AtMost(List<string> problems, string field, double value, double limit)
+    {
+        if (value > limit || double.IsNaN(value)) problems.Add($"{field} {value:G} is over the limit of {limit:N0}");
     }
 
     private static void AddUnknown(List<string> problems, string prefix, Dictionary<string, JsonElement>? keys)
