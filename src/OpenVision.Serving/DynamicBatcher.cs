@@ -3,19 +3,21 @@ using System.Threading.Channels;
 namespace OpenVision.Serving;
 
 /// <summary>Runs items of concurrent requests through one model call: the first waiting item opens a batch that
-/// closes after <see cref="ServeOptions.BatchDelay"/> or at <see cref="ServeOptions.MaxBatchSize"/> items. With
-/// batching off every request is one call. Calls never overlap: one model run uses all cores by itself.</summary>
+/// closes after <see cref="OpenVisionEndpointOptions.BatchDelay"/> or at <see cref="OpenVisionEndpointOptions.MaxBatchSize"/> items. With
+/// batching off every request is one call. Calls never overlap: one model run uses all cores by itself. Disposing
+/// stops it: work already queued still runs (its requests are in flight), work whose request was abandoned is
+/// skipped, and new work is refused with a 503.</summary>
 internal sealed class DynamicBatcher<TItem> : IAsyncDisposable
 {
-    private sealed record Work(IReadOnlyList<TItem> Items, TaskCompletionSource<float[][]> Done);
+    private sealed record Work(IReadOnlyList<TItem> Items, TaskCompletionSource<float[][]> Done, CancellationToken Abandoned);
 
     private readonly Func<IReadOnlyList<TItem>, float[][]> run;
-    private readonly ServeOptions options;
+    private readonly OpenVisionEndpointOptions options;
     private readonly Channel<Work> queue = Channel.CreateUnbounded<Work>(new UnboundedChannelOptions { SingleReader = true });
     private readonly Task loop;
     private long calls, items;
 
-    public DynamicBatcher(Func<IReadOnlyList<TItem>, float[][]> run, ServeOptions options)
+    public DynamicBatcher(Func<IReadOnlyList<TItem>, float[][]> run, OpenVisionEndpointOptions options)
     {
         this.run = run;
         this.options = options;
@@ -33,7 +35,8 @@ internal sealed class DynamicBatcher<TItem> : IAsyncDisposable
     {
         if (batch.Count == 0) return Task.FromResult(Array.Empty<float[]>());
         var done = new TaskCompletionSource<float[][]>(TaskCreationOptions.RunContinuationsAsynchronously);
-        if (!queue.Writer.TryWrite(new Work(batch, done))) throw new ObjectDisposedException(nameof(DynamicBatcher<TItem>));
+        if (!queue.Writer.TryWrite(new Work(batch, done, cancellationToken)))
+            throw new ApiError(503, "shutting_down", "the server is shutting down; retry against another instance or after it restarts");
         return done.Task.WaitAsync(cancellationToken);
     }
 
@@ -71,6 +74,12 @@ internal sealed class DynamicBatcher<TItem> : IAsyncDisposable
 
     private void Execute(List<Work> works, int count)
     {
+        // A request that was abandoned (client gone, or its connection aborted at the end of a shutdown) costs no model time.
+        if (works.RemoveAll(w => w.Abandoned.IsCancellationRequested && w.Done.TrySetCanceled(w.Abandoned)) > 0)
+        {
+            if (works.Count == 0) return;
+            count = works.Sum(w => w.Items.Count);
+        }
         try
         {
             var rows = run(works.SelectMany(w => w.Items).ToList());
@@ -94,6 +103,7 @@ internal sealed class DynamicBatcher<TItem> : IAsyncDisposable
         }
     }
 
+    /// <summary>Refuses new work and waits until the queued work has run.</summary>
     public async ValueTask DisposeAsync()
     {
         queue.Writer.TryComplete();

@@ -1,45 +1,92 @@
 using System.Text.Json;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
 using OpenVision.Vision;
 using OpenVision.ZeroShot;
 
 namespace OpenVision.Serving;
 
-/// <summary>The service's routes: parse and check the request, embed through the batchers, answer JSON; any bad input is a 4xx with a message.</summary>
-internal sealed class EmbeddingEndpoints(OpenVisionEncoder encoder, ServeOptions options, DynamicBatcher<string> texts, DynamicBatcher<DecodedImage> images)
+/// <summary>The service's routes: parse and check the request, embed through the batchers, answer JSON. Every refusal
+/// is an <see cref="ApiError"/>, which <see cref="RequestPipeline"/> turns into a JSON 4xx.</summary>
+internal sealed class EmbeddingEndpoints : IAsyncDisposable
 {
-    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+    // Answers are application/json, never pasted into HTML, so quotes and apostrophes in messages stay readable.
+    internal static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
-    public void Map(WebApplication app)
+    /// <summary>Every route and its method; a known path asked with another method is a 405, not a 404.</summary>
+    internal static readonly IReadOnlyList<(string Method, string Pattern)> Routes =
+        [("GET", "/"), ("GET", "/health"), ("POST", "/embed/text"), ("POST", "/embed/image"), ("POST", "/classify")];
+
+    private static readonly string[] TextFields = ["texts", "normalize"];
+    private static readonly string[] ImageFields = ["images", "normalize"];
+    private static readonly string[] ClassifyFields = ["image", "images", "labels", "templates", "top"];
+    private static readonly string[] ClassifyFormFields = ["labels", "templates", "top"];
+
+    private readonly OpenVisionEncoder encoder;
+    private readonly OpenVisionEndpointOptions options;
+    private readonly DynamicBatcher<string> texts;
+    private readonly DynamicBatcher<DecodedImage> images;
+
+    public EmbeddingEndpoints(OpenVisionEncoder encoder, OpenVisionEndpointOptions options, RequestPipeline pipeline)
     {
-        app.MapGet("/", () => Results.Content(IndexPage.Html, "text/html; charset=utf-8"));
-        app.MapGet("/health", () => Results.Json(new HealthResponse("ok", encoder.Config.Name, encoder.Backend.GetType().Name, encoder.Config.EmbedDim,
-            encoder.ImageSize, options.DynamicBatching, texts.Calls, texts.Items, images.Calls, images.Items), Json));
-        app.MapPost("/embed/text", (HttpRequest request) => Guard(() => EmbedText(request)));
-        app.MapPost("/embed/image", (HttpRequest request) => Guard(() => EmbedImage(request)));
-        app.MapPost("/classify", (HttpRequest request) => Guard(() => Classify(request)));
+        this.encoder = encoder;
+        this.options = options;
+        Pipeline = pipeline;
+        // Raw features from the batchers; handlers normalise per request, so requests with either setting share calls.
+        texts = new DynamicBatcher<string>(batch => Rows(encoder.EncodeTexts(batch, normalize: false)), options);
+        images = new DynamicBatcher<DecodedImage>(batch => Rows(encoder.EncodeImages(batch, normalize: false)), options);
     }
+
+    public RequestPipeline Pipeline { get; }
+
+    public void Map(IEndpointRouteBuilder group)
+    {
+        group.MapGet("/", () => Results.Content(IndexPage.Html, "text/html; charset=utf-8")).WithMetadata(PublicEndpoint.Instance);
+        group.MapGet("/health", () => Results.Json(new HealthResponse("ok", encoder.Config.Name, encoder.Backend.GetType().Name, encoder.Config.EmbedDim,
+            encoder.ImageSize, options.DynamicBatching, texts.Calls, texts.Items, images.Calls, images.Items, Pipeline.ActiveRequests,
+            options.ApiKey is not null), Json)).WithMetadata(PublicEndpoint.Instance);
+        group.MapPost("/embed/text", EmbedText);
+        group.MapPost("/embed/image", EmbedImage);
+        group.MapPost("/classify", Classify);
+    }
+
+    /// <summary>Answers what no route matched: 405 (with Allow) for a known path, 404 otherwise; both as JSON errors.</summary>
+    public static void MapNotFound(IEndpointRouteBuilder group) => group.MapFallback("{*path}", (HttpContext context) =>
+    {
+        string path = context.Request.Path.Value is { Length: > 1 } p ? p.TrimEnd('/') : "/";
+        var allowed = Routes.Where(r => r.Pattern == path).Select(r => r.Method).ToList();
+        if (allowed.Count == 0) throw new ApiError(404, "not_found", $"no route {ApiError.Quote(context.Request.Method, 10)} {ApiError.Quote(path)}; " +
+            $"routes: {string.Join(", ", Routes.Select(r => $"{r.Method} {r.Pattern}"))}");
+        context.Response.Headers.Allow = string.Join(", ", allowed);
+        throw new ApiError(405, "method_not_allowed", $"{path} takes {string.Join(" or ", allowed)}, not {ApiError.Quote(context.Request.Method, 10)}");
+    });
 
     private async Task<IResult> EmbedText(HttpRequest request)
     {
-        var body = await Read<TextRequest>(request);
-        var list = Check(body.Texts, "texts", options.MaxTextsPerRequest);
-        if (list.Any(string.IsNullOrWhiteSpace)) throw new ArgumentException("texts must not be empty");
+        bool? normalize;
+        IReadOnlyList<string> list;
+        using (var body = await RequestJson.ReadAsync(request, TextFields, formAccepted: false))
+        {
+            list = Check(body.Strings("texts"), "texts", options.MaxTextsPerRequest);
+            normalize = body.Bool("normalize");
+        }
+        if (list.Any(string.IsNullOrWhiteSpace)) throw ApiError.BadRequest("invalid_field", "texts must not be empty", "texts");
         var rows = await texts.RunAsync(list, request.HttpContext.RequestAborted);
-        return Results.Json(new EmbeddingResponse(encoder.Config.Name, Normalize(rows, body.Normalize ?? true)), Json);
+        return Results.Json(new EmbeddingResponse(encoder.Config.Name, Normalize(rows, normalize ?? true)), Json);
     }
 
     private async Task<IResult> EmbedImage(HttpRequest request)
     {
         bool normalize = true;
         IReadOnlyList<DecodedImage> decoded;
-        if (request.HasFormContentType) decoded = await DecodeForm(request);
+        if (request.HasFormContentType)
+            decoded = await (await RequestForm.ReadAsync(request, options, [])).ImagesAsync(options, request.HttpContext.RequestAborted);
         else
         {
-            var body = await Read<ImageRequest>(request);
-            normalize = body.Normalize ?? true;
-            decoded = DecodeAll(Check(body.Images, "images", options.MaxImagesPerRequest));
+            using var body = await RequestJson.ReadAsync(request, ImageFields, formAccepted: true);
+            normalize = body.Bool("normalize") ?? true;
+            decoded = DecodeAll(Check(body.Strings("images"), "images", options.MaxImagesPerRequest));
         }
         var rows = await images.RunAsync(decoded, request.HttpContext.RequestAborted);
         return Results.Json(new EmbeddingResponse(encoder.Config.Name, Normalize(rows, normalize)), Json);
@@ -47,29 +94,35 @@ internal sealed class EmbeddingEndpoints(OpenVisionEncoder encoder, ServeOptions
 
     private async Task<IResult> Classify(HttpRequest request)
     {
-        IReadOnlyList<DecodedImage> decoded;
-        IReadOnlyList<string> labels, templates;
+        IReadOnlyList<string> labels;
+        IReadOnlyList<string>? templates;
         int? top;
+        RequestForm? form = null;
+        IReadOnlyList<string>? encoded = null;
         if (request.HasFormContentType)
         {
-            var form = await request.ReadFormAsync(request.HttpContext.RequestAborted);
-            labels = Check(form["labels"].Where(l => l is not null).Select(l => l!).ToList(), "labels", options.MaxTextsPerRequest);
-            decoded = await DecodeForm(request);
-            templates = form["templates"].Count > 0 ? form["templates"].Select(t => t!).ToList() : PromptSets.Identity;
-            top = int.TryParse(form["top"], out int k) ? k : null;
+            form = await RequestForm.ReadAsync(request, options, ClassifyFormFields);
+            labels = Check(form.Values("labels"), "labels", options.MaxTextsPerRequest);
+            templates = form.Values("templates");
+            top = form.Int("top");
         }
         else
         {
-            var body = await Read<ClassifyRequest>(request);
-            labels = Check(body.Labels, "labels", options.MaxTextsPerRequest);
-            var encoded = body.Images ?? (body.Image is null ? null : [body.Image]);
-            decoded = DecodeAll(Check(encoded, "image or images", options.MaxImagesPerRequest));
-            templates = body.Templates is { Count: > 0 } t ? t : PromptSets.Identity;
-            top = body.Top;
+            using var body = await RequestJson.ReadAsync(request, ClassifyFields, formAccepted: true);
+            labels = Check(body.Strings("labels"), "labels", options.MaxTextsPerRequest);
+            templates = body.Strings("templates");
+            top = body.Int("top");
+            encoded = Check(body.Strings("images") ?? (body.String("image") is { } one ? [one] : null), "image or images", options.MaxImagesPerRequest);
         }
-        if (labels.Any(string.IsNullOrWhiteSpace)) throw new ArgumentException("labels must not be empty");
-        if (labels.Count * templates.Count > options.MaxTextsPerRequest) throw new ArgumentException($"labels × templates is over {options.MaxTextsPerRequest}");
-        if (top is < 1) throw new ArgumentException("top must be at least 1");
+        // The cheap checks of the text fields come before any image is decoded.
+        if (labels.Any(string.IsNullOrWhiteSpace)) throw ApiError.BadRequest("invalid_field", "labels must not be empty", "labels");
+        if (templates is not { Count: > 0 }) templates = PromptSets.Identity;
+        if (templates.FirstOrDefault(t => !t.Contains("{}", StringComparison.Ordinal)) is { } bad)
+            throw ApiError.BadRequest("invalid_field", $"template '{ApiError.Quote(bad)}' has no {{}} placeholder for the label", "templates");
+        if ((long)labels.Count * templates.Count > options.MaxTextsPerRequest)
+            throw ApiError.BadRequest("too_many_items", $"labels × templates is over {options.MaxTextsPerRequest}");
+        if (top is < 1) throw ApiError.BadRequest("invalid_field", "top must be at least 1", "top");
+        var decoded = form is not null ? await form.ImagesAsync(options, request.HttpContext.RequestAborted) : DecodeAll(encoded!);
 
         // The prompts in ZeroShotClassifier's order (label-major), embedded through the shared text batcher.
         var prompts = labels.SelectMany(l => templates.Select(t => PromptSets.Fill(t, l))).ToList();
@@ -83,50 +136,29 @@ internal sealed class EmbeddingEndpoints(OpenVisionEncoder encoder, ServeOptions
             return TorchSharp.torch.tensor(rows.SelectMany(r => r).ToArray(), [batch.Count, rows[0].Length]);
         }, encoder.LogitScale, labels, templates);
         using var features = TorchSharp.torch.tensor(imageRows.SelectMany(r => r).ToArray(), [imageRows.Length, imageRows[0].Length]);
-        var results = classifier.Top(features, top ?? labels.Count)
+        var results = classifier.Top(features, Math.Min(top ?? labels.Count, labels.Count))
             .Select(row => (IReadOnlyList<LabelScore>)row.Select(s => new LabelScore(s.Label, s.Probability)).ToList()).ToList();
         return Results.Json(new ClassifyResponse(encoder.Config.Name, results), Json);
     }
 
-    private async Task<IReadOnlyList<DecodedImage>> DecodeForm(HttpRequest request)
+    private IReadOnlyList<DecodedImage> DecodeAll(IReadOnlyList<string> encoded)
     {
-        var form = await request.ReadFormAsync(request.HttpContext.RequestAborted);
-        if (form.Files.Count == 0) throw new ArgumentException("the form has no image files");
-        if (form.Files.Count > options.MaxImagesPerRequest) throw new ArgumentException($"at most {options.MaxImagesPerRequest} images per request");
-        var result = new List<DecodedImage>();
-        foreach (var file in form.Files)
+        var decoder = new ImageDecoderOptions { MaxPixels = options.MaxImagePixels };
+        return encoded.Select((text, i) =>
         {
-            using var stream = new MemoryStream();
-            await file.CopyToAsync(stream, request.HttpContext.RequestAborted);
-            result.Add(ImageDecoder.Decode(stream.GetBuffer().AsSpan(0, (int)stream.Length), file.FileName, Decoder));
-        }
-        return result;
+            int comma = text.StartsWith("data:", StringComparison.Ordinal) ? text.IndexOf(',') : -1;   // data:image/png;base64,...
+            byte[] bytes;
+            try { bytes = Convert.FromBase64String(text[(comma + 1)..]); }
+            catch (FormatException) { throw ApiError.BadRequest("invalid_image", $"image {i} is not valid base64", "images"); }
+            return ImageDecoder.Decode(bytes, $"image {i}", decoder);
+        }).ToList();
     }
-
-    private IReadOnlyList<DecodedImage> DecodeAll(IReadOnlyList<string> encoded) => encoded.Select((text, i) =>
-    {
-        int comma = text.StartsWith("data:", StringComparison.Ordinal) ? text.IndexOf(',') : -1;   // data:image/png;base64,...
-        byte[] bytes;
-        try { bytes = Convert.FromBase64String(text[(comma + 1)..]); }
-        catch (FormatException) { throw new ArgumentException($"image {i} is not valid base64"); }
-        return ImageDecoder.Decode(bytes, $"image {i}", Decoder);
-    }).ToList();
-
-    private ImageDecoderOptions Decoder => new() { MaxPixels = options.MaxImagePixels };
 
     private static IReadOnlyList<T> Check<T>(IReadOnlyList<T>? items, string name, int max)
     {
-        if (items is null || items.Count == 0) throw new ArgumentException($"'{name}' is missing or empty");
-        if (items.Count > max) throw new ArgumentException($"at most {max} {name} per request, got {items.Count}");
+        if (items is null || items.Count == 0) throw ApiError.BadRequest("missing_field", $"'{name}' is missing or empty", name);
+        if (items.Count > max) throw ApiError.BadRequest("too_many_items", $"at most {max} {name} per request, got {items.Count}", name);
         return items;
-    }
-
-    private static async Task<T> Read<T>(HttpRequest request)
-    {
-        if (request.HasJsonContentType() is false && request.ContentType is not null)
-            throw new ArgumentException($"send JSON (application/json) or a multipart form, not {request.ContentType}");
-        try { return await JsonSerializer.DeserializeAsync<T>(request.Body, Json, request.HttpContext.RequestAborted) ?? throw new ArgumentException("the body is empty"); }
-        catch (JsonException e) { throw new ArgumentException($"invalid JSON: {e.Message}"); }
     }
 
     private static float[][] Normalize(float[][] rows, bool normalize)
@@ -140,13 +172,20 @@ internal sealed class EmbeddingEndpoints(OpenVisionEncoder encoder, ServeOptions
         }).ToArray();
     }
 
-    // Request problems become 4xx answers with a message; anything else is a server fault and stays a 500.
-    private static async Task<IResult> Guard(Func<Task<IResult>> handler)
+    private static float[][] Rows(TorchSharp.torch.Tensor features)
     {
-        try { return await handler(); }
-        catch (BadHttpRequestException e) { return Results.Json(new ErrorResponse(e.Message), Json, statusCode: e.StatusCode); }
-        catch (ImageDecodeException e) { return Results.Json(new ErrorResponse(e.Message), Json, statusCode: 400); }
-        catch (ArgumentException e) { return Results.Json(new ErrorResponse(e.Message), Json, statusCode: 400); }
-        catch (InvalidDataException e) { return Results.Json(new ErrorResponse(e.Message), Json, statusCode: 400); }
+        using (features)
+        {
+            var data = features.data<float>().ToArray();
+            int width = (int)features.shape[1];
+            return Enumerable.Range(0, (int)features.shape[0]).Select(i => data[(i * width)..((i + 1) * width)]).ToArray();
+        }
+    }
+
+    /// <summary>Stops the batchers once the host has finished its requests: queued work still runs, new work is refused.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        await texts.DisposeAsync().ConfigureAwait(false);
+        await images.DisposeAsync().ConfigureAwait(false);
     }
 }

@@ -6,71 +6,79 @@ using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
-using OpenVision.Vision;
+using Microsoft.Extensions.Logging.Abstractions;
 
 namespace OpenVision.Serving;
 
-/// <summary>The embedding service: ASP.NET minimal API on Kestrel, <c>POST /embed/text</c>, <c>POST /embed/image</c>,
-/// <c>POST /classify</c>, <c>GET /health</c> and a small page at <c>/</c>; concurrent requests share model calls.</summary>
+/// <summary>The stand-alone embedding service: the <see cref="OpenVisionEndpointRouteBuilderExtensions.MapOpenVision"/>
+/// routes on Kestrel, with JSON 404 and 405 answers for everything else; concurrent requests share model calls.</summary>
 public sealed class EmbeddingServer : IAsyncDisposable
 {
     private readonly WebApplication app;
-    private readonly DynamicBatcher<string> texts;
-    private readonly DynamicBatcher<DecodedImage> images;
+    private readonly Lazy<Task> stop;
 
-    private EmbeddingServer(WebApplication app, DynamicBatcher<string> texts, DynamicBatcher<DecodedImage> images, Uri address)
+    private EmbeddingServer(WebApplication app, Uri address)
     {
         this.app = app;
-        this.texts = texts;
-        this.images = images;
         Address = address;
+        stop = new Lazy<Task>(() => app.StopAsync());
+        Completion = StopWhenAskedAsync(app.Services.GetRequiredService<IHostApplicationLifetime>());
     }
 
     /// <summary>Where the server listens (with the actual port when 0 was asked for).</summary>
     public Uri Address { get; }
 
-    /// <summary>Completes when the server stops.</summary>
-    public Task Completion => app.WaitForShutdownAsync();
+    /// <summary>Completes once the server has stopped after being asked to (a signal, with
+    /// <see cref="ServeOptions.StopOnProcessSignals"/>), having answered its requests in flight or reached
+    /// <see cref="ServeOptions.ShutdownTimeout"/>.</summary>
+    public Task Completion { get; }
 
-    /// <summary>Starts serving <paramref name="encoder"/> (which must outlive the server).</summary>
-    public static async Task<EmbeddingServer> StartAsync(OpenVisionEncoder encoder, ServeOptions? options = null, CancellationToken cancellationToken = default)
+    /// <summary>Starts serving <paramref name="encoder"/> (which must outlive the server), logging nowhere.</summary>
+    public static Task<EmbeddingServer> StartAsync(OpenVisionEncoder encoder, ServeOptions? options = null, CancellationToken cancellationToken = default) =>
+        StartAsync(encoder, options ?? new ServeOptions(), NullLoggerFactory.Instance, cancellationToken);
+
+    /// <summary>Starts serving <paramref name="encoder"/> (which must outlive the server); requests, warnings and
+    /// failures are logged through <paramref name="loggerFactory"/>, which the caller owns.</summary>
+    public static async Task<EmbeddingServer> StartAsync(OpenVisionEncoder encoder, ServeOptions options, ILoggerFactory loggerFactory,
+        CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(encoder);
-        options ??= new ServeOptions();
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(loggerFactory);
+        options.Validate();
         if (!IPAddress.TryParse(options.Host, out var ip)) throw new ArgumentException($"--host must be an IP address, not '{options.Host}'");
         var builder = WebApplication.CreateSlimBuilder();
-        builder.Logging.ClearProviders();                                       // the library writes nothing to the console
+        builder.Logging.ClearProviders();
+        builder.Services.AddSingleton(loggerFactory);                   // the caller's logging, or none: never the console by itself
+        builder.Services.Configure<HostOptions>(host => host.ShutdownTimeout = options.ShutdownTimeout);
+        if (options.StopOnProcessSignals) builder.Services.Configure<ConsoleLifetimeOptions>(console => console.SuppressStatusMessages = true);
+        else builder.Services.AddSingleton<IHostLifetime, ProgrammaticLifetime>();
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             kestrel.Listen(ip, options.Port);
             kestrel.Limits.MaxRequestBodySize = options.MaxRequestBytes;
         });
         var app = builder.Build();
-        // Raw features from the batchers; handlers normalise per request, so requests with either setting share calls.
-        var textBatcher = new DynamicBatcher<string>(batch => Rows(encoder.EncodeTexts(batch, normalize: false)), options);
-        var imageBatcher = new DynamicBatcher<DecodedImage>(batch => Rows(encoder.EncodeImages(batch, normalize: false)), options);
-        new EmbeddingEndpoints(encoder, options, textBatcher, imageBatcher).Map(app);
+        EmbeddingEndpoints.MapNotFound(app.MapOpenVision(encoder, options));
         await app.StartAsync(cancellationToken).ConfigureAwait(false);
-        var bound = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-        return new EmbeddingServer(app, textBatcher, imageBatcher, new Uri(bound));
+        var bound = new Uri(app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First());
+        if (!IPAddress.IsLoopback(ip) && options.ApiKey is null)
+            loggerFactory.CreateLogger("OpenVision.Serving").LogWarning(
+                "listening on {Address} without an API key: anyone who can reach it can use the model (set an API key to require one)", bound);
+        return new EmbeddingServer(app, bound);
     }
 
-    private static float[][] Rows(TorchSharp.torch.Tensor features)
+    private async Task StopWhenAskedAsync(IHostApplicationLifetime lifetime)
     {
-        using (features)
-        {
-            var data = features.data<float>().ToArray();
-            int width = (int)features.shape[1];
-            return Enumerable.Range(0, (int)features.shape[0]).Select(i => data[(i * width)..((i + 1) * width)]).ToArray();
-        }
+        var asked = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        using (lifetime.ApplicationStopping.Register(() => asked.TrySetResult())) await asked.Task.ConfigureAwait(false);
+        await stop.Value.ConfigureAwait(false);
     }
 
-    /// <summary>Stops accepting requests, finishes the ones in flight and stops the batchers.</summary>
+    /// <summary>Stops accepting connections, finishes the requests in flight (up to the shutdown timeout) and stops the batchers.</summary>
     public async ValueTask DisposeAsync()
     {
-        await app.StopAsync().ConfigureAwait(false);
+        await stop.Value.ConfigureAwait(false);
         await app.DisposeAsync().ConfigureAwait(false);
-        await texts.DisposeAsync().ConfigureAwait(false);
-        await images.DisposeAsync().ConfigureAwait(false);
     }
 }

@@ -1,7 +1,8 @@
 namespace OpenVision.Serving;
 
-/// <summary>Settings of the embedding service: address, dynamic batching and request limits.</summary>
-public sealed record ServeOptions
+/// <summary>Settings of the stand-alone embedding service (<see cref="EmbeddingServer"/>): the endpoint settings plus
+/// address, shutdown and signal handling.</summary>
+public sealed record ServeOptions : OpenVisionEndpointOptions
 {
     /// <summary>Address to listen on; loopback unless told otherwise, so nothing is exposed by accident.</summary>
     public string Host { get; init; } = "127.0.0.1";
@@ -9,24 +10,18 @@ public sealed record ServeOptions
     /// <summary>TCP port; 0 picks a free one (see <see cref="EmbeddingServer.Address"/>).</summary>
     public int Port { get; init; } = 8080;
 
-    /// <summary>Gather items of concurrent requests into one model call.</summary>
-    public bool DynamicBatching { get; init; } = true;
+    /// <summary>How long stopping waits for requests in flight before it aborts their connections.</summary>
+    public TimeSpan ShutdownTimeout { get; init; } = TimeSpan.FromSeconds(10);
 
-    /// <summary>Largest model call when batching (items).</summary>
-    public int MaxBatchSize { get; init; } = 32;
+    /// <summary>Stop gracefully on SIGINT, SIGTERM and SIGQUIT (the generic host's console lifetime). Off by default:
+    /// a library does not take over the process's signals unless its caller (the CLI) asks.</summary>
+    public bool StopOnProcessSignals { get; init; }
 
-    /// <summary>How long the first item of a batch waits for others.</summary>
-    public TimeSpan BatchDelay { get; init; } = TimeSpan.FromMilliseconds(5);
-
-    /// <summary>Largest request body in bytes (413 above it).</summary>
-    public long MaxRequestBytes { get; init; } = 32L << 20;
-
-    /// <summary>Most images in one request.</summary>
-    public int MaxImagesPerRequest { get; init; } = 64;
-
-    /// <summary>Most texts (or labels × templates) in one request.</summary>
-    public int MaxTextsPerRequest { get; init; } = 1024;
-
-    /// <summary>Largest decoded image, in pixels (width × height); larger ones are refused before decoding.</summary>
-    public long MaxImagePixels { get; init; } = 40_000_000;
+    /// <inheritdoc/>
+    public override void Validate()
+    {
+        base.Validate();
+        if (Port is < 0 or > 65535) throw new ArgumentException($"the port must be 0 to 65535, not {Port}");
+        if (ShutdownTimeout < TimeSpan.Zero) throw new ArgumentException("the shutdown timeout must not be negative");
+    }
 }

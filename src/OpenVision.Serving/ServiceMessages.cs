@@ -33,9 +33,18 @@ public sealed record LabelScore(string Label, double Probability);
 /// <param name="Results">Per image, the classes by decreasing probability.</param>
 public sealed record ClassifyResponse(string Model, IReadOnlyList<IReadOnlyList<LabelScore>> Results);
 
-/// <summary>Error answer of every 4xx.</summary>
-/// <param name="Error">What was wrong with the request.</param>
-public sealed record ErrorResponse(string Error);
+/// <summary>Body of every error answer (OpenAI's shape): <c>{"error": {"message", "type", "code", "param", "request_id"}}</c>.</summary>
+/// <param name="Error">What went wrong.</param>
+public sealed record ErrorResponse(ErrorDetail Error);
+
+/// <summary>One error: a message for people and fields for programs.</summary>
+/// <param name="Message">One line naming the field or part of the request at fault; never a .NET type, path or trace.</param>
+/// <param name="Type"><c>invalid_request_error</c> for every 4xx, <c>server_error</c> for every 5xx.</param>
+/// <param name="Code">Stable machine-readable reason, e.g. <c>invalid_json</c>, <c>too_many_items</c>, <c>invalid_api_key</c>.</param>
+/// <param name="Param">The request field at fault, when there is one.</param>
+/// <param name="RequestId">The request's id, also sent as the <c>X-Request-Id</c> header and written in the server's log.</param>
+public sealed record ErrorDetail(string Message, string Type, string Code, string? Param,
+    [property: System.Text.Json.Serialization.JsonPropertyName("request_id")] string RequestId);
 
 /// <summary><c>GET /health</c> answer, with batching counters.</summary>
 /// <param name="Status">"ok".</param>
@@ -48,5 +57,7 @@ public sealed record ErrorResponse(string Error);
 /// <param name="TextItems">Texts embedded so far.</param>
 /// <param name="ImageCalls">Image model calls so far.</param>
 /// <param name="ImageItems">Images embedded so far.</param>
+/// <param name="ActiveRequests">Requests being handled now (public routes not counted).</param>
+/// <param name="AuthRequired">Whether the other routes need <c>Authorization: Bearer KEY</c>.</param>
 public sealed record HealthResponse(string Status, string Model, string Backend, int EmbedDim, int ImageSize, bool DynamicBatching,
-    long TextCalls, long TextItems, long ImageCalls, long ImageItems);
+    long TextCalls, long TextItems, long ImageCalls, long ImageItems, long ActiveRequests, bool AuthRequired);

@@ -1,38 +1,58 @@
 using System.CommandLine;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Console;
 using OpenVision.Serving;
 
 namespace OpenVision.Cli.Commands;
 
-/// <summary><c>openvision serve --model M [--backend torch|onnx] [--host 127.0.0.1] [--port 8080] [--no-batching] [--max-batch N]</c>.</summary>
+/// <summary><c>openvision serve --model M [--backend torch|onnx] [--host 127.0.0.1] [--port 8080] [--api-key KEY]
+/// [--shutdown-timeout 10] [--no-batching] [--max-batch N]</c>; SIGINT or SIGTERM stops it after its requests in flight.</summary>
 internal static class ServeCommand
 {
+    private const string ApiKeyVariable = "OPENVISION_API_KEY";
+
     public static Command Create()
     {
         var args = new ModelArguments();
         var backend = new BackendArguments();
         var host = new Option<string>("--host") { Description = "Address to listen on (loopback by default)", DefaultValueFactory = _ => "127.0.0.1" };
         var port = new Option<int>("--port", "-p") { Description = "TCP port (0: any free port)", DefaultValueFactory = _ => 8080 };
+        var apiKey = new Option<string?>("--api-key")
+            { Description = $"Require 'Authorization: Bearer KEY' on every route but /health and the page (default: ${ApiKeyVariable}, which keeps it out of ps)" };
+        var shutdownTimeout = new Option<double>("--shutdown-timeout")
+            { Description = "Seconds a SIGINT or SIGTERM waits for requests in flight before closing their connections", DefaultValueFactory = _ => 10 };
         var noBatching = new Option<bool>("--no-batching") { Description = "One model call per request instead of gathering concurrent requests" };
         var maxBatch = new Option<int>("--max-batch") { Description = "Most items in one model call", DefaultValueFactory = _ => 32 };
         var command = new Command("serve", "Serve embeddings and zero-shot classification over HTTP (POST /embed/text, /embed/image, /classify; GET /health, /)")
-            { host, port, noBatching, maxBatch };
+            { host, port, apiKey, shutdownTimeout, noBatching, maxBatch };
         args.AddTo(command);
         backend.AddTo(command);
         command.SetAction(r => CliErrors.Run(() =>
         {
             if (r.GetValue(maxBatch) < 1) throw new ArgumentException("--max-batch must be at least 1");
-            using var encoder = backend.Load(r, args);
+            double timeout = r.GetValue(shutdownTimeout);
+            if (!(timeout >= 0 && timeout <= 3600)) throw new ArgumentException($"--shutdown-timeout must be 0 to 3600 seconds, not {timeout}");
+            string? key = r.GetValue(apiKey) ?? (Environment.GetEnvironmentVariable(ApiKeyVariable) is { Length: > 0 } fromEnvironment ? fromEnvironment : null);
+            if (key is not null && string.IsNullOrWhiteSpace(key)) throw new ArgumentException("--api-key must not be empty");
             var options = new ServeOptions
             {
                 Host = r.GetValue(host)!, Port = r.GetValue(port), DynamicBatching = !r.GetValue(noBatching), MaxBatchSize = r.GetValue(maxBatch),
+                ApiKey = key, ShutdownTimeout = TimeSpan.FromSeconds(timeout), StopOnProcessSignals = true,
             };
-            var server = EmbeddingServer.StartAsync(encoder, options).GetAwaiter().GetResult();
+            // Request logs and warnings go to stderr, one line each; stdout keeps the one line that says where the server is.
+            using var logging = LoggerFactory.Create(b => b
+                .AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "HH:mm:ss "; })
+                .AddFilter("Microsoft", LogLevel.Warning)
+                .AddFilter("OpenVision", LogLevel.Information)
+                .Services.Configure<ConsoleLoggerOptions>(o => o.LogToStandardErrorThreshold = LogLevel.Trace));
+            using var encoder = backend.Load(r, args);
+            var server = EmbeddingServer.StartAsync(encoder, options, logging).GetAwaiter().GetResult();
             Console.WriteLine($"serving {encoder.Config.Name} ({encoder.Backend.GetType().Name}) on {server.Address} (Ctrl+C stops)");
-            using var stop = new CancellationTokenSource();
-            Console.CancelKeyPress += (_, e) => { e.Cancel = true; stop.Cancel(); };
-            AppDomain.CurrentDomain.ProcessExit += (_, _) => stop.Cancel();
-            try { Task.Delay(Timeout.Infinite, stop.Token).Wait(); } catch (AggregateException) { }
+            // The host's console lifetime turns SIGINT/SIGTERM into a graceful stop; Completion ends once it has drained.
+            server.Completion.GetAwaiter().GetResult();
             server.DisposeAsync().AsTask().GetAwaiter().GetResult();
+            Console.Error.WriteLine("openvision: stopped");
             return 0;
         }));
         return command;
