@@ -58,7 +58,11 @@ public static class ModelFactory
         try
         {
             if (source.WeightsPath is not null)
-                StateDictLoader.Load(model, StateDictReader.Read(source.WeightsPath), source.WeightsPath, options.Strict);
+            {
+                var tensors = StateDictReader.Read(source.WeightsPath);
+                if (config.IsVisionOnly) tensors = VisionOnlyLayout.ToModelKeys(tensors);
+                StateDictLoader.Load(model, tensors, source.WeightsPath, options.Strict);
+            }
             Place(model, options);
             return (model, source);
         }
@@ -70,11 +74,13 @@ public static class ModelFactory
     }
 
     /// <summary>Writes a model as an open_clip hub folder: <c>open_clip_config.json</c> plus float32
-    /// <c>open_clip_model.safetensors</c> (and <c>open_clip_pytorch_model.bin</c> when asked), loadable by the Python reference.</summary>
+    /// <c>open_clip_model.safetensors</c> (and <c>open_clip_pytorch_model.bin</c> when asked), loadable by the Python reference.
+    /// A vision-only model is written in the released OpenVision 2 layout (tower keys without <c>visual.</c>).</summary>
     public static void Save(OpenVisionModel model, string folder, bool alsoPytorchBin = false)
     {
         Directory.CreateDirectory(folder);
         var tensors = StateDictLoader.Export(model, ScalarType.Float32);
+        if (model.Config.IsVisionOnly) tensors = VisionOnlyLayout.ToReleaseKeys(tensors);
         SafetensorsFile.Write(Path.Combine(folder, WeightFileNames[0]), tensors, new Dictionary<string, string> { ["format"] = "pt" });
         if (alsoPytorchBin) TorchCheckpointWriter.Write(Path.Combine(folder, WeightFileNames[1]), tensors);
         WriteAtomically(Path.Combine(folder, ConfigFileName), ConfigJson.ToHubJson(model.Config));

@@ -60,8 +60,9 @@ public sealed class OpenVisionEncoder : IImageTextEncoder
     public static OpenVisionEncoder FromModel(OpenVisionModel model, int? imageSize = null) =>
         new(model, new ModelSource(model.Config.Name, null, null), imageSize);
 
-    /// <summary>The tokenizer a config calls for; only OpenVision's BERT WordPiece layout is implemented.</summary>
-    public static OpenVisionTokenizer CreateTokenizer(ModelConfig config) => config.TextCfg.HfTokenizerName switch
+    /// <summary>The tokenizer a config calls for; only OpenVision's BERT WordPiece layout is implemented. A vision-only
+    /// model gets OpenVision's (its caption decoder's vocabulary); its text embedding still refuses.</summary>
+    public static OpenVisionTokenizer CreateTokenizer(ModelConfig config) => config.IsVisionOnly ? OpenVisionTokenizer.CreateDefault() : config.TextCfg.HfTokenizerName switch
     {
         "bert-base-uncased" => OpenVisionTokenizer.CreateDefault(config.TextCfg.ContextLength),
         var other => throw new NotSupportedException($"{config.Name}: tokenizer '{other ?? "OpenAI BPE"}' is not implemented (only OpenVision's bert-base-uncased layout)"),

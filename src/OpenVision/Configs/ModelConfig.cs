@@ -12,8 +12,26 @@ public sealed record ModelConfig
     /// <summary>Vision tower.</summary>
     public VisionConfig VisionCfg { get; init; } = new();
 
-    /// <summary>Text tower.</summary>
-    public TextConfig TextCfg { get; init; } = new();
+    /// <summary>The <c>text_cfg</c> block, or null for a vision-only model (OpenVision 2 releases: an encoder without a
+    /// text tower, whose checkpoint holds only the vision tower's keys).</summary>
+    [JsonPropertyName("text_cfg")]
+    public TextConfig? OptionalTextCfg { get; init; }
+
+    /// <summary>Text tower; throws <see cref="InvalidOperationException"/> naming the model when it is vision-only, so
+    /// every path that needs a text tower (text embedding, zero-shot, tokenizer) refuses in one line.</summary>
+    [JsonIgnore]
+    public TextConfig TextCfg
+    {
+        get => OptionalTextCfg ?? throw VisionOnlyError(Name);
+        init => OptionalTextCfg = value;
+    }
+
+    /// <summary>True when the config has no text tower.</summary>
+    [JsonIgnore] public bool IsVisionOnly => OptionalTextCfg is null;
+
+    /// <summary>The error for a text-tower operation on a vision-only model.</summary>
+    public static InvalidOperationException VisionOnlyError(string model) =>
+        new($"model {model} is vision-only: it has no text tower (zero-shot/text embedding need one)");
 
     /// <summary>QuickGELU (OpenAI CLIP); only false is supported.</summary>
     public bool QuickGelu { get; init; }
@@ -43,7 +61,7 @@ public sealed record ModelConfig
         var problems = new List<string>();
         AddUnknown(problems, "", Unrecognized);
         AddUnknown(problems, "vision_cfg.", VisionCfg.Unrecognized);
-        AddUnknown(problems, "text_cfg.", TextCfg.Unrecognized);
+        AddUnknown(problems, "text_cfg.", OptionalTextCfg?.Unrecognized);
         AddUnknown(problems, "preprocess_cfg.", Preprocess.Unrecognized);
 
         var v = VisionCfg;
@@ -59,15 +77,7 @@ public sealed record ModelConfig
         Require(problems, !v.AttentionalPool, "vision_cfg.attentional_pool is not supported");
         Require(problems, v.ActKwargs is null || v.ActKwargs.Approximate is "none" or "tanh", $"vision_cfg.act_kwargs.approximate '{v.ActKwargs?.Approximate}' must be 'none' or 'tanh'");
 
-        var t = TextCfg;
-        Require(problems, t.Width > 0 && t.Layers > 0 && t.Heads > 0, "text_cfg width, layers and heads must be positive");
-        Require(problems, t.Heads <= 0 || t.Width % t.Heads == 0, $"text_cfg.width {t.Width} is not divisible by heads {t.Heads}");
-        Require(problems, t.ContextLength > 0 && t.VocabSize > 0, "text_cfg context_length and vocab_size must be positive");
-        Require(problems, t.PoolType is "last" or "argmax" or "first", $"text_cfg.pool_type '{t.PoolType}' is not supported (last, argmax, first)");
-        Require(problems, t.LsInitValue is null, "text_cfg.ls_init_value (LayerScale) is not supported");
-        Require(problems, !t.ProjBias, "text_cfg.proj_bias is not supported");
-        Require(problems, !t.EmbedCls, "text_cfg.embed_cls is not supported");
-        Require(problems, t.ActKwargs is null || t.ActKwargs.Approximate is "none" or "tanh", $"text_cfg.act_kwargs.approximate '{t.ActKwargs?.Approximate}' must be 'none' or 'tanh'");
+        if (OptionalTextCfg is { } t) AddTextProblems(problems, t);
 
         Require(problems, !QuickGelu, "quick_gelu is not supported");
         Require(problems, InitLogitBias is null, "init_logit_bias (SigLIP) is not supported");
@@ -86,6 +96,25 @@ public sealed record ModelConfig
     {
         var problems = Problems();
         return problems.Count == 0 ? this : throw new ConfigException(Name, problems);
+    }
+
+    // The record's generated ToString would read TextCfg, which throws for a vision-only model.
+    private bool PrintMembers(System.Text.StringBuilder builder)
+    {
+        builder.Append($"Name = {Name}, EmbedDim = {EmbedDim}, VisionCfg = {VisionCfg}, TextCfg = {(OptionalTextCfg?.ToString() ?? "none (vision-only)")}");
+        return true;
+    }
+
+    private static void AddTextProblems(List<string> problems, TextConfig t)
+    {
+        Require(problems, t.Width > 0 && t.Layers > 0 && t.Heads > 0, "text_cfg width, layers and heads must be positive");
+        Require(problems, t.Heads <= 0 || t.Width % t.Heads == 0, $"text_cfg.width {t.Width} is not divisible by heads {t.Heads}");
+        Require(problems, t.ContextLength > 0 && t.VocabSize > 0, "text_cfg context_length and vocab_size must be positive");
+        Require(problems, t.PoolType is "last" or "argmax" or "first", $"text_cfg.pool_type '{t.PoolType}' is not supported (last, argmax, first)");
+        Require(problems, t.LsInitValue is null, "text_cfg.ls_init_value (LayerScale) is not supported");
+        Require(problems, !t.ProjBias, "text_cfg.proj_bias is not supported");
+        Require(problems, !t.EmbedCls, "text_cfg.embed_cls is not supported");
+        Require(problems, t.ActKwargs is null || t.ActKwargs.Approximate is "none" or "tanh", $"text_cfg.act_kwargs.approximate '{t.ActKwargs?.Approximate}' must be 'none' or 'tanh'");
     }
 
     private static void AddUnknown(List<string> problems, string prefix, Dictionary<string, JsonElement>? keys)
