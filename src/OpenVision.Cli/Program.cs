@@ -9,6 +9,7 @@ var root = new RootCommand("OpenVision.NET: load, run, evaluate and train OpenVi
     InfoCommand.Create(),
     ClassifyCommand.Create(),
     EmbedCommand.Create(),
+    CaptionCommand.Create(),
     EmbedMergeCommand.Create(),
     TokenizeCommand.Create(),
     PreprocessCommand.Create(),
