@@ -20,6 +20,7 @@ var root = new Command("openvision", "OpenVision.NET: load, run, evaluate and tr
     InfoCommand.Create(),
     ClassifyCommand.Create(),
     EmbedCommand.Create(),
+    CaptionCommand.Create(),
     EmbedMergeCommand.Create(),
     TokenizeCommand.Create(),
     PreprocessCommand.Create(),

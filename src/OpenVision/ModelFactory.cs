@@ -56,6 +56,7 @@ public static class ModelFactory
             {
                 // open_clip training checkpoints and DDP/torch.compile wrappers prefix every key; the adapter removes that.
                 var tensors = CheckpointAdapter.StripWrapperPrefixes(StateDictReader.Read(source.WeightsPath));
+                if (config.IsVisionOnly) tensors = VisionOnlyLayout.ToModelKeys(tensors);
                 if (!options.AllowNonFiniteWeights) NonFiniteWeights.ThrowIfAny(tensors, source.WeightsPath);
                 StateDictLoader.Load(model, tensors, source.WeightsPath, options.Strict);
             }
@@ -70,11 +71,13 @@ public static class ModelFactory
     }
 
     /// <summary>Writes a model as an open_clip hub folder: <c>open_clip_config.json</c> plus float32
-    /// <c>open_clip_model.safetensors</c> (and <c>open_clip_pytorch_model.bin</c> when asked), loadable by the Python reference.</summary>
+    /// <c>open_clip_model.safetensors</c> (and <c>open_clip_pytorch_model.bin</c> when asked), loadable by the Python reference.
+    /// A vision-only model is written in the released OpenVision 2 layout (tower keys without <c>visual.</c>).</summary>
     public static void Save(OpenVisionModel model, string folder, bool alsoPytorchBin = false)
     {
         Directory.CreateDirectory(folder);
         var tensors = StateDictLoader.Export(model, ScalarType.Float32);
+        if (model.Config.IsVisionOnly) tensors = VisionOnlyLayout.ToReleaseKeys(tensors);
         SafetensorsFile.Write(Path.Combine(folder, ModelFiles.Safetensors), tensors, new Dictionary<string, string> { ["format"] = "pt" });
         if (alsoPytorchBin) TorchCheckpointWriter.Write(Path.Combine(folder, ModelFiles.PyTorchBin), tensors);
         WriteAtomically(Path.Combine(folder, ModelFiles.Config), ConfigJson.ToHubJson(model.Config));

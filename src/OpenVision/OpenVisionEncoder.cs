@@ -65,8 +65,9 @@ public sealed class OpenVisionEncoder : IDisposable
     /// must not be cached (randomly initialised weights).</summary>
     public string? CacheIdentity => Backend.FeatureIdentity is { } identity ? $"{identity}|{ImageSize}" : null;
 
-    /// <summary>The tokenizer a config calls for; only OpenVision's BERT WordPiece layout is implemented.</summary>
-    public static OpenVisionTokenizer CreateTokenizer(ModelConfig config) => config.TextCfg.HfTokenizerName switch
+    /// <summary>The tokenizer a config calls for; only OpenVision's BERT WordPiece layout is implemented. A vision-only
+    /// model gets OpenVision's (its caption decoder's vocabulary); its text embedding still refuses.</summary>
+    public static OpenVisionTokenizer CreateTokenizer(ModelConfig config) => config.IsVisionOnly ? OpenVisionTokenizer.CreateDefault() : config.TextCfg.HfTokenizerName switch
     {
         "bert-base-uncased" => OpenVisionTokenizer.CreateDefault(config.TextCfg.ContextLength),
         var other => throw new NotSupportedException($"{config.Name}: tokenizer '{other ?? "OpenAI BPE"}' is not implemented (only OpenVision's bert-base-uncased layout)"),

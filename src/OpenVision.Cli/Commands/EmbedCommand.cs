@@ -59,6 +59,8 @@ internal static class EmbedCommand
 
     private static int Run(OpenVisionEncoder encoder, Request request, CancellationToken cancellationToken)
     {
+        if ((request.Texts.Length > 0 || request.TextIds is not null) && encoder.Config.IsVisionOnly)
+            throw Configs.ModelConfig.VisionOnlyError(encoder.Config.Name);   // before any output is written
         int? layer = request.Layer is { } l ? encoder.ResolveLayer(l) : null;
         using var writer = new ArrayStreamWriter(request.Output);
         var summary = new List<string>();

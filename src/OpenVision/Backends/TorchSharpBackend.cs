@@ -49,7 +49,7 @@ public sealed class TorchSharpBackend : IEncoderBackend
     public double LogitScale => Model.LogitScale;
 
     /// <inheritdoc/>
-    public bool HasTextTower => true;
+    public bool HasTextTower => Model.HasTextTower;
 
     /// <inheritdoc/>
     public DetailedImageOutputs DetailedOutputs => DetailedImageOutputs.PatchTokens | DetailedImageOutputs.BlockOutputs;

@@ -55,6 +55,9 @@ public sealed class VisionTransformer : nn.Module<Tensor, Tensor>
 
     internal Transformer Blocks => transformer;
 
+    // The model reads its dtype and device from here when it has no text tower.
+    internal Parameter Projection => proj;
+
     /// <summary>Pooled and projected image features [B, E].</summary>
     public override Tensor forward(Tensor pixels) => Forward(pixels, EmptyLayers).Pooled;
 
