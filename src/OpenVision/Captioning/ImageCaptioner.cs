@@ -48,7 +48,7 @@ public sealed class ImageCaptioner : IDisposable
             if (options.Device is { } device && device.type != DeviceType.CPU) decoder.to(device);
             decoder.eval();
             encoder = OpenVisionEncoder.Load(reference, options, hub: hub);
-            int width = encoder.Model.Visual.Config.Width;
+            int width = encoder.Config.VisionCfg.Width;
             if (width != config.VisionWidth)
                 throw new InvalidOperationException($"{files.Config}: vision_width {config.VisionWidth} does not match the vision tower's width {width}");
             return new ImageCaptioner(encoder, decoder, tokenizer);
@@ -81,7 +81,7 @@ public sealed class ImageCaptioner : IDisposable
     public IReadOnlyList<Caption> CaptionPixels(Tensor pixels, CaptionOptions? options = null)
     {
         options = (options ?? new CaptionOptions()).Validate();
-        using var encoding = Encoder.Model.EncodeImageDetailed(pixels);
+        using var encoding = Encoder.EncodeImageDetailed(pixels);
         var results = new List<Caption>();
         for (long i = 0; i < encoding.Tokens.shape[0]; i++)
         {

@@ -135,7 +135,7 @@ public class VisionOnlyModelTests
     public void MissingTensorIsRefusedStrictly()
     {
         using var temp = TestFiles.NewTempFolder();
-        File.Copy(Path.Combine(MiniA, ModelFactory.ConfigFileName), temp.Path(ModelFactory.ConfigFileName));
+        File.Copy(Path.Combine(MiniA, ModelFiles.Config), temp.Path(ModelFiles.Config));
         var released = StateDictReader.Read(Path.Combine(MiniA, "open_clip_pytorch_model.bin"));
         released.Remove("ln_post.bias");
         SafetensorsFile.Write(temp.Path("open_clip_model.safetensors"), released, null);

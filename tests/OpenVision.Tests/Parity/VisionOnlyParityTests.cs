@@ -43,7 +43,7 @@ public class VisionOnlyParityTests(ITestOutputHelper output)
     public void SafetensorsInTheReleaseLayoutLoadsToo()
     {
         using var temp = TestFiles.NewTempFolder();
-        File.Copy(Path.Combine(Folder("ov2-mini-b"), ModelFactory.ConfigFileName), temp.Path(ModelFactory.ConfigFileName));
+        File.Copy(Path.Combine(Folder("ov2-mini-b"), ModelFiles.Config), temp.Path(ModelFiles.Config));
         var released = StateDictReader.Read(Path.Combine(Folder("ov2-mini-b"), "open_clip_pytorch_model.bin"));
         Assert.DoesNotContain(released.Keys, k => k.StartsWith("visual.", StringComparison.Ordinal));
         SafetensorsFile.Write(temp.Path("open_clip_model.safetensors"), released, new Dictionary<string, string> { ["format"] = "pt" });
