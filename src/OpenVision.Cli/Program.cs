@@ -14,6 +14,8 @@ var root = new RootCommand("OpenVision.NET: load, run, evaluate and train OpenVi
     ClassifyCommand.Create(),
     EmbedCommand.Create(),
     EmbedMergeCommand.Create(),
+    IndexCommand.Create(),
+    SearchCommand.Create(),
     TokenizeCommand.Create(),
     PreprocessCommand.Create(),
     EvalCommand.Create(),
