@@ -22,6 +22,8 @@ var root = new Command("openvision", "OpenVision.NET: load, run, evaluate and tr
     EmbedCommand.Create(),
     CaptionCommand.Create(),
     EmbedMergeCommand.Create(),
+    IndexCommand.Create(),
+    SearchCommand.Create(),
     TokenizeCommand.Create(),
     PreprocessCommand.Create(),
     EvalCommand.Create(),

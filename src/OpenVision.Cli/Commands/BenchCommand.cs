@@ -29,7 +29,7 @@ internal static class BenchCommand
             "(e.g. benchmarks/pytorch/export_onnx.py's torch.onnx export; one model in --models, the folder the export used); it must match TorchSharp's encode_image first" };
         var peak = new Option<double?>("--peak-gflops") { Description = "The machine's fp32 peak (default: cores x clock x FLOPs/cycle from /proc/cpuinfo)" };
         var command = new Command("bench", "Measure encode throughput (images/s, texts/s) and report threads, memory and kernels")
-            { models, batches, seconds, bf16, images, json, peak, backend, threads, noSpin, standard, profile, onnxFile, BenchServeCommand.Create(), TrainStepBenchCommand.Create(), BenchProgressiveCommand.Create() };
+            { models, batches, seconds, bf16, images, json, peak, backend, threads, noSpin, standard, profile, onnxFile, BenchServeCommand.Create(), TrainStepBenchCommand.Create(), BenchProgressiveCommand.Create(), BenchIndexCommand.Create() };
         command.SetAction(r => CliErrors.Run(() =>
         {
             var which = r.GetValue(backend)!.ToLowerInvariant();
