@@ -13,11 +13,25 @@ public static class PeakMeter
     /// the FMA loop (after a warm-up of a third of it).</summary>
     public static MeasuredPeak Measure(MachineInfo machine, TimeSpan perThread, int bf16Size = 2048)
     {
+        double? load = LoadAverage();
         double fp32 = Float32Gflops(machine.Cores, perThread);
         double bf16 = BFloat16GemmGflops(bf16Size, repetitions: 3);
         return new MeasuredPeak(machine.CpuModel, machine.Cores, fp32,
-            $"fp32 FMA loop, {machine.Cores} threads x {FmaPeakKernel.Lanes} lanes x {FmaPeakKernel.Accumulators} accumulators, {perThread.TotalSeconds:F1} s after warm-up",
+            $"fp32 FMA loop, {machine.Cores} threads x {FmaPeakKernel.Lanes} lanes x {FmaPeakKernel.Accumulators} accumulators, {perThread.TotalSeconds:F1} s after warm-up" +
+            (load > 0.5 * machine.Cores ? $", load average {load:F1} (other work shared the cores: understated, rerun with --remeasure-peak when quiet)" : ""),
             bf16, $"achieved (libtorch bf16 GEMM {bf16Size}^3, best of 3; not a peak: .NET exposes no vdpbf16ps)", DateTime.UtcNow);
+    }
+
+    // The 1-minute load average (Linux), so that a peak measured while other processes ran says so.
+    private static double? LoadAverage()
+    {
+        try
+        {
+            var first = File.ReadAllText("/proc/loadavg").Split(' ')[0];
+            return double.TryParse(first, System.Globalization.CultureInfo.InvariantCulture, out var load) ? load : null;
+        }
+        catch (IOException) { return null; }
+        catch (UnauthorizedAccessException) { return null; }
     }
 
     /// <summary>GFLOP/s of <see cref="FmaPeakKernel"/> on <paramref name="threads"/> threads started together, each

@@ -78,8 +78,9 @@ public static class ThroughputBenchmark
         return new ThroughputReport(machine, peak, results, latencies);
     }
 
-    // A manual --peak-gflops wins; otherwise the per-machine cache, measured on first use or when asked.
-    private static MeasuredPeak ResolvePeak(ThroughputBenchmarkOptions options, MachineInfo machine) => options.PeakGflops is { } manual
+    /// <summary>The peak the "% meas" column divides by: a manual <see cref="ThroughputBenchmarkOptions.PeakGflops"/> wins;
+    /// otherwise the per-machine cache, measured on first use or when <see cref="ThroughputBenchmarkOptions.RemeasurePeak"/>.</summary>
+    public static MeasuredPeak ResolvePeak(ThroughputBenchmarkOptions options, MachineInfo machine) => options.PeakGflops is { } manual
         ? new MeasuredPeak(machine.CpuModel, machine.Cores, manual, "given with --peak-gflops", null, null, DateTime.UtcNow)
         : new PeakCache(options.PeakCacheFolder).GetOrMeasure(machine, options.RemeasurePeak, () => PeakMeter.Measure(machine, options.PeakDuration));
 
