@@ -27,9 +27,12 @@ internal static class BenchCommand
             "(op types before/after graph optimisation, kernel time per op type; files kept in a temporary folder)" };
         var onnxFile = new Option<string?>("--onnx-file") { Description = "ONNX backend: also time this vision graph of the same weights in a plain ORT session " +
             "(e.g. benchmarks/pytorch/export_onnx.py's torch.onnx export; one model in --models, the folder the export used); it must match TorchSharp's encode_image first" };
-        var peak = new Option<double?>("--peak-gflops") { Description = "The machine's fp32 peak (default: cores x clock x FLOPs/cycle from /proc/cpuinfo)" };
+        var peak = new Option<double?>("--peak-gflops") { Description = "The machine's fp32 peak, a manual override (default: measured by an fp32 FMA loop on all cores, cached per machine in ~/.cache/openvision)" };
+        var remeasure = new Option<bool>("--remeasure-peak") { Description = "Measure the peak again instead of using the per-machine cache" };
+        var latencyRuns = new Option<int>("--latency-runs") { Description = "Timed single-image calls per model for the batch-1 p50/p99 latency (0: none)", DefaultValueFactory = _ => 50 };
         var command = new Command("bench", "Measure encode throughput (images/s, texts/s) and report threads, memory and kernels")
-            { models, batches, seconds, bf16, images, json, peak, backend, threads, noSpin, standard, profile, onnxFile, BenchServeCommand.Create(), TrainStepBenchCommand.Create(), BenchProgressiveCommand.Create(), BenchIndexCommand.Create() };
+            { models, batches, seconds, bf16, images, json, peak, remeasure, latencyRuns, backend, threads, noSpin, standard, profile, onnxFile,
+              BenchServeCommand.Create(), TrainStepBenchCommand.Create(), BenchProgressiveCommand.Create(), BenchIndexCommand.Create() };
         command.SetAction(r => CliErrors.Run(() =>
         {
             var which = r.GetValue(backend)!.ToLowerInvariant();
@@ -37,7 +40,7 @@ internal static class BenchCommand
             var options = new ThroughputBenchmarkOptions
             {
                 Models = r.GetValue(models)!, BatchSizes = r.GetValue(batches)!, Budget = TimeSpan.FromSeconds(r.GetValue(seconds)), BFloat16 = r.GetValue(bf16),
-                ImageFolder = r.GetValue(images), PeakGflops = r.GetValue(peak), Torch = which != "onnx", Onnx = which != "torch",
+                ImageFolder = r.GetValue(images), PeakGflops = r.GetValue(peak), RemeasurePeak = r.GetValue(remeasure), LatencyRuns = r.GetValue(latencyRuns), Torch = which != "onnx", Onnx = which != "torch",
                 Runtime = new OnnxRuntimeOptions { IntraOpThreads = r.GetValue(threads), AllowSpinning = !r.GetValue(noSpin) },
                 StandardOps = r.GetValue(standard), ProfileRuns = r.GetValue(profile), ExternalGraph = r.GetValue(onnxFile),
             }.Validate();

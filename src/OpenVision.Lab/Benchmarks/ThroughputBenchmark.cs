@@ -13,12 +13,15 @@ namespace OpenVision.Lab.Benchmarks;
 
 /// <summary>What <see cref="ThroughputBenchmark.Run"/> measured.</summary>
 /// <param name="Machine">The CPU it ran on.</param>
+/// <param name="Peak">The fp32 (and bf16) peak the "% meas" column divides by, with how it was obtained.</param>
 /// <param name="Results">One row per measurement, in the order printed.</param>
-public sealed record ThroughputReport(MachineInfo Machine, IReadOnlyList<BenchmarkResult> Results)
+/// <param name="Latencies">Batch-1 latency percentiles per model.</param>
+public sealed record ThroughputReport(MachineInfo Machine, MeasuredPeak Peak, IReadOnlyList<BenchmarkResult> Results, IReadOnlyList<LatencyResult> Latencies)
 {
     /// <summary>Writes the report as indented JSON.</summary>
     public void Save(string path) =>
-        File.WriteAllText(path, JsonSerializer.Serialize(new { machine = Machine, results = Results }, new JsonSerializerOptions { WriteIndented = true }));
+        File.WriteAllText(path, JsonSerializer.Serialize(new { machine = Machine, estimatedPeakFloat32Gflops = Machine.PeakFloat32Gflops, peak = Peak, results = Results, latencies = Latencies },
+            new JsonSerializerOptions { WriteIndented = true }));
 }
 
 /// <summary><c>openvision bench</c>: encode throughput per model and batch size (TorchSharp and/or ONNX Runtime),
@@ -31,15 +34,19 @@ public static class ThroughputBenchmark
     {
         options.Validate();
         var machine = MachineInfo.Current();
-        double peak = options.PeakGflops ?? machine.PeakFloat32Gflops;
-        lines.Report($"cpu {machine.CpuModel}, {machine.Cores} cores @ {machine.MegaHertz:F0} MHz, fp32 peak {peak:F0} GFLOP/s{(options.PeakGflops is null ? " (estimated)" : "")}{(machine.HasAvx512Bf16 ? ", AVX-512 BF16" : "")}");
+        var peak = ResolvePeak(options, machine);
+        lines.Report($"cpu {machine.CpuModel}, {machine.Cores} cores @ {machine.MegaHertz:F0} MHz{(machine.HasAvx512Bf16 ? ", AVX-512 BF16" : "")}: " +
+            $"fp32 peak {peak.Float32Gflops:F0} GFLOP/s measured, {machine.PeakFloat32Gflops:F0} estimated from /proc/cpuinfo" +
+            (peak.BFloat16Gflops is { } bf ? $", bf16 {bf:F0} GFLOP/s" : ""));
+        lines.Report($"peak: {peak.Float32Method}{(peak.BFloat16Method is { } m ? $"; bf16 {m}" : "")}; measured {peak.MeasuredAtUtc:yyyy-MM-dd HH:mm}Z");
         lines.Report($"torch threads {torch.get_num_threads()}, MKL dispatch: {MklCpuDispatch.Status}, heap tuning: {HeapTuning.Status}, backend {(torch.cuda.is_available() ? "CUDA available (timing CPU)" : "CPU")}");
-        lines.Report($"{"model",-34} {"task",-26} {"dtype",-9} {"batch",5} {"items/s",9} {"GFLOP/s",8} {"% peak",7} {"err vs fp32",11}");
+        lines.Report($"{"model",-34} {"task",-26} {"dtype",-9} {"batch",5} {"items/s",9} {"GFLOP/s",8} {"% meas",7} {"% est",7} {"err vs fp32",11}");
         var results = new List<BenchmarkResult>();
+        var latencies = new List<LatencyResult>();
         void Print(BenchmarkResult r)
         {
             results.Add(r);
-            lines.Report($"{r.Model,-34} {r.Task,-26} {r.DType,-9} {r.BatchSize,5} {r.ItemsPerSecond,9:F1} {r.GflopsPerSecond,8:F1} {100 * r.GflopsPerSecond / peak,6:F1}% {(r.RelativeErrorVsFloat32 is { } e ? e.ToString("E2") : ""),11}");
+            lines.Report($"{r.Model,-34} {r.Task,-26} {r.DType,-9} {r.BatchSize,5} {r.ItemsPerSecond,9:F1} {r.GflopsPerSecond,8:F1} {100 * peak.FractionOfFloat32(r.GflopsPerSecond),6:F1}% {100 * r.GflopsPerSecond / machine.PeakFloat32Gflops,6:F1}% {(r.RelativeErrorVsFloat32 is { } e ? e.ToString("E2") : ""),11}");
         }
 
         foreach (var name in options.Models)
@@ -47,6 +54,12 @@ public static class ThroughputBenchmark
             using var model = CreateModel(name);
             if (options.Onnx) OnnxComparison.Run(model, options, Print, lines);
             if (!options.Torch) continue;
+            if (options.LatencyRuns > 0)
+            {
+                var latency = LatencyBenchmark.Images(model, options.LatencyRuns);
+                latencies.Add(latency);
+                lines.Report($"{latency.Model,-34} {"latency b1 p50/p99 ms",-26} {"Float32",-9} {1,5} {latency.P50Milliseconds,9:F1} {latency.P99Milliseconds,8:F1}  ({latency.Runs} runs, {latency.TorchThreads} threads)");
+            }
             foreach (int batch in options.BatchSizes)
             {
                 Print(EncodeBenchmark.Images(model, batch, options.Budget));
@@ -62,8 +75,14 @@ public static class ThroughputBenchmark
             Print(EncodeBenchmark.EndToEnd(model, transform, files, options.BatchSizes.Max()));
         }
         lines.Report($"peak working set {Process.GetCurrentProcess().PeakWorkingSet64 / (1 << 20)} MiB");
-        return new ThroughputReport(machine, results);
+        return new ThroughputReport(machine, peak, results, latencies);
     }
+
+    /// <summary>The peak the "% meas" column divides by: a manual <see cref="ThroughputBenchmarkOptions.PeakGflops"/> wins;
+    /// otherwise the per-machine cache, measured on first use or when <see cref="ThroughputBenchmarkOptions.RemeasurePeak"/>.</summary>
+    public static MeasuredPeak ResolvePeak(ThroughputBenchmarkOptions options, MachineInfo machine) => options.PeakGflops is { } manual
+        ? new MeasuredPeak(machine.CpuModel, machine.Cores, manual, "given with --peak-gflops", null, null, DateTime.UtcNow)
+        : new PeakCache(options.PeakCacheFolder).GetOrMeasure(machine, options.RemeasurePeak, () => PeakMeter.Measure(machine, options.PeakDuration));
 
     // Built-in names are configs: random weights, as always. Anything else (a folder, a checkpoint, hf-hub:) brings its
     // weights, so that another tool's export of the same weights (--onnx-file) can be checked against ours.

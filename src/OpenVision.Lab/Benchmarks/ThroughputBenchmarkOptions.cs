@@ -20,8 +20,20 @@ public sealed record ThroughputBenchmarkOptions
     /// <summary>Folder of JPEGs for the end-to-end run; null writes 64 synthetic 500x375 JPEGs.</summary>
     public string? ImageFolder { get; init; }
 
-    /// <summary>The machine's fp32 peak in GFLOP/s; null estimates it from /proc/cpuinfo.</summary>
+    /// <summary>The machine's fp32 peak in GFLOP/s, a manual override; null uses the measured (cached) peak.</summary>
     public double? PeakGflops { get; init; }
+
+    /// <summary>Measure the peak again even when the per-machine cache has it.</summary>
+    public bool RemeasurePeak { get; init; }
+
+    /// <summary>Folder of the per-machine peak cache (<see cref="PeakCache.DefaultFolder"/> by default).</summary>
+    public string PeakCacheFolder { get; init; } = PeakCache.DefaultFolder;
+
+    /// <summary>Timed span of the FMA loop on each thread when the peak is measured.</summary>
+    public TimeSpan PeakDuration { get; init; } = TimeSpan.FromSeconds(0.3);
+
+    /// <summary>Timed single-image calls per model for the batch-1 latency percentiles (0: none).</summary>
+    public int LatencyRuns { get; init; } = 50;
 
     /// <summary>Time the TorchSharp model.</summary>
     public bool Torch { get; init; } = true;
@@ -46,6 +58,8 @@ public sealed record ThroughputBenchmarkOptions
     {
         if (!Torch && !Onnx) throw new ArgumentException("nothing to time: neither the torch nor the onnx backend is selected");
         if (Models.Count == 0) throw new ArgumentException("--models needs at least one model");
+        if (LatencyRuns < 0) throw new ArgumentException("--latency-runs must be 0 or more");
+        if (PeakGflops is <= 0) throw new ArgumentException("--peak-gflops must be positive");
         if (BatchSizes.Count == 0 || BatchSizes.Any(b => b < 1)) throw new ArgumentException("--batch-sizes must be positive");
         if (ExternalGraph is not null)
         {
