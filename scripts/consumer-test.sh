@@ -31,7 +31,7 @@ if ! dotnet pack "$root/OpenVision.slnx" -c Release -o "$feed" -nologo -v quiet 
 fi
 version="$(basename "$(ls "$feed"/OpenVision.[0-9]*.nupkg)" .nupkg)"; version="${version#OpenVision.}"
 missing=()
-for id in OpenVision OpenVision.Training OpenVision.Onnx OpenVision.Serving; do
+for id in OpenVision OpenVision.Search OpenVision.Training OpenVision.Onnx OpenVision.Serving; do
   for ext in nupkg snupkg; do [[ -f "$feed/$id.$version.$ext" ]] || missing+=("$id.$version.$ext"); done
 done
 for id in OpenVision.Cli OpenVision.Cli.linux-x64; do [[ -f "$feed/$id.$version.nupkg" ]] || missing+=("$id.$version.nupkg"); done
