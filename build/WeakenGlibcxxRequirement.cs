@@ -1,5 +1,5 @@
 // Inline MSBuild task: copies an ELF64 shared library and marks one GLIBCXX version requirement weak
-// (Vernaux.vna_flags |= VER_FLG_WEAK) when the system libstdc++ does not define that version.
+// (Vernaux.vna_flags |= VER_FLG_WEAK) when the system libstdc++ does not define that version, or always with Force.
 // A weak requirement that is missing only makes ld.so print a debug note; the library still loads.
 using System;
 using System.IO;
@@ -12,6 +12,7 @@ public class WeakenGlibcxxRequirement : Task
     [Required] public string Source { get; set; } = "";
     [Required] public string Destination { get; set; } = "";
     [Required] public string Version { get; set; } = "";
+    public bool Force { get; set; }
     [Output] public bool Patched { get; set; }
 
     private static readonly string[] LibStdCxxCandidates =
@@ -23,11 +24,14 @@ public class WeakenGlibcxxRequirement : Task
     public override bool Execute()
     {
         string system = Array.Find(LibStdCxxCandidates, File.Exists);
-        if (system == null) { Log.LogMessage(MessageImportance.Low, "libstdc++ not found; shim left alone"); return true; }
-        if (ContainsAscii(File.ReadAllBytes(system), Version))
+        if (!Force)
         {
-            Log.LogMessage(MessageImportance.Low, $"{system} defines {Version}; shim left alone");
-            return true;
+            if (system == null) { Log.LogMessage(MessageImportance.Low, "libstdc++ not found; shim left alone"); return true; }
+            if (ContainsAscii(File.ReadAllBytes(system), Version))
+            {
+                Log.LogMessage(MessageImportance.Low, $"{system} defines {Version}; shim left alone");
+                return true;
+            }
         }
         byte[] elf = File.ReadAllBytes(Source);
         int changed = MarkWeak(elf, Version);
@@ -38,7 +42,8 @@ public class WeakenGlibcxxRequirement : Task
         File.WriteAllBytes(temp, elf);
         if (File.Exists(Destination)) File.Delete(Destination);
         File.Move(temp, Destination);
-        Log.LogMessage(MessageImportance.Normal, $"Marked {Version} weak in a copy of {Path.GetFileName(Source)} ({system} lacks it)");
+        string why = Force ? "OpenVisionWeakenGlibcxx=always" : system + " lacks it";
+        Log.LogMessage(MessageImportance.Normal, $"Marked {Version} weak in a copy of {Path.GetFileName(Source)} ({why})");
         Patched = true;
         return true;
     }

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The main job on a fresh machine: installs Fashion-MNIST if missing, builds the CLI, then trains a small OpenVision
 # encoder from scratch (CLIPS losses, 16 -> 24 px) and reports zero-shot accuracy on the 10,000 test images.
-# Extra arguments go to `openvision demo` (e.g. --epochs 2 --output my-run).
+# Extra arguments go to `openvision demo` (e.g. --high-res-epochs 2 --output my-run).
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 data=/usr/share/datasets/fashion-mnist

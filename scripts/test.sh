@@ -1,9 +1,27 @@
 #!/usr/bin/env bash
-# The project's test command (README): builds everything and runs every test project.
+# The project's test command (README): installs the packages the tests need (scripts/test-setup.sh; skip it with
+# OPENVISION_SKIP_SETUP=1), builds everything, runs every test project, then the consumer test
+# (scripts/consumer-test.sh: the packages and the tool used from a local feed, as a stranger would).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-dotnet test OpenVision.slnx -c Release "$@" 2>&1 | tee /tmp/openvision-test.log
+./scripts/test-setup.sh
+
+log=$(mktemp "${TMPDIR:-/tmp}/openvision-test.XXXXXX")
+consumer_log=$(mktemp "${TMPDIR:-/tmp}/openvision-consumer-test.XXXXXX")
+status=0
+dotnet test OpenVision.slnx -c Release "$@" 2>&1 | tee "$log" || status=$?
+passed=$(grep -Eo 'Passed: +[0-9]+' "$log" | awk '{s+=$2} END {print s+0}')
+failed=$(grep -Eo 'Failed: +[0-9]+' "$log" | awk '{s+=$2} END {print s+0}')
+
+# Each PASS/FAIL line of the consumer test counts as one test.
+consumer=0
+./scripts/consumer-test.sh 2>&1 | tee "$consumer_log" || consumer=$?
+passed=$((passed + $(grep -c '^PASS ' "$consumer_log" || true)))
+consumer_failed=$(grep -c '^FAIL ' "$consumer_log" || true)
+if ((consumer != 0 && consumer_failed == 0)); then consumer_failed=1; fi
+failed=$((failed + consumer_failed))
+
 # A plain closing line that any CI reader understands.
-passed=$(grep -Eo 'Passed: +[0-9]+' /tmp/openvision-test.log | awk '{s+=$2} END {print s+0}')
-failed=$(grep -Eo 'Failed: +[0-9]+' /tmp/openvision-test.log | awk '{s+=$2} END {print s+0}')
+echo "test logs: ${log} ${consumer_log}"
 echo "tests: ${passed} passed, ${failed} failed"
+if ((status != 0 || consumer != 0 || failed != 0)); then exit 1; fi

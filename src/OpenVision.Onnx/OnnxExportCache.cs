@@ -28,13 +28,13 @@ public static class OnnxExportCache
     /// <param name="imageSize">Export at this size instead of the config's.</param>
     /// <param name="runtime">Session settings and the precision to run.</param>
     /// <param name="progress">Receives a line per export step.</param>
-    public static OnnxEncoder Open(string reference, ModelLoadOptions? loadOptions = null, int? imageSize = null,
+    public static OpenVisionEncoder Open(string reference, ModelLoadOptions? loadOptions = null, int? imageSize = null,
         OnnxRuntimeOptions? runtime = null, IProgress<string>? progress = null)
     {
         runtime ??= new OnnxRuntimeOptions();
         if (Directory.Exists(reference) && File.Exists(Path.Combine(reference, OnnxManifest.FileName)))
         {
-            var encoder = OnnxEncoder.Load(reference, runtime);
+            var encoder = OnnxBackend.LoadEncoder(reference, runtime);
             if (imageSize is { } size && size != encoder.ImageSize)
             {
                 encoder.Dispose();
@@ -59,7 +59,7 @@ public static class OnnxExportCache
                 string temporary = Path.Combine(Path.GetTempPath(), $"openvision-onnx-{Guid.NewGuid():N}");
                 progress?.Report($"exporting randomly initialised {model.Config.Name} to {temporary}");
                 OnnxExporter.Export(model, temporary, options);
-                return OnnxEncoder.LoadOwned(temporary, runtime);
+                return OnnxBackend.ToEncoder(OnnxBackend.LoadOwned(temporary, runtime));
             }
             string folder = Path.Combine(Root, $"{model.Config.Name}-{Key(source.WeightsPath, options)}");
             if (!File.Exists(Path.Combine(folder, OnnxManifest.FileName)))
@@ -71,7 +71,7 @@ public static class OnnxExportCache
                 try { Directory.Move(staging, folder); }
                 catch (IOException) when (File.Exists(Path.Combine(folder, OnnxManifest.FileName))) { Directory.Delete(staging, true); }
             }
-            return OnnxEncoder.Load(folder, runtime);
+            return OnnxBackend.LoadEncoder(folder, runtime);
         }
     }
 

@@ -14,9 +14,6 @@ namespace OpenVision.Onnx;
 /// (the state dict and the config; TorchSharp has no exporter), validated with ONNX Runtime against the model.</summary>
 public static class OnnxExporter
 {
-    /// <summary>The open_clip config written beside the graphs.</summary>
-    public const string ConfigFileName = "open_clip_config.json";
-
     /// <summary>The tokenizer vocabulary written beside the graphs.</summary>
     public const string VocabFileName = "vocab.txt";
 
@@ -52,7 +49,7 @@ public static class OnnxExporter
             }
         }
         string configJson = ConfigJson.ToHubJson(config);
-        File.WriteAllText(Path.Combine(outputDir, ConfigFileName), configJson);
+        File.WriteAllText(Path.Combine(outputDir, ModelFiles.Config), configJson);
         using (var vocab = OpenVisionTokenizer.OpenDefaultVocabulary())
         using (var copy = File.Create(Path.Combine(outputDir, VocabFileName)))
             vocab.CopyTo(copy);
@@ -72,7 +69,7 @@ public static class OnnxExporter
         var manifest = new OnnxManifest
         {
             Model = config.Name,
-            ConfigFile = ConfigFileName,
+            ConfigFile = ModelFiles.Config,
             Config = JsonDocument.Parse(configJson).RootElement.Clone(),
             Opset = OnnxModelFile.Opset,
             IrVersion = OnnxModelFile.IrVersion,
@@ -139,10 +136,7 @@ public static class OnnxExporter
     {
         var vision = model.Config.VisionCfg;
         if (vision.Width % 4 != 0) throw new NotSupportedException($"dynamic resolution needs a width divisible by 4 (the sin-cos table), not {vision.Width}");
-        using var scope = NewDisposeScope();
-        var stored = model.state_dict()["visual.positional_embedding"].detach().to(ScalarType.Float32).cpu();
-        var expected = SinCosPositionalEmbedding.Create(vision.GridSize, vision.Width);
-        if (!stored.allclose(expected, rtol: 0, atol: 1e-4))
+        if (!SinCosPositionalEmbedding.Matches(model.Visual.PositionTable(vision.GridSize), vision.GridSize, vision.Width))
             throw new NotSupportedException($"{model.Config.Name}: the stored positional table is not the 2-D sin-cos table, so the graph cannot compute it for other sizes; export at a fixed size");
     }
 }

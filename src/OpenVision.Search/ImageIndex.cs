@@ -76,7 +76,7 @@ public sealed class ImageIndex : IDisposable
             return rows.Select((row, i) => new SearchHit(row, Items[(int)row], sims[i])).ToList();
         }
         using var q = torch.tensor(query.ToArray(), [1, query.Length]);
-        var (bestRows, scores) = VectorMatrix.TopK(matrix.Value, q, k);
+        var (bestRows, scores) = ExactSearch.TopK(matrix.Value, q, k);
         return bestRows[0].Select((row, i) => new SearchHit(row, Items[(int)row], scores[0][i])).ToList();
     }
 

@@ -19,14 +19,14 @@ public static class ImageIndexBuilder
     {
         using var scope = torch.NewDisposeScope();
         int size = encoder.ImageSize;
-        var pixels = torch.tensor(ModelFingerprint.ProbeImage(size), [1, 3, size, size]).to(encoder.Model.OutputDType);
+        var pixels = torch.tensor(ModelFingerprint.ProbeImage(size), [1, 3, size, size]).to(encoder.Backend.PixelDType);
         var features = encoder.EncodePixels(pixels, normalize: true).to(ScalarType.Float32);
         return new ModelFingerprint
         {
             Name = modelName,
             ConfigSha256 = ModelFingerprint.HashConfig(encoder.Config),
             ImageSize = size,
-            DType = encoder.Model.DType.ToString().ToLowerInvariant(),
+            DType = $"{encoder.Backend.GetType().Name} {encoder.Backend.PixelDType}".ToLowerInvariant(),
             Probe = features.data<float>().ToArray(),
         };
     }
@@ -60,7 +60,7 @@ public static class ImageIndexBuilder
                 if (batch.Keys.Count > 0)
                 {
                     using var scope = torch.NewDisposeScope();
-                    var pixels = torch.tensor(batch.Pixels, [batch.Keys.Count, 3, encoder.ImageSize, encoder.ImageSize]).to(encoder.Model.OutputDType);
+                    var pixels = torch.tensor(batch.Pixels, [batch.Keys.Count, 3, encoder.ImageSize, encoder.ImageSize]).to(encoder.Backend.PixelDType);
                     var features = encoder.EncodePixels(pixels, normalize: true).to(ScalarType.Float32).contiguous();
                     writer.Append(features.data<float>().ToArray(), batch.Keys.Select((k, i) => new IndexItem(k, batch.Captions[i])).ToList(), batch.Skipped);
                 }

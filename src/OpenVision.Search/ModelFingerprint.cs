@@ -18,7 +18,7 @@ public sealed record ModelFingerprint
     /// <summary>Input resolution in pixels.</summary>
     public required int ImageSize { get; init; }
 
-    /// <summary>Weights' dtype during embedding ("float32", "bfloat16", "onnx-int8", …).</summary>
+    /// <summary>The backend and the dtype of its inputs when the index was built (for people; the probe decides).</summary>
     public required string DType { get; init; }
 
     /// <summary>The normalized embedding of <see cref="ProbeImage"/>.</summary>

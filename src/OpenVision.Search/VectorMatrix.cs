@@ -4,7 +4,7 @@ using static TorchSharp.torch;
 namespace OpenVision.Search;
 
 /// <summary>The committed rows of vectors.f32 as one float32 tensor [N, D], read straight into the tensor's memory
-/// (no second copy), with exact top-k search by matrix product.</summary>
+/// (no second copy).</summary>
 internal static class VectorMatrix
 {
     private const int ChunkBytes = 1 << 26;
@@ -27,26 +27,5 @@ internal static class VectorMatrix
             return matrix;
         }
         catch { matrix.Dispose(); throw; }
-    }
-
-    /// <summary>For each query row, the <paramref name="k"/> best rows of <paramref name="matrix"/> by dot product.</summary>
-    public static (long[][] Rows, float[][] Scores) TopK(Tensor matrix, Tensor queries, int k)
-    {
-        using var scope = torch.NewDisposeScope();
-        k = (int)Math.Min(k, matrix.shape[0]);
-        int q = (int)queries.shape[0];
-        if (k == 0) return (Enumerable.Range(0, q).Select(_ => Array.Empty<long>()).ToArray(), Enumerable.Range(0, q).Select(_ => Array.Empty<float>()).ToArray());
-        var scores = queries.matmul(matrix.t());                       // [Q, N]
-        var (values, indices) = scores.topk(k, dim: 1, largest: true, sorted: true);
-        var flatValues = values.contiguous().data<float>().ToArray();
-        var flatIndices = indices.contiguous().data<long>().ToArray();
-        var rows = new long[q][];
-        var best = new float[q][];
-        for (int i = 0; i < q; i++)
-        {
-            rows[i] = flatIndices.AsSpan(i * k, k).ToArray();
-            best[i] = flatValues.AsSpan(i * k, k).ToArray();
-        }
-        return (rows, best);
     }
 }

@@ -23,12 +23,12 @@ internal sealed class EmbeddingEndpoints : IAsyncDisposable
     private static readonly string[] ClassifyFields = ["image", "images", "labels", "templates", "top"];
     private static readonly string[] ClassifyFormFields = ["labels", "templates", "top"];
 
-    private readonly IImageTextEncoder encoder;
+    private readonly OpenVisionEncoder encoder;
     private readonly OpenVisionEndpointOptions options;
     private readonly DynamicBatcher<string> texts;
     private readonly DynamicBatcher<DecodedImage> images;
 
-    public EmbeddingEndpoints(IImageTextEncoder encoder, OpenVisionEndpointOptions options, RequestPipeline pipeline)
+    public EmbeddingEndpoints(OpenVisionEncoder encoder, OpenVisionEndpointOptions options, RequestPipeline pipeline)
     {
         this.encoder = encoder;
         this.options = options;
@@ -43,7 +43,7 @@ internal sealed class EmbeddingEndpoints : IAsyncDisposable
     public void Map(IEndpointRouteBuilder group)
     {
         group.MapGet("/", () => Results.Content(IndexPage.Html, "text/html; charset=utf-8")).WithMetadata(PublicEndpoint.Instance);
-        group.MapGet("/health", () => Results.Json(new HealthResponse("ok", encoder.Config.Name, encoder.GetType().Name, encoder.Config.EmbedDim,
+        group.MapGet("/health", () => Results.Json(new HealthResponse("ok", encoder.Config.Name, encoder.Backend.GetType().Name, encoder.Config.EmbedDim,
             encoder.ImageSize, options.DynamicBatching, texts.Calls, texts.Items, images.Calls, images.Items, Pipeline.ActiveRequests,
             options.ApiKey is not null), Json)).WithMetadata(PublicEndpoint.Instance);
         group.MapPost("/embed/text", EmbedText);

@@ -34,12 +34,12 @@ public sealed class EmbeddingServer : IAsyncDisposable
     public Task Completion { get; }
 
     /// <summary>Starts serving <paramref name="encoder"/> (which must outlive the server), logging nowhere.</summary>
-    public static Task<EmbeddingServer> StartAsync(IImageTextEncoder encoder, ServeOptions? options = null, CancellationToken cancellationToken = default) =>
+    public static Task<EmbeddingServer> StartAsync(OpenVisionEncoder encoder, ServeOptions? options = null, CancellationToken cancellationToken = default) =>
         StartAsync(encoder, options ?? new ServeOptions(), NullLoggerFactory.Instance, cancellationToken);
 
     /// <summary>Starts serving <paramref name="encoder"/> (which must outlive the server); requests, warnings and
     /// failures are logged through <paramref name="loggerFactory"/>, which the caller owns.</summary>
-    public static async Task<EmbeddingServer> StartAsync(IImageTextEncoder encoder, ServeOptions options, ILoggerFactory loggerFactory,
+    public static async Task<EmbeddingServer> StartAsync(OpenVisionEncoder encoder, ServeOptions options, ILoggerFactory loggerFactory,
         CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(encoder);

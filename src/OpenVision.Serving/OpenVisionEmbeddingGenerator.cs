@@ -8,7 +8,7 @@ namespace OpenVision.Serving;
 /// both and be searched with either (Semantic Kernel, vector store connectors).</summary>
 public sealed class OpenVisionEmbeddingGenerator : IEmbeddingGenerator<string, Embedding<float>>, IEmbeddingGenerator<DataContent, Embedding<float>>
 {
-    private readonly IImageTextEncoder encoder;
+    private readonly OpenVisionEncoder encoder;
     private readonly bool ownsEncoder;
     private readonly SemaphoreSlim gate = new(1, 1);
     private readonly EmbeddingGeneratorMetadata metadata;
@@ -16,7 +16,7 @@ public sealed class OpenVisionEmbeddingGenerator : IEmbeddingGenerator<string, E
     /// <summary>Wraps an encoder (TorchSharp or ONNX Runtime).</summary>
     /// <param name="encoder">The model to run.</param>
     /// <param name="ownsEncoder">Dispose the encoder with the generator.</param>
-    public OpenVisionEmbeddingGenerator(IImageTextEncoder encoder, bool ownsEncoder = false)
+    public OpenVisionEmbeddingGenerator(OpenVisionEncoder encoder, bool ownsEncoder = false)
     {
         this.encoder = encoder ?? throw new ArgumentNullException(nameof(encoder));
         this.ownsEncoder = ownsEncoder;

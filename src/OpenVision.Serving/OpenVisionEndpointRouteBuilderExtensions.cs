@@ -20,7 +20,7 @@ public static class OpenVisionEndpointRouteBuilderExtensions
     /// <param name="encoder">The model to serve; it must outlive the app.</param>
     /// <param name="options">Batching, limits and the API key; defaults when null.</param>
     /// <returns>The group holding the routes, for the host's own conventions (authorization policies, rate limits).</returns>
-    public static RouteGroupBuilder MapOpenVision(this IEndpointRouteBuilder endpoints, IImageTextEncoder encoder, OpenVisionEndpointOptions? options = null)
+    public static RouteGroupBuilder MapOpenVision(this IEndpointRouteBuilder endpoints, OpenVisionEncoder encoder, OpenVisionEndpointOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(endpoints);
         ArgumentNullException.ThrowIfNull(encoder);

@@ -30,11 +30,12 @@ public static class ExactAccumulation
     /// <param name="microBatches">The step's micro-batches, in order; one micro-batch is a plain forward and backward.</param>
     /// <param name="distributed">The ranks of a data-parallel run: every rank calls this with the same number of
     /// equally sized micro-batches, then averages gradients; the mean over ranks of the returned losses is the global
-    /// batch's. Null: one process.</param>
+    /// batch's. One process is <see cref="SingleProcessContext"/>.</param>
     /// <returns>This rank's losses: contrastive (whole batch), caption and the weighted total.</returns>
     public static (double Contrastive, double Caption, double Total) Backward(ClipsTrainingModel model, IReadOnlyList<TrainingBatch> microBatches,
-        IDistributedContext? distributed = null)
+        IDistributedContext distributed)
     {
+        ArgumentNullException.ThrowIfNull(distributed);
         if (microBatches.Count == 0) throw new ArgumentException("at least one micro-batch is needed", nameof(microBatches));
         if (microBatches.Count == 1) return PlainBackward(model, microBatches[0], distributed);
         using var scope = NewDisposeScope();
@@ -72,7 +73,7 @@ public static class ExactAccumulation
         return (contrastiveValue, caption, model.Weights.Contrastive * contrastiveValue + model.Weights.Caption * caption);
     }
 
-    private static (double, double, double) PlainBackward(ClipsTrainingModel model, TrainingBatch batch, IDistributedContext? distributed)
+    private static (double, double, double) PlainBackward(ClipsTrainingModel model, TrainingBatch batch, IDistributedContext distributed)
     {
         using var scope = NewDisposeScope();
         using var losses = model.Forward(batch.Pixels, batch.AltTextIds, batch.SubCaptionIds, batch.CaptionIds, distributed);

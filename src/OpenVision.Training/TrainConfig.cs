@@ -102,12 +102,13 @@ public sealed record TrainConfig
         ReadCommentHandling = JsonCommentHandling.Skip,
         AllowTrailingCommas = true,
         WriteIndented = true,
+        AllowDuplicateProperties = false,
     };
 
     /// <summary>Reads and validates a config file.</summary>
     public static TrainConfig Load(string path)
     {
-        try { return (JsonSerializer.Deserialize<TrainConfig>(File.ReadAllText(path), JsonOptions) ?? throw new ArgumentException($"{path}: empty config")).Validate(); }
+        try { return (JsonSerializer.Deserialize<TrainConfig>(IO.InputFile.ReadAllText(path, 16L << 20), JsonOptions) ?? throw new ArgumentException($"{path}: empty config")).Validate(); }
         catch (JsonException e) { throw new ArgumentException($"{path}: {e.Message}"); }
         catch (ArgumentException e) { throw new ArgumentException($"{path}: {e.Message}"); }
     }

@@ -91,48 +91,26 @@ public sealed class Trainer(TrainConfig config, ITrainingData data, string outpu
                 using var optimizer = config.Optimizer.Create(ParamGroups.Split(model));
                 if (firstStep > 0 && resumeFrom is not null) TrainingCheckpoints.LoadOptimizer(resumeFrom, optimizer);
                 var schedule = LrSchedule.WarmupCosine(spec.PeakLr, spec.WarmupSteps, spec.Steps);
-                // Global micro-batch; each rank reads micro / N of it. With several ranks the stream ignores the token:
-                // one rank stopping alone would leave the others waiting, so stopping is decided together after each step.
+                // Global micro-batch; each rank reads micro / N of it. The stream ignores the token: a stop inside a step
+                // would end the run without a checkpoint (and, with several ranks, leave the others waiting), so the
+                // token is read after each step, which then saves a checkpoint and stops.
                 int micro = spec.BatchSize / config.GradientAccumulation;
                 using var batches = RankBatches.Stream(data, spec.ImageSize, micro, state.Data, ranks.Rank, ranks.WorldSize,
-                    ranks.WorldSize > 1 ? CancellationToken.None : cancellationToken).GetEnumerator();
-                var trainable = model.NamedParameters().Select(p => p.Parameter).Where(p => p.requires_grad).ToList();
-                var position = state.Data;
+                    CancellationToken.None).GetEnumerator();
+                var trainStep = new TrainStep(model, optimizer, ranks, config.GradientAccumulation);
 
                 for (int step = firstStep; step < spec.Steps; step++)
                 {
                     var stepClock = Stopwatch.StartNew();
                     var communicationBefore = ranks.CommunicationTime;
                     double lr = schedule.At(step);
-                    OptimizerSteps.SetLearningRate(optimizer, lr);
-                    OptimizerSteps.ZeroGrad(optimizer);
-                    var microBatches = new List<TrainingBatch>(config.GradientAccumulation);
-                    double contrastive, caption, total;
-                    // No collection while the step's operators run in native code (see CollectorPause).
-                    using var collectorPause = Native.CollectorPause.Begin();
-                    try
-                    {
-                        for (int m = 0; m < config.GradientAccumulation; m++)
-                        {
-                            if (!batches.MoveNext()) throw new InvalidOperationException("the training data stream ended early");
-                            microBatches.Add(batches.Current);
-                            position = batches.Current.Position;
-                        }
-                        (contrastive, caption, total) = ExactAccumulation.Backward(model, microBatches, ranks.WorldSize > 1 ? ranks : null);
-                    }
-                    finally
-                    {
-                        microBatches.ForEach(b => b.Dispose());
-                    }
-                    bool stop = cancellationToken.IsCancellationRequested;
-                    if (ranks.WorldSize > 1) (contrastive, caption, total, stop) = AverageOverRanks(trainable, contrastive, caption, total, stop);
-                    using (var scope = NewDisposeScope()) optimizer.step();
-                    collectorPause.Dispose();   // the collector catches up now, before metrics and checkpoint I/O; `using` covers a throwing step
-                    if (!double.IsFinite(total)) throw new InvalidOperationException($"the loss became {total} at step {state.GlobalStep + 1}; lower the learning rate");
+                    var result = trainStep.Run(batches, lr, cancellationToken);
+                    bool stop = result.Stop;
+                    if (!double.IsFinite(result.Total)) throw new InvalidOperationException($"the loss became {result.Total} at step {state.GlobalStep + 1}; lower the learning rate");
 
-                    state = state with { Stage = stage, StepInStage = step + 1, GlobalStep = state.GlobalStep + 1, SamplesSeen = state.SamplesSeen + spec.BatchSize, Data = position };
+                    state = state with { Stage = stage, StepInStage = step + 1, GlobalStep = state.GlobalStep + 1, SamplesSeen = state.SamplesSeen + spec.BatchSize, Data = result.Position };
                     stepsThisRun++;
-                    var metrics = new StepMetrics(state.GlobalStep, stage, spec.ImageSize, state.SamplesSeen, lr, total, contrastive, caption,
+                    var metrics = new StepMetrics(state.GlobalStep, stage, spec.ImageSize, state.SamplesSeen, lr, result.Total, result.Contrastive, result.Caption,
                         model.Clip.LogitScale, spec.BatchSize / stepClock.Elapsed.TotalSeconds, clock.Elapsed.TotalSeconds,
                         (ranks.CommunicationTime - communicationBefore).TotalSeconds);
                     bool last = step == spec.Steps - 1;
@@ -158,23 +136,6 @@ public sealed class Trainer(TrainConfig config, ITrainingData data, string outpu
             model.Dispose();
             throw;
         }
-    }
-
-    // Averages gradients (bucketed) and the logged losses over ranks; a stop on any rank stops all of them. A
-    // parameter no rank used still gets a zero gradient, so every rank's buckets have the same layout.
-    private (double Contrastive, double Caption, double Total, bool Stop) AverageOverRanks(List<Parameter> trainable,
-        double contrastive, double caption, double total, bool stop)
-    {
-        using (var scope = NewDisposeScope())
-        {
-            foreach (var p in trainable)
-                if (p.grad is null) p.grad = torch.zeros_like(p);
-            ranks.AllReduceMean(trainable.Select(p => p.grad!).ToList());
-        }
-        Span<double> values = [contrastive, caption, total, stop ? 1 : 0];
-        ranks.AllReduceSum(values);
-        int n = ranks.WorldSize;
-        return (values[0] / n, values[1] / n, values[2] / n, values[3] > 0);
     }
 
     // A resumed run continues the curve: drop lines written after the checkpoint it resumes from.

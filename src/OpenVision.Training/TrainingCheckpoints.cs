@@ -1,3 +1,4 @@
+using OpenVision.IO;
 using OpenVision.Training.Models;
 using TorchSharp;
 using TorchSharp.Modules;
@@ -37,9 +38,7 @@ public sealed class TrainingCheckpoints(string outputFolder)
         File.WriteAllText(Path.Combine(temp, "state.json"), state.ToJson());
         if (Directory.Exists(final)) Directory.Delete(final, recursive: true);
         Directory.Move(temp, final);
-        string pointerTemp = Path.Combine(root, "latest.tmp");
-        File.WriteAllText(pointerTemp, name);
-        File.Move(pointerTemp, Path.Combine(root, "latest"), overwrite: true);
+        AtomicFile.WriteAllText(Path.Combine(root, "latest"), name);
         foreach (var old in Directory.GetDirectories(root, "step-*").Where(d => !d.EndsWith(".tmp")).Order(StringComparer.Ordinal).SkipLast(keep))
             Directory.Delete(old, recursive: true);
         return final;

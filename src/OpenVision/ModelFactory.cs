@@ -1,5 +1,6 @@
 using OpenVision.Checkpoints;
 using OpenVision.Configs;
+using OpenVision.IO;
 using OpenVision.Models;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -10,12 +11,6 @@ namespace OpenVision;
 /// <c>hf-hub:ORG/NAME[@REVISION]</c> references.</summary>
 public static class ModelFactory
 {
-    /// <summary>File names of an open_clip hub repository, in order of preference.</summary>
-    public const string ConfigFileName = "open_clip_config.json";
-
-    /// <summary>Weights files an open_clip repository may hold; safetensors first (no pickle involved).</summary>
-    public static readonly IReadOnlyList<string> WeightFileNames = ["open_clip_model.safetensors", "open_clip_pytorch_model.bin"];
-
     /// <summary>A randomly initialised model for a config.</summary>
     public static OpenVisionModel Create(ModelConfig config, ModelLoadOptions? options = null)
     {
@@ -58,7 +53,13 @@ public static class ModelFactory
         try
         {
             if (source.WeightsPath is not null)
-                StateDictLoader.Load(model, StateDictReader.Read(source.WeightsPath), source.WeightsPath, options.Strict);
+            {
+                // open_clip training checkpoints and DDP/torch.compile wrappers prefix every key; the adapter removes that.
+                var tensors = CheckpointAdapter.StripWrapperPrefixes(StateDictReader.Read(source.WeightsPath));
+                if (config.IsVisionOnly) tensors = VisionOnlyLayout.ToModelKeys(tensors);
+                if (!options.AllowNonFiniteWeights) NonFiniteWeights.ThrowIfAny(tensors, source.WeightsPath);
+                StateDictLoader.Load(model, tensors, source.WeightsPath, options.Strict);
+            }
             Place(model, options);
             return (model, source);
         }
@@ -70,22 +71,24 @@ public static class ModelFactory
     }
 
     /// <summary>Writes a model as an open_clip hub folder: <c>open_clip_config.json</c> plus float32
-    /// <c>open_clip_model.safetensors</c> (and <c>open_clip_pytorch_model.bin</c> when asked), loadable by the Python reference.</summary>
+    /// <c>open_clip_model.safetensors</c> (and <c>open_clip_pytorch_model.bin</c> when asked), loadable by the Python reference.
+    /// A vision-only model is written in the released OpenVision 2 layout (tower keys without <c>visual.</c>).</summary>
     public static void Save(OpenVisionModel model, string folder, bool alsoPytorchBin = false)
     {
         Directory.CreateDirectory(folder);
         var tensors = StateDictLoader.Export(model, ScalarType.Float32);
-        SafetensorsFile.Write(Path.Combine(folder, WeightFileNames[0]), tensors, new Dictionary<string, string> { ["format"] = "pt" });
-        if (alsoPytorchBin) TorchCheckpointWriter.Write(Path.Combine(folder, WeightFileNames[1]), tensors);
-        WriteAtomically(Path.Combine(folder, ConfigFileName), ConfigJson.ToHubJson(model.Config));
+        if (model.Config.IsVisionOnly) tensors = VisionOnlyLayout.ToReleaseKeys(tensors);
+        SafetensorsFile.Write(Path.Combine(folder, ModelFiles.Safetensors), tensors, new Dictionary<string, string> { ["format"] = "pt" });
+        if (alsoPytorchBin) TorchCheckpointWriter.Write(Path.Combine(folder, ModelFiles.PyTorchBin), tensors);
+        WriteAtomically(Path.Combine(folder, ModelFiles.Config), ConfigJson.ToHubJson(model.Config));
     }
 
     private static (ModelConfig, ModelSource) ResolveFolder(string folder)
     {
-        string configPath = Path.Combine(folder, ConfigFileName);
-        if (!File.Exists(configPath)) throw new FileNotFoundException($"{folder}: no {ConfigFileName} in the folder");
-        string? weights = WeightFileNames.Select(n => Path.Combine(folder, n)).FirstOrDefault(File.Exists);
-        if (weights is null) throw new FileNotFoundException($"{folder}: no {string.Join(" or ", WeightFileNames)} in the folder");
+        string configPath = Path.Combine(folder, ModelFiles.Config);
+        if (!File.Exists(configPath)) throw new FileNotFoundException($"{folder}: no {ModelFiles.Config} in the folder");
+        string? weights = ModelFiles.Weights.Select(n => Path.Combine(folder, n)).FirstOrDefault(File.Exists);
+        if (weights is null) throw new FileNotFoundException($"{folder}: no {string.Join(" or ", ModelFiles.Weights)} in the folder");
         return (ConfigJson.Load(configPath, Path.GetFileName(Path.GetFullPath(folder).TrimEnd('/'))), new ModelSource(folder, configPath, weights));
     }
 
@@ -94,26 +97,26 @@ public static class ModelFactory
         if (file.EndsWith(".json", StringComparison.OrdinalIgnoreCase))
             return (ConfigJson.Load(file), new ModelSource(file, file, null));
         string? folder = Path.GetDirectoryName(Path.GetFullPath(file));
-        string configPath = Path.Combine(folder ?? ".", ConfigFileName);
+        string configPath = Path.Combine(folder ?? ".", ModelFiles.Config);
         if (!File.Exists(configPath))
-            throw new FileNotFoundException($"{file}: no {ConfigFileName} next to the checkpoint, so its architecture is unknown");
+            throw new FileNotFoundException($"{file}: no {ModelFiles.Config} next to the checkpoint, so its architecture is unknown");
         return (ConfigJson.Load(configPath, Path.GetFileName(folder) ?? file), new ModelSource(file, configPath, file));
     }
 
     private static (ModelConfig, ModelSource) ResolveHub(Hub.HubModelId id, Hub.HubClient hub, bool configOnly)
     {
-        string configPath = Download(hub, id, ConfigFileName);
+        string configPath = Download(hub, id, ModelFiles.Config);
         if (configOnly) return (ConfigJson.Load(configPath, id.RepoId.Split('/')[^1]), new ModelSource(id.ToString(), configPath, null));
         // Prefer whatever weights are already cached (offline use), then safetensors, then the pickle .bin.
-        string? weights = WeightFileNames.Select(n => hub.TryGetCached(id, n)).FirstOrDefault(p => p is not null);
+        string? weights = ModelFiles.Weights.Select(n => hub.TryGetCached(id, n)).FirstOrDefault(p => p is not null);
         Hub.HubException? last = null;
-        foreach (var name in WeightFileNames)
+        foreach (var name in ModelFiles.Weights)
         {
             if (weights is not null) break;
             try { weights = Download(hub, id, name); }
             catch (Hub.HubException e) when (e.StatusCode == 404 || hub.Options.Offline) { last = e; }
         }
-        if (weights is null) throw new FileNotFoundException($"{id}: no {string.Join(" or ", WeightFileNames)} available ({last?.Problem})", last);
+        if (weights is null) throw new FileNotFoundException($"{id}: no {string.Join(" or ", ModelFiles.Weights)} available ({last?.Problem})", last);
         return (ConfigJson.Load(configPath, id.RepoId.Split('/')[^1]), new ModelSource(id.ToString(), configPath, weights));
     }
 
@@ -129,8 +132,6 @@ public static class ModelFactory
 
     private static void WriteAtomically(string path, string text)
     {
-        string temp = path + $".tmp-{Environment.ProcessId}";
-        File.WriteAllText(temp, text);
-        File.Move(temp, path, overwrite: true);
+        AtomicFile.WriteAllText(path, text);
     }
 }

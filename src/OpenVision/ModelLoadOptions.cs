@@ -17,6 +17,10 @@ public sealed record ModelLoadOptions
     /// <summary>Refuse checkpoints with missing, unexpected or mis-shaped tensors (default true).</summary>
     public bool Strict { get; init; } = true;
 
+    /// <summary>Load checkpoints whose floating-point weights hold NaN or infinite values. Off by default: such a model
+    /// outputs NaN for every input, so the load fails with one line naming the file and the first offending tensors.</summary>
+    public bool AllowNonFiniteWeights { get; init; }
+
     /// <summary>Allow a model without weights (random initialisation) when the reference names only a config.</summary>
     public bool RandomInit { get; init; }
 }

@@ -1,3 +1,4 @@
+using OpenVision.Backends;
 using OpenVision.Configs;
 using OpenVision.Models;
 using OpenVision.Text;
@@ -8,32 +9,48 @@ using static TorchSharp.torch;
 
 namespace OpenVision;
 
-/// <summary>A model with the tokenizer and image transform its config prescribes: images and texts in, embeddings
-/// out. This is the entry point most applications need.</summary>
-public sealed class OpenVisionEncoder : IImageTextEncoder
+/// <summary>Images and texts in, embeddings out, whatever runs the model: the tokenizer, image transform and batching
+/// its config prescribes, on top of an <see cref="IEncoderBackend"/> (TorchSharp or ONNX Runtime). This is the entry
+/// point most applications need. Results are tensors the caller disposes.</summary>
+public sealed class OpenVisionEncoder : IDisposable
 {
-    private OpenVisionEncoder(OpenVisionModel model, ModelSource source, int? imageSize)
+    /// <summary>Puts the config's tokenizer and transform on top of a backend; the encoder takes ownership of it.</summary>
+    /// <param name="backend">What runs the model.</param>
+    /// <param name="tokenizer">The tokenizer, when the backend ships its own vocabulary; null uses the config's.</param>
+    public OpenVisionEncoder(IEncoderBackend backend, OpenVisionTokenizer? tokenizer = null)
     {
-        Model = model;
-        Source = source;
-        var config = model.Config;
-        Tokenizer = CreateTokenizer(config);
-        ImageSize = imageSize ?? config.VisionCfg.ImageSize;
-        if (ImageSize < config.VisionCfg.PatchSize) throw new ArgumentOutOfRangeException(nameof(imageSize), $"image size {ImageSize} is smaller than the patch size {config.VisionCfg.PatchSize}");
-        Transform = new ImageTransform(CreateTransformOptions(config, ImageSize));
+        ArgumentNullException.ThrowIfNull(backend);
+        Backend = backend;
+        Tokenizer = tokenizer ?? CreateTokenizer(backend.Config);
+        Transform = new ImageTransform(CreateTransformOptions(backend.Config, backend.ImageSize));
     }
 
-    /// <summary>The model.</summary>
-    public OpenVisionModel Model { get; }
+    /// <summary>Loads a model into the TorchSharp backend (see <see cref="ModelFactory.Load"/>).</summary>
+    /// <param name="reference">Built-in name, folder, checkpoint file or hf-hub: id.</param>
+    /// <param name="options">Load settings.</param>
+    /// <param name="imageSize">Run at this resolution instead of the config's.</param>
+    /// <param name="hub">Hub client for hf-hub: references; null uses one configured from the environment.</param>
+    public static OpenVisionEncoder Load(string reference, ModelLoadOptions? options = null, int? imageSize = null, Hub.HubClient? hub = null)
+    {
+        var backend = TorchSharpBackend.Load(reference, options, imageSize, hub);
+        try { return new OpenVisionEncoder(backend); }
+        catch { backend.Dispose(); throw; }
+    }
 
-    /// <inheritdoc/>
-    public ModelConfig Config => Model.Config;
+    /// <summary>Wraps a model already in memory in the TorchSharp backend; the encoder takes ownership.</summary>
+    public static OpenVisionEncoder FromModel(OpenVisionModel model, int? imageSize = null) => new(new TorchSharpBackend(model, imageSize: imageSize));
 
-    /// <inheritdoc/>
-    public double LogitScale => Model.LogitScale;
+    /// <summary>What runs the model.</summary>
+    public IEncoderBackend Backend { get; }
+
+    /// <summary>The architecture and preprocessing.</summary>
+    public ModelConfig Config => Backend.Config;
+
+    /// <summary>exp(logit_scale): the factor applied to cosine similarities.</summary>
+    public double LogitScale => Backend.LogitScale;
 
     /// <summary>Where the model came from.</summary>
-    public ModelSource Source { get; }
+    public ModelSource Source => Backend.Source;
 
     /// <summary>The tokenizer (OpenVision's WordPiece layout for OpenVision configs).</summary>
     public OpenVisionTokenizer Tokenizer { get; }
@@ -42,26 +59,15 @@ public sealed class OpenVisionEncoder : IImageTextEncoder
     public ImageTransform Transform { get; }
 
     /// <summary>Input resolution in pixels; may differ from the config's (the positional table is then recomputed).</summary>
-    public int ImageSize { get; }
+    public int ImageSize => Backend.ImageSize;
 
-    /// <summary>Loads a model (see <see cref="ModelFactory.Load"/>) with its tokenizer and transform.</summary>
-    /// <param name="reference">Built-in name, folder, checkpoint file or hf-hub: id.</param>
-    /// <param name="options">Load settings.</param>
-    /// <param name="imageSize">Run at this resolution instead of the config's.</param>
-    /// <param name="hub">Hub client for hf-hub: references; null uses one configured from the environment.</param>
-    public static OpenVisionEncoder Load(string reference, ModelLoadOptions? options = null, int? imageSize = null, Hub.HubClient? hub = null)
-    {
-        var (model, source) = ModelFactory.Load(reference, options, hub);
-        try { return new OpenVisionEncoder(model, source, imageSize); }
-        catch { model.Dispose(); throw; }
-    }
+    /// <summary>A string that changes whenever the features would (weights, precision, resolution); null when they
+    /// must not be cached (randomly initialised weights).</summary>
+    public string? CacheIdentity => Backend.FeatureIdentity is { } identity ? $"{identity}|{ImageSize}" : null;
 
-    /// <summary>Wraps a model already in memory; the encoder takes ownership.</summary>
-    public static OpenVisionEncoder FromModel(OpenVisionModel model, int? imageSize = null) =>
-        new(model, new ModelSource(model.Config.Name, null, null), imageSize);
-
-    /// <summary>The tokenizer a config calls for; only OpenVision's BERT WordPiece layout is implemented.</summary>
-    public static OpenVisionTokenizer CreateTokenizer(ModelConfig config) => config.TextCfg.HfTokenizerName switch
+    /// <summary>The tokenizer a config calls for; only OpenVision's BERT WordPiece layout is implemented. A vision-only
+    /// model gets OpenVision's (its caption decoder's vocabulary); its text embedding still refuses.</summary>
+    public static OpenVisionTokenizer CreateTokenizer(ModelConfig config) => config.IsVisionOnly ? OpenVisionTokenizer.CreateDefault() : config.TextCfg.HfTokenizerName switch
     {
         "bert-base-uncased" => OpenVisionTokenizer.CreateDefault(config.TextCfg.ContextLength),
         var other => throw new NotSupportedException($"{config.Name}: tokenizer '{other ?? "OpenAI BPE"}' is not implemented (only OpenVision's bert-base-uncased layout)"),
@@ -80,51 +86,42 @@ public sealed class OpenVisionEncoder : IImageTextEncoder
         return torch.tensor(Tokenizer.EncodeBatch(texts));
     }
 
-    /// <summary>Normalized pixels [N, 3, S, S] in the model's output type (float32 for a bfloat16 model, which rounds
-    /// them to bfloat16 itself on entry).</summary>
+    /// <summary>Normalized pixels [N, 3, S, S] in the type the backend takes.</summary>
     public Tensor Preprocess(IReadOnlyList<DecodedImage> images)
     {
         using var pixels = Transform.ToTensor(images);
-        return pixels.to(Model.OutputDType);
+        return pixels.to(Backend.PixelDType);
     }
 
-    /// <inheritdoc/>
-    public Tensor EncodePixels(Tensor pixels, bool normalize = true) => Model.EncodeImage(pixels, normalize);
+    /// <summary>Image features [N, E] for normalized pixels [N, 3, S, S], in one backend call.</summary>
+    public Tensor EncodePixels(Tensor pixels, bool normalize = true) => Backend.EncodeImage(pixels, normalize);
 
-    /// <inheritdoc/>
-    public Tensor EncodeTokenIds(Tensor tokenIds, bool normalize = true) => Model.EncodeText(tokenIds, normalize);
+    /// <summary>Text features [N, E] for token ids [N, context_length] (int64), in one backend call.</summary>
+    public Tensor EncodeTokenIds(Tensor tokenIds, bool normalize = true) => Backend.EncodeText(tokenIds, normalize);
+
+    /// <summary>Image features with patch tokens and the outputs of <paramref name="layers"/> (LLaVA reads block −2).</summary>
+    /// <exception cref="NotSupportedException">The backend cannot give them (see <see cref="IEncoderBackend.DetailedOutputs"/>).</exception>
+    public ImageEncoding EncodeImageDetailed(Tensor pixels, IReadOnlyList<int>? layers = null, bool normalize = true) =>
+        Backend.EncodeImageDetailed(pixels, layers ?? [], normalize);
+
+    /// <summary>Maps a possibly negative block index to 0-based; throws when out of range or unavailable.</summary>
+    public int ResolveLayer(int layer) => Backend.ResolveLayer(layer);
 
     /// <summary>Text embeddings [N, E], L2-normalized unless <paramref name="normalize"/> is false.</summary>
-    public Tensor EncodeTexts(IReadOnlyList<string> texts, bool normalize = true, int batchSize = 256)
-    {
-        var parts = new List<Tensor>();
-        try
+    public Tensor EncodeTexts(IReadOnlyList<string> texts, bool normalize = true, int batchSize = 256) =>
+        InBatches(texts, batchSize, batch =>
         {
-            for (int start = 0; start < texts.Count; start += batchSize)
-            {
-                using var ids = Tokenize(texts.Skip(start).Take(batchSize).ToList());
-                parts.Add(Model.EncodeText(ids, normalize));
-            }
-            return parts.Count == 1 ? parts[0].alias() : torch.cat(parts, 0);
-        }
-        finally { foreach (var p in parts) p.Dispose(); }
-    }
+            using var ids = Tokenize(batch);
+            return Backend.EncodeText(ids, normalize);
+        });
 
     /// <summary>Image embeddings [N, E] for decoded images, L2-normalized unless <paramref name="normalize"/> is false.</summary>
-    public Tensor EncodeImages(IReadOnlyList<DecodedImage> images, bool normalize = true, int batchSize = 32)
-    {
-        var parts = new List<Tensor>();
-        try
+    public Tensor EncodeImages(IReadOnlyList<DecodedImage> images, bool normalize = true, int batchSize = 32) =>
+        InBatches(images, batchSize, batch =>
         {
-            for (int start = 0; start < images.Count; start += batchSize)
-            {
-                using var pixels = Preprocess(images.Skip(start).Take(batchSize).ToList());
-                parts.Add(Model.EncodeImage(pixels, normalize));
-            }
-            return parts.Count == 1 ? parts[0].alias() : torch.cat(parts, 0);
-        }
-        finally { foreach (var p in parts) p.Dispose(); }
-    }
+            using var pixels = Preprocess(batch);
+            return Backend.EncodeImage(pixels, normalize);
+        });
 
     /// <summary>Image embeddings for image files; decoding errors name the file.</summary>
     public Tensor EncodeImageFiles(IReadOnlyList<string> paths, bool normalize = true, int batchSize = 32) =>
@@ -132,8 +129,22 @@ public sealed class OpenVisionEncoder : IImageTextEncoder
 
     /// <summary>A zero-shot classifier over <paramref name="classNames"/> (templates filled with each name).</summary>
     public ZeroShotClassifier CreateClassifier(IReadOnlyList<string> classNames, IReadOnlyList<string>? templates = null, bool canonicalize = false) =>
-        ZeroShotClassifier.Create(Model, Tokenizer, classNames, templates, canonicalize);
+        ZeroShotClassifier.Create(prompts => EncodeTexts(prompts, normalize: true), LogitScale, classNames, templates, canonicalize);
 
     /// <inheritdoc/>
-    public void Dispose() => Model.Dispose();
+    public void Dispose() => Backend.Dispose();
+
+    private static Tensor InBatches<T>(IReadOnlyList<T> items, int batchSize, Func<IReadOnlyList<T>, Tensor> encode)
+    {
+        ArgumentNullException.ThrowIfNull(items);
+        ArgumentOutOfRangeException.ThrowIfLessThan(batchSize, 1);
+        var parts = new List<Tensor>();
+        try
+        {
+            for (int start = 0; start < items.Count; start += batchSize)
+                parts.Add(encode(items.Skip(start).Take(batchSize).ToList()));
+            return parts.Count == 1 ? parts[0].alias() : torch.cat(parts, 0);
+        }
+        finally { foreach (var p in parts) p.Dispose(); }
+    }
 }

@@ -23,7 +23,7 @@ public sealed class CliTests : IDisposable
         var result = Cli.Run("models", "--json");
         Assert.Equal(0, result.ExitCode);
         var rows = JsonDocument.Parse(result.Stdout).RootElement.EnumerateArray().ToList();
-        Assert.Equal(26, rows.Count);
+        Assert.Equal(33, rows.Count);   // 26 OpenVision + 7 OpenVision 2 vision-only
         var huge = rows.Single(r => r.GetProperty("name").GetString() == "openvision-vit-huge-patch14-224");
         Assert.Equal(632_074_240, huge.GetProperty("vision_params").GetInt64());
     }

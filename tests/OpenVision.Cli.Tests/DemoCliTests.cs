@@ -1,5 +1,5 @@
 using System.Text.Json;
-using OpenVision.Training.Data.Datasets;
+using OpenVision.Lab.Datasets;
 
 namespace OpenVision.Cli.Tests;
 

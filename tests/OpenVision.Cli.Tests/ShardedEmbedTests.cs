@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Runtime.InteropServices;
 using OpenVision.Checkpoints;
-using OpenVision.Pipelines.Sharding;
+using OpenVision.Lab.Sharding;
 using OpenVision.Tests;
 using OpenVision.Tests.Parity;
 

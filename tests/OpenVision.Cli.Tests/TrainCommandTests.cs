@@ -1,6 +1,6 @@
 using System.Text.Json;
 using OpenVision.Configs;
-using OpenVision.Training.Data.Datasets;
+using OpenVision.Lab.Datasets;
 
 namespace OpenVision.Cli.Tests;
 

@@ -14,6 +14,8 @@ using TorchSharp;
 // Usage: [mpirun -np N] dotnet OpenVision.Distributed.TestHost.dll train|selftest --output DIR [--steps K] [--batch B]
 //   [--accumulation A] [--seed S] [--dtype float32|float64] [--width W] [--image-size S] [--checkpoint-every N]
 //   [--step-delay-ms D] [--timeout-seconds T] [--no-parameters] [--shards PATTERN (WebDataset shards instead of synthetic data)]
+// A host application: the same process-wide tuning the CLI opts into, before any tensor work.
+OpenVision.OpenVisionRuntime.Configure();
 var arguments = Arguments.Parse(args);
 torch.set_num_threads(1);                 // one thread per rank: ranks share the machine's cores
 return arguments.Mode switch

@@ -25,7 +25,7 @@ public class ApiKeyTests
         foreach (var (header, code) in new (string?, string)[]
                  {
                      (null, "missing_api_key"), ("Basic czNjcmV0", "invalid_authorization"), ("Bearer " + Key[..^1], "invalid_api_key"),
-                     ("Bearer " + Key + "x", "invalid_api_key"), ("Bearer ", "invalid_api_key"),
+                     ("Bearer " + Key + "x", "invalid_api_key"), ("Bearer ", "invalid_authorization"),   // header values are trimmed: no key at all
                  })
         {
             var response = await client.SendAsync(Request(header));

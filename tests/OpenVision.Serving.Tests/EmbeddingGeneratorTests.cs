@@ -28,7 +28,7 @@ public class EmbeddingGeneratorTests
 
         var metadata = (EmbeddingGeneratorMetadata)texts.GetService(typeof(EmbeddingGeneratorMetadata))!;
         Assert.Equal((ServerFixture.Model, encoder.Config.EmbedDim), (metadata.DefaultModelId, metadata.DefaultModelDimensions));
-        Assert.Same(encoder, texts.GetService(typeof(IImageTextEncoder)));
+        Assert.Same(encoder, texts.GetService(typeof(OpenVisionEncoder)));
         await Assert.ThrowsAsync<ArgumentException>(() => images.GenerateAsync([new DataContent(new byte[] { 1, 2 }, "text/plain")]));
     }
 
@@ -40,7 +40,7 @@ public class EmbeddingGeneratorTests
         {
             using (var model = ModelFactory.Load(ReferenceModels.Folder(ServerFixture.Model)).Model) OnnxExporter.Export(model, folder);
             using var torchEncoder = OpenVisionEncoder.Load(ReferenceModels.Folder(ServerFixture.Model));
-            using var generator = new OpenVisionEmbeddingGenerator(OnnxEncoder.Load(folder), ownsEncoder: true);
+            using var generator = new OpenVisionEmbeddingGenerator(OnnxBackend.LoadEncoder(folder), ownsEncoder: true);
             var onnx = await ((IEmbeddingGenerator<string, Embedding<float>>)generator).GenerateAsync(["a photo of a horse"]);
             using var expected = torchEncoder.EncodeTexts(["a photo of a horse"]);
             using var actual = TorchSharp.torch.tensor(onnx[0].Vector.ToArray(), expected.shape);

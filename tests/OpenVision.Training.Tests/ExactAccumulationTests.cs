@@ -1,6 +1,7 @@
 using OpenVision.Training.Optimization;
 using System.Text.Json;
 using OpenVision.Training.Data;
+using OpenVision.Training.Distributed;
 using OpenVision.Training.Losses;
 using OpenVision.Training.Models;
 using OpenVision.Training.Tests.Distributed;
@@ -136,7 +137,7 @@ public sealed class ExactAccumulationTests : IDisposable
         using var model = TinyModels.Model(5, ScalarType.Float64, weights);
         try
         {
-            var (c, cap, t) = ExactAccumulation.Backward(model, microBatches);
+            var (c, cap, t) = ExactAccumulation.Backward(model, microBatches, SingleProcessContext.Instance);
             return new StepResult(new(c, cap, t), Gradients(model));
         }
         finally

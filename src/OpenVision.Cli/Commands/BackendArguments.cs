@@ -26,7 +26,7 @@ internal sealed class BackendArguments
         command.Add(NoSpin);
     }
 
-    public IImageTextEncoder Load(ParseResult result, ModelArguments model)
+    public OpenVisionEncoder Load(ParseResult result, ModelArguments model)
     {
         switch (result.GetValue(Backend)!.ToLowerInvariant())
         {

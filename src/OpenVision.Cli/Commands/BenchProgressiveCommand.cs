@@ -1,7 +1,7 @@
 using System.CommandLine;
+using OpenVision.Lab.Benchmarks.Training;
+using OpenVision.Lab.Demo;
 using OpenVision.Pipelines;
-using OpenVision.Training.Benchmarks;
-using OpenVision.Training.Demo;
 
 namespace OpenVision.Cli.Commands;
 

@@ -1,8 +1,8 @@
 using System.CommandLine;
 using System.Text.Json;
-using OpenVision.Benchmarks;
+using OpenVision.Lab.Benchmarks;
+using OpenVision.Lab.Benchmarks.Serving;
 using OpenVision.Pipelines;
-using OpenVision.Serving.Benchmarks;
 
 namespace OpenVision.Cli.Commands;
 
@@ -41,7 +41,7 @@ internal static class BenchServeCommand
             if (files.Count == 0) throw new ArgumentException($"no images found in {r.GetValue(images)}");
             var uploads = files.Select(Upload.FromFile).ToList();
             using var encoder = backend.Load(r, args);
-            Console.WriteLine($"{encoder.Config.Name} ({encoder.GetType().Name}, {encoder.ImageSize} px), {uploads.Count} images of {uploads.Average(u => u.Data.Length) / 1024:F1} KiB mean, " +
+            Console.WriteLine($"{encoder.Config.Name} ({encoder.Backend.GetType().Name}, {encoder.ImageSize} px), {uploads.Count} images of {uploads.Average(u => u.Data.Length) / 1024:F1} KiB mean, " +
                 $"{Environment.ProcessorCount} cores shared by clients and server, {options.Duration.TotalSeconds:G} s{(options.MaxRequests is { } n ? $" or {n} requests" : "")} per run");
             Console.WriteLine(ServeLoadResult.Header);
             var report = ServeLoadBenchmark.RunAsync(encoder, uploads, options, new SyncProgress<ServeLoadResult>(row =>

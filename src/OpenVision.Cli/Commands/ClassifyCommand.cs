@@ -27,7 +27,7 @@ internal static class ClassifyCommand
         return command;
     }
 
-    private static int Run(IImageTextEncoder encoder, string[] images, string[] labels, string? templatesArg, int top, bool json)
+    private static int Run(OpenVisionEncoder encoder, string[] images, string[] labels, string? templatesArg, int top, bool json)
     {
         if (top < 1) throw new ArgumentException("--top must be at least 1");
         IReadOnlyList<string>? templates = templatesArg switch

@@ -1,7 +1,7 @@
 using System.CommandLine;
+using OpenVision.Lab.Demo;
 using OpenVision.Pipelines;
 using OpenVision.Training;
-using OpenVision.Training.Demo;
 
 namespace OpenVision.Cli.Commands;
 

@@ -1,7 +1,7 @@
 using System.CommandLine;
 using OpenVision.IO;
+using OpenVision.Lab.Sharding;
 using OpenVision.Pipelines;
-using OpenVision.Pipelines.Sharding;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -47,17 +47,21 @@ internal static class EmbedCommand
                     throw new ArgumentException("sharded mode embeds --images only (no texts, pixels, tokens or layers)");
                 var worker = r.GetValue(shard) is { } text ? ShardSpec.Parse(text) : ShardSpec.FromEnvironment() ?? ShardSpec.All;
                 using var shardEncoder = args.LoadEncoder(r);
-                return RunSharded(shardEncoder, request, worker, r.GetValue(shardSize) ?? 1000);
+                using var shardSignals = new CliSignals();
+                return RunSharded(shardEncoder, request, worker, r.GetValue(shardSize) ?? 1000, shardSignals.Token);
             }
             using var encoder = backend.Load(r, args);
-            return Run(encoder, request);
+            using var signals = new CliSignals();
+            return Run(encoder, request, signals.Token);
         }));
         return command;
     }
 
-    private static int Run(IImageTextEncoder encoder, Request request)
+    private static int Run(OpenVisionEncoder encoder, Request request, CancellationToken cancellationToken)
     {
-        int? layer = request.Layer is { } l ? Resolve(encoder, l) : null;
+        if ((request.Texts.Length > 0 || request.TextIds is not null) && encoder.Config.IsVisionOnly)
+            throw Configs.ModelConfig.VisionOnlyError(encoder.Config.Name);   // before any output is written
+        int? layer = request.Layer is { } l ? encoder.ResolveLayer(l) : null;
         using var writer = new ArrayStreamWriter(request.Output);
         var summary = new List<string>();
 
@@ -79,17 +83,31 @@ internal static class EmbedCommand
             var progress = new ConsoleProgress("images");
             var embedded = new List<string>();
             var skipped = new List<SkippedItem>();
-            foreach (var batch in new ImageBatchReader(encoder.Transform, request.BatchSize).Read(files))
+            try
             {
-                using (batch)
+                foreach (var batch in new ImageBatchReader(encoder.Transform, request.BatchSize).Read(files, cancellationToken))
                 {
-                    if (batch.Paths.Count > 0) WriteImageBatch(encoder, writer, batch.Pixels, request, layer);
-                    embedded.AddRange(batch.Paths);
-                    skipped.AddRange(batch.Skipped);
-                    progress.Report(meter.Add(batch.Paths.Count, batch.Skipped.Count));
+                    using (batch)
+                    {
+                        if (batch.Paths.Count > 0) WriteImageBatch(encoder, writer, batch.Pixels, request, layer);
+                        embedded.AddRange(batch.Paths);
+                        skipped.AddRange(batch.Skipped);
+                        var done = meter.Add(batch.Paths.Count, batch.Skipped.Count);
+                        if (embedded.Count > 0) progress.Report(done);   // a folder of only bad files ends in one error line, no progress
+                    }
+                    cancellationToken.ThrowIfCancellationRequested();
                 }
             }
+            catch (OperationCanceledException)
+            {
+                // The writer's temporary parts are removed when it is disposed; the output only ever appears whole.
+                progress.Finish();
+                return CliErrors.Fail($"interrupted after embedding {embedded.Count} of {files.Count} images; nothing was written to {request.Output} "
+                    + "(rerun to start again, or embed with --shard-size to make a job that resumes)", CliErrors.Interrupted);
+            }
             progress.Finish();
+            if (embedded.Count == 0 && skipped.Count > 0)
+                throw new InvalidDataException($"none of the {skipped.Count} images could be read (first: {skipped[0].Reason})");
             foreach (var s in skipped) Console.Error.WriteLine($"skipped {s.Reason}");
             File.WriteAllLines(request.Output + ".images.txt", embedded);
             summary.Add($"{embedded.Count} images ({skipped.Count} skipped; order in {request.Output}.images.txt) at {meter.Current.ItemsPerSecond:F1} images/s");
@@ -108,27 +126,33 @@ internal static class EmbedCommand
             writer.Append("text_features", features);
             summary.Add($"{request.Texts.Length} texts");
         }
-        writer.Finish(new Dictionary<string, string> { ["model"] = encoder switch { OpenVisionEncoder t => t.Source.Reference, Onnx.OnnxEncoder o => o.Folder, _ => encoder.Config.Name }, ["normalized"] = request.Normalize.ToString() });
+        writer.Finish(new Dictionary<string, string> { ["model"] = encoder.Source.Reference, ["normalized"] = request.Normalize.ToString() });
         Console.WriteLine($"wrote {request.Output}: {string.Join("; ", summary)}");
         return 0;
     }
 
-    private static int RunSharded(OpenVisionEncoder encoder, Request request, ShardSpec worker, int shardSize)
+    private static int RunSharded(OpenVisionEncoder encoder, Request request, ShardSpec worker, int shardSize, CancellationToken cancellationToken)
     {
         var files = ImageFiles.Expand(request.Images);
         var options = new ShardedEmbeddingOptions { ShardSize = shardSize, BatchSize = request.BatchSize, Normalize = request.Normalize };
-        var result = ShardedEmbedding.Run(encoder, files, worker, request.Output, options,
-            new Progress<int>(k => Console.Error.WriteLine($"shard {k} done")));
+        ShardedEmbeddingResult result;
+        try
+        {
+            result = ShardedEmbedding.Run(encoder, files, worker, request.Output, options,
+                new Progress<int>(k => Console.Error.WriteLine($"shard {k} done")), cancellationToken);
+        }
+        catch (OperationCanceledException)
+        {
+            int complete = new ShardStore(request.Output).Check().Complete.Count;
+            return CliErrors.Fail($"interrupted: {complete} shards are complete in {request.Output}; the unfinished one was discarded; "
+                + "rerun the same command to embed the rest (complete shards are skipped)", CliErrors.Interrupted);
+        }
         foreach (var s in result.Skipped) Console.Error.WriteLine($"skipped {s.Path}: {s.Reason}");
         Console.WriteLine($"worker {worker}: embedded {result.ShardsEmbedded} shards ({result.Rows} images), {result.ShardsAlreadyDone} already done, in {request.Output}");
         return 0;
     }
 
-    private static int Resolve(IImageTextEncoder encoder, int layer) => encoder is OpenVisionEncoder torchEncoder
-        ? torchEncoder.Model.ResolveLayer(layer)
-        : throw new ArgumentException("--layer needs --backend torch (the ONNX graphs output features and patch tokens only)");
-
-    private static void WriteImageBatch(IImageTextEncoder encoder, ArrayStreamWriter writer, Tensor pixels, Request request, int? layer)
+    private static void WriteImageBatch(OpenVisionEncoder encoder, ArrayStreamWriter writer, Tensor pixels, Request request, int? layer)
     {
         if (!request.Tokens && layer is null)
         {
@@ -136,15 +160,7 @@ internal static class EmbedCommand
             writer.Append("image_features", features);
             return;
         }
-        if (encoder is Onnx.OnnxEncoder onnx)
-        {
-            var (features, tokens) = onnx.EncodePixelsWithTokens(pixels, request.Normalize);
-            using (features) writer.Append("image_features", features);
-            using (tokens) writer.Append("image_tokens", tokens);
-            return;
-        }
-        var model = ((OpenVisionEncoder)encoder).Model;
-        using var encoding = model.EncodeImageDetailed(pixels, layer is { } l ? [l] : null, request.Normalize);
+        using var encoding = encoder.EncodeImageDetailed(pixels, layer is { } l ? [l] : null, request.Normalize);
         writer.Append("image_features", encoding.Features);
         if (request.Tokens) writer.Append("image_tokens", encoding.Tokens);
         if (layer is { } index) writer.Append("image_hidden", encoding.Hidden[index]);

@@ -1,5 +1,7 @@
 using System.CommandLine;
-using OpenVision.Pipelines.Sharding;
+using System.Text.Json;
+using OpenVision.IO;
+using OpenVision.Lab.Sharding;
 
 namespace OpenVision.Cli.Commands;
 
@@ -15,6 +17,7 @@ internal static class EmbedMergeCommand
         command.SetAction(r => CliErrors.Run(() =>
         {
             string dir = r.GetValue(folder)!;
+            RequireReadablePlan(dir);
             var report = r.GetValue(output) is { } path ? ShardedEmbedding.Merge(dir, path) : new ShardStore(dir).Check();
             Console.WriteLine($"{report.Complete.Count} of {report.Plan.Shards} shards complete");
             if (report.Missing.Count > 0) Console.WriteLine($"missing: {string.Join(", ", report.Missing)}");
@@ -24,5 +27,18 @@ internal static class EmbedMergeCommand
             return 0;
         }));
         return command;
+    }
+
+    // A damaged plan would otherwise surface as the JSON reader's message without the file's name.
+    private static void RequireReadablePlan(string folder)
+    {
+        string plan = Path.Combine(folder, "plan.json");
+        if (!File.Exists(plan)) return;
+        try { using var _ = JsonDocument.Parse(InputFile.ReadAllBytes(plan, 1 << 20)); }
+        catch (JsonException e)
+        {
+            throw new InvalidDataException($"{plan}: corrupt job plan (not valid JSON at line {e.LineNumber + 1}); it is written once by the first worker: "
+                + "remove the folder and rerun the workers");
+        }
     }
 }

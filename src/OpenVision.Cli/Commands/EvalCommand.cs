@@ -61,7 +61,7 @@ internal static class EvalCommand
             var source = EvalInputs.Labeled(r.GetValue(common.Data)!, r.GetValue(classNames), r.GetValue(common.ImageRoot), r.GetValue(common.DatasetName));
             using var model = common.Model.LoadEncoder(r);
             using var progress = new EvalProgress();
-            var report = new ZeroShotEvaluator(source, options with { Progress = progress }).Evaluate(new OpenVisionImageTextEncoder(model));
+            var report = new ZeroShotEvaluator(source, options with { Progress = progress }).Evaluate(model);
             progress.Dispose();
             string? output = r.GetValue(common.Output);
             EvalInputs.WriteResult(report.ToResult(), output, report.Skipped);
@@ -84,7 +84,7 @@ internal static class EvalCommand
             var source = EvalInputs.Captioned(r.GetValue(common.Data)!, r.GetValue(common.ImageRoot), r.GetValue(common.DatasetName));
             using var model = common.Model.LoadEncoder(r);
             using var progress = new EvalProgress();
-            var report = new RetrievalEvaluator(source, options with { Progress = progress }).Evaluate(new OpenVisionImageTextEncoder(model));
+            var report = new RetrievalEvaluator(source, options with { Progress = progress }).Evaluate(model);
             progress.Dispose();
             EvalInputs.WriteResult(report.ToResult(), r.GetValue(common.Output), report.Skipped);
             EvalInputs.WriteThroughput("image loop", report.Throughput);
@@ -132,7 +132,7 @@ internal static class EvalCommand
             var test = EvalInputs.Labeled(r.GetValue(testData)!, names, root, name);
             using var model = common.Model.LoadEncoder(r);
             using var progress = new EvalProgress();
-            var report = new LinearProbeEvaluator(train, test, options with { Progress = progress }).Evaluate(new OpenVisionImageTextEncoder(model));
+            var report = new LinearProbeEvaluator(train, test, options with { Progress = progress }).Evaluate(model);
             progress.Dispose();
             string? output = r.GetValue(common.Output);
             EvalInputs.WriteResult(report.ToResult(), output, [.. report.SkippedTrain, .. report.SkippedTest]);

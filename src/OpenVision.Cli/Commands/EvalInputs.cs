@@ -1,8 +1,8 @@
+using OpenVision.Lab.Plotting;
 using OpenVision.Pipelines;
 using OpenVision.Training.Evaluation;
 using OpenVision.Training.Evaluation.Datasets;
 using OpenVision.Training.Evaluation.Results;
-using OpenVision.Training.Plotting;
 using OpenVision.Vision;
 using OpenVision.ZeroShot;
 

@@ -20,7 +20,7 @@ internal static class InfoCommand
     {
         var (config, source) = ModelFactory.Resolve(reference, configOnly: true);
         var v = config.VisionCfg;
-        var t = config.TextCfg;
+        var t = config.OptionalTextCfg;
         var p = config.Preprocess;
         int size = imageSize ?? v.ImageSize;
         Console.WriteLine($"model          {config.Name}");
@@ -28,11 +28,12 @@ internal static class InfoCommand
         Console.WriteLine($"weights        {source.WeightsPath ?? "(none: built-in config; use hf-hub:UCSC-VLAA/" + config.Name + " or a folder)"}");
         Console.WriteLine($"vision         ViT width {v.Width}, {v.Layers} blocks, {v.Heads} heads x {v.HeadWidth}, MLP {v.MlpWidth}, patch {v.PatchSize}, {size} px -> {size / v.PatchSize}x{size / v.PatchSize} grid + class token");
         Console.WriteLine($"               pool {v.PoolType.ToString().ToLowerInvariant()}, ln_pre {(v.NoLnPre ? "no" : "yes")}, ln_post {(v.FinalLnAfterPool ? "after pooling" : "before pooling")}, eps {v.NormKwargs.Eps:G}, GELU {v.ActKwargs?.Approximate ?? "exact"}");
-        Console.WriteLine($"text           width {t.Width}, {t.Layers} blocks, {t.Heads} heads, MLP {t.MlpWidth}, context {t.ContextLength}, vocab {t.VocabSize}, pool {t.PoolType}, causal mask {(t.NoCausalMask ? "no" : "yes")}, GELU {t.ActKwargs?.Approximate ?? "exact"}");
+        if (t is null) Console.WriteLine("text           none (vision-only: image embeddings and patch tokens; zero-shot and text embedding need a text tower)");
+        else Console.WriteLine($"text           width {t.Width}, {t.Layers} blocks, {t.Heads} heads, MLP {t.MlpWidth}, context {t.ContextLength}, vocab {t.VocabSize}, pool {t.PoolType}, causal mask {(t.NoCausalMask ? "no" : "yes")}, GELU {t.ActKwargs?.Approximate ?? "exact"}");
         Console.WriteLine($"embed dim      {config.EmbedDim}");
         Console.WriteLine($"parameters     vision {ParameterCounter.Vision(config):N0}, text {ParameterCounter.Text(config):N0}, total {ParameterCounter.Total(config):N0}");
         Console.WriteLine($"preprocess     {p.ResizeMode} resize to {size}x{size}, {p.Interpolation}, mean [{string.Join(", ", p.Mean)}], std [{string.Join(", ", p.Std)}]");
-        Console.WriteLine($"tokenizer      {(t.HfTokenizerName == "bert-base-uncased" ? $"OpenVision WordPiece ([bos] ... [eos] [PAD]... [CLS]), {t.ContextLength} ids" : t.HfTokenizerName ?? "OpenAI BPE (not implemented)")}");
+        if (t is not null) Console.WriteLine($"tokenizer      {(t.HfTokenizerName == "bert-base-uncased" ? $"OpenVision WordPiece ([bos] ... [eos] [PAD]... [CLS]), {t.ContextLength} ids" : t.HfTokenizerName ?? "OpenAI BPE (not implemented)")}");
         Console.WriteLine($"MKL dispatch   {MklCpuDispatch.Status}");
         Console.WriteLine($"heap tuning    {HeapTuning.Status}");
         return 0;

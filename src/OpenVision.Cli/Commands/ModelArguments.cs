@@ -22,6 +22,16 @@ internal sealed class ModelArguments
 
     public Option<int?> ImageSize { get; } = new("--image-size", "--size") { Description = "Run at this resolution instead of the config's" };
 
+    public ModelArguments()
+    {
+        // Checked at parse time: a resolution of 1e6 would otherwise be a multi-terabyte allocation later.
+        ImageSize.Validators.Add(result =>
+        {
+            if (result.GetValueOrDefault<int?>() is int size && (size < 1 || size > Configs.ConfigLimits.MaxImageSize))
+                result.AddError($"--image-size {size} must be between 1 and {Configs.ConfigLimits.MaxImageSize}");
+        });
+    }
+
     public void AddTo(Command command, bool withWeights = true)
     {
         command.Add(Model);

@@ -36,11 +36,9 @@ internal static class ModelsCommand
             Console.WriteLine(JsonSerializer.Serialize(rows, new JsonSerializerOptions { WriteIndented = true }));
             return 0;
         }
-        Console.WriteLine($"{"model",-36} {"patch",5} {"res",5} {"embed",5} {"vision",9} {"text",9} {"total",9}");
+        Console.WriteLine($"{"model",-36} {"patch",5} {"res",5} {"embed",5} {"vision params",13} {"text params",13} {"total params",13}");
         foreach (var r in rows)
-            Console.WriteLine($"{r.name,-36} {r.patch_size,5} {r.image_size,5} {r.embed_dim,5} {Millions(r.vision_params),9} {Millions(r.text_params),9} {Millions(r.total_params),9}");
+            Console.WriteLine($"{r.name,-36} {r.patch_size,5} {r.image_size,5} {r.embed_dim,5} {r.vision_params,13:N0} {r.text_params,13:N0} {r.total_params,13:N0}");
         return 0;
     }
-
-    private static string Millions(long count) => $"{count / 1e6:F1}M";
 }

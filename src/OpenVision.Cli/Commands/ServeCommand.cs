@@ -51,7 +51,7 @@ internal static class ServeCommand
             using var searchIndex = r.GetValue(index) is { } folder ? OpenVision.Search.ImageIndex.Open(folder) : null;
             options = options with { SearchIndex = searchIndex };
             var server = EmbeddingServer.StartAsync(encoder, options, logging).GetAwaiter().GetResult();
-            Console.WriteLine($"serving {encoder.Config.Name} ({encoder.GetType().Name}) on {server.Address} (Ctrl+C stops)");
+            Console.WriteLine($"serving {encoder.Config.Name} ({encoder.Backend.GetType().Name}) on {server.Address} (Ctrl+C stops)");
             // The host's console lifetime turns SIGINT/SIGTERM into a graceful stop; Completion ends once it has drained.
             server.Completion.GetAwaiter().GetResult();
             server.DisposeAsync().AsTask().GetAwaiter().GetResult();

@@ -38,7 +38,7 @@ internal static class TokenizeCommand
     private static IEnumerable<string> ReadJsonl(string path)
     {
         int number = 0;
-        foreach (var line in File.ReadLines(path))
+        foreach (var line in InputFile.ReadLines(path))
         {
             number++;
             if (line.Trim().Length == 0) continue;

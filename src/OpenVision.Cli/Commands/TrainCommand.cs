@@ -1,9 +1,11 @@
 using System.CommandLine;
+using OpenVision.Lab.Plotting;
 using OpenVision.Text;
 using OpenVision.Training;
 using OpenVision.Training.Data;
 using OpenVision.Training.Data.WebDataset;
 using OpenVision.Training.Distributed;
+using OpenVision.Training.Models;
 
 namespace OpenVision.Cli.Commands;
 
@@ -38,7 +40,24 @@ internal static class TrainCommand
             var trainingData = new BatcherTrainingData(source, options, texts);
             bool chief = ranks.Rank == 0;
             var line = new TrainingLine();
-            using var model = new Trainer(config, trainingData, output, distributed: ranks).Run(chief ? line : null);
+            using var signals = new CliSignals();
+            ClipsTrainingModel trained;
+            try
+            {
+                trained = new Trainer(config, trainingData, output, distributed: ranks).Run(chief ? line : null, cancellationToken: signals.Token);
+            }
+            catch (OperationCanceledException) when (signals.Token.IsCancellationRequested)
+            {
+                // The trainer saved a checkpoint at the step boundary where it stopped.
+                if (chief) line.Finish();
+                ranks.Dispose();
+                string? saved = new TrainingCheckpoints(output).Latest;
+                if (!chief) return CliErrors.Interrupted;
+                return CliErrors.Fail(saved is null
+                    ? $"interrupted before the first step finished; nothing was saved in {output}"
+                    : $"interrupted: resumable checkpoint saved in {saved}; run the same command again to resume", CliErrors.Interrupted);
+            }
+            using var model = trained;
             if (chief)
             {
                 line.Finish();
@@ -51,7 +70,7 @@ internal static class TrainCommand
             ranks.Dispose();
             return 0;
         }
-        catch
+        catch (Exception e) when (e is not OperationCanceledException)
         {
             if (ranks.WorldSize > 1) ranks.Abort(1);
             throw;

@@ -1,7 +1,8 @@
 using System.CommandLine;
 using System.Text.Json;
+using OpenVision.Lab.Benchmarks.Training;
+using OpenVision.Lab.Demo;
 using OpenVision.Native;
-using OpenVision.Training.Benchmarks;
 
 namespace OpenVision.Cli.Commands;
 
@@ -11,8 +12,8 @@ internal static class TrainStepBenchCommand
 {
     public static Command Create()
     {
-        var model = new Option<string>("--model") { Description = $"Model: '{Training.Demo.FashionMnistDemo.ModelName}' (the demo's architecture and decoder), a built-in name, a config JSON or a folder",
-            DefaultValueFactory = _ => Training.Demo.FashionMnistDemo.ModelName };
+        var model = new Option<string>("--model") { Description = $"Model: '{FashionMnistDemo.ModelName}' (the demo's architecture and decoder), a built-in name, a config JSON or a folder",
+            DefaultValueFactory = _ => FashionMnistDemo.ModelName };
         var batch = new Option<int?>("--batch-size") { Description = "Samples per step (default: 128 for the demo, 32 otherwise)" };
         var size = new Option<int?>("--image-size") { Description = "Pixels per side (default: 16 for the demo, the config's size otherwise)" };
         var caption = new Option<int?>("--caption-tokens") { Description = "Decoder queries = caption length (default: 16 for the demo, 128 otherwise)" };

@@ -1,5 +1,6 @@
 using System.Globalization;
 using Google.Protobuf;
+using OpenVision.IO;
 using OpenVision.Onnx.Proto;
 
 namespace OpenVision.Onnx.Graph;
@@ -62,10 +63,7 @@ internal static class OnnxModelFile
             }
             written.Add(dataPath);
         }
-        string temp = path + ".tmp";
-        using (var stream = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 20))
-            model.WriteTo(stream);
-        File.Move(temp, path, overwrite: true);
+        AtomicFile.Write(path, model.WriteTo);
         return written;
     }
 

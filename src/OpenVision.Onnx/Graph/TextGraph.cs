@@ -19,7 +19,7 @@ internal static class TextGraph
         string x = g.Node("Gather", [writer.Weight("token_embedding.weight"), ids], null, new OnnxAttribute("axis", 0L)); // [N, C, W]
         x = g.Node("Add", [x, writer.Weight("positional_embedding")]);                // the whole table: C is fixed
         for (int i = 0; i < config.Layers; i++)
-            x = writer.Block(x, $"transformer.resblocks.{i}", width, config.Heads, config.NormKwargs.Eps, tanhGelu: config.ActKwargs?.Approximate == "tanh");
+            x = writer.Block(x, $"transformer.resblocks.{i}", width, config.Heads, config.NormKwargs.Eps, tanhGelu: config.ActKwargs?.IsTanh == true);
         // ln_final works per token, so normalising only the pooled (last) position gives the same numbers.
         string last = g.Node("Gather", [x, g.Int64Scalar(-1)], null, new OnnxAttribute("axis", 1L));   // [N, W]
         string pooled = writer.LayerNorm(last, "ln_final", config.NormKwargs.Eps);

@@ -48,7 +48,7 @@ internal static class VisionGraph
         x = g.Node("Add", [x, positions]);
 
         for (int i = 0; i < config.Layers; i++)
-            x = writer.Block(x, $"visual.transformer.resblocks.{i}", width, config.Heads, config.NormKwargs.Eps, tanhGelu: config.ActKwargs?.Approximate == "tanh");
+            x = writer.Block(x, $"visual.transformer.resblocks.{i}", width, config.Heads, config.NormKwargs.Eps, tanhGelu: config.ActKwargs?.IsTanh == true);
 
         // open_clip pool_type "avg" with final_ln_after_pool: mean over patch tokens (class token excluded), then ln_post.
         string patches = g.Node("Slice", [x, g.Int64s(1), g.Int64s(long.MaxValue), g.Int64s(1)]);   // [N, g², W]

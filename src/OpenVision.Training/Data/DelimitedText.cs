@@ -8,6 +8,14 @@ namespace OpenVision.Training.Data;
 /// naming the line where the field started.</remarks>
 public static class DelimitedText
 {
+    /// <summary>Tab for .tsv and .tab files, comma otherwise.</summary>
+    public static char DelimiterFor(string path) =>
+        Path.GetExtension(path).ToLowerInvariant() is ".tsv" or ".tab" ? '\t' : ',';
+
+    /// <summary>The records of the file at <paramref name="path"/> (see <see cref="Parse"/>); errors name the file.</summary>
+    public static IEnumerable<(int Line, string[] Fields)> ReadFile(string path, char? delimiter = null) =>
+        Parse(File.ReadAllText(path), delimiter ?? DelimiterFor(path), path);
+
     /// <summary>The records of <paramref name="text"/> as arrays of fields, with their 1-based starting line.</summary>
     /// <exception cref="FormatException">A quoted field is not closed, or text follows a closing quote.</exception>
     public static IEnumerable<(int Line, string[] Fields)> Parse(string text, char delimiter, string name)

@@ -20,9 +20,8 @@ public sealed class ManifestSource : IImageTextSource
         _order = order ?? new DataOrderOptions();
         _order.Validate();
         Path = path;
-        char delimiter = options.Delimiter ?? (System.IO.Path.GetExtension(path).ToLowerInvariant() is ".tsv" or ".tab" ? '\t' : ',');
         string baseDirectory = options.BaseDirectory ?? System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(path))!;
-        using var records = DelimitedText.Parse(File.ReadAllText(path), delimiter, path).GetEnumerator();
+        using var records = DelimitedText.ReadFile(path, options.Delimiter).GetEnumerator();
         if (!records.MoveNext()) throw new FormatException($"{path}: empty manifest (a header row is needed)");
         string[] header = records.Current.Fields;
         int image = Column(header, options.ImageColumns, path, required: true);

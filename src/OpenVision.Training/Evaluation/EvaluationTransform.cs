@@ -6,10 +6,10 @@ namespace OpenVision.Training.Evaluation;
 public static class EvaluationTransform
 {
     /// <summary>The encoder's transform with <paramref name="resize"/> instead of its resize mode, when given.</summary>
-    public static ImageTransform For(IEvaluationEncoder encoder, ResizeMode? resize)
+    public static ImageTransform For(OpenVisionEncoder encoder, ResizeMode? resize)
     {
         ArgumentNullException.ThrowIfNull(encoder);
-        var options = encoder.TransformOptions;
+        var options = encoder.Transform.Options;
         return new ImageTransform(resize is { } mode ? options with { Mode = mode } : options);
     }
 }

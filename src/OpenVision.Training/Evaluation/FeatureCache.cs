@@ -32,12 +32,12 @@ public sealed class FeatureCache
 
     /// <summary>The cache file for this combination, or null when the encoder or the source cannot be identified
     /// (random weights, an in-memory source without fingerprint).</summary>
-    public string? PathFor(IEvaluationEncoder encoder, ILabeledImageSource source, ImageTransformOptions transform)
+    public string? PathFor(OpenVisionEncoder encoder, ILabeledImageSource source, ImageTransformOptions transform)
     {
         if (encoder.CacheIdentity is not { } model || source.Fingerprint is not { } data) return null;
         string key = $"{model}\n{data}\n{Describe(transform)}";
         string hash = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(key)))[..16];
-        return Path.Combine(Folder, $"{Slug(encoder.ModelName)}_{Slug(source.Name)}_{hash}.safetensors");
+        return Path.Combine(Folder, $"{Slug(encoder.Config.Name)}_{Slug(source.Name)}_{hash}.safetensors");
     }
 
     /// <summary>One line naming every transform setting that changes the pixels.</summary>
@@ -65,11 +65,11 @@ public sealed class FeatureCache
     }
 
     /// <summary>The metadata written with a cache file.</summary>
-    public static Dictionary<string, string> Metadata(IEvaluationEncoder encoder, ILabeledImageSource source, ImageTransformOptions transform,
+    public static Dictionary<string, string> Metadata(OpenVisionEncoder encoder, ILabeledImageSource source, ImageTransformOptions transform,
         IReadOnlyList<SkippedItem> skipped) => new()
     {
-        ["model"] = encoder.ModelName,
-        ["pretrained"] = encoder.Pretrained,
+        ["model"] = encoder.Config.Name,
+        ["pretrained"] = encoder.Pretrained(),
         ["dataset"] = source.Name,
         ["transform"] = Describe(transform),
         ["skipped_count"] = skipped.Count.ToString(CultureInfo.InvariantCulture),

@@ -21,7 +21,7 @@ public static class FeatureExtractor
     /// <param name="progress">Progress, reported under <paramref name="stage"/>.</param>
     /// <param name="stage">Progress stage name, e.g. "train images".</param>
     /// <param name="cancellationToken">Stops between batches.</param>
-    public static FeatureSet Extract(IEvaluationEncoder encoder, ILabeledImageSource source, ImageTransform transform, int batchSize,
+    public static FeatureSet Extract(OpenVisionEncoder encoder, ILabeledImageSource source, ImageTransform transform, int batchSize,
         FeatureCache? cache = null, IProgress<EvaluationProgress>? progress = null, string stage = "features", CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(encoder);

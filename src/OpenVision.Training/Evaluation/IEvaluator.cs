@@ -8,5 +8,5 @@ public interface IEvaluator
     string Name { get; }
 
     /// <summary>Runs the evaluation with <paramref name="encoder"/> and yields its metrics.</summary>
-    IEnumerable<Metric> Run(IEvaluationEncoder encoder, CancellationToken cancellationToken = default);
+    IEnumerable<Metric> Run(OpenVisionEncoder encoder, CancellationToken cancellationToken = default);
 }

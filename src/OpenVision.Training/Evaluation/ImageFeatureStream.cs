@@ -31,7 +31,7 @@ public static class ImageFeatureStream
     /// <param name="progress">Receives a report after each batch, tagged with <paramref name="stage"/>.</param>
     /// <param name="stage">Progress stage name.</param>
     /// <param name="cancellationToken">Stops the stream between batches.</param>
-    public static IEnumerable<FeatureBatch<T>> Encode<T>(IEvaluationEncoder encoder, IEnumerable<T> items, Func<T, ImageSample> imageOf,
+    public static IEnumerable<FeatureBatch<T>> Encode<T>(OpenVisionEncoder encoder, IEnumerable<T> items, Func<T, ImageSample> imageOf,
         ImageTransform transform, int batchSize, long? total, IProgress<EvaluationProgress>? progress, string stage,
         CancellationToken cancellationToken = default)
     {
@@ -46,8 +46,7 @@ public static class ImageFeatureStream
                 else
                 {
                     using var scope = torch.NewDisposeScope();
-                    var keys = batch.Items.Select(i => imageOf(i).Key).ToList();
-                    var encoded = encoder.EncodeImages(new PixelBatch(keys, batch.Pixels));
+                    var encoded = encoder.EncodePixels(batch.Pixels, normalize: false);   // [N, E]
                     if (encoded.ndim != 2 || encoded.shape[0] != batch.Items.Count)
                         throw new InvalidOperationException($"the encoder returned [{string.Join(", ", encoded.shape)}] features for {batch.Items.Count} images");
                     // float32 unless the model runs in float64 (parity runs), where rounding would hide differences.

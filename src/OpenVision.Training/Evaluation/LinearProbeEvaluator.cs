@@ -28,18 +28,18 @@ public sealed class LinearProbeEvaluator : IEvaluator
     public string Name => options.Name ?? $"{test.Name}-linear-probe";
 
     /// <inheritdoc/>
-    public IEnumerable<Metric> Run(IEvaluationEncoder encoder, CancellationToken cancellationToken = default) =>
+    public IEnumerable<Metric> Run(OpenVisionEncoder encoder, CancellationToken cancellationToken = default) =>
         Evaluate(encoder, cancellationToken).ToMetrics();
 
     /// <summary>Extracts (or reads cached) features, then probes them.</summary>
-    public LinearProbeReport Evaluate(IEvaluationEncoder encoder, CancellationToken cancellationToken = default)
+    public LinearProbeReport Evaluate(OpenVisionEncoder encoder, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(encoder);
         var transform = EvaluationTransform.For(encoder, options.Resize);
         var cache = options.CacheFolder is null ? null : new FeatureCache(options.CacheFolder);
         using var trainSet = FeatureExtractor.Extract(encoder, train, transform, options.BatchSize, cache, options.Progress, "train images", cancellationToken);
         using var testSet = FeatureExtractor.Extract(encoder, test, transform, options.BatchSize, cache, options.Progress, "test images", cancellationToken);
-        return EvaluateFeatures(trainSet, testSet, encoder.ModelName, encoder.Pretrained, cancellationToken) with
+        return EvaluateFeatures(trainSet, testSet, encoder.Config.Name, encoder.Pretrained(), cancellationToken) with
         {
             Transform = FeatureCache.Describe(transform.Options),
         };

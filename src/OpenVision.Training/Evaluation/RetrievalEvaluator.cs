@@ -16,11 +16,11 @@ public sealed class RetrievalEvaluator(ICaptionedImageSource source, RetrievalOp
     public string Name => options.Name ?? $"{source.Name}-retrieval";
 
     /// <inheritdoc/>
-    public IEnumerable<Metric> Run(IEvaluationEncoder encoder, CancellationToken cancellationToken = default) =>
+    public IEnumerable<Metric> Run(OpenVisionEncoder encoder, CancellationToken cancellationToken = default) =>
         Evaluate(encoder, cancellationToken).ToMetrics();
 
     /// <summary>Runs the evaluation and returns the full report.</summary>
-    public RetrievalReport Evaluate(IEvaluationEncoder encoder, CancellationToken cancellationToken = default)
+    public RetrievalReport Evaluate(OpenVisionEncoder encoder, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(encoder);
         if (options.Ks is not { Count: > 0 } || options.Ks.Any(k => k < 1)) throw new ArgumentException("recall needs k values of at least 1");
@@ -59,8 +59,8 @@ public sealed class RetrievalEvaluator(ICaptionedImageSource source, RetrievalOp
             return new RetrievalReport
             {
                 Dataset = source.Name,
-                Model = encoder.ModelName,
-                Pretrained = encoder.Pretrained,
+                Model = encoder.Config.Name,
+                Pretrained = encoder.Pretrained(),
                 Images = images,
                 Texts = captions.Count,
                 ImageToText = imageToText,
@@ -76,7 +76,7 @@ public sealed class RetrievalEvaluator(ICaptionedImageSource source, RetrievalOp
         }
     }
 
-    private Tensor EncodeTexts(IEvaluationEncoder encoder, List<string> captions, ScalarType dtype, CancellationToken cancellationToken)
+    private Tensor EncodeTexts(OpenVisionEncoder encoder, List<string> captions, ScalarType dtype, CancellationToken cancellationToken)
     {
         using var scope = torch.NewDisposeScope();
         var meter = new ProgressMeter(captions.Count);
@@ -85,7 +85,7 @@ public sealed class RetrievalEvaluator(ICaptionedImageSource source, RetrievalOp
         {
             cancellationToken.ThrowIfCancellationRequested();
             var chunk = captions.GetRange(start, Math.Min(options.TextBatchSize, captions.Count - start));
-            var features = encoder.EncodeTexts(chunk);
+            var features = encoder.EncodeTexts(chunk, normalize: false);
             if (features.ndim != 2 || features.shape[0] != chunk.Count)
                 throw new InvalidOperationException($"the encoder returned [{string.Join(", ", features.shape)}] features for {chunk.Count} texts");
             parts.Add(nn.functional.normalize(features.detach().to(dtype, CPU), dim: -1));

@@ -1,13 +1,14 @@
 using System.Diagnostics;
 using OpenVision.Pipelines;
 using OpenVision.Training.Evaluation.Datasets;
+using OpenVision.ZeroShot;
 using TorchSharp;
 using static TorchSharp.torch;
 
 namespace OpenVision.Training.Evaluation;
 
 /// <summary>Zero-shot classification by OpenVision's protocol: class weights from prompts
-/// (<see cref="ZeroShotWeights"/>), each image's normalised feature scored against them, argmax. Images stream
+/// (<see cref="ZeroShotClassifier"/>, the library's builder), each image's normalised feature scored against them, argmax. Images stream
 /// through in batches; only the running counts are kept.</summary>
 public sealed class ZeroShotEvaluator(ILabeledImageSource source, ZeroShotOptions? options = null) : IEvaluator
 {
@@ -17,11 +18,11 @@ public sealed class ZeroShotEvaluator(ILabeledImageSource source, ZeroShotOption
     public string Name => options.Name ?? $"{source.Name}-zeroshot";
 
     /// <inheritdoc/>
-    public IEnumerable<Metric> Run(IEvaluationEncoder encoder, CancellationToken cancellationToken = default) =>
+    public IEnumerable<Metric> Run(OpenVisionEncoder encoder, CancellationToken cancellationToken = default) =>
         Evaluate(encoder, cancellationToken).ToMetrics();
 
     /// <summary>Runs the evaluation and returns the full report.</summary>
-    public ZeroShotReport Evaluate(IEvaluationEncoder encoder, CancellationToken cancellationToken = default)
+    public ZeroShotReport Evaluate(OpenVisionEncoder encoder, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(encoder);
         var classNames = source.ClassNames;
@@ -29,7 +30,15 @@ public sealed class ZeroShotEvaluator(ILabeledImageSource source, ZeroShotOption
         var tally = new ClassificationTally(classNames.Count);
         var skipped = new List<SkippedItem>();
 
-        using var weights = ZeroShotWeights.Build(encoder, classNames, options.Templates, options.Canonicalize, progress: options.Progress);   // [C, E]
+        var prompts = new ProgressMeter(classNames.Count * options.Templates.Count);
+        using var classifier = ZeroShotClassifier.Create(batch =>
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            var features = encoder.EncodeTexts(batch, normalize: true);
+            options.Progress?.Report(new EvaluationProgress("prompts", prompts.Add(batch.Count)));
+            return features;
+        }, encoder.LogitScale, classNames, options.Templates, options.Canonicalize, textBatchSize: 1024);
+        var weights = classifier.Weights;   // [C, E], unit rows
         // Timed from the first read: the rate is that of the whole image loop, prompts excluded.
         var clock = Stopwatch.StartNew();
         var batches = ImageFeatureStream.Encode(encoder, source.Read(cancellationToken), s => s.Image, transform,
@@ -53,8 +62,8 @@ public sealed class ZeroShotEvaluator(ILabeledImageSource source, ZeroShotOption
         return new ZeroShotReport
         {
             Dataset = source.Name,
-            Model = encoder.ModelName,
-            Pretrained = encoder.Pretrained,
+            Model = encoder.Config.Name,
+            Pretrained = encoder.Pretrained(),
             ClassNames = classNames,
             Tally = tally,
             Skipped = skipped,

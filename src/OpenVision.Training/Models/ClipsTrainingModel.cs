@@ -11,29 +11,38 @@ namespace OpenVision.Training.Models;
 
 /// <summary>An <see cref="OpenVisionModel"/> plus the CLIPS caption decoder, computing OpenVision's training losses
 /// (<c>two_towers.Model</c> + <c>main_clip.py</c> <c>loss_type='coca'</c>).</summary>
-/// <remarks>The two modules stay separate objects so that the CLIP's state-dict keys remain exactly open_clip's;
-/// checkpoints written here hold those keys plus the decoder's under <see cref="DecoderPrefix"/> (see
-/// <see cref="CaptionDecoder"/> for its keys). The vision positional table is frozen: OpenVision's JAX ViT computes
-/// its 2-D sin-cos table instead of learning it.</remarks>
-public sealed class ClipsTrainingModel : IDisposable
+/// <remarks>A module laid out as open_clip's CoCa: the CLIP's parts (<c>visual</c>, the text tower's modules,
+/// <c>logit_scale</c>, ...) registered under their own names beside the decoder's <c>text_decoder</c>, so its state dict
+/// is the CLIP's open_clip keys plus the decoder's under <see cref="DecoderPrefix"/> (see <see cref="CaptionDecoder"/>),
+/// and parameters, conversions and state dicts come from TorchSharp. The vision positional table is frozen:
+/// OpenVision's JAX ViT computes its 2-D sin-cos table instead of learning it.</remarks>
+public sealed class ClipsTrainingModel : nn.Module
 {
     /// <summary>Prefix of the decoder's keys in a training checkpoint.</summary>
     public const string DecoderPrefix = "text_decoder.";
 
     private static readonly IReadOnlySet<int> NoLayers = new HashSet<int>();
 
+    private readonly CaptionDecoder text_decoder;   // open_clip CoCa: text_decoder
+
     /// <summary>Wraps <paramref name="clip"/> (which it then owns) with a new decoder in the CLIP's dtype and device.</summary>
     /// <param name="clip">The model being trained.</param>
     /// <param name="decoder">Decoder architecture; <see cref="DecoderConfig.For(ModelConfig)"/> gives OpenVision's.</param>
     /// <param name="weights">Loss weights; OpenVision's 1 and 2 when null.</param>
-    public ClipsTrainingModel(OpenVisionModel clip, DecoderConfig decoder, LossWeights? weights = null)
+    public ClipsTrainingModel(OpenVisionModel clip, DecoderConfig decoder, LossWeights? weights = null) : base(nameof(ClipsTrainingModel))
     {
+        ArgumentNullException.ThrowIfNull(clip);
         Clip = clip;
-        Decoder = new CaptionDecoder(decoder, clip.Visual.Config.Width, clip.TextConfig.Width);
-        Decoder.to(clip.DType).to(clip.Device);
+        text_decoder = new CaptionDecoder(decoder, clip.Visual.Config.Width, clip.TextConfig.Width);
+        text_decoder.to(clip.DType).to(clip.Device);
         Weights = weights ?? LossWeights.OpenVision;
         foreach (var (name, parameter) in clip.Visual.named_parameters())
             if (name == "positional_embedding") parameter.requires_grad = false;
+        // The CLIP's own parameters first, then its submodules, then the decoder: named_parameters() yields them in
+        // the order the optimizer state of earlier checkpoints was saved in.
+        AdoptClipParameters();
+        foreach (var (name, child) in clip.named_children()) register_module(name, child);
+        register_module("text_decoder", text_decoder);
     }
 
     /// <summary>A freshly initialised OpenVision model and its family's decoder (<see cref="DecoderConfig.For(ModelConfig)"/>).</summary>
@@ -43,8 +52,8 @@ public sealed class ClipsTrainingModel : IDisposable
     /// <summary>The CLIP (vision and text towers, logit scale).</summary>
     public OpenVisionModel Clip { get; }
 
-    /// <summary>The caption decoder.</summary>
-    public CaptionDecoder Decoder { get; }
+    /// <summary>The caption decoder (<c>text_decoder</c>).</summary>
+    public CaptionDecoder Decoder => text_decoder;
 
     /// <summary>Weights of the contrastive and caption losses.</summary>
     public LossWeights Weights { get; }
@@ -56,9 +65,11 @@ public sealed class ClipsTrainingModel : IDisposable
     /// <param name="captionIds">Full synthetic-caption ids [B, Q] (Q = decoder queries, 128), int64: the decoder's targets.</param>
     /// <param name="distributed">In a data-parallel run, the ranks: the batch is this rank's share, the contrastive
     /// loss scores its rows against every rank's features, and both losses are scaled so that their mean over ranks
-    /// (which gradient averaging differentiates) equals the one-process loss of the global batch. Null: one process.</param>
-    public LossBreakdown Forward(Tensor pixels, Tensor altTextIds, Tensor subCaptionIds, Tensor captionIds, IDistributedContext? distributed = null)
+    /// (which gradient averaging differentiates) equals the one-process loss of the global batch. One process is
+    /// <see cref="SingleProcessContext"/>.</param>
+    public LossBreakdown Forward(Tensor pixels, Tensor altTextIds, Tensor subCaptionIds, Tensor captionIds, IDistributedContext distributed)
     {
+        ArgumentNullException.ThrowIfNull(distributed);
         long batch = pixels.shape[0];
         if (altTextIds.shape[0] != batch || subCaptionIds.shape[0] != batch || captionIds.shape[0] != batch)
             throw new ArgumentException($"batch sizes differ: pixels {batch}, alt-texts {altTextIds.shape[0]}, sub-captions {subCaptionIds.shape[0]}, captions {captionIds.shape[0]}");
@@ -67,7 +78,7 @@ public sealed class ClipsTrainingModel : IDisposable
         using var scope = torch.NewDisposeScope();
         using var encoded = Encode(pixels, altTextIds, subCaptionIds);
         var contrastive = ContrastiveFromFeatures(encoded.Features, distributed);
-        double? denominator = distributed is { WorldSize: > 1 } ? CaptionDenominator(CaptionLoss.TokenCount(captionIds), distributed) : null;
+        double? denominator = distributed.WorldSize > 1 ? CaptionDenominator(CaptionLoss.TokenCount(captionIds), distributed) : null;
         var caption = CaptionFromEncoding(encoded, captionIds, denominator);
 
         var losses = LossBreakdown.Combine(contrastive, caption, Weights);
@@ -76,6 +87,10 @@ public sealed class ClipsTrainingModel : IDisposable
         losses.Total.MoveToOuterDisposeScope();
         return losses;
     }
+
+    /// <summary>The training losses for one process's batch (a world of one, <see cref="SingleProcessContext"/>).</summary>
+    public LossBreakdown Forward(Tensor pixels, Tensor altTextIds, Tensor subCaptionIds, Tensor captionIds) =>
+        Forward(pixels, altTextIds, subCaptionIds, captionIds, SingleProcessContext.Instance);
 
     /// <summary>Runs both towers on a batch: the contrastive features and what the caption decoder reads. With autograd
     /// unless the caller disabled it; the caller disposes the result.</summary>
@@ -104,9 +119,11 @@ public sealed class ClipsTrainingModel : IDisposable
     /// with gradients into the features and the temperature.</summary>
     /// <param name="features">[B, 3E]: normalized image, alt-text and sub-caption features side by side.</param>
     /// <param name="distributed">In a data-parallel run, the ranks: these rows are scored against every rank's
-    /// (one differentiable all-gather); the mean over ranks is the global-batch loss. Null: one process.</param>
-    public Tensor ContrastiveFromFeatures(Tensor features, IDistributedContext? distributed = null)
+    /// (one differentiable all-gather); the mean over ranks is the global-batch loss. One process is
+    /// <see cref="SingleProcessContext"/>.</param>
+    public Tensor ContrastiveFromFeatures(Tensor features, IDistributedContext distributed)
     {
+        ArgumentNullException.ThrowIfNull(distributed);
         if (features.ndim != 2 || features.shape[1] % 3 != 0)
             throw new ArgumentException($"contrastive features must be [B, 3E], got [{string.Join(", ", features.shape)}]");
         using var scope = torch.NewDisposeScope();
@@ -114,7 +131,7 @@ public sealed class ClipsTrainingModel : IDisposable
         var scale = Clip.LogitScaleParameter.exp();                                  // t = exp(logit_scale), no clamp
         Tensor[] localTexts = [features.narrow(1, width, width), features.narrow(1, 2 * width, width)];
         var image = features.narrow(1, 0, width);
-        if (distributed is not { WorldSize: > 1 })
+        if (distributed.WorldSize == 1)
             return ContrastiveLoss.Compute(image, localTexts, scale).MoveToOuterDisposeScope();
         // open_clip's gather_with_grad + local_loss (OpenVision's local_loss=True): one differentiable all-gather of
         // the three feature sets side by side, then this rank's rows against all N columns, labels offset by rank·b.
@@ -143,47 +160,82 @@ public sealed class ClipsTrainingModel : IDisposable
     /// <remarks>The caption loss is a mean over the global batch's tokens, not a mean of per-rank means (JAX's pmean
     /// of local means, which differs when ranks hold different numbers of tokens): dividing each rank's token sum by
     /// (global tokens / N) makes the mean over ranks the one-process value for any N, so curves do not depend on N.</remarks>
-    public static double CaptionDenominator(long localTokens, IDistributedContext? distributed)
+    public static double CaptionDenominator(long localTokens, IDistributedContext distributed)
     {
+        ArgumentNullException.ThrowIfNull(distributed);
         Span<double> tokens = [localTokens];
-        if (distributed is { WorldSize: > 1 }) distributed.AllReduceSum(tokens);
-        return (tokens[0] + 1e-8) / (distributed?.WorldSize ?? 1);
+        distributed.AllReduceSum(tokens);
+        return (tokens[0] + 1e-8) / distributed.WorldSize;
     }
 
-    /// <summary>Every parameter with its checkpoint key: the CLIP's open_clip keys, then the decoder's with <see cref="DecoderPrefix"/>.</summary>
-    public IEnumerable<(string Name, Parameter Parameter)> NamedParameters() =>
-        Clip.named_parameters().Concat(Decoder.named_parameters().Select(p => (DecoderPrefix + p.name, p.parameter)));
+    /// <summary>Every parameter with its checkpoint key (TorchSharp's <c>named_parameters()</c>).</summary>
+    public IEnumerable<(string Name, Parameter Parameter)> NamedParameters() => named_parameters();
 
-    /// <summary>Switches both modules to training (true) or evaluation (false) mode.</summary>
+    /// <summary>Switches the model to training (true) or evaluation (false) mode.</summary>
     public void Train(bool training = true)
     {
-        Clip.train(training);
-        Decoder.train(training);
+        train(training);
+        Clip.train(training);   // the CLIP object itself is not one of this module's children
     }
 
-    /// <summary>Converts both modules' parameters; parameter objects are replaced, so build optimizers afterwards.</summary>
+    /// <summary>Converts the parameters (TorchSharp's <c>to</c>); parameter objects are replaced, so build optimizers afterwards.</summary>
     public ClipsTrainingModel To(ScalarType dtype)
     {
-        Clip.to(dtype);
-        Decoder.to(dtype);
+        this.to(dtype);
         return this;
     }
 
-    /// <summary>Moves both modules' parameters; parameter objects are replaced, so build optimizers afterwards.</summary>
+    /// <summary>Moves the parameters (TorchSharp's <c>to</c>); parameter objects are replaced, so build optimizers afterwards.</summary>
     public ClipsTrainingModel To(Device device)
     {
-        Clip.to(device);
-        Decoder.to(device);
+        this.to(device);
         return this;
+    }
+
+    // TorchSharp's own conversion would replace the CLIP's direct parameters (logit_scale, text_projection, ...) in
+    // this module only, leaving the CLIP's fields on the old tensors: convert the CLIP and the decoder themselves, then
+    // register the CLIP's new parameter objects here again.
+    /// <inheritdoc/>
+    protected override nn.Module _to(ScalarType dtype, bool non_blocking)
+    {
+        Clip.to(dtype);
+        text_decoder.to(dtype);
+        AdoptClipParameters();
+        return this;
+    }
+
+    /// <inheritdoc/>
+    protected override nn.Module _to(Device device, ScalarType dtype, bool non_blocking)
+    {
+        Clip.to(dtype).to(device);
+        text_decoder.to(dtype).to(device);
+        AdoptClipParameters();
+        return this;
+    }
+
+    /// <inheritdoc/>
+    protected override nn.Module _to(DeviceType deviceType, int deviceIndex, bool non_blocking)
+    {
+        Clip.to(deviceType, deviceIndex);
+        text_decoder.to(deviceType, deviceIndex);
+        AdoptClipParameters();
+        return this;
+    }
+
+    // Registration is explicit (constructor): reflection would also register the Clip property's backing field.
+    /// <inheritdoc/>
+    protected override void RegisterComponents() { }
+
+    private void AdoptClipParameters()
+    {
+        foreach (var (name, parameter) in Clip.named_parameters(recurse: false)) ConditionallyRegisterParameter(name, parameter);
     }
 
     /// <summary>The training checkpoint: the CLIP's open_clip state dict plus the decoder under <see cref="DecoderPrefix"/>.</summary>
     /// <param name="dtype">Floating-point type to write, or each tensor's own.</param>
     public Dictionary<string, TensorData> ExportStateDict(ScalarType? dtype = null)
     {
-        var state = StateDictLoader.Export(Clip, dtype);
-        foreach (var (key, value) in StateDictLoader.Export(Decoder, dtype)) state.Add(DecoderPrefix + key, value);
-        return state;
+        return StateDictLoader.Export(this, dtype);
     }
 
     /// <summary>Loads a training checkpoint, or (with <paramref name="requireDecoder"/> false) a plain open_clip one,
@@ -215,9 +267,9 @@ public sealed class ClipsTrainingModel : IDisposable
     public LoadReport Load(string path, bool requireDecoder = true) => LoadStateDict(SafetensorsFile.Read(path), path, requireDecoder);
 
     /// <inheritdoc/>
-    public void Dispose()
+    protected override void Dispose(bool disposing)
     {
-        Clip.Dispose();
-        Decoder.Dispose();
+        base.Dispose(disposing);
+        if (disposing) Clip.Dispose();   // what the CLIP holds beyond the parts registered here
     }
 }

@@ -21,9 +21,6 @@ public sealed record ParamGroups(
     /// <summary>Splits a module's parameters; names are its state-dict keys.</summary>
     public static ParamGroups Split(nn.Module module) => Split([("", module)]);
 
-    /// <summary>Splits a training model's parameters; decoder names carry the <c>text_decoder.</c> prefix.</summary>
-    public static ParamGroups Split(ClipsTrainingModel model) =>
-        Split([("", model.Clip), (ClipsTrainingModel.DecoderPrefix.TrimEnd('.'), model.Decoder)]);
 
     private static ParamGroups Split(IEnumerable<(string Prefix, nn.Module Root)> roots)
     {
@@ -49,6 +46,6 @@ public sealed record ParamGroups(
         return (leaf == "weight" && owner is Linear or Conv2d)                  // Dense / Conv kernels
             || leaf == "in_proj_weight"                                          // q, k, v kernels in one tensor
             || (leaf == "proj" && owner is VisionTransformer)                    // img/head/kernel
-            || (leaf == "text_projection" && owner is OpenVisionModel);          // txt/head/kernel
+            || (leaf == "text_projection" && owner is OpenVisionModel or ClipsTrainingModel);          // txt/head/kernel
     }
 }

@@ -11,6 +11,7 @@ public static class SafetensorsFile
 {
     // The reference implementation refuses headers over 100 MB; so do we, before allocating anything.
     private const long MaxHeaderBytes = 100_000_000;
+    private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
 
     /// <summary>Reads every tensor of the file at <paramref name="path"/>.</summary>
     public static Dictionary<string, TensorData> Read(string path) => Read(path, out _);
@@ -54,7 +55,9 @@ public static class SafetensorsFile
         Span<byte> lengthBytes = stackalloc byte[8];
         stream.ReadExactly(lengthBytes);
         ulong headerLength = BinaryPrimitives.ReadUInt64LittleEndian(lengthBytes);
-        if (headerLength > MaxHeaderBytes || (long)headerLength > fileLength - 8)
+        if (headerLength > MaxHeaderBytes)
+            throw new CheckpointFormatException(name, $"safetensors header claims {headerLength} bytes, over the {MaxHeaderBytes}-byte limit of the format");
+        if ((long)headerLength > fileLength - 8)
             throw new CheckpointFormatException(name, $"safetensors header claims {headerLength} bytes but the file has {fileLength - 8} after the length field");
         var headerBytes = new byte[headerLength];
         stream.ReadExactly(headerBytes);
@@ -71,39 +74,71 @@ public static class SafetensorsFile
         }
     }
 
+    // The rules of the reference reader (huggingface/safetensors, SafeTensors::read_metadata and Metadata::validate):
+    // the header is UTF-8 JSON (whitespace around the object is allowed: writers pad it with spaces); tensors sorted by
+    // offset must tile the data section from byte 0 to its last byte with no gap or overlap; each holds exactly
+    // numel * dtype size bytes. Duplicate names, which the reference would silently collapse, are refused here.
     private static List<(string Key, TensorDType DType, long[] Shape, long Begin, long End)> ParseHeader(
         byte[] headerBytes, string name, long dataLength, out Dictionary<string, string> metadata)
     {
         metadata = new Dictionary<string, string>(StringComparer.Ordinal);
+        try { StrictUtf8.GetCharCount(headerBytes); }
+        catch (DecoderFallbackException) { throw new CheckpointFormatException(name, "safetensors header is not valid UTF-8"); }
         JsonDocument document;
         try { document = JsonDocument.Parse(headerBytes); }
-        catch (JsonException e) { throw new CheckpointFormatException(name, $"safetensors header is not valid JSON ({e.Message})", e); }
+        catch (JsonException e) { throw new CheckpointFormatException(name, $"safetensors header is not valid JSON ({OneLine(e.Message)})", e); }
         using var _ = document;
         if (document.RootElement.ValueKind != JsonValueKind.Object)
             throw new CheckpointFormatException(name, "safetensors header is not a JSON object");
 
-        var entries = new List<(string, TensorDType, long[], long, long)>();
+        var entries = new List<(string Key, TensorDType DType, long[] Shape, long Begin, long End)>();
+        var seen = new HashSet<string>(StringComparer.Ordinal);
         foreach (var property in document.RootElement.EnumerateObject())
         {
-            if (property.Name == "__metadata__")
-            {
-                if (property.Value.ValueKind != JsonValueKind.Object)
-                    throw new CheckpointFormatException(name, "__metadata__ is not an object of strings");
-                foreach (var m in property.Value.EnumerateObject())
-                    metadata[m.Name] = m.Value.ValueKind == JsonValueKind.String ? m.Value.GetString()!
-                        : throw new CheckpointFormatException(name, $"__metadata__ value '{m.Name}' is not a string");
-                continue;
-            }
-            entries.Add(ParseEntry(property, name, dataLength));
+            if (!seen.Add(property.Name))
+                throw new CheckpointFormatException(name, $"safetensors header names '{property.Name}' twice");
+            if (property.Name == "__metadata__") ReadMetadata(property.Value, name, metadata);
+            else entries.Add(ParseEntry(property, name, dataLength));
         }
-
-        // Tensors must not overlap: sort by start and check each ends before the next begins.
-        var ordered = entries.OrderBy(e => e.Item4).ThenBy(e => e.Item5).ToList();
-        for (int i = 1; i < ordered.Count; i++)
-            if (ordered[i].Item4 < ordered[i - 1].Item5)
-                throw new CheckpointFormatException(name, $"tensors '{ordered[i - 1].Item1}' and '{ordered[i].Item1}' overlap in the data section");
+        CheckTiling(entries, name, dataLength);
         return entries;
     }
+
+    private static void ReadMetadata(JsonElement value, string name, Dictionary<string, string> metadata)
+    {
+        if (value.ValueKind == JsonValueKind.Null) return;
+        if (value.ValueKind != JsonValueKind.Object)
+            throw new CheckpointFormatException(name, "__metadata__ is not an object of strings");
+        foreach (var m in value.EnumerateObject())
+        {
+            if (m.Value.ValueKind != JsonValueKind.String)
+                throw new CheckpointFormatException(name, $"__metadata__ value '{m.Name}' is not a string");
+            if (!metadata.TryAdd(m.Name, m.Value.GetString()!))
+                throw new CheckpointFormatException(name, $"__metadata__ names '{m.Name}' twice");
+        }
+    }
+
+    // A gap would shift every later tensor onto the wrong bytes, and bytes left over at the end mean the header length
+    // field is wrong (a header that ends inside its own space padding); both are refused, as the reference does.
+    private static void CheckTiling(List<(string Key, TensorDType DType, long[] Shape, long Begin, long End)> entries, string name, long dataLength)
+    {
+        long next = 0;
+        string previous = "the start of the data section";
+        foreach (var e in entries.OrderBy(e => e.Begin).ThenBy(e => e.End))
+        {
+            if (e.Begin != next)
+                throw new CheckpointFormatException(name, e.Begin < next
+                    ? $"tensor '{e.Key}' data_offsets [{e.Begin}, {e.End}] overlap {previous}, which ends at byte {next}"
+                    : $"tensor '{e.Key}' data_offsets [{e.Begin}, {e.End}] leave a gap after {previous}, which ends at byte {next}");
+            next = e.End;
+            previous = $"tensor '{e.Key}'";
+        }
+        if (next != dataLength)
+            throw new CheckpointFormatException(name,
+                $"the tensors cover {next} bytes but the data section after the header has {dataLength} (wrong header length, or trailing data)");
+    }
+
+    private static string OneLine(string text) => text.ReplaceLineEndings(" ");
 
     private static (string, TensorDType, long[], long, long) ParseEntry(JsonProperty property, string name, long dataLength)
     {

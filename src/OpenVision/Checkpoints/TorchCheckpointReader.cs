@@ -1,6 +1,6 @@
-using System.IO.Compression;
 using System.Text;
 using OpenVision.Checkpoints.Pickle;
+using OpenVision.Checkpoints.Zip;
 
 namespace OpenVision.Checkpoints;
 
@@ -29,17 +29,11 @@ public static class TorchCheckpointReader
     /// <summary>Reads the state dict from a seekable stream; <paramref name="name"/> is used in error messages.</summary>
     public static Dictionary<string, TensorData> Read(Stream stream, string name)
     {
-        ZipArchive zip;
-        try { zip = new ZipArchive(stream, ZipArchiveMode.Read, leaveOpen: true); }
-        catch (InvalidDataException e) { throw new CheckpointFormatException(name, $"not a valid zip archive ({e.Message})", e); }
-        using (zip)
-        {
-            try { return ReadArchive(zip, name); }
-            catch (InvalidDataException e) { throw new CheckpointFormatException(name, $"corrupt zip record ({e.Message})", e); }
-        }
+        try { return ReadArchive(new StrictZipReader(stream, name), name); }
+        catch (EndOfStreamException e) { throw new CheckpointFormatException(name, "the file ended while it was being read (truncated or changed meanwhile)", e); }
     }
 
-    private static Dictionary<string, TensorData> ReadArchive(ZipArchive zip, string name)
+    private static Dictionary<string, TensorData> ReadArchive(StrictZipReader zip, string name)
     {
         string prefix = FindPrefix(zip, name);
         CheckByteOrder(zip, prefix, name);
@@ -64,12 +58,12 @@ public static class TorchCheckpointReader
         return Materialize(zip, prefix, stateDict, name);
     }
 
-    private static string FindPrefix(ZipArchive zip, string name)
+    private static string FindPrefix(StrictZipReader zip, string name)
     {
         // TorchScript archives also hold a data.pkl, but it pickles compiled modules, not a state dict.
-        if (zip.Entries.Any(e => e.FullName.EndsWith("/constants.pkl", StringComparison.Ordinal) || e.FullName.Contains("/code/", StringComparison.Ordinal)))
+        if (zip.Records.Keys.Any(n => n.EndsWith("/constants.pkl", StringComparison.Ordinal) || n.Contains("/code/", StringComparison.Ordinal)))
             throw new CheckpointFormatException(name, "a TorchScript archive (torch.jit.save), not a torch.save state dict; save model.state_dict() instead");
-        var pickles = zip.Entries.Select(e => e.FullName)
+        var pickles = zip.Records.Keys
             .Where(n => n.EndsWith("/data.pkl", StringComparison.Ordinal) && n.IndexOf('/') == n.Length - "/data.pkl".Length)
             .ToList();
         if (pickles.Count == 1) return pickles[0][..^"/data.pkl".Length];
@@ -78,10 +72,10 @@ public static class TorchCheckpointReader
             : $"zip holds {pickles.Count} data.pkl records; a torch.save archive has one");
     }
 
-    private static void CheckByteOrder(ZipArchive zip, string prefix, string name)
+    private static void CheckByteOrder(StrictZipReader zip, string prefix, string name)
     {
         // Older PyTorch writes no byteorder record; every platform it ran on was little-endian.
-        if (zip.GetEntry($"{prefix}/byteorder") is null) return;
+        if (!zip.Records.ContainsKey($"{prefix}/byteorder")) return;
         string order = Encoding.ASCII.GetString(ReadEntry(zip, $"{prefix}/byteorder", 16, name)).Trim();
         if (order == "little") return;
         throw new CheckpointFormatException(name, order == "big"
@@ -89,20 +83,9 @@ public static class TorchCheckpointReader
             : $"unknown byteorder record '{order}'");
     }
 
-    private static byte[] ReadEntry(ZipArchive zip, string entryName, long maxBytes, string name)
-    {
-        var entry = zip.GetEntry(entryName) ?? throw new CheckpointFormatException(name, $"zip record '{entryName}' is missing");
-        if (entry.Length > maxBytes || entry.Length > Array.MaxLength)
-            throw new CheckpointFormatException(name, $"zip record '{entryName}' is {entry.Length} bytes, over the {Math.Min(maxBytes, Array.MaxLength)}-byte limit");
-        // Deflate cannot expand more than ~1032:1; a larger claim is a zip bomb or a corrupt directory.
-        if (entry.Length > 4096 && entry.Length / 1100 > entry.CompressedLength)
-            throw new CheckpointFormatException(name, $"zip record '{entryName}' claims {entry.Length} bytes from {entry.CompressedLength} compressed");
-        var bytes = new byte[entry.Length];
-        using var stream = entry.Open();
-        int read = stream.ReadAtLeast(bytes, bytes.Length, throwOnEndOfStream: false);
-        if (read != bytes.Length) throw new CheckpointFormatException(name, $"zip record '{entryName}' is truncated ({read} of {entry.Length} bytes)");
-        return bytes;
-    }
+    private static byte[] ReadEntry(StrictZipReader zip, string entryName, long maxBytes, string name) =>
+        zip.Read(zip.Records.TryGetValue(entryName, out var record) ? record
+            : throw new CheckpointFormatException(name, $"zip record '{entryName}' is missing"), maxBytes);
 
     // A state dict is a dict whose values are tensors. Training checkpoints nest it one or two levels down.
     private static List<(string Key, TorchTensorRef Tensor)> FindStateDict(object? node, string name, int depth)
@@ -138,7 +121,7 @@ public static class TorchCheckpointReader
             throw new CheckpointFormatException(name, $"tensors would expand {stored:0} stored bytes into {viewed:0} (overlapping or broadcast views); refused as a memory bomb");
     }
 
-    private static Dictionary<string, TensorData> Materialize(ZipArchive zip, string prefix, List<(string Key, TorchTensorRef Tensor)> tensors, string name)
+    private static Dictionary<string, TensorData> Materialize(StrictZipReader zip, string prefix, List<(string Key, TorchTensorRef Tensor)> tensors, string name)
     {
         CheckAmplification(tensors, name);
         // Storages shared by several tensors (views, tied weights) are read once and kept until their last user.

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using OpenVision.IO;
 
 namespace OpenVision.Configs;
 
@@ -16,16 +17,20 @@ public static class ConfigJson
         DefaultIgnoreCondition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull,
     };
 
+    /// <summary>Largest config file read: 16 MiB (real configs are under 2 KB).</summary>
+    public const long MaxFileBytes = 16L << 20;
+
     /// <summary>Parses and validates a config; <paramref name="source"/> names it in errors.</summary>
     public static ModelConfig Parse(string json, string source)
     {
         JsonObject root;
         try
         {
-            root = JsonNode.Parse(json, documentOptions: new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true }) as JsonObject
+            // Duplicate keys are refused: which of two "width"s a reader keeps is not something a config should leave open.
+            root = JsonNode.Parse(json, documentOptions: new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true, AllowDuplicateProperties = false }) as JsonObject
                 ?? throw new ConfigException(source, ["the config is not a JSON object"]);
         }
-        catch (JsonException e) { throw new ConfigException(source, [$"invalid JSON: {e.Message}"]); }
+        catch (JsonException e) { throw new ConfigException(source, [$"invalid JSON: {JsonProblem.Describe(e)}"]); }
 
         JsonNode modelNode = root;
         PreprocessConfig preprocess = PreprocessConfig.OpenVisionDefault;
@@ -44,7 +49,8 @@ public static class ConfigJson
     public static ModelConfig Load(string path, string? name = null)
     {
         string text;
-        try { text = File.ReadAllText(path); }
+        try { text = InputFile.ReadAllText(path, MaxFileBytes); }
+        catch (InputFileException e) { throw new ConfigException(path, [e.Problem]); }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException) { throw new ConfigException(path, [e.Message]); }
         var config = Parse(text, path);
         return name == null ? config : config with { Name = name };
@@ -64,6 +70,6 @@ public static class ConfigJson
     private static T Deserialize<T>(JsonNode node, string source, string block)
     {
         try { return node.Deserialize<T>(Options) ?? throw new ConfigException(source, [$"{block} is null"]); }
-        catch (JsonException e) { throw new ConfigException(source, [$"{block}: {e.Message}"]); }
+        catch (JsonException e) { throw new ConfigException(source, [$"{block}{JsonProblem.Field(e)}: {JsonProblem.Describe(e)}"]); }
     }
 }

@@ -12,8 +12,26 @@ public sealed record ModelConfig
     /// <summary>Vision tower.</summary>
     public VisionConfig VisionCfg { get; init; } = new();
 
-    /// <summary>Text tower.</summary>
-    public TextConfig TextCfg { get; init; } = new();
+    /// <summary>The <c>text_cfg</c> block, or null for a vision-only model (OpenVision 2 releases: an encoder without a
+    /// text tower, whose checkpoint holds only the vision tower's keys).</summary>
+    [JsonPropertyName("text_cfg")]
+    public TextConfig? OptionalTextCfg { get; init; }
+
+    /// <summary>Text tower; throws <see cref="InvalidOperationException"/> naming the model when it is vision-only, so
+    /// every path that needs a text tower (text embedding, zero-shot, tokenizer) refuses in one line.</summary>
+    [JsonIgnore]
+    public TextConfig TextCfg
+    {
+        get => OptionalTextCfg ?? throw VisionOnlyError(Name);
+        init => OptionalTextCfg = value;
+    }
+
+    /// <summary>True when the config has no text tower.</summary>
+    [JsonIgnore] public bool IsVisionOnly => OptionalTextCfg is null;
+
+    /// <summary>The error for a text-tower operation on a vision-only model.</summary>
+    public static InvalidOperationException VisionOnlyError(string model) =>
+        new($"model {model} is vision-only: it has no text tower (zero-shot/text embedding need one)");
 
     /// <summary>QuickGELU (OpenAI CLIP); only false is supported.</summary>
     public bool QuickGelu { get; init; }
@@ -43,7 +61,7 @@ public sealed record ModelConfig
         var problems = new List<string>();
         AddUnknown(problems, "", Unrecognized);
         AddUnknown(problems, "vision_cfg.", VisionCfg.Unrecognized);
-        AddUnknown(problems, "text_cfg.", TextCfg.Unrecognized);
+        AddUnknown(problems, "text_cfg.", OptionalTextCfg?.Unrecognized);
         AddUnknown(problems, "preprocess_cfg.", Preprocess.Unrecognized);
 
         var v = VisionCfg;
@@ -57,17 +75,10 @@ public sealed record ModelConfig
         Require(problems, v.LsInitValue is null, "vision_cfg.ls_init_value (LayerScale) is not supported");
         Require(problems, v.PatchDropout == 0, "vision_cfg.patch_dropout is not supported");
         Require(problems, !v.AttentionalPool, "vision_cfg.attentional_pool is not supported");
-        Require(problems, v.ActKwargs is null || v.ActKwargs.Approximate is "none" or "tanh", $"vision_cfg.act_kwargs.approximate '{v.ActKwargs?.Approximate}' must be 'none' or 'tanh'");
+        Require(problems, v.ActKwargs is null || v.ActKwargs.IsKnown, $"vision_cfg.act_kwargs.approximate '{v.ActKwargs?.Approximate}' must be '{ActConfig.Exact}' or '{ActConfig.Tanh}'");
 
-        var t = TextCfg;
-        Require(problems, t.Width > 0 && t.Layers > 0 && t.Heads > 0, "text_cfg width, layers and heads must be positive");
-        Require(problems, t.Heads <= 0 || t.Width % t.Heads == 0, $"text_cfg.width {t.Width} is not divisible by heads {t.Heads}");
-        Require(problems, t.ContextLength > 0 && t.VocabSize > 0, "text_cfg context_length and vocab_size must be positive");
-        Require(problems, t.PoolType is "last" or "argmax" or "first", $"text_cfg.pool_type '{t.PoolType}' is not supported (last, argmax, first)");
-        Require(problems, t.LsInitValue is null, "text_cfg.ls_init_value (LayerScale) is not supported");
-        Require(problems, !t.ProjBias, "text_cfg.proj_bias is not supported");
-        Require(problems, !t.EmbedCls, "text_cfg.embed_cls is not supported");
-        Require(problems, t.ActKwargs is null || t.ActKwargs.Approximate is "none" or "tanh", $"text_cfg.act_kwargs.approximate '{t.ActKwargs?.Approximate}' must be 'none' or 'tanh'");
+        if (OptionalTextCfg is { } t) AddTextProblems(problems, t);
+        AddSizeLimits(problems);
 
         Require(problems, !QuickGelu, "quick_gelu is not supported");
         Require(problems, InitLogitBias is null, "init_logit_bias (SigLIP) is not supported");
@@ -86,6 +97,76 @@ public sealed record ModelConfig
     {
         var problems = Problems();
         return problems.Count == 0 ? this : throw new ConfigException(Name, problems);
+    }
+
+    // Upper bounds (ConfigLimits), checked before the positivity rules above matter to an allocation: a width or a
+    // layer count of 1e9 must be a message, not a libtorch allocation failure.
+    private void AddSizeLimits(List<string> problems)
+    {
+        var v = VisionCfg;
+        var t = OptionalTextCfg;
+        AtMost(problems, "embed_dim", EmbedDim, ConfigLimits.MaxWidth);
+        AtMost(problems, "vision_cfg.width", v.Width, ConfigLimits.MaxWidth);
+        AtMost(problems, "vision_cfg.layers", v.Layers, ConfigLimits.MaxLayers);
+        if (v.HeadWidth > 0) AtMost(problems, "vision_cfg heads (width / head_width)", v.Width / v.HeadWidth, ConfigLimits.MaxHeads);
+        AtMost(problems, "vision_cfg.mlp_ratio", v.MlpRatio, ConfigLimits.MaxMlpRatio);
+        AtMost(problems, "vision_cfg.image_size", v.ImageSize, ConfigLimits.MaxImageSize);
+        AtMost(problems, "vision_cfg.in_channels", v.InChannels, ConfigLimits.MaxInChannels);
+        if (v.PatchSize > 0 && v.ImageSize >= v.PatchSize && v.ImageSize <= ConfigLimits.MaxImageSize)
+            AtMost(problems, $"vision_cfg patch tokens ((image_size / patch_size)² at {v.ImageSize}/{v.PatchSize})", (long)v.GridSize * v.GridSize, ConfigLimits.MaxPatchTokens);
+        if (t is not null)
+        {
+            AtMost(problems, "text_cfg.width", t.Width, ConfigLimits.MaxWidth);
+            AtMost(problems, "text_cfg.layers", t.Layers, ConfigLimits.MaxLayers);
+            AtMost(problems, "text_cfg.heads", t.Heads, ConfigLimits.MaxHeads);
+            AtMost(problems, "text_cfg.mlp_ratio", t.MlpRatio, ConfigLimits.MaxMlpRatio);
+            AtMost(problems, "text_cfg.context_length", t.ContextLength, ConfigLimits.MaxContextLength);
+            AtMost(problems, "text_cfg.vocab_size", t.VocabSize, ConfigLimits.MaxVocabSize);
+        }
+        Require(problems, double.IsFinite(v.NormKwargs.Eps) && v.NormKwargs.Eps > 0 && (t is null || double.IsFinite(t.NormKwargs.Eps) && t.NormKwargs.Eps > 0),
+            "norm_kwargs.eps must be a positive number");
+        // Only when every size is within bounds: the estimate is a product of them (in double, so it cannot overflow).
+        if (problems.Count == 0)
+        {
+            double parameters = EstimateParameters();
+            Require(problems, parameters <= ConfigLimits.MaxParameters,
+                $"the config describes about {parameters:N0} parameters, over the limit of {ConfigLimits.MaxParameters:N0}");
+        }
+    }
+
+    private double EstimateParameters()
+    {
+        var v = VisionCfg;
+        var t = OptionalTextCfg;
+        static double Block(double w, double mlp) => 12 * w + 4 * w * w + 2 * w * mlp + mlp;
+        double vision = (double)v.InChannels * v.PatchSize * v.PatchSize * v.Width + ((double)v.GridSize * v.GridSize + 4) * v.Width
+            + v.Layers * Block(v.Width, v.Width * v.MlpRatio) + (double)v.Width * EmbedDim;
+        double text = t is null ? 0 : ((double)t.VocabSize + t.ContextLength + 2) * t.Width + t.Layers * Block(t.Width, t.Width * t.MlpRatio) + (double)t.Width * EmbedDim;
+        return vision + text;
+    }
+
+    private static void AtMost(List<string> problems, string field, double value, double limit)
+    {
+        if (value > limit || double.IsNaN(value)) problems.Add($"{field} {value:G} is over the limit of {limit:N0}");
+    }
+
+    // The record's generated ToString would read TextCfg, which throws for a vision-only model.
+    private bool PrintMembers(System.Text.StringBuilder builder)
+    {
+        builder.Append($"Name = {Name}, EmbedDim = {EmbedDim}, VisionCfg = {VisionCfg}, TextCfg = {(OptionalTextCfg?.ToString() ?? "none (vision-only)")}");
+        return true;
+    }
+
+    private static void AddTextProblems(List<string> problems, TextConfig t)
+    {
+        Require(problems, t.Width > 0 && t.Layers > 0 && t.Heads > 0, "text_cfg width, layers and heads must be positive");
+        Require(problems, t.Heads <= 0 || t.Width % t.Heads == 0, $"text_cfg.width {t.Width} is not divisible by heads {t.Heads}");
+        Require(problems, t.ContextLength > 0 && t.VocabSize > 0, "text_cfg context_length and vocab_size must be positive");
+        Require(problems, t.PoolType is "last" or "argmax" or "first", $"text_cfg.pool_type '{t.PoolType}' is not supported (last, argmax, first)");
+        Require(problems, t.LsInitValue is null, "text_cfg.ls_init_value (LayerScale) is not supported");
+        Require(problems, !t.ProjBias, "text_cfg.proj_bias is not supported");
+        Require(problems, !t.EmbedCls, "text_cfg.embed_cls is not supported");
+        Require(problems, t.ActKwargs is null || t.ActKwargs.IsKnown, $"text_cfg.act_kwargs.approximate '{t.ActKwargs?.Approximate}' must be '{ActConfig.Exact}' or '{ActConfig.Tanh}'");
     }
 
     private static void AddUnknown(List<string> problems, string prefix, Dictionary<string, JsonElement>? keys)

@@ -12,7 +12,7 @@ public static partial class ModelRegistry
     /// <summary>The hub organisation that publishes the released weights.</summary>
     public const string HubOrganization = "UCSC-VLAA";
 
-    /// <summary>Every built-in name in natural order (tiny before small, 84 before 224).</summary>
+    /// <summary>Every built-in name in natural order: OpenVision before OpenVision 2, then tiny before small, 84 before 224.</summary>
     public static IReadOnlyList<string> Names { get; } = [.. SortNatural(ReadNames())];
 
     /// <summary>True if <paramref name="name"/> (with or without the hub organisation) is built in.</summary>
@@ -50,11 +50,11 @@ public static partial class ModelRegistry
         });
     }
 
-    // Sort "tiny < small < base < large < so400m < huge", then patch and resolution numerically.
+    // Sort by generation, then "tiny < small < base < large < so400m < huge < giant", then patch and resolution numerically.
     private static IEnumerable<string> SortNatural(IEnumerable<string> names)
     {
-        string[] sizeOrder = ["tiny", "small", "base", "large", "so400m", "huge"];
-        return names.OrderBy(n =>
+        string[] sizeOrder = ["tiny", "small", "base", "large", "so400m", "huge", "giant"];
+        return names.OrderBy(n => n.StartsWith("openvision2-", StringComparison.Ordinal)).ThenBy(n =>
         {
             var m = NamePattern().Match(n);
             return m.Success ? Array.IndexOf(sizeOrder, m.Groups[1].Value) : int.MaxValue;
@@ -63,7 +63,7 @@ public static partial class ModelRegistry
           .ThenBy(n => n, StringComparer.Ordinal);
     }
 
-    [GeneratedRegex(@"^openvision-vit-([a-z0-9]+)-patch(\d+)-(\d+)$")]
+    [GeneratedRegex(@"^openvision2?-vit-([a-z0-9]+)-patch(\d+)-(\d+)(-vision-only)?$")]
     private static partial Regex NamePattern();
 
     private static int EditDistance(string a, string b)

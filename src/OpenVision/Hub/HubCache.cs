@@ -1,4 +1,5 @@
 using System.Text.RegularExpressions;
+using OpenVision.IO;
 
 namespace OpenVision.Hub;
 
@@ -53,9 +54,7 @@ public sealed partial class HubCache
         string path = RefPath(id, revision);
         if (File.Exists(path) && File.ReadAllText(path) == commit) return;
         Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-        string temp = $"{path}.tmp-{Guid.NewGuid():N}";
-        File.WriteAllText(temp, commit);
-        File.Move(temp, path, overwrite: true);
+        AtomicFile.WriteAllText(path, commit);
     }
 
     /// <summary>Makes <paramref name="pointer"/> a relative symbolic link to <paramref name="blob"/>, or a copy of it

@@ -60,31 +60,22 @@ public sealed class ArrayStreamWriter : IDisposable
     public void Finish(IReadOnlyDictionary<string, string>? metadata = null)
     {
         if (order.Count == 0) throw new InvalidOperationException($"{outputPath}: nothing to write");
-        string temp = outputPath + $".tmp-{Environment.ProcessId}";
-        try
+        AtomicFile.Write(outputPath, output =>
         {
-            using (var output = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 20))
+            if (Path.GetExtension(outputPath).Equals(".npy", StringComparison.OrdinalIgnoreCase))
             {
-                if (Path.GetExtension(outputPath).Equals(".npy", StringComparison.OrdinalIgnoreCase))
-                {
-                    var part = parts[order[0]];
-                    NpyFile.WriteHeader(output, part.DType, [part.Rows, .. part.RowShape]);
-                    CopyPart(part, output);
-                }
-                else
-                {
-                    // safetensors orders data by name; write the parts in that order.
-                    var names = order.Order(StringComparer.Ordinal).ToList();
-                    SafetensorsFile.WriteHeader(output, names.Select(n => (n, parts[n].DType, (long[])[parts[n].Rows, .. parts[n].RowShape])).ToList(), metadata);
-                    foreach (var name in names) CopyPart(parts[name], output);
-                }
+                var part = parts[order[0]];
+                NpyFile.WriteHeader(output, part.DType, [part.Rows, .. part.RowShape]);
+                CopyPart(part, output);
             }
-            File.Move(temp, outputPath, overwrite: true);
-        }
-        finally
-        {
-            if (File.Exists(temp)) File.Delete(temp);
-        }
+            else
+            {
+                // safetensors orders data by name; write the parts in that order.
+                var names = order.Order(StringComparer.Ordinal).ToList();
+                SafetensorsFile.WriteHeader(output, names.Select(n => (n, parts[n].DType, (long[])[parts[n].Rows, .. parts[n].RowShape])).ToList(), metadata);
+                foreach (var name in names) CopyPart(parts[name], output);
+            }
+        });
     }
 
     private static void CopyPart(Part part, Stream output)

@@ -46,20 +46,11 @@ public static partial class NpyFile
     /// <summary>Writes an array atomically (temporary file, then rename).</summary>
     public static void Write(string path, TensorData tensor)
     {
-        string temp = path + $".tmp-{Environment.ProcessId}";
-        try
+        AtomicFile.Write(path, stream =>
         {
-            using (var stream = new FileStream(temp, FileMode.Create, FileAccess.Write))
-            {
-                WriteHeader(stream, tensor.DType, tensor.Shape);
-                stream.Write(tensor.Bytes);
-            }
-            File.Move(temp, path, overwrite: true);
-        }
-        finally
-        {
-            if (File.Exists(temp)) File.Delete(temp);
-        }
+            WriteHeader(stream, tensor.DType, tensor.Shape);
+            stream.Write(tensor.Bytes);
+        });
     }
 
     /// <summary>Writes the magic, version and header of an array whose data the caller then writes.</summary>

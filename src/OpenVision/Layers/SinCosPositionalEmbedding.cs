@@ -31,4 +31,20 @@ public static class SinCosPositionalEmbedding
         var table = cat([xo.sin(), xo.cos(), yo.sin(), yo.cos()], 1);           // [g², w]
         return cat([zeros(1, width), table], 0).MoveToOuterDisposeScope();      // class-token row first
     }
+
+    /// <summary>Whether a stored positional table [grid² + 1, width] is this 2-D sin-cos table (then it can be
+    /// recomputed for another grid instead of resampled), within the rounding of the table's own type.</summary>
+    public static bool Matches(Tensor table, int grid, int width)
+    {
+        ArgumentNullException.ThrowIfNull(table);
+        if (width % 4 != 0 || grid < 1) return false;
+        if (table.ndim != 2 || table.shape[0] != (long)grid * grid + 1 || table.shape[1] != width) return false;
+        using var scope = NewDisposeScope();
+        using var _ = no_grad();
+        var expected = Create(grid, width);
+        var stored = table.detach().to(ScalarType.Float32, CPU);
+        // A bfloat16 or float16 table was rounded to 8 or 11 significant bits: |error| ≤ 2⁻⁹ for entries in [−1, 1].
+        double atol = table.dtype is ScalarType.BFloat16 or ScalarType.Float16 ? 4e-3 : 1e-4;
+        return stored.allclose(expected, rtol: 0, atol: atol);
+    }
 }

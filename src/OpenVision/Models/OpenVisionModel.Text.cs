@@ -11,12 +11,13 @@ namespace OpenVision.Models;
 // (token_embedding, positional_embedding, transformer, ln_final, text_projection) have no prefix.
 public sealed partial class OpenVisionModel
 {
-    private readonly Embedding token_embedding;
-    private readonly Parameter positional_embedding, text_projection;
-    private readonly Transformer transformer;
-    private readonly LayerNorm ln_final;
+    // Null in a vision-only model; RegisterComponents skips null fields, so its state dict has visual.* keys only.
+    private readonly Embedding? token_embedding;
+    private readonly Parameter? positional_embedding, text_projection;
+    private readonly Transformer? transformer;
+    private readonly LayerNorm? ln_final;
 
-    /// <summary>The text tower's architecture.</summary>
+    /// <summary>The text tower's architecture; throws for a vision-only model.</summary>
     public TextConfig TextConfig => Config.TextCfg;
 
     private static (Embedding, Parameter, Transformer, LayerNorm, Parameter) CreateTextTower(TextConfig config, int embedDim)
@@ -25,7 +26,7 @@ public sealed partial class OpenVisionModel
         var tokens = nn.Embedding(config.VocabSize, width);
         var positions = nn.Parameter(torch.empty(config.ContextLength, width));
         var blocks = new Transformer(width, config.Layers, config.Heads, config.MlpWidth, config.NormKwargs.Eps,
-            tanhGelu: config.ActKwargs?.Approximate == "tanh");
+            tanhGelu: config.ActKwargs?.IsTanh == true);
         var norm = nn.LayerNorm(width, config.NormKwargs.Eps);
         var projection = nn.Parameter(torch.empty(width, embedDim));
 
@@ -50,7 +51,9 @@ public sealed partial class OpenVisionModel
     /// token states after ln_final and last-block states before it ([B, L, W]).</summary>
     public TextOutput ForwardText(Tensor tokenIds)
     {
-        var config = Config.TextCfg;
+        var config = Config.TextCfg;   // throws the one-line vision-only error first
+        if (token_embedding is null || positional_embedding is null || transformer is null || ln_final is null || text_projection is null)
+            throw ModelConfig.VisionOnlyError(Config.Name);
         if (tokenIds.ndim != 2 || tokenIds.shape[1] != config.ContextLength)
             throw new ArgumentException($"token ids must be [B, {config.ContextLength}], got [{string.Join(", ", tokenIds.shape)}]");
         if (tokenIds.dtype != ScalarType.Int64) throw new ArgumentException($"token ids must be int64, got {tokenIds.dtype}");

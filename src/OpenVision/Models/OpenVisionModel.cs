@@ -6,26 +6,24 @@ using static TorchSharp.torch;
 namespace OpenVision.Models;
 
 /// <summary>An open_clip-compatible CLIP: vision tower under <c>visual.</c>, text tower at the top level, and
-/// <c>logit_scale</c>. State-dict keys equal the Python reference's, so checkpoints load and save unchanged.</summary>
+/// <c>logit_scale</c>. State-dict keys equal the Python reference's, so checkpoints load and save unchanged. A vision-only
+/// config (OpenVision 2) builds the vision tower alone: no text tower, no <c>logit_scale</c>, and every text operation
+/// throws <see cref="InvalidOperationException"/> naming the model.</summary>
 public sealed partial class OpenVisionModel : nn.Module
 {
     private readonly VisionTransformer visual;
-    private Parameter logit_scale;   // not readonly: ToInferenceDType keeps it in float32 for bfloat16 models
-
-    // Before any tensor work: on AMD CPUs MKL must see the vendor shim before its first call (see MklCpuDispatch).
-    static OpenVisionModel()
-    {
-        Native.HeapTuning.EnsureInitialized();
-        Native.MklCpuDispatch.EnsureInitialized();
-    }
+    private Parameter? logit_scale;  // not readonly: ToInferenceDType keeps it in float32 for bfloat16 models
 
     /// <summary>Builds a randomly initialised model (open_clip's initialisation) in float32 on the CPU.</summary>
     public OpenVisionModel(ModelConfig config) : base(nameof(OpenVisionModel))
     {
         Config = config.Validate();
         visual = new VisionTransformer(config.VisionCfg, config.EmbedDim);
-        (token_embedding, positional_embedding, transformer, ln_final, text_projection) = CreateTextTower(config.TextCfg, config.EmbedDim);
-        logit_scale = nn.Parameter(torch.tensor(config.InitLogitScale ?? Math.Log(1 / 0.07), ScalarType.Float32));
+        if (config.OptionalTextCfg is { } textConfig)
+        {
+            (token_embedding, positional_embedding, transformer, ln_final, text_projection) = CreateTextTower(textConfig, config.EmbedDim);
+            logit_scale = nn.Parameter(torch.tensor(config.InitLogitScale ?? Math.Log(1 / 0.07), ScalarType.Float32));
+        }
         RegisterComponents();
     }
 
@@ -35,8 +33,11 @@ public sealed partial class OpenVisionModel : nn.Module
     /// <summary>The vision tower.</summary>
     public VisionTransformer Visual => visual;
 
+    /// <summary>True when the model has a text tower (false for vision-only OpenVision 2 encoders).</summary>
+    public bool HasTextTower => logit_scale is not null;
+
     /// <summary>The temperature parameter, in log space.</summary>
-    public Parameter LogitScaleParameter => logit_scale;
+    public Parameter LogitScaleParameter => logit_scale ?? throw ModelConfig.VisionOnlyError(Config.Name);
 
     /// <summary>exp(logit_scale): the factor applied to cosine similarities.</summary>
     public double LogitScale
@@ -45,13 +46,13 @@ public sealed partial class OpenVisionModel : nn.Module
         {
             using var scope = torch.NewDisposeScope();   // no temporary left to the finalizer
             using var _ = torch.no_grad();
-            return logit_scale.exp().to(ScalarType.Float64).item<double>();
+            return LogitScaleParameter.exp().to(ScalarType.Float64).item<double>();
         }
     }
 
     /// <summary>Element type the towers compute in (float32, float64, or bfloat16 after <see cref="ToInferenceDType"/>).</summary>
     // Read from a tower parameter: in a bfloat16 model logit_scale stays float32.
-    public ScalarType DType => text_projection.dtype;
+    public ScalarType DType => (text_projection ?? visual.Projection).dtype;
 
     /// <summary>Element type of every tensor the Encode*/Logits methods return: float32 for a bfloat16 model (so
     /// writers and downstream code never see bfloat16), otherwise <see cref="DType"/>.</summary>
@@ -69,6 +70,11 @@ public sealed partial class OpenVisionModel : nn.Module
             throw new ArgumentException($"a model runs in {string.Join(", ", InferenceDTypes)}, not {dtype}", nameof(dtype));
         if (dtype == DType) return this;
         using var _ = torch.no_grad();
+        if (logit_scale is null)
+        {
+            this.to(dtype);
+            return this;
+        }
         // Each step disposed (no dispose scope here: the converted parameters must outlive this call).
         using var detached = logit_scale.detach();
         using var widened = detached.to(ScalarType.Float32);
@@ -90,7 +96,7 @@ public sealed partial class OpenVisionModel : nn.Module
     private static Tensor Widen(Tensor features) => IsReducedPrecision(features.dtype) ? features.to(ScalarType.Float32) : features;
 
     /// <summary>Device of the parameters.</summary>
-    public Device Device => logit_scale.device;
+    public Device Device => visual.Projection.device;
 
     /// <summary>Image features [B, E] in <see cref="OutputDType"/> for normalized pixels [B, 3, S, S] of any float type
     /// (any S ≥ patch size; see <see cref="VisionTransformer.PositionTable"/>).</summary>
@@ -149,7 +155,7 @@ public sealed partial class OpenVisionModel : nn.Module
         using var _ = torch.no_grad();
         var image = nn.functional.normalize(Widen(imageFeatures), dim: -1);
         var texts = nn.functional.normalize(Widen(textFeatures), dim: -1);
-        return (logit_scale.exp().to(image.dtype) * image.matmul(texts.T)).MoveToOuterDisposeScope();
+        return (LogitScaleParameter.exp().to(image.dtype) * image.matmul(texts.T)).MoveToOuterDisposeScope();
     }
 
     /// <summary>Parameter counts: vision tower (<c>visual.*</c>, the paper's numbers), text tower and whole model.</summary>
@@ -161,7 +167,7 @@ public sealed partial class OpenVisionModel : nn.Module
             total += p.numel();
             if (name.StartsWith("visual.", StringComparison.Ordinal)) vision += p.numel();
         }
-        return new ParameterCounts(vision, total - vision - 1, total);
+        return new ParameterCounts(vision, total - vision - (HasTextTower ? 1 : 0), total);
     }
 
     private Tensor ToModel(Tensor pixels) => pixels.to(DType, Device);

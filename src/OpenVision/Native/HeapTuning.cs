@@ -2,26 +2,25 @@ using System.Runtime.InteropServices;
 
 namespace OpenVision.Native;
 
-/// <summary>Keeps glibc's allocator from returning tensor memory to the kernel after every operation.</summary>
+/// <summary>Keeps glibc's allocator from returning tensor memory to the kernel after every operation; applied by
+/// <see cref="OpenVisionRuntime.Configure"/> only.</summary>
 /// <remarks>libtorch's CPU allocator is plain <c>posix_memalign</c>/<c>free</c>. glibc serves blocks above its mmap
 /// threshold (at most 32 MiB) with a fresh <c>mmap</c> and unmaps them on free, so every large activation, gradient or
 /// logits tensor is page-faulted in anew: a Fashion-MNIST training run spent 37 % of its CPU time in the kernel
 /// (138 M minor faults in 7 min). Disabling mmap for the heap and raising the trim threshold makes freed blocks reusable,
 /// as a caching allocator would: encode_image on Tiny/16-224 went from 46/57/67 to 57/70/68 images/s at batch 1/8/32.
-/// The price is that the process keeps its peak heap instead of shrinking. Glibc-only, applied once, skipped when the
-/// user set any <c>MALLOC_*</c> tuning variable or <c>OPENVISION_HEAP_TUNING=0</c>.</remarks>
+/// The price is that the process keeps its peak heap instead of shrinking. Glibc-only; skipped when the user set any
+/// <c>MALLOC_*</c> tuning variable or <c>OPENVISION_HEAP_TUNING=0</c>.</remarks>
 public static class HeapTuning
 {
     private const int MTrimThreshold = -1, MTopPad = -2, MMmapMax = -4;
-    private static readonly Lazy<string> Decision = new(Decide);
 
-    /// <summary>What was decided, for reports: "enabled", or why not.</summary>
-    public static string Status => Decision.Value;
+    /// <summary>What was decided, for reports: "enabled", why not, or "not configured" before
+    /// <see cref="OpenVisionRuntime.Configure"/>.</summary>
+    public static string Status => OpenVisionRuntime.Current?.HeapTuning ?? OpenVisionRuntime.NotConfigured;
 
-    /// <summary>Applies the settings once on Linux with glibc; cheap afterwards.</summary>
-    public static void EnsureInitialized() => _ = Decision.Value;
-
-    private static string Decide()
+    // Called once, under OpenVisionRuntime's lock.
+    internal static string Apply()
     {
         if (!OperatingSystem.IsLinux()) return "not applicable (Linux only)";
         if (Environment.GetEnvironmentVariable("OPENVISION_HEAP_TUNING") == "0") return "disabled by OPENVISION_HEAP_TUNING=0";

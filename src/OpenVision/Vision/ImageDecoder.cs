@@ -1,3 +1,5 @@
+using OpenVision.IO;
+
 namespace OpenVision.Vision;
 
 /// <summary>Decodes JPEG, PNG, GIF (first frame), WebP and BMP into the pixels and Pillow mode that Pillow 9.4's
@@ -8,14 +10,20 @@ namespace OpenVision.Vision;
 /// raw CMYK samples, which SkiaSharp does not expose. Every failure is an <see cref="ImageDecodeException"/>.</remarks>
 public static class ImageDecoder
 {
-    /// <summary>Decodes the image file at <paramref name="path"/>.</summary>
+    /// <summary>Decodes the image file at <paramref name="path"/>; only a regular file of at most
+    /// <see cref="ImageDecoderOptions.MaxFileBytes"/> is read (a FIFO or a device is refused, never opened).</summary>
     public static DecodedImage Decode(string path, ImageDecoderOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(path);
+        options ??= ImageDecoderOptions.Default;
         byte[] data;
         try
         {
-            data = File.ReadAllBytes(path);
+            data = InputFile.ReadAllBytes(path, options.MaxFileBytes);
+        }
+        catch (InputFileException e)
+        {
+            throw new ImageDecodeException(path, e.Problem, e);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
@@ -24,14 +32,20 @@ public static class ImageDecoder
         return Decode(data, path, options);
     }
 
-    /// <summary>Reads <paramref name="stream"/> to its end and decodes it; <paramref name="name"/> is used in errors.</summary>
+    /// <summary>Reads <paramref name="stream"/> to its end (at most <see cref="ImageDecoderOptions.MaxFileBytes"/>)
+    /// and decodes it; <paramref name="name"/> is used in errors.</summary>
     public static DecodedImage Decode(Stream stream, string name, ImageDecoderOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(stream);
+        options ??= ImageDecoderOptions.Default;
         using var buffer = new MemoryStream();
         try
         {
-            stream.CopyTo(buffer);
+            InputFile.CopyBounded(stream, buffer, options.MaxFileBytes, name);
+        }
+        catch (InputFileException e)
+        {
+            throw new ImageDecodeException(name, e.Problem, e);
         }
         catch (IOException e)
         {
@@ -46,7 +60,7 @@ public static class ImageDecoder
         options ??= ImageDecoderOptions.Default;
         if (data.IsEmpty) throw new ImageDecodeException(name, "empty file (0 bytes)");
         var format = DetectFormat(data)
-            ?? throw new ImageDecodeException(name, $"unknown image format (first bytes {Convert.ToHexString(data[..Math.Min(8, data.Length)])}); expected JPEG, PNG, GIF, WebP or BMP");
+            ?? throw new ImageDecodeException(name, $"unknown image format (starts with {Preview(data)}); expected PNG, JPEG, GIF, BMP or WebP");
         var context = new DecodeContext(name, options);
         try
         {
@@ -64,12 +78,28 @@ public static class ImageDecoder
         {
             throw;
         }
-        catch (Exception e) when (e is IndexOutOfRangeException or ArgumentException or InvalidDataException
-                                       or OverflowException or EndOfStreamException or IOException)
+        catch (Exception e) when (e is not (OutOfMemoryException or OperationCanceledException or ThreadInterruptedException))
         {
-            // A malformed field sent a decoder past its data; report it as a corrupt file, never as a crash.
-            throw new ImageDecodeException(name, $"corrupt or truncated {format} data ({e.GetType().Name}: {e.Message})", e);
+            // A malformed field sent a decoder past its data (an index out of range, a null table, a zlib error):
+            // report a corrupt file, never a crash. The inner exception keeps the detail for a stack trace.
+            throw new ImageDecodeException(name, $"corrupt or truncated {FormatName(format)} data", e);
         }
+    }
+
+    private static string FormatName(ImageFormat format) => format == ImageFormat.WebP ? "WebP" : format.ToString().ToUpperInvariant();
+
+    // The first bytes as text when they are printable ("hello\n"), else in hex.
+    private static string Preview(ReadOnlySpan<byte> data)
+    {
+        var head = data[..Math.Min(12, data.Length)];
+        var text = new System.Text.StringBuilder("\"");
+        foreach (byte b in head)
+        {
+            if (b is >= 0x20 and < 0x7F) text.Append((char)b);
+            else if (b is (byte)'\n' or (byte)'\r' or (byte)'\t') text.Append(b == '\n' ? "\\n" : b == '\r' ? "\\r" : "\\t");
+            else return $"bytes {Convert.ToHexString(head[..Math.Min(8, head.Length)])}";
+        }
+        return text.Append('"').ToString();
     }
 
     /// <summary>The format announced by the first bytes, or null when none of ours matches.</summary>

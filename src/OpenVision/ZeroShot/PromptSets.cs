@@ -36,10 +36,10 @@ public static class PromptSets
         template.Contains("{}", StringComparison.Ordinal) ? template.Replace("{}", className, StringComparison.Ordinal)
             : throw new ArgumentException($"template '{template}' has no {{}} placeholder");
 
-    /// <summary>Reads a list file: one entry per line, blank lines ignored; errors name the file.</summary>
+    /// <summary>Reads a list file: one entry per line, blank lines ignored, within <see cref="IO.TextFileLimits.Default"/>; errors name the file.</summary>
     public static IReadOnlyList<string> ReadList(string path)
     {
-        var lines = File.ReadAllLines(path).Select(l => l.Trim()).Where(l => l.Length > 0).ToList();
+        var lines = IO.InputFile.ReadLines(path).Select(l => l.Trim()).Where(l => l.Length > 0).ToList();
         if (lines.Count == 0) throw new InvalidDataException($"{path}: the file has no entries");
         return lines;
     }

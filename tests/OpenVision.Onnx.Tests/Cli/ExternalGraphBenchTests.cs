@@ -27,7 +27,7 @@ public class ExternalGraphBenchTests
     public void AGraphOfOtherWeightsIsReportedAndNotTimed()
     {
         // Same architecture, fresh random weights: the shapes fit, the numbers do not.
-        var config = ConfigJson.Load(Path.Combine(ReferenceModels.Folder(Name), ModelFactory.ConfigFileName), Name);
+        var config = ConfigJson.Load(Path.Combine(ReferenceModels.Folder(Name), ModelFiles.Config), Name);
         string folder = Exports.TempFolder("other-weights");
         using (var model = ModelFactory.Create(config)) OnnxExporter.Export(model, folder);
         string file = Path.Combine(folder, OnnxManifest.Load(folder).FilesFor(OnnxPrecision.Float32).Vision);

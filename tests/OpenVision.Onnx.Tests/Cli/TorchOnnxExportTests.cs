@@ -35,14 +35,14 @@ public class TorchOnnxExportTests
         // A config without weights: the script initialises, saves an open_clip folder (C# loads it strictly) and exports.
         string work = Exports.TempFolder("torch-onnx-random");
         string model = Path.Combine(work, "model"), file = Path.Combine(work, "vision.torch.onnx");
-        string config = Path.Combine(ReferenceModels.Folder(EvenHeads), ModelFactory.ConfigFileName);
+        string config = Path.Combine(ReferenceModels.Folder(EvenHeads), ModelFiles.Config);
         var refused = RunScript(config, "--output", file);
         Assert.Equal(2, refused.ExitCode);
         Assert.Contains("--save-model", refused.Stderr);
 
         var export = RunScript(config, "--save-model", model, "--output", file, "--normalize", "--seed", "3");
         Assert.True(export.ExitCode == 0, export.Stderr);
-        Assert.True(File.Exists(Path.Combine(model, ModelFactory.WeightFileNames[0])));
+        Assert.True(File.Exists(Path.Combine(model, ModelFiles.Safetensors)));
 
         var rows = ExternalGraphBenchTests.BenchAndReadRows(model, file, out var bench);
         Assert.Contains("L2-normalised output", bench.Stdout);

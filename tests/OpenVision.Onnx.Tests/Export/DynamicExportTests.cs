@@ -20,7 +20,7 @@ public class DynamicExportTests
             Assert.Equal([64, 96], manifest.Validation[0].ImageSizes);
             Assert.Equal(["batch", "3", "size", "size"], manifest.Vision[0].Shape);
 
-            using var encoder = OnnxEncoder.Load(folder);
+            using var encoder = OnnxBackend.LoadEncoder(folder);
             foreach (int size in new[] { 32, 64, 112 })
             {
                 using var pixels = randn(2, 3, size, size, generator: new Generator((ulong)size));
@@ -54,7 +54,7 @@ public class DynamicExportTests
             Assert.InRange(manifest.Validation[0].ImageRelativeError, 0, 1e-4);
         }
         var expected = ReferenceModels.Expected(name);
-        using var encoder = OnnxEncoder.Load(folder);
+        using var encoder = OnnxBackend.LoadEncoder(folder);
         using var pixels = expected["pixels"].ToTorch();
         using var image = encoder.EncodePixels(pixels, normalize: false);
         using var refImage = expected["image_features"].ToTorch();

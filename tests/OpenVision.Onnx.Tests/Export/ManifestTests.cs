@@ -66,6 +66,6 @@ public class ManifestTests
             Assert.Contains("above the bound", error.Message);
         }
         Assert.False(File.Exists(Path.Combine(folder, OnnxManifest.FileName)));
-        Assert.Throws<FileNotFoundException>(() => OnnxEncoder.Load(folder));
+        Assert.Throws<FileNotFoundException>(() => OnnxBackend.LoadEncoder(folder));
     }
 }

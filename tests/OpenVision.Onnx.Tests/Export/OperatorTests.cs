@@ -1,4 +1,4 @@
-using OpenVision.Onnx.Benchmarks;
+using OpenVision.Lab.Benchmarks.Onnx;
 using OpenVision.Tests.Parity;
 
 namespace OpenVision.Onnx.Tests.Export;
@@ -51,14 +51,14 @@ public class OperatorTests
         using var ids = expected["text_ids"].ToTorch();
         using var expectedImage = expected["image_features"].ToTorch();
         using var expectedText = expected["text_features"].ToTorch();
-        using var standard = OnnxEncoder.Load(folder);
-        using var fused = OnnxEncoder.Load(Exports.Reference(Name).Folder, new OnnxRuntimeOptions { AllowSpinning = false });
+        using var standard = OnnxBackend.LoadEncoder(folder);
+        using var fused = OnnxBackend.LoadEncoder(Exports.Reference(Name).Folder, new OnnxRuntimeOptions { AllowSpinning = false });
         foreach (var encoder in new[] { standard, fused })
         {
             using var image = encoder.EncodePixels(pixels, normalize: false);
             using var text = encoder.EncodeTokenIds(ids, normalize: false);
-            Assert.True(Tolerance.RelativeError(image, expectedImage) <= Tolerance.Float32, $"{encoder.Folder} image: {Tolerance.RelativeError(image, expectedImage):E3}");
-            Assert.True(Tolerance.RelativeError(text, expectedText) <= Tolerance.Float32, $"{encoder.Folder} text: {Tolerance.RelativeError(text, expectedText):E3}");
+            Assert.True(Tolerance.RelativeError(image, expectedImage) <= Tolerance.Float32, $"{encoder.Source.Reference} image: {Tolerance.RelativeError(image, expectedImage):E3}");
+            Assert.True(Tolerance.RelativeError(text, expectedText) <= Tolerance.Float32, $"{encoder.Source.Reference} text: {Tolerance.RelativeError(text, expectedText):E3}");
         }
     }
 

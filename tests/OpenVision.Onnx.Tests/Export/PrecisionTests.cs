@@ -19,7 +19,7 @@ public class PrecisionTests
         using var expectedText = expected["text_features"].ToTorch();
         foreach (var (precision, bound) in new[] { (OnnxPrecision.Float16, 1e-2), (OnnxPrecision.Int8, 1e-1) })
         {
-            using var encoder = OnnxEncoder.Load(folder, new OnnxRuntimeOptions { Precision = precision });
+            using var encoder = OnnxBackend.LoadEncoder(folder, new OnnxRuntimeOptions { Precision = precision });
             using var image = encoder.EncodePixels(pixels, normalize: false);
             using var text = encoder.EncodeTokenIds(ids, normalize: false);
             Assert.True(Tolerance.RelativeError(image, expectedImage) <= bound, $"{precision} image: {Tolerance.RelativeError(image, expectedImage):E3}");

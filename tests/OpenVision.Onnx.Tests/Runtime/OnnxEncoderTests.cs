@@ -1,3 +1,4 @@
+using OpenVision.Backends;
 using OpenVision.Tests.Parity;
 using OpenVision.Vision;
 using TorchSharp;
@@ -16,7 +17,7 @@ public class OnnxEncoderTests
     public void AnyBatchSizeMatchesTorch(int batch)
     {
         var (folder, _) = Exports.Reference(Name);
-        using var onnx = OnnxEncoder.Load(folder);
+        using var onnx = OnnxBackend.LoadEncoder(folder);
         using var torchEncoder = OpenVisionEncoder.Load(ReferenceModels.Folder(Name));
         using var pixels = randn(batch, 3, 46, 46, generator: new Generator((ulong)batch));
         using var ids = torchEncoder.Tokenize(Enumerable.Range(0, batch).Select(i => $"caption number {i} of a test").ToList());
@@ -35,7 +36,7 @@ public class OnnxEncoderTests
     public void TextsImagesAndClassifierMatchTorch()
     {
         var (folder, _) = Exports.Reference(Name);
-        using var onnx = OnnxEncoder.Load(folder, new OnnxRuntimeOptions { IntraOpThreads = 1 });
+        using var onnx = OnnxBackend.LoadEncoder(folder, new OnnxRuntimeOptions { IntraOpThreads = 1 });
         using var torchEncoder = OpenVisionEncoder.Load(ReferenceModels.Folder(Name));
         string[] texts = ["a cat", "a dog on a sofa", "two bicycles", "an airplane"];
         var files = new[] { "chelsea.png", "camera.png", "chelsea.webp" }.Select(f => ReferenceData("preprocess", "images", f)).ToList();
@@ -60,10 +61,11 @@ public class OnnxEncoderTests
     public void ArrayApiNeedsNoTorchTensors()
     {
         var (folder, _) = Exports.Reference(Name);
-        using var onnx = OnnxEncoder.Load(folder);
+        var backend = OnnxBackend.Load(folder);
+        using var onnx = new OpenVisionEncoder(backend, backend.Tokenizer);
         var image = ImageDecoder.Decode(ReferenceData("preprocess", "images", "chelsea.png"));
         var pixels = onnx.Transform.ToChw(image);
-        var features = onnx.EncodePixels(pixels, 1);
+        var features = backend.EncodePixels(pixels, 1);
         using var expected = onnx.EncodeImages([image]);
         Assert.Equal(expected.data<float>().ToArray(), features);
     }
@@ -72,7 +74,8 @@ public class OnnxEncoderTests
     public void WrongInputsGiveClearErrors()
     {
         var (folder, _) = Exports.Reference(Name);
-        using var onnx = OnnxEncoder.Load(folder);
+        var backend = OnnxBackend.Load(folder);
+        using var onnx = new OpenVisionEncoder(backend, backend.Tokenizer);
         using var small = zeros(2, 3, 32, 32);
         Assert.Contains("must be [any, 3, 46, 46], got [2, 3, 32, 32]", Assert.Throws<ArgumentException>(() => onnx.EncodePixels(small)).Message);
         using var oblong = zeros(1, 3, 46, 40);
@@ -82,7 +85,35 @@ public class OnnxEncoderTests
         using var intIds = zeros(1, 80, dtype: ScalarType.Int32);
         Assert.Contains("must be int64", Assert.Throws<ArgumentException>(() => onnx.EncodeTokenIds(intIds)).Message);
         Assert.Throws<ArgumentException>(() => onnx.EncodeTexts(["fine", " "]));
-        Assert.Throws<ArgumentException>(() => onnx.EncodePixels(new float[10], 1));
+        Assert.Throws<ArgumentException>(() => backend.EncodePixels(new float[10], 1));
+    }
+
+    [Fact]
+    public void DetailedOutputsAreWhatTheGraphsHave()
+    {
+        // Exported with image tokens: patch tokens match TorchSharp's, block outputs are refused in one line.
+        var (folder, _) = Exports.Reference(Name);
+        using var onnx = OnnxBackend.LoadEncoder(folder);
+        using var torchEncoder = OpenVisionEncoder.Load(ReferenceModels.Folder(Name));
+        Assert.Equal(DetailedImageOutputs.PatchTokens, onnx.Backend.DetailedOutputs);
+        Assert.Equal(DetailedImageOutputs.PatchTokens | DetailedImageOutputs.BlockOutputs, torchEncoder.Backend.DetailedOutputs);
+        using var pixels = randn(2, 3, 46, 46, generator: new Generator(7));
+        using var detail = onnx.EncodeImageDetailed(pixels);
+        using var expected = torchEncoder.EncodeImageDetailed(pixels);
+        Assert.True(Tolerance.RelativeError(detail.Tokens, expected.Tokens) <= Tolerance.Float32);
+        Assert.True(Tolerance.RelativeError(detail.Features, expected.Features) <= Tolerance.Float32);
+        var error = Assert.Throws<NotSupportedException>(() => onnx.EncodeImageDetailed(pixels, [-2]));
+        Assert.Contains("not block outputs", error.Message);
+        Assert.DoesNotContain('\n', error.Message);
+        Assert.Throws<NotSupportedException>(() => onnx.ResolveLayer(-2));
+
+        // Exported without tokens: the capability says so and asking for them is refused.
+        string plain = Exports.TempFolder("no-tokens");
+        var (model, _) = ModelFactory.Load(ReferenceModels.Folder(Name));
+        using (model) OnnxExporter.Export(model, plain);
+        using var withoutTokens = OnnxBackend.LoadEncoder(plain);
+        Assert.Equal(DetailedImageOutputs.None, withoutTokens.Backend.DetailedOutputs);
+        Assert.Contains("no image_tokens output", Assert.Throws<NotSupportedException>(() => withoutTokens.EncodeImageDetailed(pixels)).Message);
     }
 
     [Fact]
@@ -91,9 +122,9 @@ public class OnnxEncoderTests
         string folder = Exports.TempFolder("fp32-only");
         var (model, _) = ModelFactory.Load(ReferenceModels.Folder(Name));
         using (model) OnnxExporter.Export(model, folder);
-        var error = Assert.Throws<InvalidOperationException>(() => OnnxEncoder.Load(folder, new OnnxRuntimeOptions { Precision = OnnxPrecision.Int8 }));
+        var error = Assert.Throws<InvalidOperationException>(() => OnnxBackend.LoadEncoder(folder, new OnnxRuntimeOptions { Precision = OnnxPrecision.Int8 }));
         Assert.Contains("no Int8 graphs", error.Message);
-        Assert.Contains("is this an 'openvision export onnx' folder", Assert.Throws<FileNotFoundException>(() => OnnxEncoder.Load(Exports.TempFolder("empty"))).Message);
+        Assert.Contains("is this an 'openvision export onnx' folder", Assert.Throws<FileNotFoundException>(() => OnnxBackend.LoadEncoder(Exports.TempFolder("empty"))).Message);
     }
 
     private static string ReferenceData(params string[] parts) => OpenVision.Tests.ReferenceData.Path(parts);

@@ -5,8 +5,18 @@ namespace OpenVision.Tests.Configs;
 
 public class ModelRegistryTests
 {
+    // OpenVision 2's seven vision-only releases (README "Model Zoo (OpenVision 2)": L/14 224 and 336, SoViT-400M/14 384,
+    // H/14 224, 336 and 448, g/14 224).
+    private static readonly string[] OpenVision2 =
+    [
+        "openvision2-vit-large-patch14-224-vision-only", "openvision2-vit-large-patch14-336-vision-only",
+        "openvision2-vit-so400m-patch14-384-vision-only", "openvision2-vit-huge-patch14-224-vision-only",
+        "openvision2-vit-huge-patch14-336-vision-only", "openvision2-vit-huge-patch14-448-vision-only",
+        "openvision2-vit-giant-patch14-224-vision-only",
+    ];
+
     [Fact]
-    public void HasAllTwentySixReleasedConfigs()
+    public void HasAllThirtyThreeReleasedConfigs()
     {
         var expected = new List<string>();
         foreach (var size in new[] { "tiny", "small", "base" })
@@ -16,10 +26,26 @@ public class ModelRegistryTests
         expected.AddRange(["openvision-vit-large-patch14-84", "openvision-vit-large-patch14-224", "openvision-vit-large-patch14-336",
             "openvision-vit-so400m-patch14-84", "openvision-vit-so400m-patch14-224", "openvision-vit-so400m-patch14-384",
             "openvision-vit-huge-patch14-84", "openvision-vit-huge-patch14-224"]);
+        expected.AddRange(OpenVision2);
         Assert.Equal(expected.Order(), ModelRegistry.Names.Order());
         Assert.Equal("openvision-vit-tiny-patch8-160", ModelRegistry.Names[0]);
-        Assert.Equal("openvision-vit-huge-patch14-224", ModelRegistry.Names[^1]);
+        Assert.Equal(OpenVision2, ModelRegistry.Names.TakeLast(OpenVision2.Length));   // after v1, in natural order
+        Assert.All(OpenVision2, n => Assert.True(ModelRegistry.Get(n).IsVisionOnly));
     }
+
+    // Vision towers of the OpenVision 2 releases, from the config alone. L/14-224 is the reference's 304.23 M (§8);
+    // the others follow from the JAX size table (vit.py decode_variant) with embed_dim = width (the JAX tower has no
+    // head, so the converted proj is square, as L/14's 1024×1024): README's 304M, 400M, 632M and 1.01B.
+    [Theory]
+    [InlineData("openvision2-vit-large-patch14-224-vision-only", 304_226_304)]
+    [InlineData("openvision2-vit-large-patch14-336-vision-only", 304_553_984)]
+    [InlineData("openvision2-vit-so400m-patch14-384-vision-only", 414_315_504)]
+    [InlineData("openvision2-vit-huge-patch14-224-vision-only", 632_401_920)]
+    [InlineData("openvision2-vit-huge-patch14-336-vision-only", 632_811_520)]
+    [InlineData("openvision2-vit-huge-patch14-448-vision-only", 633_384_960)]
+    [InlineData("openvision2-vit-giant-patch14-224-vision-only", 1_013_183_488)]
+    public void OpenVision2VisionCounts(string name, long expected) =>
+        Assert.Equal(expected, ParameterCounter.Vision(ModelRegistry.Get(name)));
 
     // The paper's vision-tower sizes (reference §1.4), exact.
     [Theory]

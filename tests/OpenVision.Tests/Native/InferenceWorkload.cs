@@ -19,6 +19,7 @@ internal sealed class InferenceWorkload : IDisposable
     private static readonly string[] ClassNames = ["cat", "dog", "bird"];
     private static readonly string[] Templates = ["a photo of a {}.", "{}"];
 
+    private readonly OpenVisionModel model;
     private readonly OpenVisionEncoder encoder, reduced, causal;
     private readonly IReadOnlyList<DecodedImage> images;
 
@@ -27,7 +28,8 @@ internal sealed class InferenceWorkload : IDisposable
         var configPath = Path.Combine(ReferenceModels.Folder("ovtest-mini-p16-64"), "open_clip_config.json");
         var config = ConfigJson.Load(configPath);
         torch.manual_seed(7);
-        encoder = OpenVisionEncoder.FromModel(new OpenVisionModel(config), ImageSize);
+        model = new OpenVisionModel(config);
+        encoder = OpenVisionEncoder.FromModel(model, ImageSize);
         torch.manual_seed(7);
         reduced = OpenVisionEncoder.FromModel(new OpenVisionModel(config).ToInferenceDType(ScalarType.BFloat16), ImageSize);
         var causalJson = File.ReadAllText(configPath).Replace("\"no_causal_mask\": true", "\"no_causal_mask\": false").Replace("\"pool_type\": \"last\"", "\"pool_type\": \"argmax\"");
@@ -48,7 +50,6 @@ internal sealed class InferenceWorkload : IDisposable
     public List<Tensor> Run()
     {
         var outputs = new List<Tensor>();
-        var model = encoder.Model;
         var imageFeatures = encoder.EncodeImages(images);
         var textFeatures = encoder.EncodeTexts(Texts);
         outputs.AddRange([imageFeatures, textFeatures, model.Logits(imageFeatures, textFeatures)]);

@@ -51,6 +51,30 @@ public class ManifestAndFolderTests
     }
 
     [Fact]
+    public void AManifestThatTrainsAlsoEvaluates()
+    {
+        // One parser for both: a quoted caption over two lines (with a comma and a doubled quote) in a training
+        // manifest is the same text to the trainer and to retrieval evaluation.
+        using var dir = new TempDirectory();
+        for (int i = 0; i < 2; i++) File.WriteAllBytes(dir.File($"{i}.png"), DataFixtures.Png(i));
+        File.WriteAllText(dir.File("m.csv"), "image,alt_text\r\n0.png,\"a cat,\non two \"\"lines\"\"\"\r\n1.png,plain\r\n");
+        const string twoLines = "a cat,\non two \"lines\"";
+
+        var training = new ManifestSource(dir.File("m.csv"), new DataOrderOptions { Shuffle = false });
+        Assert.Equal([twoLines, "plain"], training.ReadEpoch(0).Select(s => s.AltText));
+
+        var evaluation = new OpenVision.Training.Evaluation.Datasets.CaptionManifestSource(dir.File("m.csv"));
+        var images = evaluation.Read().ToList();
+        Assert.Equal([dir.File("0.png"), dir.File("1.png")], images.Select(i => i.Image.Key));
+        Assert.Equal(new[] { new[] { twoLines }, new[] { "plain" } }, images.Select(i => i.Captions.ToArray()));
+
+        // Negative control: the same quote left open is an error in both, naming the file and the line.
+        File.WriteAllText(dir.File("open.csv"), "image,alt_text\n0.png,\"never closed\n");
+        Assert.Contains("open.csv: line 2", Assert.Throws<FormatException>(() => new ManifestSource(dir.File("open.csv"))).Message);
+        Assert.Contains("open.csv: line 2", Assert.Throws<FormatException>(() => new OpenVision.Training.Evaluation.Datasets.CaptionManifestSource(dir.File("open.csv"))).Message);
+    }
+
+    [Fact]
     public void ManifestWithoutAnImageColumnIsRejected()
     {
         using var dir = new TempDirectory();

@@ -37,7 +37,7 @@ public class RealModelEvaluationTests : IDisposable
     public void ZeroShotAgreesWithTheClassifierImageByImage()
     {
         using var model = OpenVisionEncoder.Load(ReferenceFiles.TinyModel);
-        var encoder = new OpenVisionImageTextEncoder(model);
+        var encoder = model;
         var source = new ClassFolderSource(folder);
         var report = new ZeroShotEvaluator(source, new ZeroShotOptions { Templates = Templates, BatchSize = 2 }).Evaluate(encoder);
 
@@ -47,8 +47,6 @@ public class RealModelEvaluationTests : IDisposable
 
         // The same numbers from the library's classifier, one image at a time.
         using var classifier = model.CreateClassifier(source.ClassNames, Templates, canonicalize: true);
-        using var weights = ZeroShotWeights.Build(encoder, source.ClassNames, Templates);
-        Assert.True(weights.allclose(classifier.Weights.to(weights.dtype), rtol: 1e-5, atol: 1e-6));
         var expected = new ClassificationTally(source.ClassNames.Count);
         foreach (var sample in source.Read().Where(s => !s.Image.Key.EndsWith("truncated.jpg", StringComparison.Ordinal)))
         {
@@ -73,7 +71,7 @@ public class RealModelEvaluationTests : IDisposable
         try
         {
             using var model = OpenVisionEncoder.Load(ReferenceFiles.TinyModel);
-            var encoder = new OpenVisionImageTextEncoder(model);
+            var encoder = model;
             Assert.NotNull(encoder.CacheIdentity);
             var source = new ClassFolderSource(folder);
             var options = new LinearProbeOptions { CacheFolder = cache, L2Grid = [1e-4, 1e-2], ValidationFraction = 0 };

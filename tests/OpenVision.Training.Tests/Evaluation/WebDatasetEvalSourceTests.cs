@@ -5,6 +5,7 @@ using OpenVision.Training.Evaluation;
 using OpenVision.Training.Evaluation.Datasets;
 using OpenVision.Vision;
 using static OpenVision.Training.Tests.Evaluation.FakeEncoder;
+using static OpenVision.Training.Tests.Evaluation.FakeSamples;
 
 namespace OpenVision.Training.Tests.Evaluation;
 
@@ -26,20 +27,20 @@ public class WebDatasetEvalSourceTests : IDisposable
     {
         using (var writer = new WebDatasetWriter(folder, "eval", 3))
         {
-            writer.Write("s0", Files(("png", Png(10)), ("cls", Text("2"))));
-            writer.Write("s1", Files(("png", Png(20)), ("class", Text("dog"))));
+            writer.Write("s0", Files(("png", PngOf("s0")), ("cls", Text("2"))));
+            writer.Write("s1", Files(("png", PngOf("s1")), ("class", Text("dog"))));
             writer.Write("s2", Files(("jpg", File.ReadAllBytes(ReferenceFiles.Image("chelsea_q90_444.jpg"))), ("label", Text(" Cat\n"))));
-            writer.Write("s3", Files(("png", Png(30)), ("json", Text("{\"label\": 1, \"caption\": \"ignored\"}"))));
+            writer.Write("s3", Files(("png", PngOf("s3")), ("json", Text("{\"label\": 1, \"caption\": \"ignored\"}"))));
             writer.Write("s4", Files(("png", Text("this is not a PNG")), ("cls", Text("0"))));
             writer.Write("s5", Files(("cls", Text("1"))));
-            writer.Write("s6", Files(("png", Png(40))));
-            writer.Write("s7", Files(("png", Png(50)), ("cls", Text("7"))));
-            writer.Write("s8", Files(("png", Png(60)), ("json", Text("{\"class\": \"cat\"}"))));
+            writer.Write("s6", Files(("png", PngOf("s6"))));
+            writer.Write("s7", Files(("png", PngOf("s7")), ("cls", Text("7"))));
+            writer.Write("s8", Files(("png", PngOf("s8")), ("json", Text("{\"class\": \"cat\"}"))));
         }
         string broken;
         using (var writer = new WebDatasetWriter(folder, "tail", 10))
         {
-            writer.Write("t0", Files(("png", Png(70)), ("cls", Text("1"))));
+            writer.Write("t0", Files(("png", PngOf("t0")), ("cls", Text("1"))));
             writer.Write("t1", Files(("png", NoisePng()), ("cls", Text("2"))));
             writer.Flush();
             broken = writer.Shards[0];
@@ -76,12 +77,12 @@ public class WebDatasetEvalSourceTests : IDisposable
         }
         finally { foreach (var b in batches) b.Dispose(); }
 
-        // The image bytes are the stored ones: s0 decodes to its grey value.
+        // The image bytes are the stored ones: s0 decodes to its own pixels.
         var first = source.Read().First();
         Assert.Equal(Path.Combine(folder, "eval-000000.tar") + ":s0", first.Image.Key);
         var image = first.Image.Decode();
-        Assert.Equal((ImageMode.L, 6, 6), (image.Mode, image.Width, image.Height));
-        Assert.All(image.Pixels, p => Assert.Equal(10, p));
+        Assert.Equal((ImageMode.Rgb, 2, 2), (image.Mode, image.Width, image.Height));
+        Assert.Equal(ImageOf("s0").Pixels, image.Pixels);
     }
 
     // Class weights (template "{}"): cat = e0, dog = e1, bird = e2. Predictions:
@@ -98,7 +99,7 @@ public class WebDatasetEvalSourceTests : IDisposable
                 ["s3"] = E(3, (1, 1)), ["s8"] = E(3, (0, 1), (1, 0.5)), ["t0"] = E(3, (2, 1), (1, 0.1)),
             },
             new Dictionary<string, double[]> { ["cat"] = E(3, (0, 1)), ["dog"] = E(3, (1, 1)), ["bird"] = E(3, (2, 1)) })
-        { KeyOf = Tail };
+        { Pictures = { ["s2"] = ImageDecoder.Decode(ReferenceFiles.Image("chelsea_q90_444.jpg")) } };
         var source = new WebDatasetLabeledSource(WriteShards(), Classes, "toy-shards");
         var report = new ZeroShotEvaluator(source, new ZeroShotOptions { Templates = ["{}"], BatchSize = 4 }).Evaluate(encoder);
 
@@ -118,16 +119,16 @@ public class WebDatasetEvalSourceTests : IDisposable
         using (var writer = new WebDatasetWriter(folder, "train", 4))
             for (int i = 0; i < 6; i++)
             {
-                writer.Write($"a{i}", Files(("png", Png(i)), ("cls", Text((i % 3).ToString()))));
+                writer.Write($"a{i}", Files(("png", PngOf($"a{i}")), ("cls", Text((i % 3).ToString()))));
                 images[$"a{i}"] = E(3, (i % 3, 1), ((i + 1) % 3, 0.1 * (i / 3)));
             }
         using (var writer = new WebDatasetWriter(folder, "test", 4))
             for (int c = 0; c < 3; c++)
             {
-                writer.Write($"b{c}", Files(("png", Png(c)), ("cls", Text(Classes[c]))));
+                writer.Write($"b{c}", Files(("png", PngOf($"b{c}")), ("cls", Text(Classes[c]))));
                 images[$"b{c}"] = E(3, (c, 1), ((c + 2) % 3, 0.3));
             }
-        var encoder = new FakeEncoder(images, new Dictionary<string, double[]>()) { KeyOf = Tail };
+        var encoder = new FakeEncoder(images, new Dictionary<string, double[]>());
         var train = new WebDatasetLabeledSource(Path.Combine(folder, "train-{000000..000001}.tar"), Classes);
         var test = new WebDatasetLabeledSource(Path.Combine(folder, "test-000000.tar"), Classes);
         string cache = Path.Combine(folder, "cache");
@@ -155,17 +156,17 @@ public class WebDatasetEvalSourceTests : IDisposable
         // The samples of RetrievalEvaluatorTests, stored as shards: captions as .txt lines or a .json field.
         using (var writer = new WebDatasetWriter(folder, "caps", 2))
         {
-            writer.Write("I0", Files(("png", Png(1)), ("txt", Text("t0\nt1\n"))));
-            writer.Write("I1", Files(("png", Png(2)), ("json", Text("{\"captions\": [\"t2\"]}"))));
+            writer.Write("I0", Files(("png", PngOf("I0")), ("txt", Text("t0\nt1\n"))));
+            writer.Write("I1", Files(("png", PngOf("I1")), ("json", Text("{\"captions\": [\"t2\"]}"))));
             writer.Write("I9", Files(("png", Text("broken")), ("txt", Text("never encoded"))));
-            writer.Write("I2", Files(("png", Png(3)), ("txt", Text("t3\r\n\r\nt4"))));
-            writer.Write("I3", Files(("jpg", Png(4)), ("json", Text("{\"caption\": \"t5\"}"))));   // a PNG under .jpg decodes by content
-            writer.Write("I7", Files(("png", Png(5))));                                               // no caption
+            writer.Write("I2", Files(("png", PngOf("I2")), ("txt", Text("t3\r\n\r\nt4"))));
+            writer.Write("I3", Files(("jpg", PngOf("I3")), ("json", Text("{\"caption\": \"t5\"}"))));   // a PNG under .jpg decodes by content
+            writer.Write("I7", Files(("png", PngOf("I7"))));                                               // no caption
         }
         var source = new WebDatasetCaptionSource(Path.Combine(folder, "caps-{000000..000002}.tar"), "toy-caption-shards");
         var encoder = RetrievalEvaluatorTests.Encoder();
         var report = new RetrievalEvaluator(source, new RetrievalOptions { Ks = [1, 2, 3], BatchSize = 2 })
-            .Evaluate(new FakeEncoder(encoder.ImagesTable, encoder.TextsTable) { KeyOf = Tail });
+            .Evaluate(new FakeEncoder(encoder.ImagesTable, encoder.TextsTable));
 
         Assert.Equal(2 / 4.0, report.ImageToText[1]);
         Assert.Equal(1.0, report.ImageToText[2]);
@@ -197,7 +198,7 @@ public class WebDatasetEvalSourceTests : IDisposable
     [Fact]
     public void BadPatternsAndMissingClassNamesAreClearErrors()
     {
-        using (var writer = new WebDatasetWriter(folder, "ok", 10)) writer.Write("x", Files(("png", Png(1)), ("cls", Text("0"))));
+        using (var writer = new WebDatasetWriter(folder, "ok", 10)) writer.Write("x", Files(("png", PngOf("x")), ("cls", Text("0"))));
         var missing = Assert.Throws<FileNotFoundException>(() => new WebDatasetLabeledSource(Path.Combine(folder, "ok-{000000..000001}.tar"), Classes));
         Assert.Contains("ok-000001.tar", missing.Message);
         Assert.Throws<FileNotFoundException>(() => new WebDatasetCaptionSource(Path.Combine(folder, "nope.tar")));
@@ -231,8 +232,6 @@ public class WebDatasetEvalSourceTests : IDisposable
     private static Dictionary<string, byte[]> Files(params (string Extension, byte[] Data)[] files) => files.ToDictionary(f => f.Extension, f => f.Data);
 
     private static byte[] Text(string text) => Encoding.UTF8.GetBytes(text);
-
-    private static byte[] Png(int value) => PngEncoder.Encode(Enumerable.Repeat((byte)value, 36).ToArray(), 6, 6, 1);
 
     // Random pixels do not compress: the PNG is larger than the 100 bytes the truncation keeps.
     private static byte[] NoisePng()

@@ -98,7 +98,10 @@ public class ZeroShotEvaluatorTests
         var encoder = Encoder();
         var evaluator = new ZeroShotEvaluator(Source(), new ZeroShotOptions { Templates = Templates, Canonicalize = false });
         var error = Assert.Throws<KeyNotFoundException>(() => evaluator.Evaluate(encoder));
-        Assert.Contains("a photo of a Great_White shark.", error.Message);
+        // The backend sees token ids; the verbatim prompt (underscore and full stop kept) is what reached it.
+        var tokenizer = OpenVisionEncoder.CreateTokenizer(encoder.Config);
+        Assert.Contains(tokenizer.Decode(tokenizer.Encode("a photo of a Great_White shark.")), error.Message);
+        Assert.DoesNotContain(tokenizer.Decode(tokenizer.Encode("a photo of a great white shark")) + "'", error.Message);
     }
 
     [Fact]

@@ -132,6 +132,27 @@ public class ClipsTrainingModelTests
         finally { File.Delete(path); }
     }
 
+    // The training model is one TorchSharp module laid out as open_clip's CoCa: its own state_dict() and
+    // named_parameters() carry the open_clip keys plus text_decoder.*, and to() keeps the CLIP's fields in step.
+    [Fact]
+    public void IsOneModuleWithTheCheckpointKeys()
+    {
+        using var model = TinyModels.Model(20);
+        var expected = model.Clip.state_dict().Keys.Concat(model.Decoder.state_dict().Keys.Select(k => ClipsTrainingModel.DecoderPrefix + k));
+        Assert.Equal(expected.Order(StringComparer.Ordinal), model.state_dict().Keys.Order(StringComparer.Ordinal));
+        Assert.Equal(model.Clip.named_parameters().Select(p => p.name), model.named_parameters().Select(p => p.name).Where(n => !n.StartsWith(ClipsTrainingModel.DecoderPrefix, StringComparison.Ordinal)));
+        Assert.Contains(model.named_children(), c => c.name == "text_decoder" && ReferenceEquals(c.module, model.Decoder));
+
+        model.To(ScalarType.Float64);
+        Assert.All(model.named_parameters(), p => Assert.Equal(ScalarType.Float64, p.parameter.dtype));
+        // The CLIP's own parameters are the module's: one object, converted once.
+        Assert.Same(model.Clip.LogitScaleParameter, model.named_parameters().Single(p => p.name == "logit_scale").parameter);
+        Assert.Equal(ScalarType.Float64, model.Clip.DType);
+        using var batch = TinyModels.MakeBatch(2, seed: 21, ScalarType.Float64);
+        using var losses = model.Forward(batch.Pixels, batch.AltTexts, batch.SubCaptions, batch.Captions);
+        Assert.Equal(ScalarType.Float64, losses.Total.dtype);
+    }
+
     // A released checkpoint has no decoder: loadable only when the decoder is not required.
     [Fact]
     public void PlainOpenClipCheckpointLoadsWithoutDecoder()

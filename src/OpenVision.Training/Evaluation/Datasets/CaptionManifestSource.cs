@@ -1,4 +1,5 @@
 using System.Text.Json;
+using OpenVision.Training.Data;
 
 namespace OpenVision.Training.Evaluation.Datasets;
 
@@ -91,20 +92,33 @@ public sealed class CaptionManifestSource : ICaptionedImageSource
         return (image, captions);
     }
 
+    // A header row is optional; when present, its caption column may be any the training manifest accepts, so a
+    // manifest that trains also evaluates (ManifestOptions: alt_text, caption, ...). Without one: image, caption.
     private static IEnumerable<(string, IReadOnlyList<string>)> ReadCsv(string path)
     {
-        char separator = CsvFields.SeparatorFor(path);
+        char separator = DelimitedText.DelimiterFor(path);
+        var manifest = new ManifestOptions();
+        string[] captionColumns = [.. CaptionKeys, .. manifest.CaptionColumns, .. manifest.AltTextColumns];
+        string[] imageColumns = [.. ImageKeys, .. manifest.ImageColumns];
+        int image = 0, caption = 1;
         bool first = true;
-        int lineNumber = 0;
-        foreach (var line in File.ReadLines(path))
+        foreach (var (line, fields) in DelimitedText.ReadFile(path, separator))
         {
-            lineNumber++;
-            if (line.Trim().Length == 0) continue;
-            var fields = CsvFields.Split(line, separator);
-            if (fields.Count < 2) throw new InvalidDataException($"{path}:{lineNumber}: expected image{separator}caption");
-            bool header = first && CaptionKeys.Contains(fields[1].Trim().ToLowerInvariant());
-            first = false;
-            if (!header) yield return (fields[0].Trim(), [fields[1].Trim()]);
+            if (fields.All(string.IsNullOrWhiteSpace)) continue;
+            if (first)
+            {
+                first = false;
+                var names = fields.Select(f => f.Trim().ToLowerInvariant()).ToList();
+                int captionColumn = captionColumns.Select(c => names.IndexOf(c)).FirstOrDefault(i => i >= 0, -1);
+                if (captionColumn >= 0)
+                {
+                    caption = captionColumn;
+                    image = imageColumns.Select(c => names.IndexOf(c)).FirstOrDefault(i => i >= 0, 0);
+                    continue;
+                }
+            }
+            if (fields.Length <= Math.Max(image, caption)) throw new InvalidDataException($"{path}:{line}: expected image{separator}caption");
+            yield return (fields[image].Trim(), [fields[caption].Trim()]);
         }
     }
 }

@@ -1,4 +1,5 @@
 using System.Globalization;
+using OpenVision.Training.Data;
 
 namespace OpenVision.Training.Evaluation.Datasets;
 
@@ -21,21 +22,18 @@ public sealed class CsvLabeledSource : ILabeledImageSource
     {
         this.csvPath = Path.GetFullPath(csvPath);
         imageRoot ??= Path.GetDirectoryName(this.csvPath)!;
-        char separator = CsvFields.SeparatorFor(csvPath);
+        char separator = DelimitedText.DelimiterFor(csvPath);
         var raw = new List<(string Path, string Label, int Line)>();
-        int lineNumber = 0;
         bool first = true;
-        foreach (var line in File.ReadLines(csvPath))
+        foreach (var (line, fields) in DelimitedText.ReadFile(csvPath, separator))
         {
-            lineNumber++;
-            if (line.Trim().Length == 0) continue;
-            var fields = CsvFields.Split(line, separator);
-            if (fields.Count < 2) throw new InvalidDataException($"{csvPath}:{lineNumber}: expected path{separator}label");
+            if (fields.All(string.IsNullOrWhiteSpace)) continue;
+            if (fields.Length < 2) throw new InvalidDataException($"{csvPath}:{line}: expected path{separator}label");
             string label = fields[1].Trim();
             bool header = first && HeaderWords.Contains(label.ToLowerInvariant());
             first = false;
             if (header) continue;
-            raw.Add((Path.Combine(imageRoot, fields[0].Trim()), label, lineNumber));
+            raw.Add((Path.Combine(imageRoot, fields[0].Trim()), label, line));
         }
         if (raw.Count == 0) throw new InvalidDataException($"{csvPath}: no rows");
 

@@ -1,0 +1,55 @@
+using System.CommandLine;
+using System.Text.Json;
+using OpenVision.Captioning;
+
+namespace OpenVision.Cli.Commands;
+
+/// <summary><c>openvision caption --model M IMAGE… [--max-tokens N] [--beam N] [--mask causal|prefix] [--json]</c>:
+/// captions from an OpenVision 2 encoder and its caption decoder.</summary>
+internal static class CaptionCommand
+{
+    public static Command Create()
+    {
+        var args = new ModelArguments();
+        var images = new Argument<string[]>("images") { Description = "Image files", Arity = ArgumentArity.OneOrMore };
+        var maxTokens = new Option<int>("--max-tokens") { Description = "Most tokens per caption", DefaultValueFactory = _ => 64 };
+        var beam = new Option<int>("--beam") { Description = "Beam width (1: greedy)", DefaultValueFactory = _ => 1 };
+        var mask = new Option<string>("--mask")
+        {
+            Description = "causal (over image and text, as OpenVision 2's training code) or prefix (image bidirectional, as the hub's PyTorch decoder)",
+            DefaultValueFactory = _ => "causal",
+        };
+        var json = new Option<bool>("--json") { Description = "Print one JSON object per image (text, token ids, log-probability)" };
+        var command = new Command("caption", "Caption images with an OpenVision 2 model's caption decoder") { args.Model, args.DType, images, maxTokens, beam, mask, json };
+        command.SetAction(r => CliErrors.Run(() =>
+        {
+            var options = new CaptionOptions
+            {
+                MaxTokens = r.GetValue(maxTokens),
+                BeamWidth = r.GetValue(beam),
+                Mask = r.GetValue(mask) switch
+                {
+                    "causal" => CaptionMask.Causal,
+                    "prefix" => CaptionMask.Prefix,
+                    var other => throw new ArgumentException($"--mask must be causal or prefix, not '{other}'"),
+                },
+            };
+            var loadOptions = new ModelLoadOptions { DType = ModelArguments.ParseDType(r.GetValue(args.DType)!) };
+            return Run(r.GetValue(args.Model)!, r.GetValue(images)!, options.Validate(), loadOptions, r.GetValue(json));
+        }));
+        return command;
+    }
+
+    private static int Run(string model, string[] images, CaptionOptions options, ModelLoadOptions loadOptions, bool asJson)
+    {
+        using var captioner = ImageCaptioner.Load(model, loadOptions);
+        foreach (var image in images)
+        {
+            var caption = captioner.CaptionFiles([image], options)[0];
+            Console.WriteLine(asJson
+                ? JsonSerializer.Serialize(new { image, text = caption.Text, token_ids = caption.TokenIds, log_probability = caption.LogProbability })
+                : $"{image}\t{caption.Text}");
+        }
+        return 0;
+    }
+}

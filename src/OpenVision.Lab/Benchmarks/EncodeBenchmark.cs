@@ -1,0 +1,96 @@
+using System.Diagnostics;
+using OpenVision.Models;
+using OpenVision.Pipelines;
+using OpenVision.Vision;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace OpenVision.Lab.Benchmarks;
+
+/// <summary>One measured configuration.</summary>
+/// <param name="Model">Model name.</param>
+/// <param name="Task">"encode_image", "encode_text" or "end_to_end".</param>
+/// <param name="DType">Element type used.</param>
+/// <param name="BatchSize">Items per call.</param>
+/// <param name="ItemsPerSecond">Median throughput over the timed repetitions.</param>
+/// <param name="GflopsPerSecond">Achieved GFLOP/s (model arithmetic only).</param>
+/// <param name="RelativeErrorVsFloat32">For reduced precision: max |x − x_fp32| / max |x_fp32| of the features; else null.</param>
+public sealed record BenchmarkResult(string Model, string Task, string DType, int BatchSize, double ItemsPerSecond, double GflopsPerSecond, double? RelativeErrorVsFloat32);
+
+/// <summary>Measures encode throughput: medians of timed repetitions after warm-up, nothing else running in the process.</summary>
+public static class EncodeBenchmark
+{
+    /// <summary>Images per second of <see cref="OpenVisionModel.EncodeImage"/> on random pixels. A reduced
+    /// <paramref name="dtype"/> converts the model as <c>ModelLoadOptions.DType</c> does (float32 pixels in, float32
+    /// features out), times it, and converts it back to float32.</summary>
+    public static BenchmarkResult Images(OpenVisionModel model, int batchSize, TimeSpan budget, ScalarType dtype = ScalarType.Float32)
+    {
+        int size = model.Config.VisionCfg.ImageSize;
+        using var pixels = randn(batchSize, 3, size, size, generator: new Generator(0));
+        double? error = null;
+        if (dtype != ScalarType.Float32)
+        {
+            using var reference = model.EncodeImage(pixels);
+            model.ToInferenceDType(dtype);
+            try
+            {
+                using var scope = NewDisposeScope();   // every intermediate disposed, none left to the finalizer (see KeptScalars)
+                var reduced = model.EncodeImage(pixels);
+                var diff = reduced.to(ScalarType.Float32).sub(reference).abs().max();
+                error = diff.item<float>() / reference.abs().max().item<float>();
+            }
+            catch { model.ToInferenceDType(ScalarType.Float32); throw; }
+        }
+        try
+        {
+            double seconds = MedianSeconds(() => model.EncodeImage(pixels).Dispose(), budget);
+            double rate = batchSize / seconds;
+            return new BenchmarkResult(model.Config.Name, "encode_image", dtype.ToString(), batchSize, rate,
+                rate * VisionFlops.PerImage(model.Config) / 1e9, error);
+        }
+        finally { if (dtype != ScalarType.Float32) model.ToInferenceDType(ScalarType.Float32); }
+    }
+
+    /// <summary>Texts per second of <see cref="OpenVisionModel.EncodeText"/> on tokenized captions.</summary>
+    public static BenchmarkResult Texts(OpenVisionModel model, Tensor tokenIds, TimeSpan budget)
+    {
+        double seconds = MedianSeconds(() => model.EncodeText(tokenIds).Dispose(), budget);
+        double rate = tokenIds.shape[0] / seconds;
+        return new BenchmarkResult(model.Config.Name, "encode_text", "Float32", (int)tokenIds.shape[0], rate,
+            rate * VisionFlops.PerText(model.Config) / 1e9, null);
+    }
+
+    /// <summary>Images per second from files to features: decoding and resizing on worker threads overlap the model.</summary>
+    public static BenchmarkResult EndToEnd(OpenVisionModel model, ImageTransform transform, IReadOnlyList<string> files, int batchSize)
+    {
+        var clock = Stopwatch.StartNew();
+        long count = 0;
+        foreach (var batch in new ImageBatchReader(transform, batchSize).Read(files))
+        {
+            using (batch)
+            {
+                if (batch.Paths.Count > 0) model.EncodeImage(batch.Pixels).Dispose();
+                count += batch.Paths.Count;
+            }
+        }
+        double rate = count / clock.Elapsed.TotalSeconds;
+        return new BenchmarkResult(model.Config.Name, "end_to_end", "Float32", batchSize, rate, rate * VisionFlops.PerImage(model.Config) / 1e9, null);
+    }
+
+    /// <summary>Median seconds of <paramref name="run"/>: two warm-up runs, then repetitions until the budget is spent (at least 3, at most 50).</summary>
+    public static double MedianSeconds(Action run, TimeSpan budget)
+    {
+        run();
+        run();
+        var times = new List<double>();
+        var total = Stopwatch.StartNew();
+        while (times.Count < 3 || (total.Elapsed < budget && times.Count < 50))
+        {
+            var one = Stopwatch.StartNew();
+            run();
+            times.Add(one.Elapsed.TotalSeconds);
+        }
+        times.Sort();
+        return times[times.Count / 2];
+    }
+}

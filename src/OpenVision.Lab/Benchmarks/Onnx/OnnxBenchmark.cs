@@ -1,0 +1,92 @@
+using System.Diagnostics;
+using Microsoft.ML.OnnxRuntime;
+using OpenVision.Lab.Benchmarks;
+using OpenVision.Onnx;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace OpenVision.Lab.Benchmarks.Onnx;
+
+/// <summary>One batch size's figures: our backend, the anchor and, when given, an external graph.</summary>
+/// <param name="Ours">OnnxBackend.EncodeImage (TorchSharp tensor in and out, normalisation included).</param>
+/// <param name="Anchor">A plain session of our exported graph.</param>
+/// <param name="External">A plain session of the external graph (<see cref="ExternalVisionGraph"/>), or null.</param>
+/// <param name="CpuRatio">Ours / anchor speed by process CPU seconds per run (less sensitive to other processes).</param>
+/// <param name="ExternalCpuRatio">External / anchor speed by process CPU seconds per run, or null.</param>
+public sealed record OnnxBenchmarkRun(BenchmarkResult Ours, BenchmarkResult Anchor, BenchmarkResult? External, double CpuRatio, double? ExternalCpuRatio);
+
+/// <summary>encode_image throughput of the ONNX Runtime backend next to its anchor: a plain ONNX Runtime session of the
+/// same exported graph, fed a ready OrtValue (no tensor conversion, no normalisation), with the same session settings;
+/// optionally also a plain session of a graph from another exporter (the same weights, checked by the caller).</summary>
+public static class OnnxBenchmark
+{
+    /// <summary>Times <see cref="OnnxBackend.EncodeImage(Tensor, bool)"/>, the plain session and the external graph
+    /// alternately, run for run and rotating which goes first, so that load from other processes falls on all alike;
+    /// wall-clock medians, and process CPU seconds per run for the ratios.</summary>
+    /// <param name="encoder">The backend under test.</param>
+    /// <param name="batchSize">Images per call.</param>
+    /// <param name="budget">Time budget per path (at least 3 timed runs each after one warm-up).</param>
+    /// <param name="external">Another exporter's graph of the same model, fed the same OrtValue; null for none.</param>
+    /// <param name="externalError">The external graph's relative error vs TorchSharp, reported in its row.</param>
+    public static OnnxBenchmarkRun Images(OnnxBackend encoder, int batchSize, TimeSpan budget, ExternalVisionGraph? external = null, double? externalError = null)
+    {
+        int size = encoder.ImageSize;
+        using var pixels = randn(batchSize, 3, size, size, generator: new Generator(0));
+        var data = pixels.data<float>().ToArray();
+        external?.CheckInput(batchSize, 3, size);
+        using var sessionOptions = encoder.Options.CreateSessionOptions();
+        using var session = new InferenceSession(Path.Combine(encoder.Folder, encoder.Manifest.FilesFor(encoder.Options.Precision).Vision), sessionOptions);
+        using var input = OrtValue.CreateTensorValueFromMemory(data, [batchSize, 3, size, size]);
+        using var runOptions = new RunOptions();
+        OrtValue[] inputs = [input];
+        string inputName = encoder.Manifest.Vision.First(t => t.Role == "input").Name, outputName = encoder.Manifest.Vision.First(t => t.Role == "output").Name;
+
+        var paths = new List<TimedPath>
+        {
+            new(() => encoder.EncodeImage(pixels, normalize: true).Dispose()),
+            new(() => { using var _ = session.Run(runOptions, [inputName], inputs, [outputName]); }),
+        };
+        if (external is not null)
+            paths.Add(new(() => { using var _ = external.Session.Run(runOptions, [external.InputName], inputs, [external.OutputName]); }));
+        foreach (var path in paths) path.Run();                                  // warm-up
+        var total = Stopwatch.StartNew();
+        for (int round = 0; paths[0].Times.Count < 3 || (total.Elapsed < paths.Count * budget && paths[0].Times.Count < 50); round++)
+            for (int i = 0; i < paths.Count; i++)
+                paths[(round + i) % paths.Count].Measure();
+
+        string name = encoder.Config.Name, dtype = encoder.Options.Precision.ToString();
+        double flops = VisionFlops.PerImage(encoder.Config, size);
+        BenchmarkResult Result(string task, TimedPath path, double? error = null)
+        {
+            double rate = batchSize / Median(path.Times);
+            return new BenchmarkResult(name, task, dtype, batchSize, rate, rate * flops / 1e9, error);
+        }
+        return new OnnxBenchmarkRun(Result("encode_image[onnx]", paths[0]), Result("encode_image[ort-plain]", paths[1]),
+            external is null ? null : Result($"encode_image[{external.Label}]", paths[2], externalError),
+            paths[1].CpuSeconds / paths[0].CpuSeconds, external is null ? null : paths[1].CpuSeconds / paths[2].CpuSeconds);
+    }
+
+    private sealed class TimedPath(Action run)
+    {
+        public Action Run { get; } = run;
+        public List<double> Times { get; } = [];
+        public double CpuSeconds { get; private set; }
+
+        public void Measure()
+        {
+            var process = Process.GetCurrentProcess();
+            var cpu = process.TotalProcessorTime;
+            var clock = Stopwatch.StartNew();
+            Run();
+            Times.Add(clock.Elapsed.TotalSeconds);
+            process.Refresh();
+            CpuSeconds += (process.TotalProcessorTime - cpu).TotalSeconds;
+        }
+    }
+
+    private static double Median(List<double> times)
+    {
+        var sorted = times.Order().ToList();
+        return sorted[sorted.Count / 2];
+    }
+}

@@ -1,0 +1,77 @@
+using System.Diagnostics;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace OpenVision.Lab.Benchmarks;
+
+/// <summary>Measures the machine's peaks: <see cref="FmaPeakKernel"/> on one thread per logical processor for fp32, and
+/// libtorch's bf16 matmul of large square matrices for bf16 (.NET 10 exposes no AVX-512 BF16 <c>vdpbf16ps</c>
+/// intrinsic, so the bf16 figure is the best GEMM rate achieved, labelled as such, not a peak).</summary>
+public static class PeakMeter
+{
+    /// <summary>Measures both figures for <paramref name="machine"/>; <paramref name="perThread"/> is the timed span of
+    /// the FMA loop (after a warm-up of a third of it).</summary>
+    public static MeasuredPeak Measure(MachineInfo machine, TimeSpan perThread, int bf16Size = 2048)
+    {
+        double? load = LoadAverage();
+        double fp32 = Float32Gflops(machine.Cores, perThread);
+        double bf16 = BFloat16GemmGflops(bf16Size, repetitions: 3);
+        return new MeasuredPeak(machine.CpuModel, machine.Cores, fp32,
+            $"fp32 FMA loop, {machine.Cores} threads x {FmaPeakKernel.Lanes} lanes x {FmaPeakKernel.Accumulators} accumulators, {perThread.TotalSeconds:F1} s after warm-up" +
+            (load > 0.5 * machine.Cores ? $", load average {load:F1} (other work shared the cores: understated, rerun with --remeasure-peak when quiet)" : ""),
+            bf16, $"achieved (libtorch bf16 GEMM {bf16Size}^3, best of 3; not a peak: .NET exposes no vdpbf16ps)", DateTime.UtcNow);
+    }
+
+    // The 1-minute load average (Linux), so that a peak measured while other processes ran says so.
+    private static double? LoadAverage()
+    {
+        try
+        {
+            var first = File.ReadAllText("/proc/loadavg").Split(' ')[0];
+            return double.TryParse(first, System.Globalization.CultureInfo.InvariantCulture, out var load) ? load : null;
+        }
+        catch (IOException) { return null; }
+        catch (UnauthorizedAccessException) { return null; }
+    }
+
+    /// <summary>GFLOP/s of <see cref="FmaPeakKernel"/> on <paramref name="threads"/> threads started together, each
+    /// running its loop for <paramref name="perThread"/> after a warm-up.</summary>
+    public static double Float32Gflops(int threads, TimeSpan perThread)
+    {
+        const long chunk = 1 << 16;
+        var flops = new long[threads];
+        var seconds = new double[threads];
+        using var start = new Barrier(threads);
+        var workers = Enumerable.Range(0, threads).Select(t => new Thread(() =>
+        {
+            var warm = Stopwatch.StartNew();
+            while (warm.Elapsed < perThread / 3) FmaPeakKernel.Run(chunk);
+            start.SignalAndWait();
+            var clock = Stopwatch.StartNew();
+            long done = 0;
+            while (clock.Elapsed < perThread) done += FmaPeakKernel.Run(chunk);
+            seconds[t] = clock.Elapsed.TotalSeconds;
+            flops[t] = done;
+        }) { IsBackground = true, Priority = ThreadPriority.Highest }).ToList();
+        workers.ForEach(w => w.Start());
+        workers.ForEach(w => w.Join());
+        return Enumerable.Range(0, threads).Sum(t => flops[t] / seconds[t]) / 1e9;
+    }
+
+    /// <summary>Best GFLOP/s of libtorch's bf16 matmul of two <paramref name="size"/>² matrices (2·n³ FLOPs) after one warm-up.</summary>
+    public static double BFloat16GemmGflops(int size, int repetitions)
+    {
+        using var scope = NewDisposeScope();
+        var a = randn(size, size, generator: new Generator(1)).to(ScalarType.BFloat16);
+        var b = randn(size, size, generator: new Generator(2)).to(ScalarType.BFloat16);
+        a.matmul(b).Dispose();
+        double best = double.MaxValue;
+        for (int i = 0; i < repetitions; i++)
+        {
+            var clock = Stopwatch.StartNew();
+            a.matmul(b).Dispose();
+            best = Math.Min(best, clock.Elapsed.TotalSeconds);
+        }
+        return 2.0 * size * size * size / best / 1e9;
+    }
+}

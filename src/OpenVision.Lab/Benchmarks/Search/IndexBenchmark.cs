@@ -1,0 +1,115 @@
+using System.Diagnostics;
+using System.Runtime.InteropServices;
+using OpenVision.Lab.Benchmarks.Training;
+using OpenVision.Search;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace OpenVision.Lab.Benchmarks.Search;
+
+/// <summary>Build and query cost of the two search paths of <see cref="ImageIndex"/> at collection sizes people
+/// have, on synthetic unit vectors clustered like embeddings: HNSW insert rate, memory and file size, exact and
+/// HNSW latency percentiles, and HNSW's recall@10 against exact search on the same queries.</summary>
+public static class IndexBenchmark
+{
+    /// <summary>Measures every configuration, reporting each row as it finishes.</summary>
+    public static IReadOnlyList<IndexBenchmarkResult> Run(IndexBenchmarkOptions options, IProgress<string>? log = null)
+    {
+        string folder = options.Folder ?? Directory.CreateTempSubdirectory("ov-index-bench-").FullName;
+        Directory.CreateDirectory(folder);
+        var results = new List<IndexBenchmarkResult>();
+        try
+        {
+            foreach (int dims in options.Dimensions)
+                foreach (long size in options.Sizes)
+                {
+                    var result = Measure(dims, size, options, folder, log);
+                    results.Add(result);
+                    log?.Report(result.ToRow());
+                }
+        }
+        finally
+        {
+            if (options.Folder is null) Directory.Delete(folder, recursive: true);
+        }
+        return results;
+    }
+
+    private static IndexBenchmarkResult Measure(int dims, long size, IndexBenchmarkOptions options, string folder, IProgress<string>? log)
+    {
+        ProcessMemory.ResetPeak();
+        using var scope = torch.NewDisposeScope();
+        var (data, queries) = Synthetic(dims, size, options.Queries, options.Clusters, options.Seed);
+        log?.Report($"  {dims}-d × {size:N0}: data ready, building HNSW ({options.Hnsw.Connectivity}/{options.Hnsw.ExpansionAdd}/{options.Hnsw.ExpansionSearch}, {options.Hnsw.Quantization})");
+
+        using var graph = HnswIndex.Create(dims, options.Hnsw);
+        var clock = Stopwatch.StartNew();
+        const long chunk = 65_536;
+        for (long row = 0; row < size; row += chunk)
+        {
+            using var block = data.narrow(0, row, Math.Min(chunk, size - row));
+            graph.Add(MemoryMarshal.Cast<byte, float>(block.bytes), row, options.Hnsw.Threads);
+        }
+        double buildPerSecond = size / clock.Elapsed.TotalSeconds;
+        string path = Path.Combine(folder, $"bench-{dims}-{size}.usearch");
+        graph.Save(path);
+        long fileBytes = new FileInfo(path).Length;
+        File.Delete(path);
+
+        var queryRows = Enumerable.Range(0, options.Queries).Select(q => queries[q].data<float>().ToArray()).ToArray();
+        // Exact: one query at a time (what a service answering single requests sees), then all at once.
+        var exactMs = new double[options.Queries];
+        var exactTop = new long[options.Queries][];
+        for (int q = 0; q < options.Queries; q++)
+        {
+            using var one = queries.narrow(0, q, 1);
+            clock.Restart();
+            exactTop[q] = ExactSearch.TopK(data, one, 10).Rows[0];
+            exactMs[q] = clock.Elapsed.TotalMilliseconds;
+        }
+        clock.Restart();
+        ExactSearch.TopK(data, queries, 10);
+        double exactBatch = options.Queries / clock.Elapsed.TotalSeconds;
+
+        var hnswMs = new double[options.Queries];
+        int hits = 0;
+        for (int q = 0; q < options.Queries; q++)
+        {
+            clock.Restart();
+            var found = graph.Search(queryRows[q], 10).Rows;
+            hnswMs[q] = clock.Elapsed.TotalMilliseconds;
+            hits += found.Count(exactTop[q].Contains);
+        }
+        return new IndexBenchmarkResult(dims, size, buildPerSecond, graph.MemoryBytes, fileBytes, size * dims * sizeof(float),
+            Percentile(exactMs, 0.5), Percentile(exactMs, 0.99), exactBatch, Percentile(hnswMs, 0.5), Percentile(hnswMs, 0.99),
+            options.Queries / (hnswMs.Sum() / 1000), hits / (10.0 * options.Queries), ProcessMemory.PeakBytes());
+    }
+
+    /// <summary>Unit vectors scattered around random centres, and queries drawn the same way (not from the index).</summary>
+    private static (Tensor Data, Tensor Queries) Synthetic(int dims, long size, int queries, int clusters, int seed)
+    {
+        using var generator = new torch.Generator((ulong)seed);
+        var centres = torch.randn([clusters, dims], generator: generator);
+        Tensor Draw(long n)
+        {
+            // In blocks, so the temporaries stay small next to a 4 GiB result.
+            var result = torch.empty([n, dims]);
+            for (long start = 0; start < n; start += 100_000)
+            {
+                using var inner = torch.NewDisposeScope();
+                long rows = Math.Min(100_000, n - start);
+                var which = torch.randint(clusters, [rows], generator: generator);
+                var points = centres.index_select(0, which).add_(torch.randn([rows, dims], generator: generator).mul_(0.5));
+                result.narrow(0, start, rows).copy_(nn.functional.normalize(points, p: 2, dim: 1));
+            }
+            return result;
+        }
+        return (Draw(size), Draw(queries));
+    }
+
+    private static double Percentile(double[] values, double p)
+    {
+        var sorted = values.Order().ToArray();
+        return sorted[Math.Clamp((int)Math.Ceiling(p * sorted.Length) - 1, 0, sorted.Length - 1)];
+    }
+}

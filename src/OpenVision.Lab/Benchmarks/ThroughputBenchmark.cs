@@ -1,0 +1,93 @@
+using System.Diagnostics;
+using System.Text.Json;
+using OpenVision.Configs;
+using OpenVision.Lab.Benchmarks.Onnx;
+using OpenVision.Models;
+using OpenVision.Native;
+using OpenVision.Pipelines;
+using OpenVision.Vision;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace OpenVision.Lab.Benchmarks;
+
+/// <summary>What <see cref="ThroughputBenchmark.Run"/> measured.</summary>
+/// <param name="Machine">The CPU it ran on.</param>
+/// <param name="Peak">The fp32 (and bf16) peak the "% meas" column divides by, with how it was obtained.</param>
+/// <param name="Results">One row per measurement, in the order printed.</param>
+/// <param name="Latencies">Batch-1 latency percentiles per model.</param>
+public sealed record ThroughputReport(MachineInfo Machine, MeasuredPeak Peak, IReadOnlyList<BenchmarkResult> Results, IReadOnlyList<LatencyResult> Latencies)
+{
+    /// <summary>Writes the report as indented JSON.</summary>
+    public void Save(string path) =>
+        File.WriteAllText(path, JsonSerializer.Serialize(new { machine = Machine, estimatedPeakFloat32Gflops = Machine.PeakFloat32Gflops, peak = Peak, results = Results, latencies = Latencies },
+            new JsonSerializerOptions { WriteIndented = true }));
+}
+
+/// <summary><c>openvision bench</c>: encode throughput per model and batch size (TorchSharp and/or ONNX Runtime),
+/// texts/s and end to end over a JPEG folder, as a table of lines for the console.</summary>
+public static class ThroughputBenchmark
+{
+    /// <summary>Runs every measurement; <paramref name="lines"/> receives the header, one row per result as it
+    /// finishes, and notes (threads, runtime tuning, ONNX checks and profiles).</summary>
+    public static ThroughputReport Run(ThroughputBenchmarkOptions options, IProgress<string> lines)
+    {
+        options.Validate();
+        var machine = MachineInfo.Current();
+        var peak = ResolvePeak(options, machine);
+        lines.Report($"cpu {machine.CpuModel}, {machine.Cores} cores @ {machine.MegaHertz:F0} MHz{(machine.HasAvx512Bf16 ? ", AVX-512 BF16" : "")}: " +
+            $"fp32 peak {peak.Float32Gflops:F0} GFLOP/s measured, {machine.PeakFloat32Gflops:F0} estimated from /proc/cpuinfo" +
+            (peak.BFloat16Gflops is { } bf ? $", bf16 {bf:F0} GFLOP/s" : ""));
+        lines.Report($"peak: {peak.Float32Method}{(peak.BFloat16Method is { } m ? $"; bf16 {m}" : "")}; measured {peak.MeasuredAtUtc:yyyy-MM-dd HH:mm}Z");
+        lines.Report($"torch threads {torch.get_num_threads()}, MKL dispatch: {MklCpuDispatch.Status}, heap tuning: {HeapTuning.Status}, backend {(torch.cuda.is_available() ? "CUDA available (timing CPU)" : "CPU")}");
+        lines.Report($"{"model",-34} {"task",-26} {"dtype",-9} {"batch",5} {"items/s",9} {"GFLOP/s",8} {"% meas",7} {"% est",7} {"err vs fp32",11}");
+        var results = new List<BenchmarkResult>();
+        var latencies = new List<LatencyResult>();
+        void Print(BenchmarkResult r)
+        {
+            results.Add(r);
+            lines.Report($"{r.Model,-34} {r.Task,-26} {r.DType,-9} {r.BatchSize,5} {r.ItemsPerSecond,9:F1} {r.GflopsPerSecond,8:F1} {100 * peak.FractionOfFloat32(r.GflopsPerSecond),6:F1}% {100 * r.GflopsPerSecond / machine.PeakFloat32Gflops,6:F1}% {(r.RelativeErrorVsFloat32 is { } e ? e.ToString("E2") : ""),11}");
+        }
+
+        foreach (var name in options.Models)
+        {
+            using var model = CreateModel(name);
+            if (options.Onnx) OnnxComparison.Run(model, options, Print, lines);
+            if (!options.Torch) continue;
+            if (options.LatencyRuns > 0)
+            {
+                var latency = LatencyBenchmark.Images(model, options.LatencyRuns);
+                latencies.Add(latency);
+                lines.Report($"{latency.Model,-34} {"latency b1 p50/p99 ms",-26} {"Float32",-9} {1,5} {latency.P50Milliseconds,9:F1} {latency.P99Milliseconds,8:F1}  ({latency.Runs} runs, {latency.TorchThreads} threads)");
+            }
+            foreach (int batch in options.BatchSizes)
+            {
+                Print(EncodeBenchmark.Images(model, batch, options.Budget));
+                if (options.BFloat16) Print(EncodeBenchmark.Images(model, batch, options.Budget, ScalarType.BFloat16));
+            }
+            var tokenizer = OpenVisionEncoder.CreateTokenizer(model.Config);
+            using var ids = torch.tensor(tokenizer.EncodeBatch(Enumerable.Range(0, 32).Select(i => $"a photo of a {PromptNoun(i)} on a table").ToList()));
+            Print(EncodeBenchmark.Texts(model, ids, options.Budget));
+            var files = options.ImageFolder is null
+                ? SyntheticImages.WriteJpegs(Path.Combine(Path.GetTempPath(), "openvision-bench-jpegs"), 64)
+                : ImageFiles.Expand([options.ImageFolder]);
+            var transform = new ImageTransform(OpenVisionEncoder.CreateTransformOptions(model.Config, model.Config.VisionCfg.ImageSize));
+            Print(EncodeBenchmark.EndToEnd(model, transform, files, options.BatchSizes.Max()));
+        }
+        lines.Report($"peak working set {Process.GetCurrentProcess().PeakWorkingSet64 / (1 << 20)} MiB");
+        return new ThroughputReport(machine, peak, results, latencies);
+    }
+
+    /// <summary>The peak the "% meas" column divides by: a manual <see cref="ThroughputBenchmarkOptions.PeakGflops"/> wins;
+    /// otherwise the per-machine cache, measured on first use or when <see cref="ThroughputBenchmarkOptions.RemeasurePeak"/>.</summary>
+    public static MeasuredPeak ResolvePeak(ThroughputBenchmarkOptions options, MachineInfo machine) => options.PeakGflops is { } manual
+        ? new MeasuredPeak(machine.CpuModel, machine.Cores, manual, "given with --peak-gflops", null, null, DateTime.UtcNow)
+        : new PeakCache(options.PeakCacheFolder).GetOrMeasure(machine, options.RemeasurePeak, () => PeakMeter.Measure(machine, options.PeakDuration));
+
+    // Built-in names are configs: random weights, as always. Anything else (a folder, a checkpoint, hf-hub:) brings its
+    // weights, so that another tool's export of the same weights (--onnx-file) can be checked against ours.
+    private static OpenVisionModel CreateModel(string name) =>
+        ModelRegistry.TryGet(name, out var config) ? ModelFactory.Create(config) : ModelFactory.Load(name, new ModelLoadOptions { RandomInit = true }).Model;
+
+    private static string PromptNoun(int i) => new[] { "dog", "cat", "bicycle", "teapot", "guitar", "lamp", "shoe", "clock" }[i % 8];
+}

@@ -1,0 +1,72 @@
+using OpenVision.Onnx;
+
+namespace OpenVision.Lab.Benchmarks;
+
+/// <summary>What <c>openvision bench</c> measures: models, batch sizes, backends and the time per measurement.</summary>
+public sealed record ThroughputBenchmarkOptions
+{
+    /// <summary>Built-in names (random weights), or folders/checkpoints (their weights).</summary>
+    public IReadOnlyList<string> Models { get; init; } = ["openvision-vit-tiny-patch16-224", "openvision-vit-base-patch16-224", "openvision-vit-large-patch14-224"];
+
+    /// <summary>Images per call of each encode_image measurement.</summary>
+    public IReadOnlyList<int> BatchSizes { get; init; } = [1, 8, 32];
+
+    /// <summary>Time budget per measurement.</summary>
+    public TimeSpan Budget { get; init; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>Also time bfloat16 (with its error against float32).</summary>
+    public bool BFloat16 { get; init; }
+
+    /// <summary>Folder of JPEGs for the end-to-end run; null writes 64 synthetic 500x375 JPEGs.</summary>
+    public string? ImageFolder { get; init; }
+
+    /// <summary>The machine's fp32 peak in GFLOP/s, a manual override; null uses the measured (cached) peak.</summary>
+    public double? PeakGflops { get; init; }
+
+    /// <summary>Measure the peak again even when the per-machine cache has it.</summary>
+    public bool RemeasurePeak { get; init; }
+
+    /// <summary>Folder of the per-machine peak cache (<see cref="PeakCache.DefaultFolder"/> by default).</summary>
+    public string PeakCacheFolder { get; init; } = PeakCache.DefaultFolder;
+
+    /// <summary>Timed span of the FMA loop on each thread when the peak is measured.</summary>
+    public TimeSpan PeakDuration { get; init; } = TimeSpan.FromSeconds(0.3);
+
+    /// <summary>Timed single-image calls per model for the batch-1 latency percentiles (0: none).</summary>
+    public int LatencyRuns { get; init; } = 50;
+
+    /// <summary>Time the TorchSharp model.</summary>
+    public bool Torch { get; init; } = true;
+
+    /// <summary>Time the ONNX Runtime backend next to a plain ORT session of the same graph (the anchor).</summary>
+    public bool Onnx { get; init; }
+
+    /// <summary>ONNX Runtime session settings.</summary>
+    public OnnxRuntimeOptions Runtime { get; init; } = new();
+
+    /// <summary>Export with standard ONNX operators only (no fused com.microsoft Attention).</summary>
+    public bool StandardOps { get; init; }
+
+    /// <summary>Also profile this many runs per batch size with ONNX Runtime's profiler (0: none).</summary>
+    public int ProfileRuns { get; init; }
+
+    /// <summary>Another vision graph of the same weights (e.g. torch.onnx's export) to time in a plain ORT session.</summary>
+    public string? ExternalGraph { get; init; }
+
+    /// <summary>Throws <see cref="ArgumentException"/> naming the first inconsistent setting.</summary>
+    public ThroughputBenchmarkOptions Validate()
+    {
+        if (!Torch && !Onnx) throw new ArgumentException("nothing to time: neither the torch nor the onnx backend is selected");
+        if (Models.Count == 0) throw new ArgumentException("--models needs at least one model");
+        if (LatencyRuns < 0) throw new ArgumentException("--latency-runs must be 0 or more");
+        if (PeakGflops is <= 0) throw new ArgumentException("--peak-gflops must be positive");
+        if (BatchSizes.Count == 0 || BatchSizes.Any(b => b < 1)) throw new ArgumentException("--batch-sizes must be positive");
+        if (ExternalGraph is not null)
+        {
+            if (!Onnx) throw new ArgumentException("--onnx-file needs --backend onnx or all");
+            if (Models.Count != 1) throw new ArgumentException("--onnx-file needs exactly one model in --models: the one whose weights the file holds");
+            if (!File.Exists(ExternalGraph)) throw new FileNotFoundException($"--onnx-file: {ExternalGraph} not found");
+        }
+        return this;
+    }
+}

@@ -1,0 +1,54 @@
+namespace OpenVision.IO;
+
+/// <summary>Writes a file so that readers see the old content or the whole new content, never a part: the bytes go
+/// to a temporary file beside the target (same folder, so the rename stays on one file system), which then replaces
+/// the target in one rename. A failed write leaves the target untouched and removes the temporary file.</summary>
+public static class AtomicFile
+{
+    /// <summary>Writes <paramref name="path"/> through a stream; <paramref name="write"/> must not close it.</summary>
+    /// <param name="path">The target file.</param>
+    /// <param name="write">Writes the whole content.</param>
+    /// <param name="bufferSize">The file stream's buffer in bytes.</param>
+    public static void Write(string path, Action<Stream> write, int bufferSize = 1 << 20)
+    {
+        ArgumentNullException.ThrowIfNull(write);
+        Commit(path, temp =>
+        {
+            using var stream = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None, bufferSize);
+            write(stream);
+        });
+    }
+
+    /// <summary>Writes <paramref name="text"/> (UTF-8, no byte-order mark) to <paramref name="path"/>.</summary>
+    public static void WriteAllText(string path, string text) => Commit(path, temp => File.WriteAllText(temp, text));
+
+    /// <summary>Writes <paramref name="bytes"/> to <paramref name="path"/>.</summary>
+    public static void WriteAllBytes(string path, byte[] bytes) => Commit(path, temp => File.WriteAllBytes(temp, bytes));
+
+    /// <summary>Lets <paramref name="create"/> make the temporary file (any way: a copy, a link, a writer of its own),
+    /// then moves it over <paramref name="path"/>.</summary>
+    /// <param name="path">The target file.</param>
+    /// <param name="create">Creates the file at the temporary path it is given.</param>
+    /// <param name="overwrite">False: an existing target is an error (<see cref="IOException"/>), so the first of
+    /// several concurrent writers wins.</param>
+    public static void Commit(string path, Action<string> create, bool overwrite = true)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        ArgumentNullException.ThrowIfNull(create);
+        string temp = TemporaryPathFor(path);
+        try
+        {
+            create(temp);
+            File.Move(temp, path, overwrite);
+        }
+        finally
+        {
+            // A leftover may be a dangling symbolic link, which File.Exists does not see.
+            if (File.Exists(temp) || new FileInfo(temp).LinkTarget is not null) File.Delete(temp);
+        }
+    }
+
+    /// <summary>A temporary path beside <paramref name="path"/>, unique to this call (process and a random part), so
+    /// concurrent writers never share one.</summary>
+    public static string TemporaryPathFor(string path) => $"{path}.tmp-{Environment.ProcessId}-{Guid.NewGuid().ToString("N")[..8]}";
+}

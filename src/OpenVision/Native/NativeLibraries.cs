@@ -1,0 +1,19 @@
+namespace OpenVision.Native;
+
+/// <summary>Which shared libraries the process has mapped, from <c>/proc/self/maps</c> (Linux).</summary>
+public static class NativeLibraries
+{
+    /// <summary>True when a mapped file's name starts with <paramref name="namePrefix"/> (e.g. "libtorch_cpu");
+    /// false where <c>/proc/self/maps</c> does not exist.</summary>
+    public static bool IsLoaded(string namePrefix)
+    {
+        const string maps = "/proc/self/maps";
+        if (!File.Exists(maps)) return false;
+        foreach (var line in File.ReadLines(maps))
+        {
+            int slash = line.LastIndexOf('/');
+            if (slash >= 0 && line.AsSpan(slash + 1).StartsWith(namePrefix, StringComparison.Ordinal)) return true;
+        }
+        return false;
+    }
+}

@@ -1,0 +1,144 @@
+using OpenVision.Configs;
+using OpenVision.Tests;
+using OpenVision.Tests.Parity;
+
+namespace OpenVision.Cli.Tests;
+
+// Every failure a user can cause is one line, "openvision: error: <file or field>: <problem>", with a documented exit
+// code; the stack trace only with --verbose.
+public sealed class CliErrorTests : IDisposable
+{
+    private readonly string temp = Directory.CreateTempSubdirectory("ov-cli-errors-").FullName;
+    private static string Tiny => ReferenceModels.Folder("openvision-vit-tiny-patch16-160");
+    private static string Truncated => ReferenceData.Path("preprocess", "images", "truncated.jpg");
+
+    public void Dispose() => Directory.Delete(temp, recursive: true);
+
+    private string Temp(string name) => Path.Combine(temp, name);
+
+    private static string OneErrorLine(Cli.Result result, int code)
+    {
+        Assert.True(result.ExitCode == code, $"exit {result.ExitCode}, expected {code}\n{result.Stdout}\n{result.Stderr}");
+        var lines = result.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.True(lines.Length == 1, "expected one line on stderr:\n" + result.Stderr);
+        Assert.StartsWith("openvision: error: ", lines[0]);
+        return lines[0];
+    }
+
+    [Fact]
+    public void UndecodableImagesNameTheFileInPreprocessAndClassify()
+    {
+        Assert.Equal($"openvision: error: {Truncated}: truncated JPEG: the data ends before the image is complete",
+            OneErrorLine(Cli.Run("preprocess", "--model", "openvision-vit-tiny-patch16-224", Truncated, "--output", Temp("p.npy")), 1));
+        File.WriteAllText(Temp("x.png"), "hello");
+        Assert.Equal($"openvision: error: {Temp("x.png")}: unknown image format (starts with \"hello\"); expected PNG, JPEG, GIF, BMP or WebP",
+            OneErrorLine(Cli.Run("classify", "--model", Tiny, Temp("x.png"), "--labels", "cat", "dog"), 1));
+        Assert.False(File.Exists(Temp("p.npy")));
+    }
+
+    [Fact]
+    public void FifosAndDevicesAreRefusedNotRead()
+    {
+        using (var mkfifo = System.Diagnostics.Process.Start("mkfifo", Temp("f.png"))) mkfifo.WaitForExit();
+        Assert.Contains("f.png: not a regular file (a FIFO)", OneErrorLine(Cli.Run("preprocess", "--model", "openvision-vit-tiny-patch16-224", Temp("f.png"), "--output", Temp("p.npy")), 1));
+        Assert.Contains("/dev/zero: not a regular file (a character device)", OneErrorLine(Cli.Run("tokenize", "--model", "openvision-vit-tiny-patch16-224", "--jsonl", "/dev/zero", "--output", Temp("i.npy")), 1));
+    }
+
+    [Fact]
+    public void HugeConfigValuesAreRefusedByInfoWithTheLimit()
+    {
+        var tiny = ModelRegistry.Get("openvision-vit-tiny-patch16-224");
+        File.WriteAllText(Temp("big.json"), ConfigJson.ToHubJson(tiny with { TextCfg = tiny.TextCfg with { ContextLength = 1_000_000_000 } }));
+        Assert.Contains("text_cfg.context_length 1000000000 is over the limit of 4,096", OneErrorLine(Cli.Run("info", "--model", Temp("big.json")), 1));
+        File.WriteAllText(Temp("dup.json"), ConfigJson.ToHubJson(tiny).Replace("\"embed_dim\"", "\"embed_dim\": 1, \"embed_dim\""));
+        Assert.Contains("dup.json: invalid JSON: duplicate key 'embed_dim'", OneErrorLine(Cli.Run("info", "--model", Temp("dup.json")), 1));
+        Assert.Contains("--image-size 1000000 must be between 1 and 4096", OneErrorLine(Cli.Run("info", "--model", "openvision-vit-tiny-patch16-224", "--size", "1000000"), 1));
+        Assert.Equal(0, Cli.Run("info", "--model", "openvision-vit-tiny-patch16-224", "--size", "4096").ExitCode);   // control: at the limit
+    }
+
+    [Fact]
+    public void AFolderOfOnlyBadImagesIsOneLine()
+    {
+        Directory.CreateDirectory(Temp("bad"));
+        File.Copy(Truncated, Temp("bad/truncated.jpg"));
+        File.WriteAllText(Temp("bad/x.png"), "hello");
+        var line = OneErrorLine(Cli.Run("embed", "--model", Tiny, "--images", Temp("bad"), "--output", Temp("o.npy")), 1);
+        Assert.Contains("none of the 2 images could be read (first: ", line);
+        Assert.Empty(Directory.GetFiles(temp));
+    }
+
+    [Fact]
+    public void AGarbledShardPlanIsNamed()
+    {
+        Directory.CreateDirectory(Temp("job"));
+        File.WriteAllText(Temp("job/plan.json"), "{\"shards\": 3, \"shard");
+        Assert.Contains($"{Temp("job/plan.json")}: corrupt job plan (not valid JSON at line 1)", OneErrorLine(Cli.Run("embed-merge", Temp("job")), 1));
+    }
+
+    [Fact]
+    public void ParseErrorsAreOneLineNamingTheHelp()
+    {
+        var line = OneErrorLine(Cli.Run("preprocess", "--model", "openvision-vit-tiny-patch16-224"), 1);
+        Assert.EndsWith("(see 'openvision preprocess --help')", line);
+    }
+
+    [Fact]
+    public void VerbosePrintsTheStackTraceAfterTheLine()
+    {
+        var result = Cli.Run("preprocess", "--model", "openvision-vit-tiny-patch16-224", Truncated, "--output", Temp("p.npy"), "--verbose");
+        Assert.Equal(1, result.ExitCode);
+        Assert.StartsWith("openvision: error: ", result.Stderr);
+        Assert.Contains("   at OpenVision.", result.Stderr);
+        Assert.DoesNotContain("   at ", Cli.Run("preprocess", "--model", "openvision-vit-tiny-patch16-224", Truncated, "--output", Temp("p.npy")).Stderr);
+    }
+
+    [Fact]
+    public void HelpNamesTheToolAndListsExitCodes()
+    {
+        var result = Cli.Run("--help");
+        Assert.Equal(0, result.ExitCode);
+        Assert.Contains("openvision [command] [options]", result.Stdout);
+        Assert.DoesNotContain("OpenVision.Cli", result.Stdout);
+        Assert.Contains("130 interrupted", result.Stdout);
+        Assert.Contains("--verbose", result.Stdout);
+    }
+
+    [Fact]
+    public void ModelsPrintsExactParameterCounts()
+    {
+        var result = Cli.Run("models");
+        Assert.Equal(0, result.ExitCode);
+        var row = result.Stdout.Split('\n').Single(l => l.StartsWith("openvision-vit-tiny-patch8-384 ", StringComparison.Ordinal));
+        Assert.Contains(" 5,855,232 ", row);   // the paper's Ti/8-384 vision count
+    }
+
+    // Seeded JSONL mutations through the real command: each run succeeds or fails with one line, never a trace.
+    [Fact]
+    public void MutatedJsonlIsTokenizedOrRefusedInOneLine()
+    {
+        var random = new Random(11);
+        string[] lines = ["\"a photo of a dog.\"", "\"caf\\u00e9\"", "\"\"", "\"tench\""];
+        int ok = 0, refused = 0;
+        for (int i = 0; i < 12; i++)
+        {
+            var text = string.Join("\n", lines).ToCharArray().ToList();
+            for (int k = 0; k < 1 + random.Next(3); k++)
+            {
+                int at = random.Next(text.Count);
+                switch (random.Next(3))
+                {
+                    case 0: text.RemoveAt(at); break;
+                    case 1: text.Insert(at, "{}[]\"\\,:0n\u0000"[random.Next(12)]); break;
+                    default: text = text.Take(at).ToList(); break;
+                }
+            }
+            File.WriteAllText(Temp($"t{i}.jsonl"), new string([.. text]));
+            var result = Cli.Run("tokenize", "--model", "openvision-vit-tiny-patch16-224", "--jsonl", Temp($"t{i}.jsonl"), "--output", Temp($"t{i}.npy"));
+            if (result.ExitCode == 0) { ok++; continue; }
+            Assert.Contains($"t{i}.jsonl", OneErrorLine(result, 1));
+            refused++;
+        }
+        Assert.Equal(12, ok + refused);
+        Assert.True(refused > 0, "no mutation was refused: the mutations are too weak to test anything");
+    }
+}

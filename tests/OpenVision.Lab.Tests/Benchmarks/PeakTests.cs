@@ -1,0 +1,96 @@
+using OpenVision.Lab.Benchmarks;
+
+namespace OpenVision.Lab.Tests.Benchmarks;
+
+public class PeakTests : IDisposable
+{
+    private readonly string _folder = Directory.CreateTempSubdirectory("openvision-peak-").FullName;
+
+    public void Dispose() => Directory.Delete(_folder, recursive: true);
+
+    private static readonly MachineInfo Machine = new("Test CPU 9000", 2, 3000, 64, false);
+
+    // Each iteration runs one FMA per accumulator, each FMA adds 1 to every lane: FLOPs = 2 × lanes × accumulators × iterations,
+    // counted from the lanes the kernel summed, so a loop that skipped an accumulator or an iteration would come out short.
+    [Theory]
+    [InlineData(1)]
+    [InlineData(1000)]
+    [InlineData(FmaPeakKernel.MaxIterationsPerCall)]
+    public void TheKernelCountsTwoFlopsPerLanePerFma(long iterations) =>
+        Assert.Equal(2L * FmaPeakKernel.Lanes * FmaPeakKernel.Accumulators * iterations, FmaPeakKernel.Run(iterations));
+
+    [Fact]
+    public void NoIterationsNoFlops() => Assert.Equal(0, FmaPeakKernel.Run(0));
+
+    [Fact]
+    public void RefusesRunsWhoseLaneSumsWouldRound() =>
+        Assert.Throws<ArgumentOutOfRangeException>(() => FmaPeakKernel.Run(FmaPeakKernel.MaxIterationsPerCall + 1));
+
+    [Fact]
+    public void TheKernelRunsOnEveryThreadAndReportsAPositiveRate() =>
+        Assert.True(PeakMeter.Float32Gflops(2, TimeSpan.FromMilliseconds(30)) > 0);
+
+    [Fact]
+    public void FractionsAreOfTheMeasuredPeakNotTheEstimate()
+    {
+        new PeakCache(_folder).Save(Machine, Peak(400));
+        var peak = ThroughputBenchmark.ResolvePeak(new ThroughputBenchmarkOptions { PeakCacheFolder = _folder }, Machine);
+        Assert.Equal(400, peak.Float32Gflops);
+        Assert.Equal(0.25, peak.FractionOfFloat32(100), 1e-12);
+        Assert.NotEqual(Machine.PeakFloat32Gflops, peak.Float32Gflops);   // 2 × 3 GHz × 64 = 384: the control that the two differ
+    }
+
+    [Fact]
+    public void AManualPeakOverridesTheCache()
+    {
+        new PeakCache(_folder).Save(Machine, Peak(400));
+        var peak = ThroughputBenchmark.ResolvePeak(new ThroughputBenchmarkOptions { PeakCacheFolder = _folder, PeakGflops = 250 }, Machine);
+        Assert.Equal(250, peak.Float32Gflops);
+        Assert.Contains("--peak-gflops", peak.Float32Method);
+    }
+
+    [Fact]
+    public void TheCacheIsReusedUntilARemeasureIsAsked()
+    {
+        var cache = new PeakCache(_folder);
+        int measured = 0;
+        MeasuredPeak Measure() => Peak(100 * ++measured);
+        Assert.Equal(100, cache.GetOrMeasure(Machine, remeasure: false, Measure).Float32Gflops);
+        Assert.Equal(100, cache.GetOrMeasure(Machine, remeasure: false, Measure).Float32Gflops);
+        Assert.Equal(1, measured);
+        Assert.Equal(200, cache.GetOrMeasure(Machine, remeasure: true, Measure).Float32Gflops);
+        Assert.Equal(200, cache.Load(Machine)!.Float32Gflops);
+    }
+
+    [Fact]
+    public void AnotherCpusFiguresAreNotUsed()
+    {
+        var cache = new PeakCache(_folder);
+        cache.Save(Machine, Peak(400) with { CpuModel = "Other CPU" });
+        Assert.Null(cache.Load(Machine));
+        Assert.NotEqual(cache.PathFor(Machine), cache.PathFor(Machine with { Cores = 4 }));
+    }
+
+    [Fact]
+    public void ACorruptCacheFileIsNamed()
+    {
+        var cache = new PeakCache(_folder);
+        File.WriteAllText(cache.PathFor(Machine), "{ not json");
+        var error = Assert.Throws<InvalidDataException>(() => cache.Load(Machine));
+        Assert.Contains(cache.PathFor(Machine), error.Message);
+    }
+
+    // Nearest rank on 1..100: p50 is 50, p99 is 99; on five values p99 is the slowest.
+    [Fact]
+    public void PercentilesUseTheNearestRank()
+    {
+        var hundred = Enumerable.Range(1, 100).Select(i => (double)(101 - i)).ToArray();
+        Assert.Equal(50, LatencyBenchmark.Percentile(hundred, 50));
+        Assert.Equal(99, LatencyBenchmark.Percentile(hundred, 99));
+        Assert.Equal(9, LatencyBenchmark.Percentile([3, 9, 1, 4, 2], 99));
+        Assert.Equal(3, LatencyBenchmark.Percentile([3, 9, 1, 4, 2], 50));
+    }
+
+    private static MeasuredPeak Peak(double gflops) =>
+        new(Machine.CpuModel, Machine.Cores, gflops, "test", null, null, new DateTime(2026, 1, 1, 0, 0, 0, DateTimeKind.Utc));
+}
