@@ -14,13 +14,13 @@ internal sealed class OpenAiEndpoints : IAsyncDisposable
 {
     private static readonly string[] EmbeddingFields = ["model", "input", "encoding_format", "dimensions", "user", "modality"];
 
-    private readonly IImageTextEncoder encoder;
+    private readonly OpenVisionEncoder encoder;
     private readonly OpenVisionEndpointOptions options;
     private readonly DynamicBatcher<string> texts;
     private readonly DynamicBatcher<DecodedImage> images;
     private readonly long created = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
 
-    public OpenAiEndpoints(IImageTextEncoder encoder, OpenVisionEndpointOptions options)
+    public OpenAiEndpoints(OpenVisionEncoder encoder, OpenVisionEndpointOptions options)
     {
         this.encoder = encoder;
         this.options = options;

@@ -13,7 +13,7 @@ internal static class OpenAiRoutes
 
     /// <summary>Maps the routes on <paramref name="group"/>; the returned endpoints own batchers to dispose when the
     /// host has stopped. Refuses (at startup) an index built with another model.</summary>
-    public static OpenAiEndpoints Map(IEndpointRouteBuilder group, IImageTextEncoder encoder, OpenVisionEndpointOptions options)
+    public static OpenAiEndpoints Map(IEndpointRouteBuilder group, OpenVisionEncoder encoder, OpenVisionEndpointOptions options)
     {
         if (options.SearchIndex is { } index) EnsureCompatible(index, encoder);
         var embeddings = new OpenAiEndpoints(encoder, options);
@@ -23,16 +23,13 @@ internal static class OpenAiRoutes
         return embeddings;
     }
 
-    private static void EnsureCompatible(ImageIndex index, IImageTextEncoder encoder)
+    private static void EnsureCompatible(ImageIndex index, OpenVisionEncoder encoder)
     {
         if (index.Manifest.Dimensions != encoder.Config.EmbedDim)
             throw new IndexModelMismatchException(index.Folder,
                 $"the index holds {index.Manifest.Dimensions}-dimensional vectors, the served model '{encoder.Config.Name}' makes {encoder.Config.EmbedDim}");
-        // The fingerprint (config hash and probe embedding) needs the TorchSharp encoder; other backends are checked by
-        // config hash, which tells architectures and preprocessing apart but not two checkpoints of one architecture.
-        if (encoder is OpenVisionEncoder torchEncoder) index.EnsureCompatible(ImageIndexBuilder.Fingerprint(torchEncoder, encoder.Config.Name));
-        else if (index.Manifest.Model.ConfigSha256 != ModelFingerprint.HashConfig(encoder.Config))
-            throw new IndexModelMismatchException(index.Folder, $"the index was built with model '{index.Manifest.Model.Name}', not the served '{encoder.Config.Name}'");
+        // The fingerprint: config hash, input size and the probe image's embedding (any backend computes it).
+        index.EnsureCompatible(ImageIndexBuilder.Fingerprint(encoder, encoder.Config.Name));
     }
 
     private static string Asset(string name)
