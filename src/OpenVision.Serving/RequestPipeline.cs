@@ -60,6 +60,14 @@ internal sealed class RequestPipeline(OpenVisionEndpointOptions options, ILogger
             if (!context.Response.HasStarted) context.Response.StatusCode = 499;
             return Results.Empty;
         }
+        catch (OperationCanceledException)
+        {
+            // A cancellation the abort flag has not caught up with yet (the shutdown timeout cutting a body read): the
+            // request ends, the server is fine, so one line and no stack trace.
+            logger.LogWarning("request {RequestId} ({Method} {Route}) was cancelled", id, context.Request.Method, route);
+            if (!context.Response.HasStarted) context.Response.StatusCode = 503;
+            return Error(id, 503, "cancelled", "the request was cancelled (the server is stopping or the connection closed)");
+        }
         catch (Exception e)
         {
             logger.LogError(e, "request {RequestId} ({Method} {Route}) failed", id, context.Request.Method, route);

@@ -64,7 +64,7 @@ public class ExportCliTests
         var layer = CliProcess.Run(null, "embed", "--model", ReferenceModels.Folder(Name), "--backend", "onnx", "--random-init",
             "--pixels", "missing.npy", "--layer", "-2", "--output", Path.Combine(Exports.TempFolder("bad"), "x.npy"));
         Assert.Equal(1, layer.ExitCode);
-        Assert.Contains("--layer needs --backend torch", layer.Stderr);
+        Assert.Contains("not block outputs (use the TorchSharp backend, --backend torch)", layer.Stderr);
         var missing = CliProcess.Run(null, "export", "onnx", "--model", "openvision-vit-tiny-patch16-224", "--output", Exports.TempFolder("bad"));
         Assert.Equal(1, missing.ExitCode);
         Assert.Contains("--random-init", missing.Stderr);

@@ -136,7 +136,10 @@ public class CaptionDecoderTests
     [Fact]
     public void AllBuiltinConfigsMapToADecoder()
     {
-        foreach (var name in ModelRegistry.Names) DecoderConfig.For(ModelRegistry.Get(name)).Validate();
+        // Vision-only (OpenVision 2) releases ship their own caption decoder, not a CLIPS one.
+        var clipsModels = ModelRegistry.Names.Select(ModelRegistry.Get).Where(c => !c.IsVisionOnly).ToList();
+        Assert.True(clipsModels.Count >= 26);
+        foreach (var config in clipsModels) DecoderConfig.For(config).Validate();
     }
 
     [Fact]
