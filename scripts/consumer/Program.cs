@@ -2,7 +2,7 @@
 // project that references the OpenVision and TorchSharp-cpu packages only). Three modes, each printing one
 // "PASS"/"FAIL" line per check and exiting non-zero when any check fails:
 //   parity MODELS_DIR        every reference model reproduces its expected image and text features
-//   models-json FILE         `openvision models --json` output: a JSON array of 26 or more configs
+//   models-json FILE         `openvision models --json` output: a JSON array with the 26 OpenVision configs and more
 //   classify-json FILE       `openvision classify --json` output: per image, probabilities that sum to 1
 using System.Text.Json;
 using OpenVision;
@@ -61,9 +61,11 @@ switch (args.FirstOrDefault())
         {
             using var doc = JsonDocument.Parse(File.ReadAllText(args[1]));
             var rows = doc.RootElement.EnumerateArray().ToList();
-            bool named = rows.All(r => r.TryGetProperty("name", out var n) && n.GetString()!.StartsWith("openvision-", StringComparison.Ordinal)
+            // OpenVision's 26 releases (openvision-*) and OpenVision 2's vision-only encoders (openvision2-*).
+            bool named = rows.All(r => r.TryGetProperty("name", out var n) && n.GetString()!.StartsWith("openvision", StringComparison.Ordinal)
                                        && r.GetProperty("total_params").GetInt64() > 0);
-            Report(rows.Count >= 26 && named, $"openvision models --json: {rows.Count} configs (26 or more), each named openvision-* with a parameter count");
+            int v1 = rows.Count(r => r.GetProperty("name").GetString()!.StartsWith("openvision-", StringComparison.Ordinal));
+            Report(v1 >= 26 && named, $"openvision models --json: {rows.Count} configs ({v1} OpenVision, 26 or more), each named openvision* with a parameter count");
         }
         catch (Exception e) when (e is JsonException or InvalidOperationException or KeyNotFoundException)
         {
