@@ -28,8 +28,7 @@ internal static class HnswMaintenance
                 graph.Add(span, row, hnswOptions.Threads);
             }
         }
-        graph.Save(path + ".tmp");
-        File.Move(path + ".tmp", path, overwrite: true);
+        OpenVision.IO.AtomicFile.Commit(path, graph.Save);
         var updated = manifest with { Hnsw = hnswOptions, HnswCount = manifest.Count };
         IndexFolder.WriteManifest(folder, updated);
         return updated;

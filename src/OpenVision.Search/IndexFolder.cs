@@ -59,9 +59,7 @@ internal static class IndexFolder
 
     public static void WriteManifest(string folder, IndexManifest manifest)
     {
-        string path = PathOf(folder, ManifestFile), temp = path + ".tmp";
-        File.WriteAllText(temp, JsonSerializer.Serialize(manifest, IndexManifest.Json), new UTF8Encoding(false));
-        File.Move(temp, path, overwrite: true);
+        OpenVision.IO.AtomicFile.WriteAllText(PathOf(folder, ManifestFile), JsonSerializer.Serialize(manifest, IndexManifest.Json));
     }
 
     public static List<T> ReadJsonLines<T>(string path, long bytes)

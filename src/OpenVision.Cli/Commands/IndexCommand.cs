@@ -44,7 +44,8 @@ internal static class IndexCommand
                 Approximate = ParseSwitch(r.GetValue(approximate)!),
                 Hnsw = new HnswOptions { Quantization = r.GetValue(quantization)! },
             };
-            string model = r.GetValue(args.Model) ?? ImageIndex.Open(folder).Manifest.Model.Name;
+            string? model = r.GetValue(args.Model);
+            if (model is null) { using var existing = ImageIndex.Open(folder); model = existing.Manifest.Model.Name; }
             using var encoder = SearchCommand.LoadEncoder(args, r, model);
             using var signals = new CliSignals();
             var progress = new ConsoleProgress("images");
@@ -62,7 +63,8 @@ internal static class IndexCommand
             catch (OperationCanceledException)
             {
                 progress.Finish();
-                long count = ImageIndex.Open(folder).Count;
+                long count;
+                using (var interrupted = ImageIndex.Open(folder)) count = interrupted.Count;
                 return CliErrors.Fail($"interrupted; {folder} holds {count} committed images; rerun the same command to continue", 130);
             }
         }));
