@@ -47,7 +47,14 @@ public static class ImageIndexBuilder
         foreach (var item in IndexFolder.ReadJsonLines<IndexItem>(IndexFolder.PathOf(folder, IndexFolder.ItemsFile), manifest.ItemsBytes)) known.Add(item.Key);
         foreach (var skip in IndexFolder.ReadJsonLines<SkippedInput>(IndexFolder.PathOf(folder, IndexFolder.SkippedFile), manifest.SkippedBytes)) known.Add(skip.Key);
         long already = 0;
-        var todo = inputs.Where(input => { if (known.Add(input.Key)) return true; already++; return false; });
+        // Filled by the reader's decoding thread as it takes inputs, read here as their batches arrive.
+        var captions = new System.Collections.Concurrent.ConcurrentDictionary<string, string?>(StringComparer.Ordinal);
+        var todo = inputs.Where(input =>
+        {
+            if (!known.Add(input.Key)) { already++; return false; }
+            captions[input.Key] = input.Caption;
+            return true;
+        });
         long? total = inputs is ICollection<IndexInput> list ? list.Count(i => !known.Contains(i.Key)) : null;
 
         var meter = new ProgressMeter(total);
@@ -55,20 +62,24 @@ public static class ImageIndexBuilder
         long added = 0;
         using (var writer = new IndexAppender(folder, manifest))
         {
-            foreach (var batch in DecodedBatches.Read(todo, encoder.Transform, options.BatchSize, cancellationToken))
+            var reader = new ImageBatchReader(encoder.Transform, options.BatchSize);
+            foreach (var batch in reader.Read(todo, input => input.Key, input => input.Decode(), cancellationToken))
             {
-                if (batch.Keys.Count > 0)
+                using (batch)
                 {
-                    using var scope = torch.NewDisposeScope();
-                    var pixels = torch.tensor(batch.Pixels, [batch.Keys.Count, 3, encoder.ImageSize, encoder.ImageSize]).to(encoder.Backend.PixelDType);
-                    var features = encoder.EncodePixels(pixels, normalize: true).to(ScalarType.Float32).contiguous();
-                    writer.Append(features.data<float>().ToArray(), batch.Keys.Select((k, i) => new IndexItem(k, batch.Captions[i])).ToList(), batch.Skipped);
+                    var skipped = batch.Skipped.Select(s => new SkippedInput(s.Path, s.Reason)).ToList();
+                    if (batch.Paths.Count > 0)
+                    {
+                        using var scope = torch.NewDisposeScope();
+                        var features = encoder.EncodePixels(batch.Pixels.to(encoder.Backend.PixelDType), normalize: true).to(ScalarType.Float32).contiguous();
+                        writer.Append(features.data<float>().ToArray(), batch.Paths.Select(k => new IndexItem(k, captions[k])).ToList(), skipped);
+                    }
+                    else writer.Append([], [], skipped);
+                    manifest = writer.Commit();
+                    added += batch.Paths.Count;
+                    skippedNow.AddRange(skipped);
+                    progress?.Report(meter.Add(batch.Paths.Count, skipped.Count));
                 }
-                else writer.Append([], [], batch.Skipped);
-                manifest = writer.Commit();
-                added += batch.Keys.Count;
-                skippedNow.AddRange(batch.Skipped);
-                progress?.Report(meter.Add(batch.Keys.Count, batch.Skipped.Count));
                 cancellationToken.ThrowIfCancellationRequested();
             }
         }

@@ -25,7 +25,12 @@ public sealed record SkippedItem(string Path, string Reason);
 public sealed class ImageBatchReader(ImageTransform transform, int batchSize, int prefetchBatches = 2, ImageDecoderOptions? decoderOptions = null)
 {
     /// <summary>Yields batches of <c>batchSize</c> files (fewer at the end or after skips).</summary>
-    public IEnumerable<ImageBatch> Read(IReadOnlyList<string> files, CancellationToken cancellationToken = default)
+    public IEnumerable<ImageBatch> Read(IReadOnlyList<string> files, CancellationToken cancellationToken = default) =>
+        Read(files, file => file, file => ImageDecoder.Decode(file, decoderOptions), cancellationToken);
+
+    /// <summary>Yields batches of any inputs: <paramref name="key"/> names an item in <see cref="ImageBatch.Paths"/> and
+    /// skip reports, <paramref name="decode"/> (run on worker threads) decodes it or throws to have it skipped.</summary>
+    public IEnumerable<ImageBatch> Read<T>(IEnumerable<T> items, Func<T, string> key, Func<T, DecodedImage> decode, CancellationToken cancellationToken = default)
     {
         if (batchSize < 1) throw new ArgumentOutOfRangeException(nameof(batchSize), "batch size must be at least 1");
         var channel = Channel.CreateBounded<(string[] Paths, float[] Data, List<SkippedItem> Skipped)>(Math.Max(1, prefetchBatches));
@@ -33,18 +38,17 @@ public sealed class ImageBatchReader(ImageTransform transform, int batchSize, in
         {
             try
             {
-                for (int start = 0; start < files.Count; start += batchSize)
+                foreach (var chunk in items.Chunk(batchSize))
                 {
                     cancellationToken.ThrowIfCancellationRequested();
-                    var chunk = files.Skip(start).Take(batchSize).ToArray();
-                    await channel.Writer.WriteAsync(DecodeChunk(chunk), cancellationToken);
+                    await channel.Writer.WriteAsync(DecodeChunk(chunk, key, decode), cancellationToken);
                 }
                 channel.Writer.Complete();
             }
             catch (Exception e) { channel.Writer.Complete(e); }
         }, cancellationToken);
 
-        int size = transform.Options.ImageSize, length = transform.OutputLength;
+        int size = transform.Options.ImageSize;
         var reader = channel.Reader;
         while (reader.WaitToReadAsync(cancellationToken).AsTask().GetAwaiter().GetResult())
         {
@@ -59,22 +63,22 @@ public sealed class ImageBatchReader(ImageTransform transform, int batchSize, in
         producer.GetAwaiter().GetResult();
     }
 
-    private (string[], float[], List<SkippedItem>) DecodeChunk(string[] chunk)
+    private (string[], float[], List<SkippedItem>) DecodeChunk<T>(T[] chunk, Func<T, string> key, Func<T, DecodedImage> decode)
     {
         int length = transform.OutputLength;
+        var keys = chunk.Select(key).ToArray();
         var buffers = new float[chunk.Length][];
         var errors = new string?[chunk.Length];
         Parallel.For(0, chunk.Length, i =>
         {
-            try { buffers[i] = transform.ToChw(ImageDecoder.Decode(chunk[i], decoderOptions)); }
+            try { buffers[i] = transform.ToChw(decode(chunk[i])); }
             catch (ImageDecodeException e) { errors[i] = e.Message; }
-            catch (IOException e) { errors[i] = $"{chunk[i]}: {e.Message}"; }
-            catch (UnauthorizedAccessException e) { errors[i] = $"{chunk[i]}: {e.Message}"; }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidDataException) { errors[i] = $"{keys[i]}: {e.Message}"; }
         });
         var kept = Enumerable.Range(0, chunk.Length).Where(i => errors[i] is null).ToArray();
         var data = new float[kept.Length * length];
         for (int k = 0; k < kept.Length; k++) buffers[kept[k]].CopyTo(data, k * length);
-        var skipped = Enumerable.Range(0, chunk.Length).Where(i => errors[i] is not null).Select(i => new SkippedItem(chunk[i], errors[i]!)).ToList();
-        return (kept.Select(i => chunk[i]).ToArray(), data, skipped);
+        var skipped = Enumerable.Range(0, chunk.Length).Where(i => errors[i] is not null).Select(i => new SkippedItem(keys[i], errors[i]!)).ToList();
+        return (kept.Select(i => keys[i]).ToArray(), data, skipped);
     }
 }
