@@ -63,8 +63,13 @@ public sealed class ClipsTrainingModel : TrainingModel
     public override (double Contrastive, double Caption, double Total) Backward(IReadOnlyList<TrainingBatch> microBatches,
         IDistributedContext distributed, TrainStepContext context) => ExactAccumulation.Backward(this, microBatches, distributed);
 
-    /// <summary>Writes the CLIP in open_clip's layout (the decoder is training-only).</summary>
-    public override void SaveModel(string folder) => ModelFactory.Save(Clip, folder);
+    /// <summary>Writes the CLIP in open_clip's layout, and the CLIPS decoder beside it for <see cref="ClipsCaptioner"/>
+    /// (<c>clips_decoder.safetensors</c>, <c>clips_decoder_config.json</c>; open_clip and the encoder ignore them).</summary>
+    public override void SaveModel(string folder)
+    {
+        ModelFactory.Save(Clip, folder);
+        ClipsCaptioner.SaveDecoder(Decoder, folder);
+    }
 
     /// <summary>The caption decoder (<c>text_decoder</c>).</summary>
     public CaptionDecoder Decoder => text_decoder;

@@ -21,8 +21,8 @@ namespace OpenVision.Lab.Benchmarks.Training;
 public static class TrainObjectivesBenchmark
 {
     /// <summary>Times <paramref name="steps"/> steps (after one warm-up step) of every variant on one fixed batch, in
-    /// <paramref name="repeats"/> rounds that interleave the variants, so that a change in the machine's load hits all
-    /// of them. Each block builds a fresh model and AdamW and runs <see cref="TrainStep"/> as the trainer does.</summary>
+    /// <paramref name="repeats"/> rounds that interleave the variants (in rotated order), so that a change in the
+    /// machine's load hits all of them. Each block builds a fresh model and AdamW and runs <see cref="TrainStep"/> as the trainer does.</summary>
     public static IReadOnlyList<ObjectiveSpeed> MeasureSpeed(TrainObjectivesSetting setting, int steps, int repeats, int seed = 0,
         IProgress<string>? log = null)
     {
@@ -34,7 +34,8 @@ public static class TrainObjectivesBenchmark
         var peaks = variants.ToDictionary(v => v, _ => 0L);
         var parameters = new Dictionary<TrainObjectiveVariant, long>();
         for (int r = 0; r < repeats; r++)
-            foreach (var variant in variants)
+            // Each round starts one variant later, so that no variant always runs first (or last) in a round.
+            foreach (var variant in variants.Skip(r % variants.Count).Concat(variants.Take(r % variants.Count)))
             {
                 var (blockTimes, peak, count) = Block(setting, variant, steps, seed);
                 times[variant].Add(blockTimes);
