@@ -27,6 +27,10 @@ public sealed record TrainStage
     /// <summary>Optimizer steps in this stage.</summary>
     [JsonIgnore] public int Steps => (int)(Samples / BatchSize);
 
+    /// <summary>Fraction of patch tokens the caption-only objective's decoder reads in this stage (null: the run's
+    /// <see cref="TrainConfig.KeepRatio"/>).</summary>
+    public double? KeepRatio { get; init; }
+
     /// <summary>Warmup steps in this stage.</summary>
     [JsonIgnore] public int WarmupSteps => (int)(WarmupSamples / BatchSize);
 }
@@ -37,6 +41,32 @@ public sealed record TrainConfig
 {
     /// <summary>Model config: a built-in name, a config JSON file or a hub-style folder (its weights are the starting point).</summary>
     public string Model { get; init; } = "openvision-vit-tiny-patch16-160";
+
+    /// <summary>The objective names <see cref="Objectives"/> accepts.</summary>
+    public static IReadOnlyList<string> Objectives { get; } = [ClipsObjective, CaptioningObjective];
+
+    /// <summary>OpenVision's CLIPS objective: contrastive and caption losses, text tower and CLIPS decoder.</summary>
+    public const string ClipsObjective = "clips";
+
+    /// <summary>OpenVision 2's caption-only objective: vision tower and caption decoder reading a random patch subset.</summary>
+    public const string CaptioningObjective = "captioning";
+
+    /// <summary>What is trained: <see cref="ClipsObjective"/> (the default) or <see cref="CaptioningObjective"/>.</summary>
+    public string Objective { get; init; } = ClipsObjective;
+
+    /// <summary>Caption-only objective: fraction of each image's patch tokens the decoder reads (OpenVision 2: 0.35);
+    /// a stage's own <see cref="TrainStage.KeepRatio"/> wins.</summary>
+    public double KeepRatio { get; init; } = 0.35;
+
+    /// <summary>Caption-only objective: the OpenVision 2 decoder's architecture (width, depth, num_heads, mlp_dim,
+    /// vocab_size, bos_id, eos_id; vision_width is the tower's). Null: <see cref="Models.CaptioningTrainingModel.DefaultDecoder"/>.</summary>
+    public Captioning.CaptionDecoderConfig? CaptionDecoder { get; init; }
+
+    /// <summary>True for the caption-only objective.</summary>
+    [JsonIgnore] public bool IsCaptioning => Objective == CaptioningObjective;
+
+    /// <summary>The keep ratio of stage <paramref name="stage"/>.</summary>
+    public double KeepRatioOf(int stage) => Stages[stage].KeepRatio ?? KeepRatio;
 
     /// <summary>Start from the weights of the model reference (true) or from a random initialisation (false).</summary>
     public bool InitFromWeights { get; init; }
@@ -90,6 +120,13 @@ public sealed record TrainConfig
             if (s.WarmupSamples < 0 || s.WarmupSteps >= s.Steps && s.WarmupSamples > 0) problems.Add($"stage {i}: warmup must be shorter than the stage");
             if (GradientAccumulation < 1 || s.BatchSize % GradientAccumulation != 0) problems.Add($"stage {i}: batch_size {s.BatchSize} is not divisible by gradient_accumulation {GradientAccumulation}");
         }
+        if (!Objectives.Contains(Objective)) problems.Add($"objective '{Objective}' is not one of: {string.Join(", ", Objectives)}");
+        if (!(KeepRatio > 0 && KeepRatio <= 1)) problems.Add($"keep_ratio {KeepRatio} must be in (0, 1]");
+        foreach (var (i, s) in Stages.Index())
+            if (s.KeepRatio is { } r && !(r > 0 && r <= 1)) problems.Add($"stage {i}: keep_ratio {r} must be in (0, 1]");
+        if (IsCaptioning && (Decoder is not null || DecoderLayers is not null)) problems.Add("decoder and decoder_layers describe the CLIPS decoder; the captioning objective takes caption_decoder");
+        if (!IsCaptioning && CaptionDecoder is not null) problems.Add("caption_decoder is for objective 'captioning'");
+        if (CaptionDecoder is { } d) problems.AddRange(d.Problems().Select(p => $"caption_decoder: {p}"));
         if (CaptionTokens < 2) problems.Add("caption_tokens must be at least 2");
         if (CheckpointEverySteps < 1) problems.Add("checkpoint_every_steps must be positive");
         return problems.Count == 0 ? this : throw new ArgumentException("train config: " + string.Join("; ", problems));

@@ -9,13 +9,13 @@ using static TorchSharp.torch;
 namespace OpenVision.Training;
 
 /// <summary>One optimizer step of the recipe, from batches to updated parameters: set the learning rate, zero the
-/// gradients, read the step's micro-batches, backpropagate the whole batch's losses (<see cref="ExactAccumulation"/>),
+/// gradients, read the step's micro-batches, backpropagate the whole batch's losses (<see cref="TrainingModel.Backward"/>),
 /// average gradients over the ranks, and let AdamW step.</summary>
 /// <param name="model">The model, in training mode.</param>
 /// <param name="optimizer">The stage's optimizer over the model's parameters.</param>
 /// <param name="ranks">The ranks; <see cref="SingleProcessContext"/> for one process.</param>
 /// <param name="gradientAccumulation">Micro-batches per step.</param>
-public sealed class TrainStep(ClipsTrainingModel model, OptimizerHelper optimizer, IDistributedContext ranks, int gradientAccumulation)
+public sealed class TrainStep(TrainingModel model, OptimizerHelper optimizer, IDistributedContext ranks, int gradientAccumulation)
 {
     private readonly List<Parameter> trainable = [.. model.NamedParameters().Select(p => p.Parameter).Where(p => p.requires_grad)];
 
@@ -24,7 +24,12 @@ public sealed class TrainStep(ClipsTrainingModel model, OptimizerHelper optimize
     /// <param name="learningRate">The schedule's rate for this step.</param>
     /// <param name="cancellationToken">Read once the gradients are in; with several ranks, any rank's request stops all.</param>
     /// <returns>The step's losses (averaged over ranks), the data position after it and whether to stop.</returns>
-    public TrainStepResult Run(IEnumerator<TrainingBatch> batches, double learningRate, CancellationToken cancellationToken = default)
+    public TrainStepResult Run(IEnumerator<TrainingBatch> batches, double learningRate, CancellationToken cancellationToken = default) =>
+        Run(batches, learningRate, TrainStepContext.Default, cancellationToken);
+
+    /// <summary>Runs one step as <see cref="Run(IEnumerator{TrainingBatch}, double, CancellationToken)"/> does, with the
+    /// step's index, seed and stage settings for objectives that draw at random (the caption-only token subsets).</summary>
+    public TrainStepResult Run(IEnumerator<TrainingBatch> batches, double learningRate, TrainStepContext context, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(batches);
         OptimizerSteps.SetLearningRate(optimizer, learningRate);
@@ -42,7 +47,7 @@ public sealed class TrainStep(ClipsTrainingModel model, OptimizerHelper optimize
                 microBatches.Add(batches.Current);
             }
             position = microBatches[^1].Position;
-            (contrastive, caption, total) = ExactAccumulation.Backward(model, microBatches, ranks);
+            (contrastive, caption, total) = model.Backward(microBatches, ranks, context);
         }
         finally
         {

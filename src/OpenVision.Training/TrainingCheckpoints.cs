@@ -26,7 +26,7 @@ public sealed class TrainingCheckpoints(string outputFolder)
     }
 
     /// <summary>Writes a checkpoint and points <c>latest</c> at it; keeps the newest <paramref name="keep"/> ones.</summary>
-    public string Save(ClipsTrainingModel model, OptimizerHelper optimizer, TrainingState state, int keep = 2)
+    public string Save(TrainingModel model, OptimizerHelper optimizer, TrainingState state, int keep = 2)
     {
         Directory.CreateDirectory(root);
         string name = $"step-{state.GlobalStep:D7}";
@@ -46,7 +46,7 @@ public sealed class TrainingCheckpoints(string outputFolder)
 
     /// <summary>Loads model weights and returns the state; the optimizer state is loaded by <see cref="LoadOptimizer"/>
     /// once the optimizer for the state's stage exists.</summary>
-    public static TrainingState LoadModel(string folder, ClipsTrainingModel model)
+    public static TrainingState LoadModel(string folder, TrainingModel model)
     {
         model.Load(Path.Combine(folder, "model.safetensors"));
         var state = TrainingState.Load(Path.Combine(folder, "state.json"));

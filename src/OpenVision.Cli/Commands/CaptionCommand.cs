@@ -1,11 +1,13 @@
 using System.CommandLine;
 using System.Text.Json;
 using OpenVision.Captioning;
+using OpenVision.Training.Models;
 
 namespace OpenVision.Cli.Commands;
 
 /// <summary><c>openvision caption --model M IMAGE… [--max-tokens N] [--beam N] [--mask causal|prefix] [--json]</c>:
-/// captions from an OpenVision 2 encoder and its caption decoder.</summary>
+/// captions from an OpenVision 2 encoder and its caption decoder, or from a CLIPS model trained by <c>openvision train</c>
+/// with its CLIPS decoder (<see cref="ClipsCaptioner"/>).</summary>
 internal static class CaptionCommand
 {
     public static Command Create()
@@ -42,10 +44,22 @@ internal static class CaptionCommand
 
     private static int Run(string model, string[] images, CaptionOptions options, ModelLoadOptions loadOptions, bool asJson)
     {
+        // A CLIPS run's folder carries its decoder instead of OpenVision 2's; it predicts all positions in one pass.
+        if (ClipsCaptioner.HasDecoder(model) && !File.Exists(Path.Combine(model, CaptionDecoderConfig.FileName)))
+        {
+            if (options.BeamWidth != 1) throw new ArgumentException($"{model}: --beam needs an OpenVision 2 decoder; a CLIPS decoder predicts every position in one pass");
+            using var clips = ClipsCaptioner.Load(model);
+            return Print(images, image => clips.CaptionFiles([image], options.MaxTokens)[0], asJson);
+        }
         using var captioner = ImageCaptioner.Load(model, loadOptions);
+        return Print(images, image => captioner.CaptionFiles([image], options)[0], asJson);
+    }
+
+    private static int Print(string[] images, Func<string, Caption> captionOf, bool asJson)
+    {
         foreach (var image in images)
         {
-            var caption = captioner.CaptionFiles([image], options)[0];
+            var caption = captionOf(image);
             Console.WriteLine(asJson
                 ? JsonSerializer.Serialize(new { image, text = caption.Text, token_ids = caption.TokenIds, log_probability = caption.LogProbability })
                 : $"{image}\t{caption.Text}");

@@ -19,7 +19,7 @@ internal static class TrainCommand
         var data = new Option<string>("--data", "-d") { Description = "WebDataset shards (brace patterns allowed), a .tsv/.csv manifest, or a folder with sidecar texts", Required = true };
         var output = new Option<string>("--output", "-o") { Description = "Checkpoints, metrics and the final model", Required = true };
         var noAugment = new Option<bool>("--no-augment") { Description = "Turn off crop/colour augmentation" };
-        var command = new Command("train", "Train or fine-tune with OpenVision's recipe (CLIPS losses, progressive resolution)") { config, data, output, noAugment };
+        var command = new Command("train", "Train or fine-tune with OpenVision's recipe (CLIPS losses, or OpenVision 2's caption-only objective; progressive resolution)") { config, data, output, noAugment };
         command.SetAction(r => CliErrors.Run(() => Run(r.GetValue(config)!, r.GetValue(data)!, r.GetValue(output)!, !r.GetValue(noAugment))));
         return command;
     }
@@ -35,16 +35,18 @@ internal static class TrainCommand
                 : dataSpec.EndsWith(".tsv", StringComparison.OrdinalIgnoreCase) || dataSpec.EndsWith(".csv", StringComparison.OrdinalIgnoreCase) ? new ManifestSource(dataSpec, order)
                 : new WebDatasetSource(dataSpec, order);
             var modelConfig = ModelFactory.Resolve(config.Model, configOnly: true).Config;
-            var texts = new TrainingTexts(OpenVisionTokenizer.CreateDefault(modelConfig.TextCfg.ContextLength), config.Decoder?.QueryTokens ?? config.CaptionTokens);
+            // The caption-only objective has no text tower: the alt-text ids it never reads use the default context length.
+            int contextLength = modelConfig.OptionalTextCfg?.ContextLength ?? OpenVisionTokenizer.DefaultContextLength;
+            var texts = new TrainingTexts(OpenVisionTokenizer.CreateDefault(contextLength), config.Decoder?.QueryTokens ?? config.CaptionTokens);
             var options = new TrainingBatcherOptions { Seed = config.Seed, Augmentation = augment ? Training.Augmentation.AugmentationOptions.OpenVision : Training.Augmentation.AugmentationOptions.None };
             var trainingData = new BatcherTrainingData(source, options, texts);
             bool chief = ranks.Rank == 0;
             var line = new TrainingLine();
             using var signals = new CliSignals();
-            ClipsTrainingModel trained;
+            TrainingModel trained;
             try
             {
-                trained = new Trainer(config, trainingData, output, distributed: ranks).Run(chief ? line : null, cancellationToken: signals.Token);
+                trained = new TrainingLoop(config, trainingData, output, distributed: ranks).Run(chief ? line : null, cancellationToken: signals.Token);
             }
             catch (OperationCanceledException) when (signals.Token.IsCancellationRequested)
             {
@@ -61,7 +63,7 @@ internal static class TrainCommand
             if (chief)
             {
                 line.Finish();
-                ModelFactory.Save(model.Clip, Path.Combine(output, "model"));
+                model.SaveModel(Path.Combine(output, "model"));
                 if (trainingData.SkippedSamples > 0) Console.WriteLine($"skipped {trainingData.SkippedSamples} samples: {source.Skips.Summary()}");
                 if (trainingData.SamplesWithoutCaption > 0) Console.WriteLine($"{trainingData.SamplesWithoutCaption} samples had no synthetic caption (both texts from the alt-text)");
                 var plots = TrainingPlots.Write(Path.Combine(output, "metrics.jsonl"));

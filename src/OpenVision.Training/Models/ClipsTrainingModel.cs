@@ -1,6 +1,7 @@
 using OpenVision.Checkpoints;
 using OpenVision.Configs;
 using OpenVision.Models;
+using OpenVision.Training.Data;
 using OpenVision.Training.Distributed;
 using OpenVision.Training.Losses;
 using TorchSharp;
@@ -16,7 +17,7 @@ namespace OpenVision.Training.Models;
 /// is the CLIP's open_clip keys plus the decoder's under <see cref="DecoderPrefix"/> (see <see cref="CaptionDecoder"/>),
 /// and parameters, conversions and state dicts come from TorchSharp. The vision positional table is frozen:
 /// OpenVision's JAX ViT computes its 2-D sin-cos table instead of learning it.</remarks>
-public sealed class ClipsTrainingModel : nn.Module
+public sealed class ClipsTrainingModel : TrainingModel
 {
     /// <summary>Prefix of the decoder's keys in a training checkpoint.</summary>
     public const string DecoderPrefix = "text_decoder.";
@@ -50,7 +51,25 @@ public sealed class ClipsTrainingModel : nn.Module
         new(new OpenVisionModel(config), DecoderConfig.For(config), weights);
 
     /// <summary>The CLIP (vision and text towers, logit scale).</summary>
-    public OpenVisionModel Clip { get; }
+    public override OpenVisionModel Clip { get; }
+
+    /// <inheritdoc/>
+    public override double Temperature => Clip.LogitScale;
+
+    /// <inheritdoc/>
+    public override IEnumerable<Tensor> FloatingBuffers() => Clip.buffers().Concat(Decoder.buffers()).Where(b => b.is_floating_point());
+
+    /// <summary>OpenVision's CLIPS losses with <see cref="ExactAccumulation"/> (the step context is not used).</summary>
+    public override (double Contrastive, double Caption, double Total) Backward(IReadOnlyList<TrainingBatch> microBatches,
+        IDistributedContext distributed, TrainStepContext context) => ExactAccumulation.Backward(this, microBatches, distributed);
+
+    /// <summary>Writes the CLIP in open_clip's layout, and the CLIPS decoder beside it for <see cref="ClipsCaptioner"/>
+    /// (<c>clips_decoder.safetensors</c>, <c>clips_decoder_config.json</c>; open_clip and the encoder ignore them).</summary>
+    public override void SaveModel(string folder)
+    {
+        ModelFactory.Save(Clip, folder);
+        ClipsCaptioner.SaveDecoder(Decoder, folder);
+    }
 
     /// <summary>The caption decoder (<c>text_decoder</c>).</summary>
     public CaptionDecoder Decoder => text_decoder;
@@ -168,11 +187,8 @@ public sealed class ClipsTrainingModel : nn.Module
         return (tokens[0] + 1e-8) / distributed.WorldSize;
     }
 
-    /// <summary>Every parameter with its checkpoint key (TorchSharp's <c>named_parameters()</c>).</summary>
-    public IEnumerable<(string Name, Parameter Parameter)> NamedParameters() => named_parameters();
-
-    /// <summary>Switches the model to training (true) or evaluation (false) mode.</summary>
-    public void Train(bool training = true)
+    /// <inheritdoc/>
+    public override void Train(bool training = true)
     {
         train(training);
         Clip.train(training);   // the CLIP object itself is not one of this module's children
@@ -261,10 +277,10 @@ public sealed class ClipsTrainingModel : nn.Module
     }
 
     /// <summary>Writes <see cref="ExportStateDict"/> as a safetensors file.</summary>
-    public void Save(string path, ScalarType? dtype = null) => SafetensorsFile.Write(path, ExportStateDict(dtype));
+    public override void Save(string path, ScalarType? dtype = null) => SafetensorsFile.Write(path, ExportStateDict(dtype));
 
     /// <summary>Reads a safetensors checkpoint with <see cref="LoadStateDict"/>.</summary>
-    public LoadReport Load(string path, bool requireDecoder = true) => LoadStateDict(SafetensorsFile.Read(path), path, requireDecoder);
+    public override LoadReport Load(string path, bool requireDecoder = true) => LoadStateDict(SafetensorsFile.Read(path), path, requireDecoder);
 
     /// <inheritdoc/>
     protected override void Dispose(bool disposing)

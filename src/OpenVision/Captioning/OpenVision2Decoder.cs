@@ -54,7 +54,14 @@ public sealed class OpenVision2Decoder : nn.Module
     /// <param name="tokenIds">Caption ids [B, T] (int64), starting with [bos]; no positional embedding is added
     /// (text_decoder_v2.py:392-399 embeds the ids and nothing else).</param>
     /// <param name="mask">The attention mask.</param>
-    public Tensor Logits(Tensor imageTokens, Tensor tokenIds, CaptionMask mask)
+    public Tensor Logits(Tensor imageTokens, Tensor tokenIds, CaptionMask mask) => Head(HiddenStates(imageTokens, tokenIds, mask));
+
+    /// <summary>The normalized caption-position states [B, T, W] that <see cref="Head"/> turns into logits, with autograd
+    /// and no dispose scope: training applies the head only where a target counts.</summary>
+    /// <param name="imageTokens">Patch tokens [B, N, Wv] (any N: training passes a random subset).</param>
+    /// <param name="tokenIds">Caption ids [B, T] (int64), starting with [bos].</param>
+    /// <param name="mask">The attention mask.</param>
+    public Tensor HiddenStates(Tensor imageTokens, Tensor tokenIds, CaptionMask mask)
     {
         if (imageTokens.ndim != 3 || imageTokens.shape[2] != Config.VisionWidth)
             throw new ArgumentException($"image tokens must be [B, N, {Config.VisionWidth}], got [{string.Join(", ", imageTokens.shape)}]");
@@ -67,8 +74,11 @@ public sealed class OpenVision2Decoder : nn.Module
         using var additive = AttentionMask(images, tokenIds.shape[1], mask, x.dtype, x.device);
         foreach (var block in blocks) x = block.call(x, additive);
         x = x.narrow(1, images, tokenIds.shape[1]);                                   // [B, T, W] caption positions (text_decoder_v2.py:421)
-        return lm_head.call(ln_final.call(x));                                        // [B, T, V]
+        return ln_final.call(x);                                                      // [B, T, W]
     }
+
+    /// <summary>The vocabulary projection (<c>lm_head</c>, no bias): states [..., W] to logits [..., V].</summary>
+    public Tensor Head(Tensor states) => lm_head.call(states);
 
     /// <summary>The mask as an additive tensor [N+T, N+T]: 0 where row may attend to column, −∞ elsewhere.</summary>
     /// <param name="images">N, image tokens (first in the sequence).</param>
