@@ -81,6 +81,7 @@ public static class IndexBenchmark
             ExactSearch.TopK(data, batch, 10).Rows.CopyTo(exactTop, start);
         }
         double exactBatch = options.Queries / clock.Elapsed.TotalSeconds;
+        double? ceiling = StorageCeiling(data, queries, exactTop, options.Hnsw.Quantization);
         data.Dispose();   // the searches below read only the graph
 
         var queryRows = Enumerable.Range(0, options.Queries).Select(q => queries[q].data<float>().ToArray()).ToArray();
@@ -99,12 +100,37 @@ public static class IndexBenchmark
             }
             results.Add(new IndexBenchmarkResult(dims, size, ef, buildPerSecond, graph.MemoryBytes, fileBytes, size * dims * sizeof(float),
                 Percentile(exactMs, 0.5), Percentile(exactMs, 0.99), exactBatch, Percentile(hnswMs, 0.5), Percentile(hnswMs, 0.99),
-                options.Queries / (hnswMs.Sum() / 1000), hits / (10.0 * options.Queries), ProcessMemory.PeakBytes()));
+                options.Queries / (hnswMs.Sum() / 1000), hits / (10.0 * options.Queries), ceiling, ProcessMemory.PeakBytes()));
         }
         return results;
     }
 
     private const int ExactBatch = 100;
+
+    /// <summary>The recall@10 that the graph's vector storage alone allows: exact search over vectors and queries rounded
+    /// to it (the graph compares rounded vectors, so near-tied 10th and 11th neighbours may swap whatever ef is).
+    /// Rounds <paramref name="data"/> in place. Null for i8, whose scaling is USearch's own.</summary>
+    private static double? StorageCeiling(Tensor data, Tensor queries, long[][] exactTop, string quantization)
+    {
+        ScalarType? storage = quantization switch { "f32" => ScalarType.Float32, "f16" => ScalarType.Float16, "bf16" => ScalarType.BFloat16, _ => null };
+        if (storage is not { } type) return null;
+        if (type == ScalarType.Float32) return 1;
+        for (long start = 0; start < data.shape[0]; start += 100_000)
+        {
+            using var scope = torch.NewDisposeScope();
+            var block = data.narrow(0, start, Math.Min(100_000, data.shape[0] - start));
+            block.copy_(block.to(type).to(ScalarType.Float32));
+        }
+        using var rounded = queries.to(type).to(ScalarType.Float32);
+        int hits = 0;
+        for (int start = 0; start < exactTop.Length; start += ExactBatch)
+        {
+            using var batch = rounded.narrow(0, start, Math.Min(ExactBatch, exactTop.Length - start));
+            var found = ExactSearch.TopK(data, batch, 10).Rows;
+            for (int i = 0; i < found.Length; i++) hits += found[i].Count(exactTop[start + i].Contains);
+        }
+        return hits / (10.0 * exactTop.Length);
+    }
 
     /// <summary>Unit vectors scattered around random centres, and queries drawn the same way (not from the index).</summary>
     private static (Tensor Data, Tensor Queries) Synthetic(int dims, long size, int queries, int clusters, int seed)
