@@ -8,10 +8,13 @@ public sealed unsafe class HnswIndex : IDisposable
 {
     private nint handle;
 
-    private HnswIndex(nint handle, int dimensions)
+    private int expansionSearch;
+
+    private HnswIndex(nint handle, int dimensions, int expansionSearch)
     {
         this.handle = handle;
         Dimensions = dimensions;
+        this.expansionSearch = expansionSearch;
     }
 
     /// <summary>Vector length.</summary>
@@ -27,6 +30,21 @@ public sealed unsafe class HnswIndex : IDisposable
     public long MemoryBytes
     {
         get { byte* error = null; var n = USearchNative.MemoryUsage(Handle, &error); USearchNative.Check(error, "memory usage"); return (long)n; }
+    }
+
+    /// <summary>Candidates kept while searching (ef): changeable at any time, without rebuilding, to trade latency
+    /// for recall. Must be at least 1; a search for k results explores at least k candidates whatever its value.</summary>
+    public int ExpansionSearch
+    {
+        get => expansionSearch;
+        set
+        {
+            ArgumentOutOfRangeException.ThrowIfLessThan(value, 1);
+            byte* error = null;
+            USearchNative.ChangeExpansionSearch(Handle, (nuint)value, &error);
+            USearchNative.Check(error, "setting the search expansion");
+            expansionSearch = value;
+        }
     }
 
     private nint Handle => handle != 0 ? handle : throw new ObjectDisposedException(nameof(HnswIndex));
@@ -47,7 +65,7 @@ public sealed unsafe class HnswIndex : IDisposable
         byte* error = null;
         var h = USearchNative.Init(&init, &error);
         USearchNative.Check(error, "creating the HNSW index");
-        return new HnswIndex(h, dimensions);
+        return new HnswIndex(h, dimensions, options.ExpansionSearch);
     }
 
     /// <summary>Opens a saved graph: loaded into memory, or with <paramref name="memoryMap"/> served from the file.</summary>
@@ -61,9 +79,7 @@ public sealed unsafe class HnswIndex : IDisposable
             if (memoryMap) USearchNative.View(index.handle, path, &error);
             else USearchNative.Load(index.handle, path, &error);
             USearchNative.Check(error, path);
-            error = null;
-            USearchNative.ChangeExpansionSearch(index.handle, (nuint)options.ExpansionSearch, &error);
-            USearchNative.Check(error, path);
+            index.ExpansionSearch = options.ExpansionSearch;   // after loading, so the caller's setting is the one in force
             return index;
         }
         catch { index.Dispose(); throw; }

@@ -11,15 +11,17 @@ public sealed class ImageIndex : IDisposable
     private readonly Lazy<Tensor> matrix;
     private readonly Lazy<HnswIndex?> hnsw;
 
-    private ImageIndex(string folder, IndexManifest manifest, IReadOnlyList<IndexItem> items, IReadOnlyList<SkippedInput> skipped, bool memoryMap)
+    private ImageIndex(string folder, IndexManifest manifest, IReadOnlyList<IndexItem> items, IReadOnlyList<SkippedInput> skipped, bool memoryMap, int? expansionSearch)
     {
         Folder = folder;
         Manifest = manifest;
         Items = items;
         Skipped = skipped;
-        matrix = new(() => VectorMatrix.Read(IndexFolder.PathOf(folder, IndexFolder.VectorsFile), manifest.Count, manifest.Dimensions));
+        // Detached: the first search may run inside a caller's dispose scope, which must not take the index's matrix with it.
+        matrix = new(() => VectorMatrix.Read(IndexFolder.PathOf(folder, IndexFolder.VectorsFile), manifest.Count, manifest.Dimensions).DetachFromDisposeScope());
         hnsw = new(() => manifest.Hnsw is { } options && manifest.HnswCount > 0 && File.Exists(IndexFolder.PathOf(folder, IndexFolder.HnswFile))
-            ? HnswIndex.Open(IndexFolder.PathOf(folder, IndexFolder.HnswFile), manifest.Dimensions, options, memoryMap)
+            ? HnswIndex.Open(IndexFolder.PathOf(folder, IndexFolder.HnswFile), manifest.Dimensions,
+                options with { ExpansionSearch = expansionSearch ?? options.ExpansionSearch }, memoryMap)
             : null);
     }
 
@@ -41,15 +43,22 @@ public sealed class ImageIndex : IDisposable
     /// <summary>True when an HNSW graph covers every row.</summary>
     public bool HasApproximateIndex => Manifest.Hnsw is not null && Manifest.HnswCount == Manifest.Count && Manifest.Count > 0;
 
-    /// <summary>Opens an index folder; <paramref name="memoryMap"/> serves the HNSW graph from its file instead of
-    /// loading it.</summary>
-    public static ImageIndex Open(string folder, bool memoryMap = false)
+    /// <summary>The HNSW search expansion (ef) approximate searches use, or null when there is no graph.</summary>
+    public int? ExpansionSearch => HasApproximateIndex ? hnsw.Value?.ExpansionSearch : null;
+
+    /// <summary>Opens an index folder.</summary>
+    /// <param name="folder">The index folder.</param>
+    /// <param name="memoryMap">Serve the HNSW graph from its file instead of loading it.</param>
+    /// <param name="expansionSearch">HNSW search expansion (ef) for this session, trading latency for recall; null uses
+    /// the one the index was built with (<see cref="HnswOptions.ExpansionSearch"/> in its manifest).</param>
+    public static ImageIndex Open(string folder, bool memoryMap = false, int? expansionSearch = null)
     {
+        if (expansionSearch < 1) throw new ArgumentOutOfRangeException(nameof(expansionSearch), expansionSearch, "the search expansion must be at least 1");
         var manifest = IndexFolder.ReadManifest(folder);
         var items = IndexFolder.ReadJsonLines<IndexItem>(IndexFolder.PathOf(folder, IndexFolder.ItemsFile), manifest.ItemsBytes);
         if (items.Count != manifest.Count) throw new IndexFormatException(IndexFolder.PathOf(folder, IndexFolder.ItemsFile), $"{items.Count} items for {manifest.Count} vectors");
         var skipped = IndexFolder.ReadJsonLines<SkippedInput>(IndexFolder.PathOf(folder, IndexFolder.SkippedFile), manifest.SkippedBytes);
-        return new ImageIndex(folder, manifest, items, skipped, memoryMap);
+        return new ImageIndex(folder, manifest, items, skipped, memoryMap, expansionSearch);
     }
 
     /// <summary>Refuses a query model other than the one that built the index.</summary>

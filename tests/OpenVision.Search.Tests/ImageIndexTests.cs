@@ -151,7 +151,38 @@ public sealed class ImageIndexTests : IDisposable
         }
         using var plain = ImageIndex.Open(Build(encoder, "plain"));
         Assert.False(plain.HasApproximateIndex);
+        Assert.Null(plain.ExpansionSearch);
         Assert.Throws<InvalidOperationException>(() => plain.Search(plain.Vector(0), 1, SearchMode.Approximate));
+    }
+
+    [Fact]
+    public void TheSearchExpansionIsTheBuildsUnlessTheOpenerChoosesOne()
+    {
+        using var encoder = Encoder();
+        string folder = Build(encoder, "ef", new IndexBuildOptions { Approximate = true, Hnsw = new HnswOptions { ExpansionSearch = 40 } });
+        using (var stored = ImageIndex.Open(folder)) Assert.Equal(40, stored.ExpansionSearch);
+        using (var chosen = ImageIndex.Open(folder, expansionSearch: 7))
+        {
+            Assert.Equal(7, chosen.ExpansionSearch);
+            Assert.Equal(40, chosen.Manifest.Hnsw!.ExpansionSearch);      // the choice lasts for this session only
+            Assert.Equal(1f, chosen.Search(chosen.Vector(2), 1, SearchMode.Approximate)[0].Score, 2e-3f);   // f16 storage
+        }
+        Assert.Throws<ArgumentOutOfRangeException>(() => ImageIndex.Open(folder, expansionSearch: 0));
+    }
+
+    [Fact]
+    public void AFirstSearchInsideTheCallersDisposeScopeLeavesTheIndexUsable()
+    {
+        using var encoder = Encoder();
+        using var index = ImageIndex.Open(Build(encoder, "scoped"));
+        float[] query;
+        float inside;
+        using (torch.NewDisposeScope())       // the first read of the vectors happens in here
+        {
+            query = index.Vector(1);
+            inside = index.Search(query, 1, SearchMode.Exact)[0].Score;
+        }
+        Assert.Equal(inside, index.Search(query, 1, SearchMode.Exact)[0].Score);
     }
 
     [Fact]

@@ -32,7 +32,8 @@ internal static class BenchCommand
         var latencyRuns = new Option<int>("--latency-runs") { Description = "Timed single-image calls per model for the batch-1 p50/p99 latency (0: none)", DefaultValueFactory = _ => 50 };
         var command = new Command("bench", "Measure encode throughput (images/s, texts/s) and report threads, memory and kernels")
             { models, batches, seconds, bf16, images, json, peak, remeasure, latencyRuns, backend, threads, noSpin, standard, profile, onnxFile,
-              BenchServeCommand.Create(), TrainStepBenchCommand.Create(), BenchProgressiveCommand.Create(), BenchIndexCommand.Create(), BenchTrainObjectivesCommand.Create() };
+              BenchServeCommand.Create(), TrainStepBenchCommand.Create(), BenchProgressiveCommand.Create(), BenchIndexCommand.Create(),
+              BenchTrainObjectivesCommand.Create(), BenchRetrievalCommand.Create() };
         command.SetAction(r => CliErrors.Run(() =>
         {
             var which = r.GetValue(backend)!.ToLowerInvariant();

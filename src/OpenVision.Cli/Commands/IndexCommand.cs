@@ -30,19 +30,22 @@ internal static class IndexCommand
         var batch = new Option<int>("--batch-size", "-b") { Description = "Images per model call and per commit", DefaultValueFactory = _ => 32 };
         var approximate = new Option<string>("--approximate") { Description = "HNSW graph: auto (from 50,000 images), on or off", DefaultValueFactory = _ => "auto" };
         var quantization = new Option<string>("--quantization") { Description = "HNSW vector storage: f16, f32, bf16 or i8", DefaultValueFactory = _ => "f16" };
+        var expansion = new Option<int>("--expansion-search", "--ef-search") { Description = "HNSW search expansion (ef) stored as the index's default; 'search --expansion-search' overrides it per query", DefaultValueFactory = _ => new HnswOptions().ExpansionSearch };
         var command = new Command(name, description) { images, data, labeled, imageRoot, output, batch, approximate, quantization };
+        if (!adding) command.Options.Add(expansion);     // an existing graph keeps its own settings
         args.AddTo(command);
         if (adding) args.Model.Required = false;
         command.SetAction(r => CliErrors.Run(() =>
         {
             string folder = r.GetValue(output)!;
             if (adding && !File.Exists(Path.Combine(folder, "manifest.json"))) throw new ArgumentException($"{folder}: no index here (build one with 'openvision index build')");
+            if (!adding && r.GetValue(expansion) < 1) throw new ArgumentException("--expansion-search must be at least 1");
             var inputs = Inputs(r.GetValue(images) ?? [], r.GetValue(data), r.GetValue(labeled), r.GetValue(imageRoot));
             var options = new IndexBuildOptions
             {
                 BatchSize = r.GetValue(batch),
                 Approximate = ParseSwitch(r.GetValue(approximate)!),
-                Hnsw = new HnswOptions { Quantization = r.GetValue(quantization)! },
+                Hnsw = new HnswOptions { Quantization = r.GetValue(quantization)!, ExpansionSearch = adding ? new HnswOptions().ExpansionSearch : r.GetValue(expansion) },
             };
             string? model = r.GetValue(args.Model);
             if (model is null) { using var existing = ImageIndex.Open(folder); model = existing.Manifest.Model.Name; }

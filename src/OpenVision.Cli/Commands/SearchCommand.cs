@@ -20,13 +20,15 @@ internal static class SearchCommand
         var top = new Option<int>("--top", "-k") { Description = "Results to show", DefaultValueFactory = _ => 10 };
         var exact = new Option<bool>("--exact") { Description = "Score every image even when the index has an HNSW graph" };
         var json = new Option<bool>("--json") { Description = "Print results as JSON" };
-        var command = new Command("search", "Search an index by text or by image") { index, text, image, top, exact, json };
+        var expansion = new Option<int?>("--expansion-search", "--ef-search") { Description = "HNSW search expansion (ef) for this query: higher finds more of the true nearest images, slower (default: the index's own)" };
+        var command = new Command("search", "Search an index by text or by image") { index, text, image, top, exact, json, expansion };
         args.AddTo(command);
         command.SetAction(r => CliErrors.Run(() =>
         {
             if ((r.GetValue(text) is null) == (r.GetValue(image) is null)) throw new ArgumentException("give either --text or --image");
             if (r.GetValue(top) < 1) throw new ArgumentException("--top must be at least 1");
-            using var opened = ImageIndex.Open(r.GetValue(index)!);
+            if (r.GetValue(expansion) < 1) throw new ArgumentException("--expansion-search must be at least 1");
+            using var opened = ImageIndex.Open(r.GetValue(index)!, expansionSearch: r.GetValue(expansion));
             string model = r.GetValue(args.Model) ?? opened.Manifest.Model.Name;
             using var encoder = LoadEncoder(args, r, model);
             opened.EnsureCompatible(ImageIndexBuilder.Fingerprint(encoder, model));

@@ -11,8 +11,15 @@ public sealed record IndexBenchmarkOptions
     /// <summary>Vector lengths (512: Base/16 and smaller; 1024: Large/14 and OpenVision 2's encoders).</summary>
     public IReadOnlyList<int> Dimensions { get; init; } = [512, 1024];
 
-    /// <summary>Queries per configuration, for latency percentiles and recall.</summary>
+    /// <summary>Queries per configuration, for HNSW latency percentiles and recall.</summary>
     public int Queries { get; init; } = 200;
+
+    /// <summary>How many of the queries are also timed one at a time against exact search (each reads every vector,
+    /// so at a million vectors this is the slow part); the rest of the ground truth is computed in batches.</summary>
+    public int ExactLatencyQueries { get; init; } = 200;
+
+    /// <summary>Search expansions (ef) to measure on each built graph; null measures only <see cref="Hnsw"/>'s.</summary>
+    public IReadOnlyList<int>? SearchExpansions { get; init; }
 
     /// <summary>Cluster centres of the synthetic vectors (real embeddings cluster by content).</summary>
     public int Clusters { get; init; } = 1000;
