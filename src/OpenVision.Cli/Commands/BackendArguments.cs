@@ -1,5 +1,6 @@
 using System.CommandLine;
 using OpenVision.Onnx;
+using OpenVision.Onnx.Selection;
 
 namespace OpenVision.Cli.Commands;
 
@@ -8,7 +9,8 @@ internal sealed class BackendArguments
 {
     public Option<string> Backend { get; } = new("--backend")
     {
-        Description = "torch (TorchSharp) or onnx (ONNX Runtime; --model may be an 'export onnx' folder, anything else is exported once into a cache)",
+        Description = "torch (TorchSharp), onnx (ONNX Runtime; --model may be an 'export onnx' folder, anything else is exported once into a cache) " +
+            "or fastest (both, each batch size on whichever was faster on this machine: measured on first use, cached in ~/.cache/openvision)",
         DefaultValueFactory = _ => "torch",
     };
 
@@ -38,8 +40,17 @@ internal sealed class BackendArguments
                 var runtime = new OnnxRuntimeOptions { Precision = ParsePrecision(result.GetValue(Precision)!), IntraOpThreads = result.GetValue(Threads), AllowSpinning = !result.GetValue(NoSpin) };
                 return OnnxExportCache.Open(result.GetValue(model.Model)!, new ModelLoadOptions { RandomInit = result.GetValue(model.RandomInit) },
                     result.GetValue(model.ImageSize), runtime, new Progress<string>(line => Console.Error.WriteLine(line)));
+            case "fastest":
+                if (ModelArguments.ParseDType(result.GetValue(model.DType)!) != TorchSharp.torch.ScalarType.Float32 || ParsePrecision(result.GetValue(Precision)!) != OnnxPrecision.Float32)
+                    throw new ArgumentException("--backend fastest runs float32 only (no --dtype or --onnx-precision)");
+                var fastest = FastestBackend.LoadEncoder(result.GetValue(model.Model)!, new ModelLoadOptions { RandomInit = result.GetValue(model.RandomInit) },
+                    result.GetValue(model.ImageSize), new OnnxRuntimeOptions { IntraOpThreads = result.GetValue(Threads), AllowSpinning = !result.GetValue(NoSpin) },
+                    progress: new Progress<string>(line => Console.Error.WriteLine(line)));
+                var backend = (FastestBackend)fastest.Backend;
+                Console.Error.WriteLine($"backend fastest ({(backend.ChoiceFromCache ? "cached" : "measured now")}): {backend.Choice.Describe()}");
+                return fastest;
             case var other:
-                throw new ArgumentException($"--backend must be torch or onnx, not '{other}'");
+                throw new ArgumentException($"--backend must be torch, onnx or fastest, not '{other}'");
         }
     }
 

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using OpenVision.Backends;
 using OpenVision.Models;
 using OpenVision.Pipelines;
 using OpenVision.Vision;
@@ -49,6 +50,18 @@ public static class EncodeBenchmark
                 rate * VisionFlops.PerImage(model.Config) / 1e9, error);
         }
         finally { if (dtype != ScalarType.Float32) model.ToInferenceDType(ScalarType.Float32); }
+    }
+
+    /// <summary>Images per second of any backend's encode_image (normalised features, as the encoder asks for them) on
+    /// seeded random pixels; <paramref name="task"/> and <paramref name="dtype"/> label the row.</summary>
+    public static BenchmarkResult Backend(IEncoderBackend backend, string task, string dtype, int batchSize, TimeSpan budget)
+    {
+        ArgumentNullException.ThrowIfNull(backend);
+        int size = backend.ImageSize;
+        using var pixels = randn(batchSize, 3, size, size, generator: new Generator(0));
+        double seconds = MedianSeconds(() => backend.EncodeImage(pixels, normalize: true).Dispose(), budget);
+        double rate = batchSize / seconds;
+        return new BenchmarkResult(backend.Config.Name, task, dtype, batchSize, rate, rate * VisionFlops.PerImage(backend.Config, size) / 1e9, null);
     }
 
     /// <summary>Texts per second of <see cref="OpenVisionModel.EncodeText"/> on tokenized captions.</summary>
