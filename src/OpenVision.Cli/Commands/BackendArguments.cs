@@ -16,6 +16,13 @@ internal sealed class BackendArguments
 
     public Option<string> Precision { get; } = new("--onnx-precision") { Description = "fp32, fp16 or int8 graphs (onnx backend)", DefaultValueFactory = _ => "fp32" };
 
+    public Option<string> Speed { get; } = new("--precision")
+    {
+        Description = "exact (float32 on --backend, the default) or fast: the fastest on this machine of fp32/bf16 TorchSharp and fp32/int8 ONNX Runtime, " +
+            "all within 1 % zero-shot agreement of fp32 on the demo model (measured on first use, cached; prints what it picked; docs/speed.md)",
+        DefaultValueFactory = _ => "exact",
+    };
+
     public Option<int> Threads { get; } = new("--threads") { Description = "ONNX Runtime intra-op threads (0: one per core)" };
 
     public Option<bool> NoSpin { get; } = new("--no-spin") { Description = "ONNX Runtime threads sleep instead of spinning when idle (better on shared, busy machines)" };
@@ -24,12 +31,29 @@ internal sealed class BackendArguments
     {
         command.Add(Backend);
         command.Add(Precision);
+        command.Add(Speed);
         command.Add(Threads);
         command.Add(NoSpin);
     }
 
     public OpenVisionEncoder Load(ParseResult result, ModelArguments model)
     {
+        switch (result.GetValue(Speed)!.ToLowerInvariant())
+        {
+            case "exact":
+                break;
+            case "fast":
+                if (result.GetValue(Backend)!.ToLowerInvariant() != "torch" || ModelArguments.ParseDType(result.GetValue(model.DType)!) != TorchSharp.torch.ScalarType.Float32
+                    || ParsePrecision(result.GetValue(Precision)!) != OnnxPrecision.Float32)
+                    throw new ArgumentException("--precision fast picks the backend and precision itself: leave out --backend, --dtype and --onnx-precision");
+                var fast = FastPrecision.LoadEncoder(result.GetValue(model.Model)!, new ModelLoadOptions { RandomInit = result.GetValue(model.RandomInit) },
+                    result.GetValue(model.ImageSize), new OnnxRuntimeOptions { IntraOpThreads = result.GetValue(Threads), AllowSpinning = !result.GetValue(NoSpin) },
+                    progress: new Progress<string>(line => Console.Error.WriteLine(line)));
+                Console.Error.WriteLine(fast.Describe());
+                return fast.Encoder;
+            case var other:
+                throw new ArgumentException($"--precision must be exact or fast, not '{other}'");
+        }
         switch (result.GetValue(Backend)!.ToLowerInvariant())
         {
             case "torch":

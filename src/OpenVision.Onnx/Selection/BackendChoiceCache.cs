@@ -20,23 +20,23 @@ public sealed class BackendChoiceCache(string folder)
     /// <summary>The folder the files live in.</summary>
     public string Folder { get; } = folder;
 
-    /// <summary>The file of a model at a resolution on the CPU named by <paramref name="cpu"/>.</summary>
-    public string PathFor(string model, int imageSize, string cpu)
+    /// <summary>The file of a model at a resolution on the CPU named by <paramref name="cpu"/>, for a set of candidates.</summary>
+    public string PathFor(string model, int imageSize, string cpu, IReadOnlyList<string> candidates)
     {
-        var hash = SHA256.HashData(Encoding.UTF8.GetBytes($"{cpu}|{model}|{imageSize}"));
+        var hash = SHA256.HashData(Encoding.UTF8.GetBytes($"{cpu}|{model}|{imageSize}|{string.Join(",", candidates)}"));
         return Path.Combine(Folder, $"backend-{Convert.ToHexStringLower(hash)[..16]}.json");
     }
 
-    /// <summary>The cached choice, or null when there is none for exactly this CPU, model and resolution.</summary>
+    /// <summary>The cached choice, or null when there is none for exactly this CPU, model, resolution and candidates.</summary>
     /// <exception cref="InvalidDataException">The file exists but is not a backend choice.</exception>
-    public BackendChoice? Load(string model, int imageSize, string cpu)
+    public BackendChoice? Load(string model, int imageSize, string cpu, IReadOnlyList<string> candidates)
     {
-        string path = PathFor(model, imageSize, cpu);
+        string path = PathFor(model, imageSize, cpu, candidates);
         if (!File.Exists(path)) return null;
         BackendChoice? choice;
         try { choice = JsonSerializer.Deserialize<BackendChoice>(File.ReadAllText(path), Json); }
         catch (JsonException e) { throw new InvalidDataException($"{path}: not a backend choice file ({e.Message}); delete it to measure again"); }
-        return choice is not null && choice.Model == model && choice.ImageSize == imageSize && choice.Cpu == cpu && choice.Rates is { Count: > 0 } ? choice : null;
+        return choice is not null && choice.Model == model && choice.ImageSize == imageSize && choice.Cpu == cpu && choice.Covers(candidates) ? choice : null;
     }
 
     /// <summary>Writes <paramref name="choice"/> (through a temporary file, so a reader never sees half of it).</summary>
@@ -44,7 +44,7 @@ public sealed class BackendChoiceCache(string folder)
     {
         ArgumentNullException.ThrowIfNull(choice);
         Directory.CreateDirectory(Folder);
-        string path = PathFor(choice.Model, choice.ImageSize, choice.Cpu), temporary = $"{path}.{Environment.ProcessId}.tmp";
+        string path = PathFor(choice.Model, choice.ImageSize, choice.Cpu, choice.Candidates), temporary = $"{path}.{Environment.ProcessId}.tmp";
         File.WriteAllText(temporary, JsonSerializer.Serialize(choice, Json));
         File.Move(temporary, path, overwrite: true);
     }

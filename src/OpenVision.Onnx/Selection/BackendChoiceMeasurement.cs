@@ -6,50 +6,48 @@ using static TorchSharp.torch;
 
 namespace OpenVision.Onnx.Selection;
 
-/// <summary>Measures which of two backends of the same model encodes images faster at each batch size: seeded random
-/// pixels, one warm-up call each, then timed calls alternating between the two (so that load from other processes falls
-/// on both alike) until the budget is spent, at least three each; the medians decide.</summary>
+/// <summary>Measures which of several paths of the same model (backends, precisions) encodes images fastest at each
+/// batch size: seeded random pixels, one warm-up call each, then timed calls in rotation (so that load from other
+/// processes falls on all alike, and each goes first in turn) until the budget is spent, at least three each; medians.</summary>
 public static class BackendChoiceMeasurement
 {
     /// <summary>The batch sizes measured unless the caller says otherwise: single requests, a small and a full batch.</summary>
     public static IReadOnlyList<int> DefaultBatchSizes { get; } = [1, 8, 32];
 
-    /// <summary>Times <paramref name="torchBackend"/> against <paramref name="onnxBackend"/> at every batch size.</summary>
-    /// <param name="torchBackend">The TorchSharp backend.</param>
-    /// <param name="onnxBackend">The ONNX Runtime backend of the same model and resolution.</param>
+    /// <summary>Times every candidate at every batch size.</summary>
+    /// <param name="candidates">Named backends of the same model at the same resolution; the first is the default path.</param>
     /// <param name="batchSizes">Batch sizes to measure; null for <see cref="DefaultBatchSizes"/>.</param>
-    /// <param name="budget">Time per batch size for both backends together (at least three timed calls each).</param>
-    public static BackendChoice Measure(IEncoderBackend torchBackend, IEncoderBackend onnxBackend, IReadOnlyList<int>? batchSizes = null, TimeSpan? budget = null)
+    /// <param name="budget">Time per batch size for all candidates together (at least three timed calls each).</param>
+    public static BackendChoice Measure(IReadOnlyList<(string Name, IEncoderBackend Backend)> candidates, IReadOnlyList<int>? batchSizes = null, TimeSpan? budget = null)
     {
-        ArgumentNullException.ThrowIfNull(torchBackend);
-        ArgumentNullException.ThrowIfNull(onnxBackend);
-        if (torchBackend.ImageSize != onnxBackend.ImageSize)
-            throw new ArgumentException($"the backends run at different resolutions ({torchBackend.ImageSize} and {onnxBackend.ImageSize} px)");
+        ArgumentNullException.ThrowIfNull(candidates);
+        if (candidates.Count == 0) throw new ArgumentException("no candidates to measure", nameof(candidates));
+        var first = candidates[0].Backend;
+        foreach (var (name, backend) in candidates)
+            if (backend.ImageSize != first.ImageSize || backend.Config.Name != first.Config.Name)
+                throw new ArgumentException($"the candidates run different models ({first.Config.Name} at {first.ImageSize} px, {name}: {backend.Config.Name} at {backend.ImageSize} px)");
         batchSizes ??= DefaultBatchSizes;
         if (batchSizes.Count == 0 || batchSizes.Any(b => b < 1)) throw new ArgumentException("batch sizes must be positive", nameof(batchSizes));
-        var span = budget ?? TimeSpan.FromSeconds(1.5);
+        var span = budget ?? TimeSpan.FromSeconds(0.75 * candidates.Count);
         double load = LoadAverage();
         var rates = new List<BackendRate>();
         foreach (int batch in batchSizes.Distinct().Order())
         {
-            int size = torchBackend.ImageSize;
+            int size = first.ImageSize;
             using var pixels = randn(batch, 3, size, size, generator: new Generator(0));
-            Action runTorch = () => torchBackend.EncodeImage(pixels, normalize: true).Dispose();
-            Action runOnnx = () => onnxBackend.EncodeImage(pixels, normalize: true).Dispose();
-            runTorch();
-            runOnnx();
-            var torchTimes = new List<double>();
-            var onnxTimes = new List<double>();
+            var runs = candidates.Select(c => (Action)(() => c.Backend.EncodeImage(pixels, normalize: true).Dispose())).ToList();
+            foreach (var run in runs) run();
+            var times = runs.Select(_ => new List<double>()).ToList();
             var total = Stopwatch.StartNew();
-            for (int round = 0; torchTimes.Count < 3 || total.Elapsed < span; round++)
-            {
-                // Who goes first alternates: the second call of a pair can find the other's threads still spinning.
-                if (round % 2 == 0) { torchTimes.Add(Time(runTorch)); onnxTimes.Add(Time(runOnnx)); }
-                else { onnxTimes.Add(Time(runOnnx)); torchTimes.Add(Time(runTorch)); }
-            }
-            rates.Add(new BackendRate(batch, batch / Median(torchTimes), batch / Median(onnxTimes)));
+            for (int round = 0; times[0].Count < 3 || total.Elapsed < span; round++)
+                for (int k = 0; k < runs.Count; k++)
+                {
+                    int i = (round + k) % runs.Count;   // who goes first rotates: the next call can find the previous one's threads still spinning
+                    times[i].Add(Time(runs[i]));
+                }
+            rates.Add(new BackendRate(batch, times.Select(t => batch / Median(t)).ToList()));
         }
-        return new BackendChoice(torchBackend.Config.Name, torchBackend.ImageSize, CpuIdentity(), rates, load, DateTime.UtcNow);
+        return new BackendChoice(first.Config.Name, first.ImageSize, CpuIdentity(), candidates.Select(c => c.Name).ToList(), rates, load, DateTime.UtcNow);
     }
 
     /// <summary>The CPU model and the number of logical processors, the key of a machine in <see cref="BackendChoiceCache"/>.</summary>

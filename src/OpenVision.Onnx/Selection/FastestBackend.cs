@@ -76,8 +76,8 @@ public sealed class FastestBackend : IEncoderBackend
             if (torchBackend.ImageSize != onnxBackend.ImageSize || torchBackend.Config.Name != onnxBackend.Config.Name)
                 throw new ArgumentException($"the backends run different models ({torchBackend.Config.Name} at {torchBackend.ImageSize} px, " +
                     $"{onnxBackend.Config.Name} at {onnxBackend.ImageSize} px)");
-            var cached = remeasure ? null : cache.Load(torchBackend.Config.Name, torchBackend.ImageSize, BackendChoiceMeasurement.CpuIdentity());
-            var choice = cached ?? BackendChoiceMeasurement.Measure(torchBackend, onnxBackend);
+            var cached = remeasure ? null : cache.Load(torchBackend.Config.Name, torchBackend.ImageSize, BackendChoiceMeasurement.CpuIdentity(), Candidates);
+            var choice = cached ?? BackendChoiceMeasurement.Measure([(Candidates[0], torchBackend), (Candidates[1], onnxBackend)]);
             if (cached is null) cache.Save(choice);
             return new FastestBackend(torchBackend, onnxBackend, choice, cached is not null);
         }
@@ -98,6 +98,9 @@ public sealed class FastestBackend : IEncoderBackend
         catch { backend.Dispose(); throw; }
     }
 
+    /// <summary>The candidates of the choice: "torch" (the default path, which wins ties) and "onnx".</summary>
+    public static IReadOnlyList<string> Candidates { get; } = ["torch", "onnx"];
+
     /// <summary>The measured rates and the backend each batch size goes to.</summary>
     public BackendChoice Choice { get; }
 
@@ -105,7 +108,7 @@ public sealed class FastestBackend : IEncoderBackend
     public bool ChoiceFromCache { get; }
 
     /// <summary>The backend a batch of <paramref name="batchSize"/> images goes to.</summary>
-    public IEncoderBackend BackendFor(int batchSize) => Choice.UsesOnnx(batchSize) ? onnxBackend : torchBackend;
+    public IEncoderBackend BackendFor(int batchSize) => Choice.FastestAt(batchSize) == "onnx" ? onnxBackend : torchBackend;
 
     /// <inheritdoc/>
     public ModelConfig Config => torchBackend.Config;

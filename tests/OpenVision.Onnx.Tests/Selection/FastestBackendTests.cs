@@ -15,14 +15,14 @@ public class FastestBackendTests
     private static FastestBackend Open(BackendChoiceCache cache, bool remeasure = false) =>
         FastestBackend.Create(TorchSharpBackend.Load(ReferenceModels.Folder(Name)), OnnxBackend.Load(Exports.Reference(Name).Folder), cache, remeasure);
 
-    private static BackendChoice Choice(params BackendRate[] rates) =>
-        new(Name, 46, BackendChoiceMeasurement.CpuIdentity(), rates, 0.5, DateTime.UtcNow);
+    private static BackendChoice Choice(params (int Batch, double Torch, double Onnx)[] rates) =>
+        new(Name, 46, BackendChoiceMeasurement.CpuIdentity(), FastestBackend.Candidates, rates.Select(r => new BackendRate(r.Batch, [r.Torch, r.Onnx])).ToList(), 0.5, DateTime.UtcNow);
 
     [Fact]
     public void EachBatchSizeGoesWhereTheCachedChoiceSays()
     {
         var cache = new BackendChoiceCache(Exports.TempFolder("choice"));
-        cache.Save(Choice(new BackendRate(1, 10, 20), new BackendRate(8, 30, 20)));   // onnx faster at 1, torch at 8
+        cache.Save(Choice((1, 10, 20), (8, 30, 20)));   // onnx faster at 1, torch at 8
         using var fastest = Open(cache);
         Assert.True(fastest.ChoiceFromCache);
         Assert.IsType<OnnxBackend>(fastest.BackendFor(1));
@@ -45,7 +45,7 @@ public class FastestBackendTests
     {
         // Negative control of the routing test: the same backends with the other choice.
         var cache = new BackendChoiceCache(Exports.TempFolder("choice"));
-        cache.Save(Choice(new BackendRate(1, 20, 10), new BackendRate(8, 30, 20)));
+        cache.Save(Choice((1, 20, 10), (8, 30, 20)));
         using var fastest = Open(cache);
         Assert.All(new[] { 1, 2, 8, 100 }, b => Assert.IsType<TorchSharpBackend>(fastest.BackendFor(b)));
     }
@@ -58,7 +58,7 @@ public class FastestBackendTests
         {
             Assert.False(first.ChoiceFromCache);
             Assert.Equal([1, 8, 32], first.Choice.Rates.Select(r => r.BatchSize));
-            Assert.All(first.Choice.Rates, r => Assert.True(r.TorchImagesPerSecond > 0 && r.OnnxImagesPerSecond > 0));
+            Assert.All(first.Choice.Rates, r => Assert.True(r.ImagesPerSecond.Count == 2 && r.ImagesPerSecond.All(x => x > 0)));
         }
         Assert.Single(Directory.GetFiles(cache.Folder, "backend-*.json"));
         using var second = Open(cache);
@@ -71,19 +71,19 @@ public class FastestBackendTests
     public void ACachedChoiceOfAnotherCpuOrModelIsNotUsed()
     {
         var cache = new BackendChoiceCache(Exports.TempFolder("choice"));
-        cache.Save(Choice(new BackendRate(1, 10, 20)) with { Cpu = "another cpu x64" });
-        Assert.Null(cache.Load(Name, 46, BackendChoiceMeasurement.CpuIdentity()));
-        Assert.NotNull(cache.Load(Name, 46, "another cpu x64"));
-        Assert.Null(cache.Load(Name, 64, "another cpu x64"));
+        cache.Save(Choice((1, 10, 20)) with { Cpu = "another cpu x64" });
+        Assert.Null(cache.Load(Name, 46, BackendChoiceMeasurement.CpuIdentity(), FastestBackend.Candidates));
+        Assert.NotNull(cache.Load(Name, 46, "another cpu x64", FastestBackend.Candidates));
+        Assert.Null(cache.Load(Name, 64, "another cpu x64", FastestBackend.Candidates));
     }
 
     [Fact]
     public void ACorruptCacheFileIsNamed()
     {
         var cache = new BackendChoiceCache(Exports.TempFolder("choice"));
-        string path = cache.PathFor(Name, 46, BackendChoiceMeasurement.CpuIdentity());
+        string path = cache.PathFor(Name, 46, BackendChoiceMeasurement.CpuIdentity(), FastestBackend.Candidates);
         File.WriteAllText(path, "{ not json");
-        var error = Assert.Throws<InvalidDataException>(() => cache.Load(Name, 46, BackendChoiceMeasurement.CpuIdentity()));
+        var error = Assert.Throws<InvalidDataException>(() => cache.Load(Name, 46, BackendChoiceMeasurement.CpuIdentity(), FastestBackend.Candidates));
         Assert.Contains(path, error.Message);
     }
 
