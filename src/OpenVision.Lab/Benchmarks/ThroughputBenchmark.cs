@@ -46,7 +46,8 @@ public static class ThroughputBenchmark
         void Print(BenchmarkResult r)
         {
             results.Add(r);
-            lines.Report($"{r.Model,-34} {r.Task,-26} {r.DType,-9} {r.BatchSize,5} {r.ItemsPerSecond,9:F1} {r.GflopsPerSecond,8:F1} {100 * peak.FractionOfFloat32(r.GflopsPerSecond),6:F1}% {100 * r.GflopsPerSecond / machine.PeakFloat32Gflops,6:F1}% {(r.RelativeErrorVsFloat32 is { } e ? e.ToString("E2") : ""),11}");
+            lines.Report($"{r.Model,-34} {r.Task,-26} {r.DType,-9} {r.BatchSize,5} {r.ItemsPerSecond,9:F1} {r.GflopsPerSecond,8:F1} {100 * peak.FractionOfFloat32(r.GflopsPerSecond),6:F1}% {100 * r.GflopsPerSecond / machine.PeakFloat32Gflops,6:F1}% {(r.RelativeErrorVsFloat32 is { } e ? e.ToString("E2") : ""),11}" +
+                (r.DType == "BFloat16" && peak.BFloat16Gflops is { } bf16 ? $"  {100 * r.GflopsPerSecond / bf16:F1}% of bf16" : ""));
         }
 
         foreach (var name in options.Models)
