@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using System.Text;
+using OpenVision.Models;
 
 namespace OpenVision.Onnx;
 
@@ -42,37 +43,56 @@ public static class OnnxExportCache
             }
             return encoder;
         }
-        var options = new OnnxExportOptions
-        {
-            ImageSize = imageSize,
-            ImageTokens = true,                   // free to add (the graph computes them anyway); `embed --tokens` needs them
-            Float16 = runtime.Precision == OnnxPrecision.Float16,
-            Int8 = runtime.Precision == OnnxPrecision.Int8,
-            Runtime = runtime,
-            Progress = progress,
-        };
+        var options = ExportOptions(imageSize, runtime, progress);
         var (model, source) = ModelFactory.Load(reference, loadOptions);
-        using (model)
+        using (model) return OnnxBackend.ToEncoder(Export(model, source, options, runtime, progress));
+    }
+
+    /// <summary>An ONNX Runtime backend of a model already in memory (the caller keeps it): exported once into the cache
+    /// when it has a weights file, else into a temporary folder the backend deletes when disposed.</summary>
+    /// <param name="model">The model to export.</param>
+    /// <param name="source">Where it came from (its weights file keys the cache).</param>
+    /// <param name="imageSize">Export at this size instead of the config's.</param>
+    /// <param name="runtime">Session settings and the precision to run.</param>
+    /// <param name="progress">Receives a line per export step.</param>
+    public static OnnxBackend OpenBackend(OpenVisionModel model, ModelSource source, int? imageSize = null, OnnxRuntimeOptions? runtime = null, IProgress<string>? progress = null)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(source);
+        runtime ??= new OnnxRuntimeOptions();
+        return Export(model, source, ExportOptions(imageSize, runtime, progress), runtime, progress);
+    }
+
+    private static OnnxExportOptions ExportOptions(int? imageSize, OnnxRuntimeOptions runtime, IProgress<string>? progress) => new()
+    {
+        ImageSize = imageSize,
+        ImageTokens = true,                   // free to add (the graph computes them anyway); `embed --tokens` needs them
+        Float16 = runtime.Precision == OnnxPrecision.Float16,
+        Int8 = runtime.Precision == OnnxPrecision.Int8,
+        Runtime = runtime,
+        Progress = progress,
+    };
+
+    private static OnnxBackend Export(OpenVisionModel model, ModelSource source, OnnxExportOptions options, OnnxRuntimeOptions runtime, IProgress<string>? progress)
+    {
+        if (source.WeightsPath is null)
         {
-            if (source.WeightsPath is null)
-            {
-                string temporary = Path.Combine(Path.GetTempPath(), $"openvision-onnx-{Guid.NewGuid():N}");
-                progress?.Report($"exporting randomly initialised {model.Config.Name} to {temporary}");
-                OnnxExporter.Export(model, temporary, options);
-                return OnnxBackend.ToEncoder(OnnxBackend.LoadOwned(temporary, runtime));
-            }
-            string folder = Path.Combine(Root, $"{model.Config.Name}-{Key(source.WeightsPath, options)}");
-            if (!File.Exists(Path.Combine(folder, OnnxManifest.FileName)))
-            {
-                // Export beside the final folder and rename: a concurrent or interrupted export never leaves a half folder in place.
-                string staging = folder + $".tmp-{Environment.ProcessId}-{Guid.NewGuid():N}";
-                progress?.Report($"exporting {model.Config.Name} to {folder}");
-                OnnxExporter.Export(model, staging, options);
-                try { Directory.Move(staging, folder); }
-                catch (IOException) when (File.Exists(Path.Combine(folder, OnnxManifest.FileName))) { Directory.Delete(staging, true); }
-            }
-            return OnnxBackend.LoadEncoder(folder, runtime);
+            string temporary = Path.Combine(Path.GetTempPath(), $"openvision-onnx-{Guid.NewGuid():N}");
+            progress?.Report($"exporting randomly initialised {model.Config.Name} to {temporary}");
+            OnnxExporter.Export(model, temporary, options);
+            return OnnxBackend.LoadOwned(temporary, runtime);
         }
+        string folder = Path.Combine(Root, $"{model.Config.Name}-{Key(source.WeightsPath, options)}");
+        if (!File.Exists(Path.Combine(folder, OnnxManifest.FileName)))
+        {
+            // Export beside the final folder and rename: a concurrent or interrupted export never leaves a half folder in place.
+            string staging = folder + $".tmp-{Environment.ProcessId}-{Guid.NewGuid():N}";
+            progress?.Report($"exporting {model.Config.Name} to {folder}");
+            OnnxExporter.Export(model, staging, options);
+            try { Directory.Move(staging, folder); }
+            catch (IOException) when (File.Exists(Path.Combine(folder, OnnxManifest.FileName))) { Directory.Delete(staging, true); }
+        }
+        return OnnxBackend.Load(folder, runtime);
     }
 
     private static string Key(string weightsPath, OnnxExportOptions options)

@@ -16,6 +16,7 @@ internal static class BenchCommand
         var batches = new Option<int[]>("--batch-sizes") { Description = "Batch sizes", AllowMultipleArgumentsPerToken = true, DefaultValueFactory = _ => [1, 8, 32] };
         var seconds = new Option<double>("--seconds") { Description = "Time budget per measurement", DefaultValueFactory = _ => 5 };
         var bf16 = new Option<bool>("--bf16") { Description = "Also time bfloat16 (reports its error against float32)" };
+        var int8 = new Option<bool>("--int8") { Description = "Also time the int8 ONNX export (ONNX Runtime dynamic quantisation; needs --backend onnx or all)" };
         var images = new Option<string?>("--images") { Description = "Folder of JPEGs for the end-to-end run (default: 64 synthetic 500x375 JPEGs)" };
         var json = new Option<string?>("--json") { Description = "Also write the results to this JSON file" };
         var backend = new Option<string>("--backend") { Description = "torch, onnx (ONNX Runtime next to a plain ORT session of the same graph: the anchor) or all",
@@ -31,16 +32,16 @@ internal static class BenchCommand
         var remeasure = new Option<bool>("--remeasure-peak") { Description = "Measure the peak again instead of using the per-machine cache" };
         var latencyRuns = new Option<int>("--latency-runs") { Description = "Timed single-image calls per model for the batch-1 p50/p99 latency (0: none)", DefaultValueFactory = _ => 50 };
         var command = new Command("bench", "Measure encode throughput (images/s, texts/s) and report threads, memory and kernels")
-            { models, batches, seconds, bf16, images, json, peak, remeasure, latencyRuns, backend, threads, noSpin, standard, profile, onnxFile,
+            { models, batches, seconds, bf16, int8, images, json, peak, remeasure, latencyRuns, backend, threads, noSpin, standard, profile, onnxFile,
               BenchServeCommand.Create(), TrainStepBenchCommand.Create(), BenchProgressiveCommand.Create(), BenchIndexCommand.Create(),
-              BenchTrainObjectivesCommand.Create(), BenchRetrievalCommand.Create() };
+              BenchTrainObjectivesCommand.Create(), BenchRetrievalCommand.Create(), BenchPrecisionCommand.Create() };
         command.SetAction(r => CliErrors.Run(() =>
         {
             var which = r.GetValue(backend)!.ToLowerInvariant();
             if (which is not ("torch" or "onnx" or "all")) throw new ArgumentException($"--backend must be torch, onnx or all, not '{which}'");
             var options = new ThroughputBenchmarkOptions
             {
-                Models = r.GetValue(models)!, BatchSizes = r.GetValue(batches)!, Budget = TimeSpan.FromSeconds(r.GetValue(seconds)), BFloat16 = r.GetValue(bf16),
+                Models = r.GetValue(models)!, BatchSizes = r.GetValue(batches)!, Budget = TimeSpan.FromSeconds(r.GetValue(seconds)), BFloat16 = r.GetValue(bf16), Int8 = r.GetValue(int8),
                 ImageFolder = r.GetValue(images), PeakGflops = r.GetValue(peak), RemeasurePeak = r.GetValue(remeasure), LatencyRuns = r.GetValue(latencyRuns), Torch = which != "onnx", Onnx = which != "torch",
                 Runtime = new OnnxRuntimeOptions { IntraOpThreads = r.GetValue(threads), AllowSpinning = !r.GetValue(noSpin) },
                 StandardOps = r.GetValue(standard), ProfileRuns = r.GetValue(profile), ExternalGraph = r.GetValue(onnxFile),

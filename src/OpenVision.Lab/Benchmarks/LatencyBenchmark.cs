@@ -14,15 +14,23 @@ public static class LatencyBenchmark
         ArgumentOutOfRangeException.ThrowIfLessThan(runs, 1);
         int size = model.Config.VisionCfg.ImageSize;
         using var pixels = randn(batchSize, 3, size, size, generator: new Generator(0));
-        for (int i = 0; i < 3; i++) model.EncodeImage(pixels).Dispose();
+        return Time(model.Config.Name, "torch", () => model.EncodeImage(pixels).Dispose(), runs, batchSize);
+    }
+
+    /// <summary>Times <paramref name="runs"/> calls of <paramref name="run"/> (one batch each) after three warm-up calls.</summary>
+    public static LatencyResult Time(string model, string backend, Action run, int runs, int batchSize = 1)
+    {
+        ArgumentNullException.ThrowIfNull(run);
+        ArgumentOutOfRangeException.ThrowIfLessThan(runs, 1);
+        for (int i = 0; i < 3; i++) run();
         var times = new double[runs];
         for (int i = 0; i < runs; i++)
         {
             var clock = Stopwatch.StartNew();
-            model.EncodeImage(pixels).Dispose();
+            run();
             times[i] = clock.Elapsed.TotalMilliseconds;
         }
-        return new LatencyResult(model.Config.Name, batchSize, runs, Percentile(times, 50), Percentile(times, 99), torch.get_num_threads());
+        return new LatencyResult(model, batchSize, runs, Percentile(times, 50), Percentile(times, 99), torch.get_num_threads(), backend);
     }
 
     /// <summary>Nearest-rank percentile: the smallest value with at least <paramref name="percent"/> % of the values at or below it.</summary>

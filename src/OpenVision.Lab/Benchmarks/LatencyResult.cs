@@ -7,4 +7,5 @@ namespace OpenVision.Lab.Benchmarks;
 /// <param name="P50Milliseconds">Median latency.</param>
 /// <param name="P99Milliseconds">99th percentile (nearest rank): with fewer than 100 runs, close to the slowest call.</param>
 /// <param name="TorchThreads">libtorch intra-op threads during the calls.</param>
-public sealed record LatencyResult(string Model, int BatchSize, int Runs, double P50Milliseconds, double P99Milliseconds, int TorchThreads);
+/// <param name="Backend">What ran the calls: "torch" (TorchSharp) or "onnx" (our ONNX Runtime backend).</param>
+public sealed record LatencyResult(string Model, int BatchSize, int Runs, double P50Milliseconds, double P99Milliseconds, int TorchThreads, string Backend = "torch");

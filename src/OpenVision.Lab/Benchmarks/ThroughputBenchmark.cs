@@ -46,20 +46,22 @@ public static class ThroughputBenchmark
         void Print(BenchmarkResult r)
         {
             results.Add(r);
-            lines.Report($"{r.Model,-34} {r.Task,-26} {r.DType,-9} {r.BatchSize,5} {r.ItemsPerSecond,9:F1} {r.GflopsPerSecond,8:F1} {100 * peak.FractionOfFloat32(r.GflopsPerSecond),6:F1}% {100 * r.GflopsPerSecond / machine.PeakFloat32Gflops,6:F1}% {(r.RelativeErrorVsFloat32 is { } e ? e.ToString("E2") : ""),11}");
+            lines.Report($"{r.Model,-34} {r.Task,-26} {r.DType,-9} {r.BatchSize,5} {r.ItemsPerSecond,9:F1} {r.GflopsPerSecond,8:F1} {100 * peak.FractionOfFloat32(r.GflopsPerSecond),6:F1}% {100 * r.GflopsPerSecond / machine.PeakFloat32Gflops,6:F1}% {(r.RelativeErrorVsFloat32 is { } e ? e.ToString("E2") : ""),11}" +
+                (r.DType == "BFloat16" && peak.BFloat16Gflops is { } bf16 ? $"  {100 * r.GflopsPerSecond / bf16:F1}% of bf16" : ""));
         }
 
         foreach (var name in options.Models)
         {
             using var model = CreateModel(name);
-            if (options.Onnx) OnnxComparison.Run(model, options, Print, lines);
-            if (!options.Torch) continue;
-            if (options.LatencyRuns > 0)
+            void Latency(LatencyResult latency)
             {
-                var latency = LatencyBenchmark.Images(model, options.LatencyRuns);
                 latencies.Add(latency);
-                lines.Report($"{latency.Model,-34} {"latency b1 p50/p99 ms",-26} {"Float32",-9} {1,5} {latency.P50Milliseconds,9:F1} {latency.P99Milliseconds,8:F1}  ({latency.Runs} runs, {latency.TorchThreads} threads)");
+                string threads = latency.Backend == "torch" ? $"{latency.TorchThreads} torch threads" : "ORT threads as above";
+                lines.Report($"{latency.Model,-34} {$"latency b1 p50/p99 ms[{latency.Backend}]",-26} {"Float32",-9} {1,5} {latency.P50Milliseconds,9:F1} {latency.P99Milliseconds,8:F1}  ({latency.Runs} runs, {threads})");
             }
+            if (options.Onnx) OnnxComparison.Run(model, options, Print, Latency, lines);
+            if (!options.Torch) continue;
+            if (options.LatencyRuns > 0) Latency(LatencyBenchmark.Images(model, options.LatencyRuns));
             foreach (int batch in options.BatchSizes)
             {
                 Print(EncodeBenchmark.Images(model, batch, options.Budget));
@@ -72,7 +74,9 @@ public static class ThroughputBenchmark
                 ? SyntheticImages.WriteJpegs(Path.Combine(Path.GetTempPath(), "openvision-bench-jpegs"), 64)
                 : ImageFiles.Expand([options.ImageFolder]);
             var transform = new ImageTransform(OpenVisionEncoder.CreateTransformOptions(model.Config, model.Config.VisionCfg.ImageSize));
-            Print(EncodeBenchmark.EndToEnd(model, transform, files, options.BatchSizes.Max()));
+            var endToEnd = EncodeBenchmark.EndToEnd(model, transform, files, options.BatchSizes.Max());
+            Print(endToEnd);
+            foreach (string line in BenchmarkSummary.Lines(results.Where(r => r.Model == model.Config.Name).ToList(), endToEnd)) lines.Report(line);
         }
         lines.Report($"peak working set {Process.GetCurrentProcess().PeakWorkingSet64 / (1 << 20)} MiB");
         return new ThroughputReport(machine, peak, results, latencies);

@@ -17,6 +17,9 @@ public sealed record ThroughputBenchmarkOptions
     /// <summary>Also time bfloat16 (with its error against float32).</summary>
     public bool BFloat16 { get; init; }
 
+    /// <summary>Also time the int8 ONNX export (ONNX Runtime dynamic quantisation); needs the onnx backend.</summary>
+    public bool Int8 { get; init; }
+
     /// <summary>Folder of JPEGs for the end-to-end run; null writes 64 synthetic 500x375 JPEGs.</summary>
     public string? ImageFolder { get; init; }
 
@@ -61,6 +64,7 @@ public sealed record ThroughputBenchmarkOptions
         if (LatencyRuns < 0) throw new ArgumentException("--latency-runs must be 0 or more");
         if (PeakGflops is <= 0) throw new ArgumentException("--peak-gflops must be positive");
         if (BatchSizes.Count == 0 || BatchSizes.Any(b => b < 1)) throw new ArgumentException("--batch-sizes must be positive");
+        if (Int8 && !Onnx) throw new ArgumentException("--int8 needs --backend onnx or all (int8 runs on ONNX Runtime)");
         if (ExternalGraph is not null)
         {
             if (!Onnx) throw new ArgumentException("--onnx-file needs --backend onnx or all");

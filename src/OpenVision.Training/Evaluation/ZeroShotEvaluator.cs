@@ -29,6 +29,7 @@ public sealed class ZeroShotEvaluator(ILabeledImageSource source, ZeroShotOption
         var transform = EvaluationTransform.For(encoder, options.Resize);
         var tally = new ClassificationTally(classNames.Count);
         var skipped = new List<SkippedItem>();
+        var predictions = new List<int>((int)Math.Min(source.Count ?? 0, 1 << 20));
 
         var prompts = new ProgressMeter(classNames.Count * options.Templates.Count);
         using var classifier = ZeroShotClassifier.Create(batch =>
@@ -54,7 +55,9 @@ public sealed class ZeroShotEvaluator(ILabeledImageSource source, ZeroShotOption
                 var scores = image.matmul(weights.T);                                             // [N, C]
                 var top = scores.topk(tally.K, dim: 1).indexes.contiguous();                      // [N, k], best first
                 var labels = batch.Items.Select(i => (long)i.Label).ToArray();
-                tally.AddBatch(labels, top.data<long>().ToArray(), tally.K);
+                var ranked = top.data<long>().ToArray();
+                tally.AddBatch(labels, ranked, tally.K);
+                for (int i = 0; i < labels.Length; i++) predictions.Add((int)ranked[i * tally.K]);
             }
         }
         clock.Stop();
@@ -66,6 +69,7 @@ public sealed class ZeroShotEvaluator(ILabeledImageSource source, ZeroShotOption
             Pretrained = encoder.Pretrained(),
             ClassNames = classNames,
             Tally = tally,
+            Predictions = predictions,
             Skipped = skipped,
             Transform = FeatureCache.Describe(transform.Options),
             TemplateCount = options.Templates.Count,

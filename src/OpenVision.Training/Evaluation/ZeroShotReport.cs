@@ -22,6 +22,10 @@ public sealed record ZeroShotReport
     /// <summary>Hits, top-k and the confusion matrix.</summary>
     public required ClassificationTally Tally { get; init; }
 
+    /// <summary>The top-1 class of every evaluated sample, in the order the source gave them (skipped ones left out), so that
+    /// two runs of the same data (e.g. float32 and a reduced precision) can be compared sample by sample.</summary>
+    public IReadOnlyList<int> Predictions { get; init; } = [];
+
     /// <summary>Samples that could not be decoded (not counted in the accuracies).</summary>
     public required IReadOnlyList<SkippedItem> Skipped { get; init; }
 

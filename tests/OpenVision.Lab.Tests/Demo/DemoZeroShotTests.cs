@@ -35,11 +35,13 @@ public class DemoZeroShotTests : IDisposable
         using var classifier = ZeroShotClassifier.Create(model, tokenizer, FashionMnist.PromptNames, FashionMnistZeroShot.Templates);
         var transform = new ImageTransform(OpenVisionEncoder.CreateTransformOptions(model.Config, imageSize));
         var expected = new ClassificationTally(FashionMnist.PromptNames.Count);
+        var expectedTop1 = new List<int>();
         using (var scope = NewDisposeScope())
         {
             var pixels = transform.ToTensor(Enumerable.Range(0, limit).Select(split.Image).ToList()).to(model.DType);
             var ranked = classifier.Logits(model.EncodeImage(pixels)).argsort(1, descending: true).contiguous().data<long>().ToArray();
             for (int i = 0; i < limit; i++) expected.Add(split.Labels[i], ranked.AsSpan(i * 10, 10));
+            for (int i = 0; i < limit; i++) expectedTop1.Add((int)ranked[i * 10]);
         }
 
         // A comparison worth making: the random model does not put every image in one class.
@@ -47,6 +49,7 @@ public class DemoZeroShotTests : IDisposable
         Assert.Equal(limit, report.Tally.Samples);
         Assert.Equal(expected.Confusion(), report.Tally.Confusion());
         Assert.Equal(expected.Top1, report.Top1);
+        Assert.Equal(expectedTop1, report.Predictions);   // per image, in the source's order (what precision agreement compares)
         Assert.Equal(limit, report.Throughput!.Images);
         Assert.Equal("fashion-mnist", report.Dataset);
         Assert.Contains($"{imageSize}px", report.Transform);

@@ -60,7 +60,7 @@ public class ExportCliTests
     {
         var wrong = CliProcess.Run(null, "embed", "--model", ReferenceModels.Folder(Name), "--backend", "tensorrt", "--texts", "x", "--output", Path.Combine(Exports.TempFolder("bad"), "x.npy"));
         Assert.Equal(1, wrong.ExitCode);
-        Assert.Contains("--backend must be torch or onnx", wrong.Stderr);
+        Assert.Contains("--backend must be torch, onnx or fastest", wrong.Stderr);
         var layer = CliProcess.Run(null, "embed", "--model", ReferenceModels.Folder(Name), "--backend", "onnx", "--random-init",
             "--pixels", "missing.npy", "--layer", "-2", "--output", Path.Combine(Exports.TempFolder("bad"), "x.npy"));
         Assert.Equal(1, layer.ExitCode);

@@ -1,5 +1,6 @@
 using OpenVision.Models;
 using OpenVision.Onnx;
+using TorchSharp;
 
 namespace OpenVision.Lab.Benchmarks.Onnx;
 
@@ -9,7 +10,12 @@ public static class OnnxComparison
 {
     /// <summary>Exports <paramref name="model"/> into a temporary folder (validated as every export is), then times ours and
     /// the anchor run for run; an external graph is checked against TorchSharp first and then timed in the same rotation.</summary>
-    public static void Run(OpenVisionModel model, ThroughputBenchmarkOptions options, Action<BenchmarkResult> print, IProgress<string> lines)
+    /// <param name="model">The TorchSharp model to export.</param>
+    /// <param name="options">Batch sizes, budget, runtime settings, int8 and latency runs.</param>
+    /// <param name="print">Receives every throughput row.</param>
+    /// <param name="latency">Receives the batch-1 latency of our backend (when latency runs are asked for).</param>
+    /// <param name="lines">Receives notes.</param>
+    public static void Run(OpenVisionModel model, ThroughputBenchmarkOptions options, Action<BenchmarkResult> print, Action<LatencyResult> latency, IProgress<string> lines)
     {
         var runtime = options.Runtime;
         string folder = Path.Combine(Path.GetTempPath(), $"openvision-bench-onnx-{Guid.NewGuid():N}");
@@ -17,13 +23,20 @@ public static class OnnxComparison
         using var external = options.ExternalGraph is null ? null : CheckedExternal(model, options.ExternalGraph, runtime, lines, out error);
         try
         {
-            var manifest = OnnxExporter.Export(model, folder, new OnnxExportOptions { Runtime = runtime, StandardOpsOnly = options.StandardOps });
+            var manifest = OnnxExporter.Export(model, folder, new OnnxExportOptions { Runtime = runtime, Int8 = options.Int8, StandardOpsOnly = options.StandardOps });
             lines.Report($"{model.Config.Name}: exported ({(options.StandardOps ? "standard operators" : "fused com.microsoft Attention")}), float32 error vs torch {manifest.Validation[0].ImageRelativeError:0.0e+00} (image); ORT threads {(runtime.IntraOpThreads > 0 ? runtime.IntraOpThreads : "per core")}, spinning {(runtime.AllowSpinning ? "on" : "off")}");
             lines.Report($"{"",34} [onnx]: our backend (OnnxBackend); [ort-plain]: a plain ORT session of our graph (the anchor)" +
                 (external is null ? "" : $"; [{external.Label}]: a plain ORT session of {options.ExternalGraph}"));
             using var encoder = OnnxBackend.Load(folder, runtime);
+            using var int8 = options.Int8 ? OnnxBackend.Load(folder, runtime with { Precision = OnnxPrecision.Int8 }) : null;
+            if (options.LatencyRuns > 0)
+            {
+                using var one = torch.randn(1, 3, encoder.ImageSize, encoder.ImageSize, generator: new torch.Generator(0));
+                latency(LatencyBenchmark.Time(model.Config.Name, "onnx", () => encoder.EncodeImage(one, normalize: true).Dispose(), options.LatencyRuns));
+            }
             foreach (int batch in options.BatchSizes)
             {
+                if (int8 is not null) print(EncodeBenchmark.Backend(int8, "encode_image[onnx-int8]", "Int8", batch, options.Budget));
                 var run = OnnxBenchmark.Images(encoder, batch, options.Budget, external, external is null ? null : error);
                 print(run.Ours);
                 print(run.Anchor);

@@ -1,0 +1,41 @@
+using OpenVision.Lab.Benchmarks;
+using OpenVision.Lab.Benchmarks.Precision;
+
+namespace OpenVision.Lab.Tests.Benchmarks;
+
+/// <summary>The arithmetic under <c>bench precision</c> and the ratio lines <c>bench</c> prints under a model's rows.</summary>
+public class PrecisionSummaryTests
+{
+    [Fact]
+    public void AgreementCountsEqualTopOnePositions()
+    {
+        Assert.Equal(1.0, PrecisionAgreement.Agreement([1, 2, 3, 4], [1, 2, 3, 4]));
+        Assert.Equal(0.75, PrecisionAgreement.Agreement([1, 2, 3, 4], [1, 2, 0, 4]));
+        Assert.Equal(0.0, PrecisionAgreement.Agreement([1, 2], [2, 1]));
+    }
+
+    [Fact]
+    public void DifferentImageCountsAreRefusedNotCompared()
+    {
+        var error = Assert.Throws<InvalidDataException>(() => PrecisionAgreement.Agreement([1, 2, 3], [1, 2], "int8 (ONNX Runtime)"));
+        Assert.Contains("int8 (ONNX Runtime) classified 2 images, float32 3", error.Message);
+        Assert.Throws<InvalidDataException>(() => PrecisionAgreement.Agreement([], []));
+    }
+
+    [Fact]
+    public void SummaryNamesTheFasterBackendAndTheRatiosOfTheSameRun()
+    {
+        BenchmarkResult Row(string task, string dtype, int batch, double rate) => new("m", task, dtype, batch, rate, 0, null);
+        var rows = new[]
+        {
+            Row("encode_image", "Float32", 1, 50), Row("encode_image[onnx]", "Float32", 1, 60), Row("encode_image", "BFloat16", 1, 75),
+            Row("encode_image", "Float32", 32, 100), Row("encode_image[onnx]", "Float32", 32, 40), Row("encode_image[onnx-int8]", "Int8", 32, 80),
+        };
+        var lines = BenchmarkSummary.Lines(rows, Row("end_to_end", "Float32", 32, 95)).ToList();
+        Assert.Equal(3, lines.Count);
+        Assert.Contains("batch 1: fastest fp32: onnx (onnx/torch 1.20x); bf16/fp32 torch 1.50x", lines[0]);
+        Assert.Contains("batch 32: fastest fp32: torch (onnx/torch 0.40x); int8/fp32 onnx 2.00x, int8 onnx/fp32 torch 0.80x", lines[1]);
+        Assert.Contains("end to end / model only at batch 32: 95.0 %", lines[2]);
+        Assert.Empty(BenchmarkSummary.Lines([Row("encode_image", "Float32", 8, 10)]));   // nothing to compare with
+    }
+}

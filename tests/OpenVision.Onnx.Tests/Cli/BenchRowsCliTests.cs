@@ -1,0 +1,33 @@
+using OpenVision.Tests.Parity;
+
+namespace OpenVision.Onnx.Tests.Cli;
+
+/// <summary><c>openvision bench --backend all --bf16 --int8</c> prints every row kind of the speed table in one run:
+/// both backends, int8, bf16, both latencies, the ratio lines and end to end.</summary>
+public class BenchRowsCliTests
+{
+    private const string Name = "ovtest-mini-p16-64";
+
+    [Fact]
+    public void OneCommandPrintsEveryRowKind()
+    {
+        string json = Path.Combine(Exports.TempFolder("bench-rows"), "bench.json");
+        var result = CliProcess.Run(null, "bench", "--models", ReferenceModels.Folder(Name), "--backend", "all", "--bf16", "--int8", "--batch-sizes", "1", "2",
+            "--seconds", "0.05", "--latency-runs", "3", "--peak-gflops", "100", "--json", json);
+        Assert.True(result.ExitCode == 0, result.Stderr);
+        foreach (var row in new[] { "encode_image[onnx]", "encode_image[ort-plain]", "encode_image[onnx-int8]", "latency b1 p50/p99 ms[onnx]",
+                     "latency b1 p50/p99 ms[torch]", "BFloat16", "end_to_end", "batch 1: fastest fp32: ", "batch 2: fastest fp32: ", "int8/fp32 onnx", "bf16/fp32 torch",
+                     "end to end / model only at batch 2: " })
+            Assert.Contains(row, result.Stdout);
+        using var report = System.Text.Json.JsonDocument.Parse(File.ReadAllText(json));
+        Assert.Equal(["onnx", "torch"], report.RootElement.GetProperty("latencies").EnumerateArray().Select(l => l.GetProperty("Backend").GetString()!).ToArray());
+    }
+
+    [Fact]
+    public void Int8WithoutOnnxIsAUserError()
+    {
+        var result = CliProcess.Run(null, "bench", "--models", ReferenceModels.Folder(Name), "--int8", "--batch-sizes", "1", "--seconds", "0.05", "--peak-gflops", "100");
+        Assert.Equal(1, result.ExitCode);
+        Assert.Contains("--int8 needs --backend onnx or all", result.Stderr);
+    }
+}
