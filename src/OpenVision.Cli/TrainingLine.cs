@@ -2,8 +2,9 @@ using OpenVision.Training;
 
 namespace OpenVision.Cli;
 
-/// <summary>The live training line: step, stage, resolution, samples/s, ETA and losses.</summary>
-internal sealed class TrainingLine : IProgress<TrainingProgress>
+/// <summary>The live training line: step, stage, resolution, samples/s, ETA and losses (the caption-only objective has
+/// no contrastive loss and no temperature, so its line shows only the caption loss).</summary>
+internal sealed class TrainingLine(bool captionOnly = false) : IProgress<TrainingProgress>
 {
     private DateTime last = DateTime.MinValue;
     private bool open;
@@ -14,7 +15,8 @@ internal sealed class TrainingLine : IProgress<TrainingProgress>
         last = DateTime.UtcNow;
         var m = p.Last;
         string line = $"step {m.Step}/{p.TotalSteps} stage {m.Stage + 1} {m.ImageSize}px {m.SamplesPerSecond:F0} samples/s " +
-                      $"ETA {(int)(p.EtaSeconds / 60):D2}:{(int)(p.EtaSeconds % 60):D2} loss {m.Loss:F3} (clip {m.Contrastive:F3}, cap {m.Caption:F3}) lr {m.Lr:E2} T {m.Temperature:F1}";
+                      $"ETA {(int)(p.EtaSeconds / 60):D2}:{(int)(p.EtaSeconds % 60):D2} loss {m.Loss:F3} " +
+                      (captionOnly ? $"(cap {m.Caption:F3}) lr {m.Lr:E2}" : $"(clip {m.Contrastive:F3}, cap {m.Caption:F3}) lr {m.Lr:E2} T {m.Temperature:F1}");
         if (Console.IsOutputRedirected) Console.WriteLine(line);
         else
         {

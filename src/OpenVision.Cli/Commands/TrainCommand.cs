@@ -41,7 +41,7 @@ internal static class TrainCommand
             var options = new TrainingBatcherOptions { Seed = config.Seed, Augmentation = augment ? Training.Augmentation.AugmentationOptions.OpenVision : Training.Augmentation.AugmentationOptions.None };
             var trainingData = new BatcherTrainingData(source, options, texts);
             bool chief = ranks.Rank == 0;
-            var line = new TrainingLine();
+            var line = new TrainingLine(captionOnly: config.Objective == TrainConfig.CaptioningObjective);
             using var signals = new CliSignals();
             TrainingModel trained;
             try
