@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using System.Text;
+using OpenVision.IO;
 using OpenVision.Models;
 
 namespace OpenVision.Onnx;
@@ -15,9 +16,7 @@ public static class OnnxExportCache
         {
             string? explicitRoot = Environment.GetEnvironmentVariable("OPENVISION_ONNX_CACHE");
             if (!string.IsNullOrEmpty(explicitRoot)) return explicitRoot;
-            string? xdg = Environment.GetEnvironmentVariable("XDG_CACHE_HOME");
-            string baseDir = !string.IsNullOrEmpty(xdg) ? xdg : Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".cache");
-            return Path.Combine(baseDir, "openvision", "onnx");
+            return Path.Combine(CacheFolder.Default, "onnx");
         }
     }
 

@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
+using OpenVision.IO;
 
 namespace OpenVision.Lab.Benchmarks;
 
@@ -10,9 +11,7 @@ namespace OpenVision.Lab.Benchmarks;
 public sealed class PeakCache(string folder)
 {
     /// <summary>The user's cache folder for OpenVision.</summary>
-    public static string DefaultFolder =>
-        Path.Combine(Environment.GetEnvironmentVariable("XDG_CACHE_HOME") is { Length: > 0 } xdg ? xdg
-            : Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".cache"), "openvision");
+    public static string DefaultFolder => CacheFolder.Default;
 
     /// <summary>The cache file of <paramref name="machine"/>.</summary>
     public string PathFor(MachineInfo machine)
@@ -36,7 +35,7 @@ public sealed class PeakCache(string folder)
     public void Save(MachineInfo machine, MeasuredPeak peak)
     {
         Directory.CreateDirectory(folder);
-        File.WriteAllText(PathFor(machine), JsonSerializer.Serialize(peak, new JsonSerializerOptions { WriteIndented = true }));
+        AtomicFile.WriteAllText(PathFor(machine), JsonSerializer.Serialize(peak, new JsonSerializerOptions { WriteIndented = true }));
     }
 
     /// <summary>The cached figures, or a fresh measurement (then cached) when there are none or <paramref name="remeasure"/>.</summary>

@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using OpenVision.IO;
 
 namespace OpenVision.Onnx.Selection;
 
@@ -13,9 +14,7 @@ public sealed class BackendChoiceCache(string folder)
     private static readonly JsonSerializerOptions Json = new() { WriteIndented = true, NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals };
 
     /// <summary>The user's cache folder for OpenVision.</summary>
-    public static string DefaultFolder =>
-        Path.Combine(Environment.GetEnvironmentVariable("XDG_CACHE_HOME") is { Length: > 0 } xdg ? xdg
-            : Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".cache"), "openvision");
+    public static string DefaultFolder => CacheFolder.Default;
 
     /// <summary>The folder the files live in.</summary>
     public string Folder { get; } = folder;
@@ -44,8 +43,6 @@ public sealed class BackendChoiceCache(string folder)
     {
         ArgumentNullException.ThrowIfNull(choice);
         Directory.CreateDirectory(Folder);
-        string path = PathFor(choice.Model, choice.ImageSize, choice.Cpu, choice.Candidates), temporary = $"{path}.{Environment.ProcessId}.tmp";
-        File.WriteAllText(temporary, JsonSerializer.Serialize(choice, Json));
-        File.Move(temporary, path, overwrite: true);
+        AtomicFile.WriteAllText(PathFor(choice.Model, choice.ImageSize, choice.Cpu, choice.Candidates), JsonSerializer.Serialize(choice, Json));
     }
 }
