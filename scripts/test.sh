@@ -7,6 +7,13 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/test-setup.sh
 
+# The parity tests compare with the reference outputs; without them hundreds of tests would fail one by one.
+reference="${OPENVISION_REFERENCE:-$(cd .. && pwd)/shared/reference}"
+if [[ ! -f "$reference/README.md" ]]; then
+  echo "test.sh: reference data not found at $reference; set OPENVISION_REFERENCE to the shared/reference folder" >&2
+  exit 2
+fi
+
 log=$(mktemp "${TMPDIR:-/tmp}/openvision-test.XXXXXX")
 consumer_log=$(mktemp "${TMPDIR:-/tmp}/openvision-consumer-test.XXXXXX")
 status=0
