@@ -2,6 +2,8 @@ using System.Buffers;
 using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace OpenVision.Vision;
 
@@ -123,6 +125,14 @@ public static class PillowResize
     private static void HorizontalPass(ReadOnlySpan<byte> source, int width, int channels, ResampleCoefficients coefficients,
                                        int firstRow, int rows, Span<byte> destination)
     {
+        if (channels is 3 or 4 && Sse41.IsSupported) HorizontalPassSimd(source, width, channels, coefficients, firstRow, rows, destination);
+        else HorizontalPassScalar(source, width, channels, coefficients, firstRow, rows, destination);
+    }
+
+    /// <summary>Resample.c's horizontal loop, one channel sum at a time.</summary>
+    internal static void HorizontalPassScalar(ReadOnlySpan<byte> source, int width, int channels, ResampleCoefficients coefficients,
+                                              int firstRow, int rows, Span<byte> destination)
+    {
         int outWidth = coefficients.Bounds.Length / 2, ks = coefficients.KernelSize;
         int[] bounds = coefficients.Bounds, k = coefficients.Fixed;
         int inRowLength = width * channels, outRowLength = outWidth * channels;
@@ -189,6 +199,58 @@ public static class PillowResize
                         }
                         break;
                 }
+            }
+        }
+    }
+
+    // Three or four channels, one output pixel per 128-bit vector: each tap widens one pixel's bytes to four ints and
+    // adds them times the tap's weight. Integer arithmetic, so the sums are Pillow's exactly. With three channels the
+    // fourth lane reads the next pixel's first byte and is discarded; the source's last pixel, which has no next byte,
+    // is summed in scalar code.
+    internal static void HorizontalPassSimd(ReadOnlySpan<byte> source, int width, int channels, ResampleCoefficients coefficients,
+                                            int firstRow, int rows, Span<byte> destination)
+    {
+        int outWidth = coefficients.Bounds.Length / 2, ks = coefficients.KernelSize;
+        int[] bounds = coefficients.Bounds;
+        int inRowLength = width * channels, outRowLength = outWidth * channels;
+        int sourceLength = source.Length;
+        ref int kernels = ref MemoryMarshal.GetArrayDataReference(coefficients.Fixed);
+        ref byte sourceStart = ref MemoryMarshal.GetReference(source);
+        ref byte outStart = ref MemoryMarshal.GetReference(destination);
+        var half = Vector128.Create(Half);
+        var zero = Vector128<int>.Zero;
+        var max = Vector128.Create(255);
+        for (int y = 0; y < rows; y++)
+        {
+            int rowStart = (firstRow + y) * inRowLength;
+            ref byte outRow = ref Unsafe.Add(ref outStart, y * outRowLength);
+            for (int xx = 0; xx < outWidth; xx++)
+            {
+                int xmin = bounds[2 * xx], taps = bounds[2 * xx + 1];
+                int windowStart = rowStart + xmin * channels;
+                ref int kernel = ref Unsafe.Add(ref kernels, xx * ks);
+                // Every load reads 4 bytes; only the image's very last pixel lacks a fourth (with 3 channels).
+                int vectorTaps = windowStart + (taps - 1) * channels + 4 <= sourceLength ? taps : taps - 1;
+                var sum = half;
+                ref byte window = ref Unsafe.Add(ref sourceStart, windowStart);
+                for (int x = 0; x < vectorTaps; x++)
+                {
+                    uint bytes = Unsafe.ReadUnaligned<uint>(ref Unsafe.Add(ref window, x * channels));
+                    var pixel = Sse41.ConvertToVector128Int32(Vector128.CreateScalarUnsafe(bytes).AsByte());
+                    sum += pixel * Vector128.Create(Unsafe.Add(ref kernel, x));
+                }
+                if (vectorTaps < taps)
+                {
+                    ref byte last = ref Unsafe.Add(ref window, vectorTaps * channels);
+                    int w = Unsafe.Add(ref kernel, vectorTaps);
+                    sum += Vector128.Create(last * w, Unsafe.Add(ref last, 1) * w, Unsafe.Add(ref last, 2) * w, 0);
+                }
+                var clipped = Vector128.Min(Vector128.Max(Vector128.ShiftRightArithmetic(sum, ResampleCoefficients.PrecisionBits), zero), max);
+                ref byte target = ref Unsafe.Add(ref outRow, xx * channels);
+                target = (byte)clipped.GetElement(0);
+                Unsafe.Add(ref target, 1) = (byte)clipped.GetElement(1);
+                Unsafe.Add(ref target, 2) = (byte)clipped.GetElement(2);
+                if (channels == 4) Unsafe.Add(ref target, 3) = (byte)clipped.GetElement(3);
             }
         }
     }
