@@ -218,12 +218,10 @@ public static class PillowResize
         ref byte sourceStart = ref MemoryMarshal.GetReference(source);
         ref byte outStart = ref MemoryMarshal.GetReference(destination);
         var half = Vector128.Create(Half);
-        var zero = Vector128<int>.Zero;
-        var max = Vector128.Create(255);
+        int destinationLength = Math.Min(destination.Length, outRowLength * rows);
         for (int y = 0; y < rows; y++)
         {
             int rowStart = (firstRow + y) * inRowLength;
-            ref byte outRow = ref Unsafe.Add(ref outStart, y * outRowLength);
             for (int xx = 0; xx < outWidth; xx++)
             {
                 int xmin = bounds[2 * xx], taps = bounds[2 * xx + 1];
@@ -245,12 +243,20 @@ public static class PillowResize
                     int w = Unsafe.Add(ref kernel, vectorTaps);
                     sum += Vector128.Create(last * w, Unsafe.Add(ref last, 1) * w, Unsafe.Add(ref last, 2) * w, 0);
                 }
-                var clipped = Vector128.Min(Vector128.Max(Vector128.ShiftRightArithmetic(sum, ResampleCoefficients.PrecisionBits), zero), max);
-                ref byte target = ref Unsafe.Add(ref outRow, xx * channels);
-                target = (byte)clipped.GetElement(0);
-                Unsafe.Add(ref target, 1) = (byte)clipped.GetElement(1);
-                Unsafe.Add(ref target, 2) = (byte)clipped.GetElement(2);
-                if (channels == 4) Unsafe.Add(ref target, 3) = (byte)clipped.GetElement(3);
+                // clip8: the saturating packs clamp to 0..255 (the shifted sums fit in 16 bits).
+                var shifted = Vector128.ShiftRightArithmetic(sum, ResampleCoefficients.PrecisionBits);
+                var words = Sse2.PackSignedSaturate(shifted, shifted);
+                uint packed = Sse2.PackUnsignedSaturate(words, words).AsUInt32().ToScalar();
+                int offset = y * outRowLength + xx * channels;
+                // With three channels the fourth byte lands on the next pixel, written next; not past the end.
+                if (offset + 4 <= destinationLength) Unsafe.WriteUnaligned(ref Unsafe.Add(ref outStart, offset), packed);
+                else
+                {
+                    ref byte target = ref Unsafe.Add(ref outStart, offset);
+                    target = (byte)packed;
+                    Unsafe.Add(ref target, 1) = (byte)(packed >> 8);
+                    Unsafe.Add(ref target, 2) = (byte)(packed >> 16);
+                }
             }
         }
     }
