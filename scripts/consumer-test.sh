@@ -86,6 +86,8 @@ out="$app/bin/Release/net10.0"
 if [[ "$(uname -m)" == x86_64 && "$(uname -s)" == Linux ]]; then
   if [[ -f "$out/runtimes/linux-x64/native/libopenvision_mkl_cpu.so" ]]; then pass "consumer app: the MKL shim arrived from the package (runtimes/linux-x64/native)"
   else fail "consumer app: runtimes/linux-x64/native/libopenvision_mkl_cpu.so missing from $out"; fi
+  if [[ -f "$out/runtimes/linux-x64/native/libopenvision_jpeg.so" ]]; then pass "consumer app: the JPEG shim arrived from the package (runtimes/linux-x64/native)"
+  else fail "consumer app: runtimes/linux-x64/native/libopenvision_jpeg.so missing from $out"; fi
 fi
 step "consumer app: reference parity"
 code=0; dotnet "$out/ConsumerApp.dll" parity "$reference/models" > "$work/parity.log" 2>&1 || code=$?

@@ -28,7 +28,7 @@ public static class MklCpuDispatch
         if (Environment.GetEnvironmentVariable("OPENVISION_MKL_CPU_SHIM") == "0") return "disabled by OPENVISION_MKL_CPU_SHIM=0";
         string vendor = CpuVendor();
         if (vendor != "AuthenticAMD") return $"not needed (CPU vendor {vendor})";
-        string? path = FindShim();
+        string? path = NativeLibraries.FindShipped(ShimFileName);
         if (path == null) return $"unavailable ({ShimFileName} not found: built where no C compiler existed)";
         // MKL may already have taken its vendor decision; loading the shim now would make the report unreliable.
         if (torchAlreadyLoaded) return "too late: libtorch was loaded before OpenVisionRuntime.Configure (call it before the first tensor operation)";
@@ -39,15 +39,6 @@ public static class MklCpuDispatch
     /// <summary>The app folder (this repository's builds and RID-specific apps), the host's native search
     /// directories (where a package's runtimes/linux-x64/native asset lands, wherever the host resolved it), and the
     /// app's runtimes/linux-x64/native folder.</summary>
-    private static string? FindShim()
-    {
-        var folders = new List<string> { AppContext.BaseDirectory };
-        if (AppContext.GetData("NATIVE_DLL_SEARCH_DIRECTORIES") is string searchDirectories)
-            folders.AddRange(searchDirectories.Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries));
-        folders.Add(Path.Combine(AppContext.BaseDirectory, "runtimes", "linux-x64", "native"));
-        return folders.Select(folder => Path.Combine(folder, ShimFileName)).FirstOrDefault(File.Exists);
-    }
-
     private static string CpuVendor()
     {
         try

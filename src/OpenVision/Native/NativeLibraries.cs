@@ -16,4 +16,15 @@ public static class NativeLibraries
         }
         return false;
     }
+
+    /// <summary>The path of a native library this package ships (built here or carried in runtimes/linux-x64/native):
+    /// the app folder, the host's native search directories, then runtimes/linux-x64/native; null when absent.</summary>
+    internal static string? FindShipped(string fileName)
+    {
+        var folders = new List<string> { AppContext.BaseDirectory };
+        if (AppContext.GetData("NATIVE_DLL_SEARCH_DIRECTORIES") is string searchDirectories)
+            folders.AddRange(searchDirectories.Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries));
+        folders.Add(Path.Combine(AppContext.BaseDirectory, "runtimes", "linux-x64", "native"));
+        return folders.Select(folder => Path.Combine(folder, fileName)).FirstOrDefault(File.Exists);
+    }
 }

@@ -23,6 +23,29 @@ public sealed class DecodedImage
         Format = format;
     }
 
+    // Pixels rented from ArrayPool<byte>.Shared: the array may be longer than the image; only ImageDecoder.DecodeLeased
+    // makes these, for callers that transform the image and give the array back.
+    internal DecodedImage(int width, int height, ImageMode mode, byte[] leasedPixels, ImageFormat format, bool leased)
+    {
+        if (leasedPixels.LongLength < (long)width * height * mode.BytesPerPixel()) throw new ArgumentException("leased buffer too small", nameof(leasedPixels));
+        Width = width;
+        Height = height;
+        Mode = mode;
+        Pixels = leasedPixels;
+        Format = format;
+        Leased = leased;
+    }
+
+    internal bool Leased { get; private set; }
+
+    /// <summary>Gives leased pixels back to the pool; the image must not be used afterwards. No effect otherwise.</summary>
+    internal void ReturnLease()
+    {
+        if (!Leased) return;
+        Leased = false;
+        System.Buffers.ArrayPool<byte>.Shared.Return(Pixels);
+    }
+
     /// <summary>Width in pixels.</summary>
     public int Width { get; }
 

@@ -1,3 +1,4 @@
+using System.Buffers;
 using OpenVision.IO;
 
 namespace OpenVision.Vision;
@@ -10,16 +11,29 @@ namespace OpenVision.Vision;
 /// raw CMYK samples, which SkiaSharp does not expose. Every failure is an <see cref="ImageDecodeException"/>.</remarks>
 public static class ImageDecoder
 {
+    /// <summary>What decodes grey and colour JPEGs in this process: "system libjpeg-turbo (SIMD)", or "SkiaSharp (why)"
+    /// where the system library or the shim is missing; both give Pillow's pixels.</summary>
+    public static string JpegDecoderName => SystemJpeg.Status;
+
     /// <summary>Decodes the image file at <paramref name="path"/>; only a regular file of at most
     /// <see cref="ImageDecoderOptions.MaxFileBytes"/> is read (a FIFO or a device is refused, never opened).</summary>
-    public static DecodedImage Decode(string path, ImageDecoderOptions? options = null)
+    public static DecodedImage Decode(string path, ImageDecoderOptions? options = null) => Decode(path, options, lease: false);
+
+    /// <summary>Decodes a file for a caller that transforms the image at once and then hands its pixels back with
+    /// <see cref="DecodedImage.ReturnLease"/>: JPEG pixels come from a shared pool, so a decoding thread keeps
+    /// reusing one cache-warm buffer instead of filling a fresh large array per image.</summary>
+    internal static DecodedImage DecodeLeased(string path, ImageDecoderOptions? options = null) => Decode(path, options, lease: true);
+
+    private static DecodedImage Decode(string path, ImageDecoderOptions? options, bool lease)
     {
         ArgumentNullException.ThrowIfNull(path);
         options ??= ImageDecoderOptions.Default;
         byte[] data;
+        int length;
         try
         {
-            data = InputFile.ReadAllBytes(path, options.MaxFileBytes);
+            if (lease) data = InputFile.ReadAllBytesLeased(path, options.MaxFileBytes, out length);
+            else length = (data = InputFile.ReadAllBytes(path, options.MaxFileBytes)).Length;
         }
         catch (InputFileException e)
         {
@@ -29,7 +43,14 @@ public static class ImageDecoder
         {
             throw new ImageDecodeException(path, $"cannot read the file: {e.Message}", e);
         }
-        return Decode(data, path, options);
+        try
+        {
+            return Decode(data.AsSpan(0, length), path, options, lease);
+        }
+        finally
+        {
+            if (lease) ArrayPool<byte>.Shared.Return(data); // the decoders copy what they keep
+        }
     }
 
     /// <summary>Reads <paramref name="stream"/> to its end (at most <see cref="ImageDecoderOptions.MaxFileBytes"/>)
@@ -55,13 +76,15 @@ public static class ImageDecoder
     }
 
     /// <summary>Decodes an encoded image held in memory; <paramref name="name"/> is used in errors.</summary>
-    public static DecodedImage Decode(ReadOnlySpan<byte> data, string name, ImageDecoderOptions? options = null)
+    public static DecodedImage Decode(ReadOnlySpan<byte> data, string name, ImageDecoderOptions? options = null) => Decode(data, name, options, lease: false);
+
+    private static DecodedImage Decode(ReadOnlySpan<byte> data, string name, ImageDecoderOptions? options, bool lease)
     {
         options ??= ImageDecoderOptions.Default;
         if (data.IsEmpty) throw new ImageDecodeException(name, "empty file (0 bytes)");
         var format = DetectFormat(data)
             ?? throw new ImageDecodeException(name, $"unknown image format (starts with {Preview(data)}); expected PNG, JPEG, GIF, BMP or WebP");
-        var context = new DecodeContext(name, options);
+        var context = new DecodeContext(name, options, lease);
         try
         {
             return format switch
@@ -114,8 +137,9 @@ public static class ImageDecoder
     }
 }
 
-/// <summary>What every format decoder needs besides the bytes: the name for errors and the size limit.</summary>
-internal readonly record struct DecodeContext(string Name, ImageDecoderOptions Options)
+/// <summary>What every format decoder needs besides the bytes: the name for errors, the size limit, and whether the
+/// caller takes pooled pixels (<see cref="ImageDecoder.DecodeLeased"/>).</summary>
+internal readonly record struct DecodeContext(string Name, ImageDecoderOptions Options, bool Lease = false)
 {
     public ImageDecodeException Error(string problem) => new(Name, problem);
 

@@ -5,7 +5,8 @@ namespace OpenVision.Vision;
 
 /// <summary>JPEG as Pillow 9.4 reads it: 1 component is "L", 3 are "RGB", 4 are "CMYK" (Adobe polarity assumed,
 /// as Pillow's rawmode "CMYK;I" does); other precisions or component counts are errors.</summary>
-/// <remarks>Grey and YCbCr go through SkiaSharp (libjpeg-turbo, ISLOW IDCT, fancy upsampling: Pillow's settings).
+/// <remarks>Grey and YCbCr go through the system's libjpeg-turbo where it is present (<see cref="SystemJpeg"/>, SIMD),
+/// otherwise through SkiaSharp (libjpeg-turbo without SIMD); both with ISLOW IDCT and fancy upsampling, Pillow's settings.
 /// CMYK goes through BitMiracle.LibJpeg.NET (a port of IJG libjpeg with the same ISLOW IDCT), which gives the raw
 /// samples Pillow resizes. Measured against libjpeg-turbo: unsubsampled CMYK and YCCK decode bit-exact; with
 /// subsampled components (YCCK with 2×2 Y and K, libjpeg's default) its upsampling differs by up to 7 levels.</remarks>
@@ -18,17 +19,23 @@ internal static class JpegDecoder
         context.CheckSize(width, height);
         switch (components)
         {
-            case 1:
-                return new DecodedImage(width, height, ImageMode.L, SkiaCodec.Decode(data, width, height, grey: true, context, "JPEG"), ImageFormat.Jpeg);
-            case 3:
-                var rgba = SkiaCodec.Decode(data, width, height, grey: false, context, "JPEG");
-                return new DecodedImage(width, height, ImageMode.Rgb, SkiaCodec.RgbaToRgb(rgba), ImageFormat.Jpeg);
+            case 1 or 3:
+                var mode = components == 1 ? ImageMode.L : ImageMode.Rgb;
+                if (!SystemJpeg.Available) return new DecodedImage(width, height, mode, DecodeWithSkia(data, width, height, components, context), ImageFormat.Jpeg);
+                if (context.Lease) return new DecodedImage(width, height, mode, SystemJpeg.DecodeLeased(data, width, height, components, context), ImageFormat.Jpeg, leased: true);
+                return new DecodedImage(width, height, mode, SystemJpeg.Decode(data, width, height, components, context), ImageFormat.Jpeg);
             case 4:
                 return new DecodedImage(width, height, ImageMode.Cmyk, DecodeCmyk(data, width, height, context), ImageFormat.Jpeg);
             default:
                 throw context.Error($"cannot handle {components}-layer JPEG images");
         }
     }
+
+    /// <summary>Grey (1 component) or RGB (3) through SkiaSharp: the decoder where the system libjpeg-turbo is absent.</summary>
+    internal static byte[] DecodeWithSkia(ReadOnlySpan<byte> data, int width, int height, int components, DecodeContext context) =>
+        components == 1
+            ? SkiaCodec.Decode(data, width, height, grey: true, context, "JPEG")
+            : SkiaCodec.RgbaToRgb(SkiaCodec.Decode(data, width, height, grey: false, context, "JPEG"));
 
     // Walks the marker segments up to the first start-of-frame.
     private static (int Precision, int Width, int Height, int Components) ReadFrameHeader(ReadOnlySpan<byte> data, DecodeContext context)
