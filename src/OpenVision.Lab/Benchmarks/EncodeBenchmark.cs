@@ -73,27 +73,32 @@ public static class EncodeBenchmark
             rate * VisionFlops.PerText(model.Config) / 1e9, null);
     }
 
-    /// <summary>Images per second from files to features in steady state: decoding and resizing on worker threads overlap
-    /// the model. The file list is repeated until at least <paramref name="minBatches"/> batches follow the first, and the
-    /// clock starts after the first batch (pipeline fill and warm-up), as the model-only rows are timed after warm-up.</summary>
-    public static BenchmarkResult EndToEnd(OpenVisionModel model, ImageTransform transform, IReadOnlyList<string> files, int batchSize, int minBatches = 8)
+    /// <summary>Images per second from files to features in steady state, timed as the model-only rows are: the median
+    /// batch time (reading, decoding and resizing the batch, then the model) after <paramref name="warmupBatches"/>
+    /// untimed batches (pipeline start, the JIT's tiering of the decode and resize code), over at least
+    /// <paramref name="minBatches"/> batches; the file list is repeated as needed.</summary>
+    public static BenchmarkResult EndToEnd(OpenVisionModel model, ImageTransform transform, IReadOnlyList<string> files, int batchSize,
+                                           int minBatches = 9, int warmupBatches = 4)
     {
         ArgumentNullException.ThrowIfNull(files);
         if (files.Count == 0) throw new ArgumentException("no image files for the end-to-end run", nameof(files));
         var inputs = new List<string>();
-        while (inputs.Count < (minBatches + 1) * batchSize) inputs.AddRange(files);
-        Stopwatch? clock = null;
-        long count = 0;
+        while (inputs.Count < (minBatches + warmupBatches) * batchSize) inputs.AddRange(files);
+        inputs.RemoveRange((minBatches + warmupBatches) * batchSize, inputs.Count - (minBatches + warmupBatches) * batchSize);
+        var perImage = new List<double>();
+        var clock = Stopwatch.StartNew();
+        int seen = 0;
         foreach (var batch in new ImageBatchReader(transform, batchSize).Read(inputs))
         {
             using (batch)
             {
                 if (batch.Paths.Count > 0) model.EncodeImage(batch.Pixels).Dispose();
-                if (clock is null) clock = Stopwatch.StartNew();
-                else count += batch.Paths.Count;
+                if (++seen > warmupBatches && batch.Paths.Count > 0) perImage.Add(clock.Elapsed.TotalSeconds / batch.Paths.Count);
+                clock.Restart();
             }
         }
-        double rate = clock is null || count == 0 ? 0 : count / clock.Elapsed.TotalSeconds;
+        perImage.Sort();
+        double rate = perImage.Count == 0 ? 0 : 1 / perImage[perImage.Count / 2];
         return new BenchmarkResult(model.Config.Name, "end_to_end", "Float32", batchSize, rate, rate * VisionFlops.PerImage(model.Config) / 1e9, null);
     }
 
