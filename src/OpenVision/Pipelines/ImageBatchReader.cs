@@ -39,6 +39,13 @@ public sealed class ImageBatchReader(ImageTransform transform, int batchSize, in
     /// skip reports, <paramref name="decode"/> (run on worker threads) decodes it or throws to have it skipped.</summary>
     public IEnumerable<ImageBatch> Read<T>(IEnumerable<T> items, Func<T, string> key, Func<T, DecodedImage> decode, CancellationToken cancellationToken = default)
     {
+        foreach (var batch in ReadItems(items, key, decode, cancellationToken))
+            yield return new ImageBatch(batch.Keys, batch.Pixels, batch.Skipped);
+    }
+
+    /// <summary>As <see cref="Read{T}"/>, keeping the items themselves (for readers of labelled or captioned samples).</summary>
+    internal IEnumerable<DecodedBatch<T>> ReadItems<T>(IEnumerable<T> items, Func<T, string> key, Func<T, DecodedImage> decode, CancellationToken cancellationToken = default)
+    {
         if (batchSize < 1) throw new ArgumentOutOfRangeException(nameof(batchSize), "batch size must be at least 1");
         if (prefetchBatches < 1)
         {
@@ -49,7 +56,7 @@ public sealed class ImageBatchReader(ImageTransform transform, int batchSize, in
             }
             yield break;
         }
-        var channel = Channel.CreateBounded<ImageBatch>(Math.Max(1, prefetchBatches));
+        var channel = Channel.CreateBounded<DecodedBatch<T>>(Math.Max(1, prefetchBatches));
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var producer = Task.Run(async () =>
         {
@@ -90,7 +97,7 @@ public sealed class ImageBatchReader(ImageTransform transform, int batchSize, in
 
     // Each image is written by the worker threads straight into the batch tensor's memory: no per-image arrays (each
     // would be a fresh large-object allocation, which cost more than the resize itself) and no copy into the tensor.
-    private unsafe ImageBatch DecodeChunk<T>(T[] chunk, Func<T, string> key, Func<T, DecodedImage> decode)
+    private unsafe DecodedBatch<T> DecodeChunk<T>(T[] chunk, Func<T, string> key, Func<T, DecodedImage> decode)
     {
         int length = transform.OutputLength, size = transform.Options.ImageSize;
         var keys = chunk.Select(key).ToArray();
@@ -121,7 +128,7 @@ public sealed class ImageBatchReader(ImageTransform transform, int batchSize, in
                 pixels.Dispose();
                 pixels = compacted;
             }
-            return new ImageBatch(kept.Select(i => keys[i]).ToArray(), pixels, skipped);
+            return new DecodedBatch<T>(kept.Select(i => chunk[i]).ToArray(), kept.Select(i => keys[i]).ToArray(), pixels, skipped);
         }
         catch
         {
@@ -129,4 +136,10 @@ public sealed class ImageBatchReader(ImageTransform transform, int batchSize, in
             throw;
         }
     }
+}
+
+/// <summary>A decoded batch with its items; the receiver disposes it.</summary>
+internal sealed record DecodedBatch<T>(T[] Items, string[] Keys, Tensor Pixels, List<SkippedItem> Skipped) : IDisposable
+{
+    public void Dispose() => Pixels.Dispose();
 }
