@@ -34,7 +34,7 @@ internal static class BenchCommand
         var command = new Command("bench", "Measure encode throughput (images/s, texts/s) and report threads, memory and kernels")
             { models, batches, seconds, bf16, int8, images, json, peak, remeasure, latencyRuns, backend, threads, noSpin, standard, profile, onnxFile,
               BenchServeCommand.Create(), TrainStepBenchCommand.Create(), BenchProgressiveCommand.Create(), BenchIndexCommand.Create(),
-              BenchTrainObjectivesCommand.Create(), BenchRetrievalCommand.Create(), BenchPrecisionCommand.Create() };
+              BenchTrainObjectivesCommand.Create(), BenchRetrievalCommand.Create(), BenchPrecisionCommand.Create(), BenchBFloat16Command.Create() };
         command.SetAction(r => CliErrors.Run(() =>
         {
             var which = r.GetValue(backend)!.ToLowerInvariant();

@@ -1,0 +1,116 @@
+using System.Diagnostics;
+using OpenVision.Configs;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace OpenVision.Lab.Benchmarks;
+
+/// <summary>One operation of a vision block timed in float32 and bfloat16 at a model's shapes.</summary>
+/// <param name="Op">What ran, e.g. "linear fc1 768→3072".</param>
+/// <param name="PerBlock">How often a block runs it.</param>
+/// <param name="Float32Ms">Median milliseconds of one call in float32.</param>
+/// <param name="BFloat16Ms">The same in bfloat16.</param>
+/// <param name="IsLinear">A matrix product with weights (what bf16 hardware speeds up most).</param>
+public sealed record OpTiming(string Op, int PerBlock, double Float32Ms, double BFloat16Ms, bool IsLinear)
+{
+    /// <summary>float32 time / bfloat16 time.</summary>
+    public double SpeedUp => Float32Ms / BFloat16Ms;
+}
+
+/// <summary>Where a vision block's time goes in float32 and bfloat16: each operation of a pre-norm ViT block (layer
+/// norms, the four linear layers, scaled-dot-product attention, GELU, residual adds) timed alone on random tensors of
+/// the model's shapes, so that the whole model's bf16/fp32 ratio can be read as a weighted mean of per-operation ratios.</summary>
+public static class BFloat16Breakdown
+{
+    /// <summary>Times every block operation of <paramref name="config"/>'s vision tower at <paramref name="batchSize"/>.</summary>
+    public static IReadOnlyList<OpTiming> Measure(ModelConfig config, int batchSize, int repeats = 10)
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        var v = config.VisionCfg;
+        int grid = v.ImageSize / v.PatchSize, tokens = grid * grid + 1, width = v.Width, mlp = v.MlpWidth, heads = v.Width / v.HeadWidth;
+        bool tanh = v.ActKwargs?.Approximate == ActConfig.Tanh;
+        var rows = new List<OpTiming>();
+        using var _ = no_grad();
+        using var one = 1.ToScalar();
+        // name, calls per block, linear?, operation on (x [B, L, W], hidden [B, L, M], q, k, v [B, H, L, hd], weights) in one dtype
+        var ops = new (string Name, int Count, bool Linear, Func<Tensors, Tensor> Run)[]
+        {
+            ("layer norm", 2, false, t => nn.functional.layer_norm(t.X, [width], t.Gamma, t.Beta)),
+            ($"linear qkv {width}→{3 * width}", 1, true, t => nn.functional.linear(t.X, t.Qkv, t.QkvBias)),
+            ($"attention {heads} heads × {v.HeadWidth}", 1, false, t => nn.functional.scaled_dot_product_attention(t.Q, t.K, t.V)),
+            ($"linear out {width}→{width}", 1, true, t => nn.functional.linear(t.X, t.Out, t.OutBias)),
+            ("residual add", 2, false, t => t.X.add(t.X, one)),
+            ($"linear fc1 {width}→{mlp}", 1, true, t => nn.functional.linear(t.X, t.Fc1, t.Fc1Bias)),
+            (tanh ? "gelu (tanh)" : "gelu", 1, false, t => tanh ? nn.functional.gelu(t.Hidden, GELU.Approximate.tanh) : nn.functional.gelu(t.Hidden)),
+            ($"linear fc2 {mlp}→{width}", 1, true, t => nn.functional.linear(t.Hidden, t.Fc2, t.Fc2Bias)),
+        };
+        using var fp32 = new Tensors(batchSize, tokens, width, mlp, heads, v.HeadWidth, ScalarType.Float32);
+        using var bf16 = new Tensors(batchSize, tokens, width, mlp, heads, v.HeadWidth, ScalarType.BFloat16);
+        foreach (var (name, count, linear, run) in ops)
+            rows.Add(new OpTiming(name, count, Median(() => run(fp32).Dispose(), repeats), Median(() => run(bf16).Dispose(), repeats), linear));
+        return rows;
+    }
+
+    /// <summary>Block time in one dtype: Σ calls × time.</summary>
+    public static double BlockMs(IEnumerable<OpTiming> rows, bool bfloat16) => rows.Sum(r => r.PerBlock * (bfloat16 ? r.BFloat16Ms : r.Float32Ms));
+
+    private static double Median(Action run, int repeats)
+    {
+        run();
+        run();
+        var times = new double[repeats];
+        for (int i = 0; i < repeats; i++)
+        {
+            var clock = Stopwatch.StartNew();
+            run();
+            times[i] = clock.Elapsed.TotalMilliseconds;
+        }
+        Array.Sort(times);
+        return times[repeats / 2];
+    }
+
+    private sealed class Tensors : IDisposable
+    {
+        private readonly DisposeScope scope = NewDisposeScope();
+
+        public Tensors(int batch, int tokens, int width, int mlp, int heads, int headWidth, ScalarType dtype)
+        {
+            var generator = new Generator(0);
+            Tensor Random(params long[] shape) => randn(shape, generator: generator).to(dtype);
+            X = Random(batch, tokens, width);
+            Hidden = Random(batch, tokens, mlp);
+            Q = Random(batch, heads, tokens, headWidth);
+            K = Random(batch, heads, tokens, headWidth);
+            V = Random(batch, heads, tokens, headWidth);
+            Gamma = Random(width);
+            Beta = Random(width);
+            Qkv = Random(3 * width, width);
+            QkvBias = Random(3 * width);
+            Out = Random(width, width);
+            OutBias = Random(width);
+            Fc1 = Random(mlp, width);
+            Fc1Bias = Random(mlp);
+            Fc2 = Random(width, mlp);
+            Fc2Bias = Random(width);
+        }
+
+        public Tensor X { get; }
+        public Tensor Hidden { get; }
+        public Tensor Q { get; }
+        public Tensor K { get; }
+        public Tensor V { get; }
+        public Tensor Gamma { get; }
+        public Tensor Beta { get; }
+        public Tensor Qkv { get; }
+        public Tensor QkvBias { get; }
+        public Tensor Out { get; }
+        public Tensor OutBias { get; }
+        public Tensor Fc1 { get; }
+        public Tensor Fc1Bias { get; }
+        public Tensor Fc2 { get; }
+        public Tensor Fc2Bias { get; }
+
+        public void Dispose() => scope.Dispose();
+    }
+}
