@@ -2,6 +2,8 @@ using System.CommandLine;
 using OpenVision.Configs;
 using OpenVision.Native;
 
+using OpenVision.Vision;
+
 namespace OpenVision.Cli.Commands;
 
 /// <summary><c>openvision info --model M</c>: config, sizes, preprocessing, tokenizer and source.</summary>
@@ -36,6 +38,7 @@ internal static class InfoCommand
         if (t is not null) Console.WriteLine($"tokenizer      {(t.HfTokenizerName == "bert-base-uncased" ? $"OpenVision WordPiece ([bos] ... [eos] [PAD]... [CLS]), {t.ContextLength} ids" : t.HfTokenizerName ?? "OpenAI BPE (not implemented)")}");
         Console.WriteLine($"MKL dispatch   {MklCpuDispatch.Status}");
         Console.WriteLine($"heap tuning    {HeapTuning.Status}");
+        Console.WriteLine($"JPEG decoder   {ImageDecoder.JpegDecoderName}");
         return 0;
     }
 }
