@@ -1,7 +1,6 @@
 using System.CommandLine;
 using OpenVision.Configs;
 using OpenVision.Native;
-
 using OpenVision.Vision;
 
 namespace OpenVision.Cli.Commands;

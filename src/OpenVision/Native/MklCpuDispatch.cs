@@ -36,9 +36,6 @@ public static class MklCpuDispatch
         return handle != IntPtr.Zero ? "enabled" : $"failed to load {path}";
     }
 
-    /// <summary>The app folder (this repository's builds and RID-specific apps), the host's native search
-    /// directories (where a package's runtimes/linux-x64/native asset lands, wherever the host resolved it), and the
-    /// app's runtimes/linux-x64/native folder.</summary>
     private static string CpuVendor()
     {
         try

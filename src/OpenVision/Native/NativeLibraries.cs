@@ -17,8 +17,10 @@ public static class NativeLibraries
         return false;
     }
 
-    /// <summary>The path of a native library this package ships (built here or carried in runtimes/linux-x64/native):
-    /// the app folder, the host's native search directories, then runtimes/linux-x64/native; null when absent.</summary>
+    /// <summary>The path of a native library this package ships (built here or carried in runtimes/linux-x64/native),
+    /// looked for in the app folder (this repository's builds and RID-specific apps), the host's native search
+    /// directories (where a package's runtimes/linux-x64/native asset lands, wherever the host resolved it), then the
+    /// app's runtimes/linux-x64/native folder; null when absent.</summary>
     internal static string? FindShipped(string fileName)
     {
         var folders = new List<string> { AppContext.BaseDirectory };
