@@ -12,18 +12,17 @@ internal static class BenchBFloat16Command
     {
         var models = new Option<string[]>("--models") { Description = "Built-in model names", AllowMultipleArgumentsPerToken = true, DefaultValueFactory = _ => ["openvision-vit-tiny-patch16-224", "openvision-vit-base-patch16-224"] };
         var batchSizes = new Option<int[]>("--batch-sizes") { Description = "Batch sizes", AllowMultipleArgumentsPerToken = true, DefaultValueFactory = _ => [1, 8, 32] };
-        var repeats = new Option<int>("--repeats") { Description = "Timed calls per operation (the median is kept)", DefaultValueFactory = _ => 10 };
+        var seconds = new Option<double>("--seconds") { Description = "Time budget per operation and dtype (the median call is kept)", DefaultValueFactory = _ => 0.5 };
         var command = new Command("bf16-ops", "Where bfloat16's speed-up goes: each vision-block operation timed in float32 and bfloat16 at the model's shapes")
-            { models, batchSizes, repeats };
+            { models, batchSizes, seconds };
         command.SetAction(r => CliErrors.Run(() =>
         {
-            OpenVisionRuntime.Configure();
             foreach (string name in r.GetValue(models)!)
             {
                 if (!ModelRegistry.TryGet(name, out var config)) throw new ArgumentException($"unknown built-in model '{name}' (see 'openvision models')");
                 foreach (int batch in r.GetValue(batchSizes)!)
                 {
-                    var rows = BFloat16Breakdown.Measure(config!, batch, r.GetValue(repeats));
+                    var rows = BFloat16Breakdown.Measure(config!, batch, TimeSpan.FromSeconds(r.GetValue(seconds)));
                     double fp32 = BFloat16Breakdown.BlockMs(rows, false), bf16 = BFloat16Breakdown.BlockMs(rows, true);
                     Console.WriteLine($"{name}, batch {batch}, one block (× {config!.VisionCfg.Layers}):");
                     Console.WriteLine($"  {"operation",-30} {"calls",5} {"fp32 ms",9} {"bf16 ms",9} {"bf16 speed-up",14} {"share of fp32",14}");

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using OpenVision.Configs;
 using TorchSharp;
 using TorchSharp.Modules;
@@ -23,8 +22,9 @@ public sealed record OpTiming(string Op, int PerBlock, double Float32Ms, double 
 /// the model's shapes, so that the whole model's bf16/fp32 ratio can be read as a weighted mean of per-operation ratios.</summary>
 public static class BFloat16Breakdown
 {
-    /// <summary>Times every block operation of <paramref name="config"/>'s vision tower at <paramref name="batchSize"/>.</summary>
-    public static IReadOnlyList<OpTiming> Measure(ModelConfig config, int batchSize, int repeats = 10)
+    /// <summary>Times every block operation of <paramref name="config"/>'s vision tower at <paramref name="batchSize"/>,
+    /// each for <paramref name="budget"/> per dtype (<see cref="EncodeBenchmark.MedianSeconds"/>).</summary>
+    public static IReadOnlyList<OpTiming> Measure(ModelConfig config, int batchSize, TimeSpan budget)
     {
         ArgumentNullException.ThrowIfNull(config);
         var v = config.VisionCfg;
@@ -48,27 +48,13 @@ public static class BFloat16Breakdown
         using var fp32 = new Tensors(batchSize, tokens, width, mlp, heads, v.HeadWidth, ScalarType.Float32);
         using var bf16 = new Tensors(batchSize, tokens, width, mlp, heads, v.HeadWidth, ScalarType.BFloat16);
         foreach (var (name, count, linear, run) in ops)
-            rows.Add(new OpTiming(name, count, Median(() => run(fp32).Dispose(), repeats), Median(() => run(bf16).Dispose(), repeats), linear));
+            rows.Add(new OpTiming(name, count, 1e3 * EncodeBenchmark.MedianSeconds(() => run(fp32).Dispose(), budget),
+                                  1e3 * EncodeBenchmark.MedianSeconds(() => run(bf16).Dispose(), budget), linear));
         return rows;
     }
 
     /// <summary>Block time in one dtype: Σ calls × time.</summary>
     public static double BlockMs(IEnumerable<OpTiming> rows, bool bfloat16) => rows.Sum(r => r.PerBlock * (bfloat16 ? r.BFloat16Ms : r.Float32Ms));
-
-    private static double Median(Action run, int repeats)
-    {
-        run();
-        run();
-        var times = new double[repeats];
-        for (int i = 0; i < repeats; i++)
-        {
-            var clock = Stopwatch.StartNew();
-            run();
-            times[i] = clock.Elapsed.TotalMilliseconds;
-        }
-        Array.Sort(times);
-        return times[repeats / 2];
-    }
 
     private sealed class Tensors : IDisposable
     {
