@@ -23,10 +23,15 @@ public static class InputFile
     /// <summary>Reads a whole regular file of at most <paramref name="maxBytes"/> bytes.</summary>
     public static byte[] ReadAllBytes(string path, long maxBytes)
     {
-        using var stream = OpenRead(path, maxBytes);
-        using var buffer = new MemoryStream((int)Math.Min(stream.Length, maxBytes));
-        CopyBounded(stream, buffer, maxBytes, path);
-        return buffer.ToArray();
+        var buffer = ReadAllBytesLeased(path, maxBytes, out int length);
+        try
+        {
+            return buffer.AsSpan(0, length).ToArray();
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
     }
 
     /// <summary>Reads a whole regular UTF-8 text file of at most <paramref name="maxBytes"/> bytes.</summary>
@@ -86,17 +91,18 @@ public static class InputFile
     {
         using var stream = OpenRead(path, maxBytes, bufferSize: 0);
         // One byte more than the size, so that a file that grew since is noticed without a second buffer.
-        var buffer = ArrayPool<byte>.Shared.Rent((int)Math.Min(stream.Length, maxBytes) + 1);
+        long limit = Math.Min(maxBytes, Array.MaxLength - 1L); // one array holds the file
+        var buffer = ArrayPool<byte>.Shared.Rent((int)Math.Min(stream.Length, limit) + 1);
         try
         {
             int total = 0, read;
             while ((read = stream.Read(buffer, total, buffer.Length - total)) > 0)
             {
                 total += read;
-                if (total > maxBytes) throw new InputFileException(path, $"more than the limit of {maxBytes:N0} bytes");
+                if (total > limit) throw new InputFileException(path, $"more than the limit of {limit:N0} bytes");
                 if (total == buffer.Length)
                 {
-                    var larger = ArrayPool<byte>.Shared.Rent((int)Math.Min(2L * buffer.Length, maxBytes + 1));
+                    var larger = ArrayPool<byte>.Shared.Rent((int)Math.Min(2L * buffer.Length, limit + 1));
                     buffer.AsSpan(0, total).CopyTo(larger);
                     ArrayPool<byte>.Shared.Return(buffer);
                     buffer = larger;
