@@ -125,7 +125,7 @@ public sealed class ImageBatchReader(ImageTransform transform, int batchSize, in
             {
                 for (int k = 0; k < kept.Length; k++)
                     if (kept[k] != k) new Span<float>(data + (long)kept[k] * length, length).CopyTo(new Span<float>(data + (long)k * length, length));
-                var compacted = pixels.narrow(0, 0, kept.Length).contiguous();
+                var compacted = pixels.narrow(0, 0, kept.Length); // the first rows: still contiguous
                 pixels.Dispose();
                 pixels = compacted;
             }

@@ -9,29 +9,24 @@ public sealed class DecodedImage
 {
     /// <summary>Wraps decoded pixels; the array length must be width × height × <see cref="ImageModeExtensions.BytesPerPixel"/>.</summary>
     public DecodedImage(int width, int height, ImageMode mode, byte[] pixels, ImageFormat format)
+        : this(width, height, mode, pixels, format, leased: false)
+    {
+    }
+
+    // leased: the pixels were rented from ArrayPool<byte>.Shared and the array may be longer than the image; only
+    // ImageDecoder.DecodeLeased makes these, for callers that transform the image and give the array back.
+    internal DecodedImage(int width, int height, ImageMode mode, byte[] pixels, ImageFormat format, bool leased)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(width);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(height);
         ArgumentNullException.ThrowIfNull(pixels);
         long expected = (long)width * height * mode.BytesPerPixel();
-        if (pixels.LongLength != expected)
+        if (leased ? pixels.LongLength < expected : pixels.LongLength != expected)
             throw new ArgumentException($"{pixels.LongLength} bytes do not hold a {width}x{height} {mode.PillowName()} image ({expected} bytes)", nameof(pixels));
         Width = width;
         Height = height;
         Mode = mode;
         Pixels = pixels;
-        Format = format;
-    }
-
-    // Pixels rented from ArrayPool<byte>.Shared: the array may be longer than the image; only ImageDecoder.DecodeLeased
-    // makes these, for callers that transform the image and give the array back.
-    internal DecodedImage(int width, int height, ImageMode mode, byte[] leasedPixels, ImageFormat format, bool leased)
-    {
-        if (leasedPixels.LongLength < (long)width * height * mode.BytesPerPixel()) throw new ArgumentException("leased buffer too small", nameof(leasedPixels));
-        Width = width;
-        Height = height;
-        Mode = mode;
-        Pixels = leasedPixels;
         Format = format;
         Leased = leased;
     }
