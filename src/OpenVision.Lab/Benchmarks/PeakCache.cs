@@ -10,9 +10,6 @@ namespace OpenVision.Lab.Benchmarks;
 /// compared with the same figure until the caller asks for a new measurement.</summary>
 public sealed class PeakCache(string folder)
 {
-    /// <summary>The user's cache folder for OpenVision.</summary>
-    public static string DefaultFolder => CacheFolder.Default;
-
     /// <summary>The cache file of <paramref name="machine"/>.</summary>
     public string PathFor(MachineInfo machine)
     {

@@ -1,3 +1,4 @@
+using OpenVision.IO;
 using OpenVision.Onnx;
 
 namespace OpenVision.Lab.Benchmarks;
@@ -29,8 +30,8 @@ public sealed record ThroughputBenchmarkOptions
     /// <summary>Measure the peak again even when the per-machine cache has it.</summary>
     public bool RemeasurePeak { get; init; }
 
-    /// <summary>Folder of the per-machine peak cache (<see cref="PeakCache.DefaultFolder"/> by default).</summary>
-    public string PeakCacheFolder { get; init; } = PeakCache.DefaultFolder;
+    /// <summary>Folder of the per-machine peak cache (<see cref="CacheFolder.Default"/> by default).</summary>
+    public string PeakCacheFolder { get; init; } = CacheFolder.Default;
 
     /// <summary>Timed span of the FMA loop on each thread when the peak is measured.</summary>
     public TimeSpan PeakDuration { get; init; } = TimeSpan.FromSeconds(0.3);

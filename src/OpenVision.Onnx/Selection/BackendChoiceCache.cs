@@ -13,9 +13,6 @@ public sealed class BackendChoiceCache(string folder)
     // The load average is NaN where the OS has none.
     private static readonly JsonSerializerOptions Json = new() { WriteIndented = true, NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals };
 
-    /// <summary>The user's cache folder for OpenVision.</summary>
-    public static string DefaultFolder => CacheFolder.Default;
-
     /// <summary>The folder the files live in.</summary>
     public string Folder { get; } = folder;
 

@@ -1,4 +1,5 @@
 using OpenVision.Backends;
+using OpenVision.IO;
 using static TorchSharp.torch;
 
 namespace OpenVision.Onnx.Selection;
@@ -26,7 +27,7 @@ public static class FastPrecision
     /// <param name="options">Load settings; its dtype is ignored (each candidate sets its own).</param>
     /// <param name="imageSize">Run at this resolution instead of the config's.</param>
     /// <param name="runtime">ONNX Runtime session settings (threads, spinning); the precision is the candidate's.</param>
-    /// <param name="cache">Where measurements are kept; null for <see cref="BackendChoiceCache.DefaultFolder"/>.</param>
+    /// <param name="cache">Where measurements are kept; null for <see cref="CacheFolder.Default"/>.</param>
     /// <param name="remeasure">Measure again even when the cache has a measurement.</param>
     /// <param name="progress">Receives the export steps.</param>
     public static FastPath LoadEncoder(string reference, ModelLoadOptions? options = null, int? imageSize = null, OnnxRuntimeOptions? runtime = null,
@@ -34,7 +35,7 @@ public static class FastPrecision
     {
         options = (options ?? new ModelLoadOptions()) with { DType = ScalarType.Float32 };
         runtime ??= new OnnxRuntimeOptions();
-        cache ??= new BackendChoiceCache(BackendChoiceCache.DefaultFolder);
+        cache ??= new BackendChoiceCache(CacheFolder.Default);
         var opened = new List<(string Name, IEncoderBackend Backend)>();
         try
         {

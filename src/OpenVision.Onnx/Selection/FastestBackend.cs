@@ -1,5 +1,6 @@
 using OpenVision.Backends;
 using OpenVision.Configs;
+using OpenVision.IO;
 using OpenVision.Models;
 using static TorchSharp.torch;
 
@@ -33,7 +34,7 @@ public sealed class FastestBackend : IEncoderBackend
     /// <param name="options">Load settings; the dtype must be float32.</param>
     /// <param name="imageSize">Run at this resolution instead of the config's.</param>
     /// <param name="runtime">ONNX Runtime session settings (float32 precision).</param>
-    /// <param name="cache">Where choices are kept; null for <see cref="BackendChoiceCache.DefaultFolder"/>.</param>
+    /// <param name="cache">Where choices are kept; null for <see cref="CacheFolder.Default"/>.</param>
     /// <param name="remeasure">Measure again even when the cache has a choice (and replace it).</param>
     /// <param name="progress">Receives the export steps.</param>
     public static FastestBackend Load(string reference, ModelLoadOptions? options = null, int? imageSize = null, OnnxRuntimeOptions? runtime = null,
@@ -43,7 +44,7 @@ public sealed class FastestBackend : IEncoderBackend
         runtime ??= new OnnxRuntimeOptions();
         if (options.DType != ScalarType.Float32) throw new ArgumentException($"the fastest-backend choice runs float32 models only, not {options.DType}");
         if (runtime.Precision != OnnxPrecision.Float32) throw new ArgumentException($"the fastest-backend choice runs float32 graphs only, not {runtime.Precision}");
-        cache ??= new BackendChoiceCache(BackendChoiceCache.DefaultFolder);
+        cache ??= new BackendChoiceCache(CacheFolder.Default);
         var torchBackend = TorchSharpBackend.Load(reference, options, imageSize);
         OnnxBackend onnxBackend;
         try
