@@ -88,6 +88,11 @@ if [[ "$(uname -m)" == x86_64 && "$(uname -s)" == Linux ]]; then
   else fail "consumer app: runtimes/linux-x64/native/libopenvision_mkl_cpu.so missing from $out"; fi
   if [[ -f "$out/runtimes/linux-x64/native/libopenvision_jpeg.so" ]]; then pass "consumer app: the JPEG shim arrived from the package (runtimes/linux-x64/native)"
   else fail "consumer app: runtimes/linux-x64/native/libopenvision_jpeg.so missing from $out"; fi
+  # The shim must resolve libjpeg.so.62 to the copy beside it, not to the machine's (which other systems lack).
+  jpeg_lib="$(ldd "$out/runtimes/linux-x64/native/libopenvision_jpeg.so" 2>&1 | sed -n 's/^\s*libjpeg\.so\.62 => \(\S*\).*/\1/p')"
+  if [[ "$(realpath -m "$jpeg_lib")" == "$(realpath -m "$out/runtimes/linux-x64/native/libjpeg.so.62")" ]]; then
+    pass "consumer app: the JPEG shim links the libjpeg.so.62 carried beside it"
+  else fail "consumer app: the JPEG shim resolves libjpeg.so.62 to '${jpeg_lib:-nothing}', not to the package's copy"; fi
 fi
 step "consumer app: reference parity"
 code=0; dotnet "$out/ConsumerApp.dll" parity "$reference/models" > "$work/parity.log" 2>&1 || code=$?
@@ -128,9 +133,9 @@ if "$openvision" info --model "$model" > "$work/info.txt" 2>&1; then
   # On AMD x86-64 the tool must find the shim it carries; elsewhere the line only reports.
   if [[ "$mkl" == unavailable* ]]; then fail "openvision info: MKL dispatch $mkl"; else pass "openvision info runs (MKL dispatch: ${mkl:-not reported})"; fi
   jpeg="$(sed -n 's/^JPEG decoder *//p' "$work/info.txt")"
-  # Where the system libjpeg-turbo exists, the tool must carry the shim that uses it.
-  if [[ "$(uname -m)" == x86_64 && "$jpeg" != "system libjpeg-turbo"* ]] && ldconfig -p 2>/dev/null | grep -q 'libjpeg\.so\.62 '; then
-    fail "openvision info: JPEG decoder ${jpeg:-not reported} although libjpeg.so.62 exists"
+  # On Linux x86-64 the tool carries the shim and its libjpeg-turbo, whatever libjpeg the machine has.
+  if [[ "$(uname -m)" == x86_64 && "$(uname -s)" == Linux && "$jpeg" != "libjpeg-turbo"* ]]; then
+    fail "openvision info: JPEG decoder ${jpeg:-not reported}, not the package's libjpeg-turbo"
   else pass "openvision info: JPEG decoder ${jpeg:-not reported}"; fi
 else cat "$work/info.txt"; fail "openvision info exited non-zero"; fi
 echo "--- done in $((SECONDS - started)) s"

@@ -1,7 +1,7 @@
-/* Baseline and progressive JPEG decoding through the system's libjpeg-turbo (libjpeg.so.62), whose SIMD kernels
-   decode about twice as fast as SkiaSharp's scalar build. The settings are Pillow's (ISLOW IDCT, fancy upsampling,
+/* Baseline and progressive JPEG decoding through libjpeg-turbo (libjpeg.so.62, carried beside this shim), whose SIMD
+   kernels decode about twice as fast as SkiaSharp's scalar build. The settings are Pillow's (ISLOW IDCT, fancy upsampling,
    no scaling), and libjpeg-turbo's SIMD kernels give the same samples as its C code, so the pixels are Pillow's.
-   Errors come back as return codes with libjpeg's message; nothing is printed. See OpenVision/Vision/SystemJpeg.cs. */
+   Errors come back as return codes with libjpeg's message; nothing is printed. See OpenVision/Vision/TurboJpeg.cs. */
 #include <setjmp.h>
 #include <stdio.h>
 #include <string.h>

@@ -11,9 +11,9 @@ namespace OpenVision.Vision;
 /// raw CMYK samples, which SkiaSharp does not expose. Every failure is an <see cref="ImageDecodeException"/>.</remarks>
 public static class ImageDecoder
 {
-    /// <summary>What decodes grey and colour JPEGs in this process: "system libjpeg-turbo (SIMD)", or "SkiaSharp (why)"
+    /// <summary>What decodes grey and colour JPEGs in this process: "libjpeg-turbo (SIMD)", or "SkiaSharp (why)"
     /// where the system library or the shim is missing; both give Pillow's pixels.</summary>
-    public static string JpegDecoderName => SystemJpeg.Status;
+    public static string JpegDecoderName => TurboJpeg.Status;
 
     /// <summary>Decodes the image file at <paramref name="path"/>; only a regular file of at most
     /// <see cref="ImageDecoderOptions.MaxFileBytes"/> is read (a FIFO or a device is refused, never opened).</summary>

@@ -5,7 +5,7 @@ namespace OpenVision.Vision;
 
 /// <summary>JPEG as Pillow 9.4 reads it: 1 component is "L", 3 are "RGB", 4 are "CMYK" (Adobe polarity assumed,
 /// as Pillow's rawmode "CMYK;I" does); other precisions or component counts are errors.</summary>
-/// <remarks>Grey and YCbCr go through the system's libjpeg-turbo where it is present (<see cref="SystemJpeg"/>, SIMD),
+/// <remarks>Grey and YCbCr go through libjpeg-turbo's SIMD build where the package carries it (<see cref="TurboJpeg"/>),
 /// otherwise through SkiaSharp (libjpeg-turbo without SIMD); both with ISLOW IDCT and fancy upsampling, Pillow's settings.
 /// CMYK goes through BitMiracle.LibJpeg.NET (a port of IJG libjpeg with the same ISLOW IDCT), which gives the raw
 /// samples Pillow resizes. Measured against libjpeg-turbo: unsubsampled CMYK and YCCK decode bit-exact; with
@@ -21,9 +21,9 @@ internal static class JpegDecoder
         {
             case 1 or 3:
                 var mode = components == 1 ? ImageMode.L : ImageMode.Rgb;
-                if (!SystemJpeg.Available) return new DecodedImage(width, height, mode, DecodeWithSkia(data, width, height, components, context), ImageFormat.Jpeg);
-                if (context.Lease) return new DecodedImage(width, height, mode, SystemJpeg.DecodeLeased(data, width, height, components, context), ImageFormat.Jpeg, leased: true);
-                return new DecodedImage(width, height, mode, SystemJpeg.Decode(data, width, height, components, context), ImageFormat.Jpeg);
+                if (!TurboJpeg.Available) return new DecodedImage(width, height, mode, DecodeWithSkia(data, width, height, components, context), ImageFormat.Jpeg);
+                if (context.Lease) return new DecodedImage(width, height, mode, TurboJpeg.DecodeLeased(data, width, height, components, context), ImageFormat.Jpeg, leased: true);
+                return new DecodedImage(width, height, mode, TurboJpeg.Decode(data, width, height, components, context), ImageFormat.Jpeg);
             case 4:
                 return new DecodedImage(width, height, ImageMode.Cmyk, DecodeCmyk(data, width, height, context), ImageFormat.Jpeg);
             default:
@@ -31,7 +31,7 @@ internal static class JpegDecoder
         }
     }
 
-    /// <summary>Grey (1 component) or RGB (3) through SkiaSharp: the decoder where the system libjpeg-turbo is absent.</summary>
+    /// <summary>Grey (1 component) or RGB (3) through SkiaSharp: the decoder where the libjpeg-turbo shim is absent.</summary>
     internal static byte[] DecodeWithSkia(ReadOnlySpan<byte> data, int width, int height, int components, DecodeContext context) =>
         components == 1
             ? SkiaCodec.Decode(data, width, height, grey: true, context, "JPEG")

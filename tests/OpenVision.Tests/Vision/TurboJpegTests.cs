@@ -3,19 +3,33 @@ using SkiaSharp;
 
 namespace OpenVision.Tests.Vision;
 
-/// <summary>The system libjpeg-turbo path (SIMD) must give exactly the pixels of SkiaSharp's libjpeg-turbo (no SIMD),
+/// <summary>The libjpeg-turbo shim (SIMD) must give exactly the pixels of SkiaSharp's libjpeg-turbo (no SIMD),
 /// which the reference tests check against Pillow: every chroma subsampling, odd sizes (the fancy upsampler's edges),
 /// grey, and the same errors for truncated and corrupt files.</summary>
-public class SystemJpegTests
+public class TurboJpegTests
 {
     // Where libjpeg's headers exist the shim must have been built, and a built shim must load: either failing silently
     // would halve JPEG decoding speed unnoticed (and skip the comparisons below).
     [Fact]
     public void TheShimIsBuiltAndLoads()
     {
-        bool built = File.Exists(Path.Combine(AppContext.BaseDirectory, SystemJpeg.ShimFileName));
+        bool built = File.Exists(Path.Combine(AppContext.BaseDirectory, TurboJpeg.ShimFileName));
         if (OperatingSystem.IsLinux() && File.Exists("/usr/include/jpeglib.h")) Assert.True(built, "libjpeg headers exist but the shim was not built");
-        Assert.True(built == SystemJpeg.Available, $"shim built: {built}; decoder: {SystemJpeg.Status}");
+        Assert.True(built == TurboJpeg.Available, $"shim built: {built}; decoder: {TurboJpeg.Status}");
+    }
+
+    // The shim must not depend on the machine's own libjpeg (Ubuntu has libjpeg.so.8, minimal images none): the
+    // libjpeg.so.62 it was linked against travels beside it, and the one this process mapped must be that copy.
+    [Fact]
+    public void TheShimUsesTheLibjpegBesideIt()
+    {
+        if (!TurboJpeg.Available) return; // SkiaSharp decodes (TheShimIsBuiltAndLoads says why that is allowed)
+        string beside = Path.Combine(AppContext.BaseDirectory, "libjpeg.so.62");
+        Assert.True(File.Exists(beside), $"{beside} missing next to {TurboJpeg.ShimFileName}");
+        var mapped = File.ReadLines("/proc/self/maps").Where(line => line.Contains("libjpeg.so.62"))
+            .Select(line => line[line.IndexOf('/')..]).Distinct().ToList();
+        Assert.NotEmpty(mapped);
+        Assert.All(mapped, path => Assert.Equal(Path.GetFullPath(beside), Path.GetFullPath(path)));
     }
 
     public static TheoryData<SKJpegEncoderDownsample, int, int> Encodings() => new()
@@ -29,12 +43,12 @@ public class SystemJpegTests
     [MemberData(nameof(Encodings))]
     public void ColourEqualsSkia(SKJpegEncoderDownsample downsample, int width, int height)
     {
-        if (!SystemJpeg.Available) return; // nothing to compare: JPEGs go through SkiaSharp alone (TheShimIsBuiltAndLoads)
+        if (!TurboJpeg.Available) return; // nothing to compare: JPEGs go through SkiaSharp alone (TheShimIsBuiltAndLoads)
         var jpeg = Encode(width, height, downsample, grey: false, seed: width * 7 + height);
         var context = new DecodeContext("test.jpg", ImageDecoderOptions.Default);
         var expected = JpegDecoder.DecodeWithSkia(jpeg, width, height, 3, context);
-        Assert.Equal(expected, SystemJpeg.Decode(jpeg, width, height, 3, context));
-        var leased = SystemJpeg.DecodeLeased(jpeg, width, height, 3, context);
+        Assert.Equal(expected, TurboJpeg.Decode(jpeg, width, height, 3, context));
+        var leased = TurboJpeg.DecodeLeased(jpeg, width, height, 3, context);
         Assert.True(expected.AsSpan().SequenceEqual(leased.AsSpan(0, expected.Length)));
         System.Buffers.ArrayPool<byte>.Shared.Return(leased);
     }
@@ -42,10 +56,10 @@ public class SystemJpegTests
     [Fact]
     public void GreyEqualsSkia()
     {
-        if (!SystemJpeg.Available) return;
+        if (!TurboJpeg.Available) return;
         var jpeg = Encode(123, 77, SKJpegEncoderDownsample.Downsample444, grey: true, seed: 3);
         var context = new DecodeContext("grey.jpg", ImageDecoderOptions.Default);
-        Assert.Equal(JpegDecoder.DecodeWithSkia(jpeg, 123, 77, 1, context), SystemJpeg.Decode(jpeg, 123, 77, 1, context));
+        Assert.Equal(JpegDecoder.DecodeWithSkia(jpeg, 123, 77, 1, context), TurboJpeg.Decode(jpeg, 123, 77, 1, context));
         Assert.Equal(ImageMode.L, ImageDecoder.Decode(jpeg, "grey.jpg").Mode);
     }
 

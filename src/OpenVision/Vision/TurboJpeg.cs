@@ -5,12 +5,14 @@ using OpenVision.Native;
 
 namespace OpenVision.Vision;
 
-/// <summary>Grey and YCbCr JPEG decoding through the system's libjpeg-turbo (libjpeg.so.62, e.g. Debian's
-/// libjpeg62-turbo) and the small shim <c>libopenvision_jpeg.so</c>: about twice as fast as SkiaSharp's libjpeg-turbo,
-/// which is built without its SIMD kernels, and the same pixels (Pillow's settings: ISLOW IDCT, fancy upsampling).</summary>
-/// <remarks>Used when the shim was built (a C compiler and libjpeg's headers where the package was built) and
-/// loads (libjpeg.so.62 present); otherwise, or with <c>OPENVISION_SYSTEM_JPEG=0</c>, JPEGs go through SkiaSharp.</remarks>
-internal static unsafe class SystemJpeg
+/// <summary>Grey and YCbCr JPEG decoding through libjpeg-turbo's SIMD build and the small shim
+/// <c>libopenvision_jpeg.so</c>: about twice as fast as SkiaSharp's libjpeg-turbo, which is built without its SIMD
+/// kernels, and the same pixels (Pillow's settings: ISLOW IDCT, fancy upsampling).</summary>
+/// <remarks>The package carries the libjpeg.so.62 the shim was linked against beside it, and the shim looks there first
+/// (RUNPATH $ORIGIN), so the system needs no libjpeg of its own. Used where the shim was built (Linux x86-64 with a C
+/// compiler and libjpeg's headers where the package was built) and loads; otherwise, or with
+/// <c>OPENVISION_JPEG_SHIM=0</c>, JPEGs go through SkiaSharp.</remarks>
+internal static unsafe class TurboJpeg
 {
     public const string ShimFileName = "libopenvision_jpeg.so";
 
@@ -18,21 +20,21 @@ internal static unsafe class SystemJpeg
 
     private static readonly delegate* unmanaged<byte*, nuint, byte*, int, int, int, byte*, int, int> DecodeFunction = Load(out Status);
 
-    /// <summary>"system libjpeg-turbo", or why JPEGs go through SkiaSharp.</summary>
+    /// <summary>"libjpeg-turbo (SIMD)", or why JPEGs go through SkiaSharp.</summary>
     public static readonly string Status;
 
     public static bool Available => DecodeFunction != null;
 
     private static delegate* unmanaged<byte*, nuint, byte*, int, int, int, byte*, int, int> Load(out string status)
     {
-        if (Environment.GetEnvironmentVariable("OPENVISION_SYSTEM_JPEG") == "0")
+        if (Environment.GetEnvironmentVariable("OPENVISION_JPEG_SHIM") == "0")
         {
-            status = "SkiaSharp (OPENVISION_SYSTEM_JPEG=0)";
+            status = "SkiaSharp (OPENVISION_JPEG_SHIM=0)";
             return null;
         }
         if (!OperatingSystem.IsLinux() || RuntimeInformation.ProcessArchitecture != Architecture.X64)
         {
-            status = "SkiaSharp (the system-libjpeg shim is Linux x86-64 only)";
+            status = "SkiaSharp (the libjpeg-turbo shim is Linux x86-64 only)";
             return null;
         }
         string? path = NativeLibraries.FindShipped(ShimFileName);
@@ -43,10 +45,10 @@ internal static unsafe class SystemJpeg
         }
         if (!NativeLibrary.TryLoad(path, out var handle) || !NativeLibrary.TryGetExport(handle, "ov_jpeg_decode", out var function))
         {
-            status = "SkiaSharp (libjpeg.so.62 not found: install libjpeg62-turbo for faster JPEG decoding)";
+            status = $"SkiaSharp ({ShimFileName} does not load: is libjpeg.so.62 beside it?)";
             return null;
         }
-        status = "system libjpeg-turbo (SIMD)";
+        status = "libjpeg-turbo (SIMD)";
         return (delegate* unmanaged<byte*, nuint, byte*, int, int, int, byte*, int, int>)function;
     }
 
