@@ -1,5 +1,6 @@
 using System.CommandLine;
 using OpenVision.Configs;
+using OpenVision.Native;
 using OpenVision.Lab.Benchmarks;
 
 namespace OpenVision.Cli.Commands;
@@ -17,6 +18,7 @@ internal static class BenchBFloat16Command
             { models, batchSizes, seconds };
         command.SetAction(r => CliErrors.Run(() =>
         {
+            Console.WriteLine($"bf16 linear layers: {BFloat16Kernels.Status}");
             foreach (string name in r.GetValue(models)!)
             {
                 if (!ModelRegistry.TryGet(name, out var config)) throw new ArgumentException($"unknown built-in model '{name}' (see 'openvision models')");

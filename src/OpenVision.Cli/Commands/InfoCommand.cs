@@ -38,6 +38,7 @@ internal static class InfoCommand
         Console.WriteLine($"MKL dispatch   {MklCpuDispatch.Status}");
         Console.WriteLine($"heap tuning    {HeapTuning.Status}");
         Console.WriteLine($"JPEG decoder   {ImageDecoder.JpegDecoderName}");
+        Console.WriteLine($"bf16 linear    {BFloat16Kernels.Status}");
         return 0;
     }
 }

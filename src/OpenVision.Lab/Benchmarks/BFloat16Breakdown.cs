@@ -1,4 +1,5 @@
 using OpenVision.Configs;
+using OpenVision.Layers;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -33,17 +34,18 @@ public static class BFloat16Breakdown
         var rows = new List<OpTiming>();
         using var _ = no_grad();
         using var one = 1.ToScalar();
+        // The linear layers run as the model runs them (BFloat16Linear: the AVX512-BF16 kernels where they apply).
         // name, calls per block, linear?, operation on (x [B, L, W], hidden [B, L, M], q, k, v [B, H, L, hd], weights) in one dtype
         var ops = new (string Name, int Count, bool Linear, Func<Tensors, Tensor> Run)[]
         {
             ("layer norm", 2, false, t => nn.functional.layer_norm(t.X, [width], t.Gamma, t.Beta)),
-            ($"linear qkv {width}→{3 * width}", 1, true, t => nn.functional.linear(t.X, t.Qkv, t.QkvBias)),
+            ($"linear qkv {width}→{3 * width}", 1, true, t => BFloat16Linear.Forward(t.X, t.Qkv, t.QkvBias, t.QkvPacked)),
             ($"attention {heads} heads × {v.HeadWidth}", 1, false, t => nn.functional.scaled_dot_product_attention(t.Q, t.K, t.V)),
-            ($"linear out {width}→{width}", 1, true, t => nn.functional.linear(t.X, t.Out, t.OutBias)),
+            ($"linear out {width}→{width}", 1, true, t => BFloat16Linear.Forward(t.X, t.Out, t.OutBias, t.OutPacked)),
             ("residual add", 2, false, t => t.X.add(t.X, one)),
-            ($"linear fc1 {width}→{mlp}", 1, true, t => nn.functional.linear(t.X, t.Fc1, t.Fc1Bias)),
+            ($"linear fc1 {width}→{mlp}", 1, true, t => BFloat16Linear.Forward(t.X, t.Fc1, t.Fc1Bias, t.Fc1Packed)),
             (tanh ? "gelu (tanh)" : "gelu", 1, false, t => tanh ? nn.functional.gelu(t.Hidden, GELU.Approximate.tanh) : nn.functional.gelu(t.Hidden)),
-            ($"linear fc2 {mlp}→{width}", 1, true, t => nn.functional.linear(t.Hidden, t.Fc2, t.Fc2Bias)),
+            ($"linear fc2 {mlp}→{width}", 1, true, t => BFloat16Linear.Forward(t.Hidden, t.Fc2, t.Fc2Bias, t.Fc2Packed)),
         };
         using var fp32 = new Tensors(batchSize, tokens, width, mlp, heads, v.HeadWidth, ScalarType.Float32);
         using var bf16 = new Tensors(batchSize, tokens, width, mlp, heads, v.HeadWidth, ScalarType.BFloat16);
@@ -96,7 +98,15 @@ public static class BFloat16Breakdown
         public Tensor Fc1Bias { get; }
         public Tensor Fc2 { get; }
         public Tensor Fc2Bias { get; }
+        public BFloat16Linear.PackedWeight QkvPacked { get; } = new();
+        public BFloat16Linear.PackedWeight OutPacked { get; } = new();
+        public BFloat16Linear.PackedWeight Fc1Packed { get; } = new();
+        public BFloat16Linear.PackedWeight Fc2Packed { get; } = new();
 
-        public void Dispose() => scope.Dispose();
+        public void Dispose()
+        {
+            foreach (var packed in new[] { QkvPacked, OutPacked, Fc1Packed, Fc2Packed }) packed.Dispose();
+            scope.Dispose();
+        }
     }
 }

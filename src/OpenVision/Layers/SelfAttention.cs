@@ -11,6 +11,7 @@ internal sealed class SelfAttention : nn.Module<Tensor, Tensor?, Tensor>
     private readonly Parameter in_proj_weight, in_proj_bias;
     private readonly Linear out_proj;
     private readonly int heads;
+    private readonly BFloat16Linear.PackedWeight inPacked = new(), outPacked = new();
 
     public SelfAttention(int width, int heads) : base(nameof(SelfAttention))
     {
@@ -37,11 +38,21 @@ internal sealed class SelfAttention : nn.Module<Tensor, Tensor?, Tensor>
     {
         long batch = x.shape[0], length = x.shape[1], width = x.shape[2];
         using var scope = torch.NewDisposeScope();
-        var qkv = nn.functional.linear(x, in_proj_weight, in_proj_bias)          // [B, L, 3D]
+        var qkv = BFloat16Linear.Forward(x, in_proj_weight, in_proj_bias, inPacked) // [B, L, 3D]
             .view(batch, length, 3, heads, width / heads)
             .permute(2, 0, 3, 1, 4);                                              // [3, B, H, L, hd]
         var attended = nn.functional.scaled_dot_product_attention(qkv[0], qkv[1], qkv[2], mask); // [B, H, L, hd]
         var merged = attended.transpose(1, 2).reshape(batch, length, width);      // heads concatenated in order
-        return out_proj.call(merged).MoveToOuterDisposeScope();
+        return BFloat16Linear.Forward(merged, out_proj.weight!, out_proj.bias, outPacked).MoveToOuterDisposeScope();
+    }
+
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing)
+        {
+            inPacked.Dispose();
+            outPacked.Dispose();
+        }
+        base.Dispose(disposing);
     }
 }

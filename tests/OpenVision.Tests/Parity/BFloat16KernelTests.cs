@@ -1,4 +1,5 @@
 using OpenVision.Configs;
+using OpenVision.Layers;
 using OpenVision.Models;
 using TorchSharp;
 using Xunit.Abstractions;
@@ -77,8 +78,9 @@ public class BFloat16KernelTests(ITestOutputHelper output)
             var x = Data([2, rows / 2, inputs], positive, generator);
             var w = Data([outputs, inputs], positive, generator, 1 / Math.Sqrt(inputs));
             var b = hasBias ? Data([outputs], positive, generator, 0.1) : null;
-            // The model's calls: nn.functional.linear for the blocks, matmul for the projections.
-            var actual = hasBias ? nn.functional.linear(x, w, b) : x.matmul(w.t());
+            // The model's calls: BFloat16Linear for the blocks (the AVX512-BF16 kernels or libtorch's linear), matmul
+            // for the projections.
+            var actual = hasBias ? BFloat16Linear.Forward(x, w, b, new BFloat16Linear.PackedWeight()) : x.matmul(w.t());
             Assert.Equal(BF16, actual.dtype);
             var exact = nn.functional.linear(x.to(F64), w.to(F64), b?.to(F64));
             var magnitude = nn.functional.linear(x.to(F64).abs(), w.to(F64).abs(), b?.to(F64).abs());

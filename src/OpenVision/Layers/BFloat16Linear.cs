@@ -1,0 +1,187 @@
+using System.Runtime.InteropServices;
+using OpenVision.Native;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace OpenVision.Layers;
+
+/// <summary>The linear layers of a bfloat16 model: y = x·Wᵀ + b through <c>libopenvision_bf16.so</c> (AVX512-BF16 dot
+/// products, float32 accumulation, the bias added in float32 and the sum rounded once to bfloat16) where the CPU has
+/// those instructions, otherwise libtorch's <c>linear</c>. libtorch's oneDNN kernel repacks the weights on every call
+/// and reaches 70–80 % of the bfloat16 peak at ViT shapes on AMD Zen 5; this one packs each weight once and reaches
+/// 85–95 % (docs/bfloat16.md).</summary>
+/// <remarks>Used for inference only: not when autograd records (grad mode on and a tensor requires grad). Each
+/// layer's packed weight is made on its first bfloat16 call and kept (as much memory again as the bfloat16 weight);
+/// it is remade when the weight tensor's storage changes, not when its values are overwritten in place.
+/// <c>OPENVISION_BF16_KERNELS=0</c> keeps libtorch's kernel.</remarks>
+internal static unsafe class BFloat16Linear
+{
+    public const string ShimFileName = "libopenvision_bf16.so";
+
+    private static readonly Lazy<Kernels?> Loaded = new(Load);
+    private static string status = "not loaded yet (loads on the first bfloat16 linear layer)";
+
+    /// <summary>"AVX512-BF16 kernels", or why libtorch's kernel runs.</summary>
+    public static string Status
+    {
+        get
+        {
+            _ = Loaded.Value;
+            return status;
+        }
+    }
+
+    public static bool Available => Loaded.Value is not null;
+
+    /// <summary>x [..., K] · weightᵀ [N, K] + bias [N]: through the kernels where they apply, otherwise libtorch.</summary>
+    public static Tensor Forward(Tensor x, Tensor weight, Tensor? bias, PackedWeight cache)
+    {
+        if (!Applies(x, weight, bias)) return nn.functional.linear(x, weight, bias);
+        var kernels = Loaded.Value!;
+        long k = weight.shape[1], n = weight.shape[0];
+        var packed = cache.For(weight, bias, kernels);
+        using var input = x.contiguous();
+        long m = input.numel() / k;
+        var shape = x.shape.ToArray();
+        shape[^1] = n;
+        var output = torch.empty(shape, ScalarType.BFloat16);
+        if (m > 0)
+            kernels.Linear((ushort*)TensorMemory.Address(input), m, (int)k, packed.Weight, (int)n, packed.Bias,
+                (ushort*)TensorMemory.Address(output), torch.get_num_threads());
+        GC.KeepAlive(packed);
+        return output;
+    }
+
+    private static bool Applies(Tensor x, Tensor weight, Tensor? bias) =>
+        x.dtype == ScalarType.BFloat16 && weight.dtype == ScalarType.BFloat16 && (bias is null || bias.dtype == ScalarType.BFloat16)
+        && x.device_type == DeviceType.CPU && weight.device_type == DeviceType.CPU
+        && weight.dim() == 2 && weight.shape[1] % 2 == 0 && x.dim() >= 1 && x.shape[^1] == weight.shape[1]
+        && weight.shape[0] <= int.MaxValue && weight.shape[1] <= int.MaxValue
+        && !(torch.is_grad_enabled() && (x.requires_grad || weight.requires_grad || bias?.requires_grad == true))
+        && Available;
+
+    private static Kernels? Load()
+    {
+        if (Environment.GetEnvironmentVariable("OPENVISION_BF16_KERNELS") == "0")
+        {
+            status = "libtorch (OPENVISION_BF16_KERNELS=0)";
+            return null;
+        }
+        if (!OperatingSystem.IsLinux() || RuntimeInformation.ProcessArchitecture != Architecture.X64)
+        {
+            status = "libtorch (the bfloat16 kernels are Linux x86-64 only)";
+            return null;
+        }
+        string? path = NativeLibraries.FindShipped(ShimFileName);
+        if (path is null)
+        {
+            status = $"libtorch ({ShimFileName} not built: no C compiler where it was built)";
+            return null;
+        }
+        if (!NativeLibrary.TryLoad(path, out var handle))
+        {
+            status = $"libtorch ({path} does not load)";
+            return null;
+        }
+        var kernels = new Kernels(handle);
+        using (torch.empty(1)) { } // libtorch must be loaded: the kernels run on its OpenMP threads
+        switch (kernels.Init())
+        {
+            case 2:
+                status = "AVX512-BF16 kernels";
+                return kernels;
+            case 1:
+                status = "libtorch (its OpenMP runtime was not found for the bfloat16 kernels)";
+                return null;
+            default:
+                status = "libtorch (the CPU has no AVX512-BF16)";
+                return null;
+        }
+    }
+
+    internal sealed class Kernels(IntPtr library)
+    {
+        public readonly delegate* unmanaged<int> Init = (delegate* unmanaged<int>)NativeLibrary.GetExport(library, "ov_bf16_init");
+        public readonly delegate* unmanaged<int, int, long> PackedBytes = (delegate* unmanaged<int, int, long>)NativeLibrary.GetExport(library, "ov_bf16_packed_bytes");
+        public readonly delegate* unmanaged<ushort*, int, int, ushort*, void> Pack = (delegate* unmanaged<ushort*, int, int, ushort*, void>)NativeLibrary.GetExport(library, "ov_bf16_pack");
+        public readonly delegate* unmanaged<ushort*, long, int, ushort*, int, float*, ushort*, int, void> Linear =
+            (delegate* unmanaged<ushort*, long, int, ushort*, int, float*, ushort*, int, void>)NativeLibrary.GetExport(library, "ov_bf16_linear");
+    }
+
+    /// <summary>One layer's weight in the kernels' layout and its bias in float32, made on first use; thread-safe.</summary>
+    internal sealed class PackedWeight : IDisposable
+    {
+        private readonly object gate = new();
+        private Packed? current;
+
+        public Packed For(Tensor weight, Tensor? bias, Kernels kernels)
+        {
+            IntPtr weightAddress = TensorMemory.Address(weight), biasAddress = bias is null ? IntPtr.Zero : TensorMemory.Address(bias);
+            var packed = Volatile.Read(ref current);
+            if (packed is not null && packed.Matches(weight, weightAddress, biasAddress)) return packed;
+            lock (gate)
+            {
+                packed = current;
+                if (packed is not null && packed.Matches(weight, weightAddress, biasAddress)) return packed;
+                var made = new Packed(weight, bias, weightAddress, biasAddress, kernels);
+                // The replaced one may still be in use by a forward on another thread: its finalizer frees it.
+                Volatile.Write(ref current, made);
+                return made;
+            }
+        }
+
+        public void Dispose()
+        {
+            lock (gate)
+            {
+                current?.Dispose();
+                current = null;
+            }
+        }
+    }
+
+    internal sealed class Packed : IDisposable
+    {
+        private readonly IntPtr weightAddress, biasAddress;
+        private readonly long rows, columns, bytes;
+        private int disposed;
+        public readonly ushort* Weight;
+        public readonly float* Bias;
+
+        public Packed(Tensor weight, Tensor? bias, IntPtr weightAddress, IntPtr biasAddress, Kernels kernels)
+        {
+            (this.weightAddress, this.biasAddress) = (weightAddress, biasAddress);
+            (rows, columns) = (weight.shape[0], weight.shape[1]);
+            using var contiguous = weight.contiguous();
+            bytes = kernels.PackedBytes((int)rows, (int)columns);
+            Weight = (ushort*)NativeMemory.AlignedAlloc((nuint)bytes, 64);
+            GC.AddMemoryPressure(bytes);
+            kernels.Pack((ushort*)TensorMemory.Address(contiguous), (int)rows, (int)columns, Weight);
+            if (bias is not null)
+            {
+                Bias = (float*)NativeMemory.AlignedAlloc((nuint)(rows * sizeof(float)), 64);
+                using var widened = bias.to(ScalarType.Float32).contiguous();
+                new ReadOnlySpan<float>((void*)TensorMemory.Address(widened), (int)rows).CopyTo(new Span<float>(Bias, (int)rows));
+            }
+        }
+
+        public bool Matches(Tensor weight, IntPtr weightAddress, IntPtr biasAddress) =>
+            weightAddress == this.weightAddress && biasAddress == this.biasAddress && weight.shape[0] == rows && weight.shape[1] == columns;
+
+        public void Dispose()
+        {
+            Free();
+            GC.SuppressFinalize(this);
+        }
+
+        ~Packed() => Free();
+
+        private void Free()
+        {
+            if (Interlocked.Exchange(ref disposed, 1) != 0) return;
+            NativeMemory.AlignedFree(Weight);
+            GC.RemoveMemoryPressure(bytes);
+            if (Bias != null) NativeMemory.AlignedFree(Bias);
+        }
+    }
+}

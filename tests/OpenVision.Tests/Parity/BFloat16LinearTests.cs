@@ -1,0 +1,153 @@
+using OpenVision.Layers;
+using TorchSharp;
+using Xunit.Abstractions;
+using static TorchSharp.torch;
+
+namespace OpenVision.Tests.Parity;
+
+/// <summary>The AVX512-BF16 linear kernels (<see cref="BFloat16Linear"/>): they must run wherever the CPU has the
+/// instructions, round exactly once to nearest even, cover every tail of rows and columns, and hand back to libtorch
+/// where they do not apply. The reference-shape bound checks are in <see cref="BFloat16KernelTests"/>.</summary>
+public class BFloat16LinearTests(ITestOutputHelper output)
+{
+    private static readonly ScalarType BF16 = ScalarType.BFloat16, F64 = ScalarType.Float64;
+
+    private static bool CpuHasBFloat16Instructions() =>
+        File.Exists("/proc/cpuinfo") && File.ReadLines("/proc/cpuinfo").Any(line => line.StartsWith("flags") && line.Split(' ').Contains("avx512_bf16"));
+
+    private static bool Same(Tensor a, Tensor b) => a.shape.SequenceEqual(b.shape) && a.dtype == b.dtype && a.eq(b).all().item<bool>();
+
+    private static bool ShimBuilt() => File.Exists(Path.Combine(AppContext.BaseDirectory, BFloat16Linear.ShimFileName));
+
+    // A CPU with the instructions and a built shim must use them: a silent fallback would lose the speed unnoticed and
+    // turn every other test here into a test of libtorch.
+    [Fact]
+    public void TheKernelsRunWhereTheCpuHasAvx512Bf16()
+    {
+        output.WriteLine($"{BFloat16Linear.Status}; CPU has avx512_bf16: {CpuHasBFloat16Instructions()}; shim built: {ShimBuilt()}");
+        bool expected = CpuHasBFloat16Instructions() && ShimBuilt() && Environment.GetEnvironmentVariable("OPENVISION_BF16_KERNELS") != "0";
+        Assert.True(expected == BFloat16Linear.Available, BFloat16Linear.Status);
+    }
+
+    public static TheoryData<long, long, long, bool> Shapes() => new()
+    {
+        // rows: below, at and past the 8-row tile, a ViT's 197; columns: below, past and between the 32-column panels
+        { 1, 2, 1, true }, { 7, 72, 31, true }, { 8, 64, 32, false }, { 9, 96, 33, true }, { 197, 192, 576, true },
+        { 17, 768, 269, false }, { 200, 3072, 72, true }, { 3, 30, 100, true },
+    };
+
+    // Small integers are exact in bfloat16 and their float32 sums are exact, so the only rounding is the final one:
+    // the result must equal the float64 result rounded to nearest even, bit for bit.
+    [Theory]
+    [MemberData(nameof(Shapes))]
+    public void OneRoundingToNearestEven(long rows, long inputs, long outputs, bool hasBias)
+    {
+        if (!BFloat16Linear.Available) return; // libtorch's kernel runs (TheKernelsRunWhereTheCpuHasAvx512Bf16 says why)
+        using var scope = NewDisposeScope();
+        using var _ = no_grad();
+        var generator = new Generator((ulong)(rows * 131 + inputs * 7 + outputs));
+        var x = randint(-8, 9, [2, rows, inputs], generator: generator).to(BF16);
+        var w = randint(-8, 9, [outputs, inputs], generator: generator).to(BF16);
+        var b = hasBias ? (randint(-512, 513, [outputs], generator: generator) * 0.25).to(BF16) : null;
+        var actual = BFloat16Linear.Forward(x, w, b, new BFloat16Linear.PackedWeight());
+        Assert.Equal(new long[] { 2, rows, outputs }, actual.shape);
+        var exact = nn.functional.linear(x.to(F64), w.to(F64), b?.to(F64));
+        Assert.True(exact.abs().max().item<double>() < 1 << 24, "sums must stay exact in float32");
+        var expected = exact.to(ScalarType.Float32).to(BF16); // exact in float32, then one rounding to nearest even
+        Assert.True(Same(expected, actual), $"[{rows}×{inputs}]·[{inputs}×{outputs}]: max |difference| {(expected.to(F64) - actual.to(F64)).abs().max().item<double>()}");
+    }
+
+    // Ties must go to even: 257 lies halfway between the bfloat16 neighbours 256 and 258, 259 between 258 and 260;
+    // 255 is exact.
+    [Fact]
+    public void HalfwayCasesRoundToEven()
+    {
+        if (!BFloat16Linear.Available) return;
+        using var scope = NewDisposeScope();
+        using var _ = no_grad();
+        var x = tensor(new float[] { 1, 1 }).reshape(1, 2).to(BF16);
+        var w = tensor(new float[] { 256, 1, 256, 3, 256, -1 }).reshape(3, 2).to(BF16);
+        var actual = BFloat16Linear.Forward(x, w, null, new BFloat16Linear.PackedWeight()).to(ScalarType.Float32).data<float>().ToArray();
+        Assert.Equal(new float[] { 256, 260, 255 }, actual);
+    }
+
+    [Fact]
+    public void NonFiniteInputsPropagate()
+    {
+        if (!BFloat16Linear.Available) return;
+        using var scope = NewDisposeScope();
+        using var _ = no_grad();
+        var x = ones(4, 64, dtype: BF16);
+        x[1, 5] = tensor(float.NaN);
+        x[2, 7] = tensor(float.PositiveInfinity);
+        var w = ones(40, 64, dtype: BF16);
+        var y = BFloat16Linear.Forward(x, w, null, new BFloat16Linear.PackedWeight()).to(ScalarType.Float32);
+        Assert.True(y[0].eq(64).all().item<bool>());
+        Assert.True(y[1].isnan().all().item<bool>());
+        Assert.True(y[2].isposinf().all().item<bool>());
+        Assert.True(y[3].eq(64).all().item<bool>());
+    }
+
+    // Each output element is one thread's sum in one order: the thread count must not change a bit.
+    [Fact]
+    public void ResultsDoNotDependOnTheThreadCount()
+    {
+        if (!BFloat16Linear.Available) return;
+        using var scope = NewDisposeScope();
+        using var _ = no_grad();
+        var generator = new Generator(4);
+        var x = randn([3, 197, 384], generator: generator).to(BF16);
+        var w = randn([1536, 384], generator: generator).to(BF16);
+        var b = randn([1536], generator: generator).to(BF16);
+        var cache = new BFloat16Linear.PackedWeight();
+        int threads = get_num_threads();
+        try
+        {
+            var all = BFloat16Linear.Forward(x, w, b, cache);
+            set_num_threads(1);
+            var one = BFloat16Linear.Forward(x, w, b, cache);
+            Assert.True(Same(all, one));
+        }
+        finally
+        {
+            set_num_threads(threads);
+        }
+    }
+
+    // A cache follows the weight's storage: a different weight tensor is packed anew.
+    [Fact]
+    public void ANewWeightTensorIsPackedAgain()
+    {
+        using var scope = NewDisposeScope();
+        using var _ = no_grad();
+        var generator = new Generator(6);
+        var x = randint(-4, 5, [5, 64], generator: generator).to(BF16);
+        var cache = new BFloat16Linear.PackedWeight();
+        foreach (int seed in new[] { 1, 2 })
+        {
+            var w = randint(-4, 5, [48, 64], generator: new Generator((ulong)seed)).to(BF16);
+            var actual = BFloat16Linear.Forward(x, w, null, cache);
+            Assert.True(Same(nn.functional.linear(x.to(F64), w.to(F64)).to(BF16), actual), $"weight {seed}");
+        }
+    }
+
+    // Where the kernels do not apply, libtorch's linear runs: float32, odd inputs, and whenever autograd records.
+    [Fact]
+    public void LibtorchRunsWhereTheKernelsDoNotApply()
+    {
+        using var scope = NewDisposeScope();
+        var generator = new Generator(8);
+        var x32 = randn([6, 10], generator: generator);
+        var w32 = randn([12, 10], generator: generator);
+        using (no_grad())
+            Assert.True(Same(nn.functional.linear(x32, w32), BFloat16Linear.Forward(x32, w32, null, new BFloat16Linear.PackedWeight())));
+        var xOdd = randn([6, 11], generator: generator).to(BF16);
+        var wOdd = randn([12, 11], generator: generator).to(BF16);
+        using (no_grad())
+            Assert.True(Same(nn.functional.linear(xOdd, wOdd), BFloat16Linear.Forward(xOdd, wOdd, null, new BFloat16Linear.PackedWeight())));
+        var w = randn([12, 10], generator: generator).to(BF16).requires_grad_();
+        var y = BFloat16Linear.Forward(x32.to(BF16), w, null, new BFloat16Linear.PackedWeight());
+        y.sum().backward();
+        Assert.NotNull(w.grad);
+    }
+}
