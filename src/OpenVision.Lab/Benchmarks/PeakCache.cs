@@ -35,10 +35,11 @@ public sealed class PeakCache(string folder)
         AtomicFile.WriteAllText(PathFor(machine), JsonSerializer.Serialize(peak, new JsonSerializerOptions { WriteIndented = true }));
     }
 
-    /// <summary>The cached figures, or a fresh measurement (then cached) when there are none or <paramref name="remeasure"/>.</summary>
-    public MeasuredPeak GetOrMeasure(MachineInfo machine, bool remeasure, Func<MeasuredPeak> measure)
+    /// <summary>The cached figures, or a fresh measurement (then cached) when there are none, <paramref name="remeasure"/>,
+    /// or <paramref name="stale"/> says the cached ones were measured in a way since superseded.</summary>
+    public MeasuredPeak GetOrMeasure(MachineInfo machine, bool remeasure, Func<MeasuredPeak> measure, Func<MeasuredPeak, bool>? stale = null)
     {
-        if (!remeasure && Load(machine) is { } cached) return cached;
+        if (!remeasure && Load(machine) is { } cached && stale?.Invoke(cached) != true) return cached;
         var peak = measure();
         Save(machine, peak);
         return peak;

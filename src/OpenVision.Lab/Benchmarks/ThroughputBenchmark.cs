@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Text.Json;
 using OpenVision.Configs;
+using OpenVision.Layers;
 using OpenVision.Lab.Benchmarks.Onnx;
 using OpenVision.Models;
 using OpenVision.Native;
@@ -86,7 +87,8 @@ public static class ThroughputBenchmark
     /// otherwise the per-machine cache, measured on first use or when <see cref="ThroughputBenchmarkOptions.RemeasurePeak"/>.</summary>
     public static MeasuredPeak ResolvePeak(ThroughputBenchmarkOptions options, MachineInfo machine) => options.PeakGflops is { } manual
         ? new MeasuredPeak(machine.CpuModel, machine.Cores, manual, "given with --peak-gflops", null, null, DateTime.UtcNow)
-        : new PeakCache(options.PeakCacheFolder).GetOrMeasure(machine, options.RemeasurePeak, () => PeakMeter.Measure(machine, options.PeakDuration));
+        : new PeakCache(options.PeakCacheFolder).GetOrMeasure(machine, options.RemeasurePeak, () => PeakMeter.Measure(machine, options.PeakDuration),
+            stale: cached => cached.BFloat16Method?.StartsWith(PeakMeter.BFloat16LoopMethod, StringComparison.Ordinal) != true && BFloat16Linear.PeakLoop(1) > 0);
 
     // Built-in names are configs: random weights, as always. Anything else (a folder, a checkpoint, hf-hub:) brings its
     // weights, so that another tool's export of the same weights (--onnx-file) can be checked against ours.

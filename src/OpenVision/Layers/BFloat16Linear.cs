@@ -52,6 +52,10 @@ internal static unsafe class BFloat16Linear
         return output;
     }
 
+    /// <summary>Runs <paramref name="rounds"/> rounds of the kernels' peak loop (16 independent vdpbf16ps chains) on
+    /// the calling thread and returns the FLOPs done; 0 where the kernels are not available.</summary>
+    public static long PeakLoop(long rounds) => Loaded.Value is { } kernels ? kernels.PeakLoop(rounds) : 0;
+
     private static bool Applies(Tensor x, Tensor weight, Tensor? bias) =>
         x.dtype == ScalarType.BFloat16 && weight.dtype == ScalarType.BFloat16 && (bias is null || bias.dtype == ScalarType.BFloat16)
         && x.device_type == DeviceType.CPU && weight.device_type == DeviceType.CPU
@@ -106,6 +110,7 @@ internal static unsafe class BFloat16Linear
         public readonly delegate* unmanaged<ushort*, int, int, ushort*, void> Pack = (delegate* unmanaged<ushort*, int, int, ushort*, void>)NativeLibrary.GetExport(library, "ov_bf16_pack");
         public readonly delegate* unmanaged<ushort*, long, int, ushort*, int, float*, ushort*, int, void> Linear =
             (delegate* unmanaged<ushort*, long, int, ushort*, int, float*, ushort*, int, void>)NativeLibrary.GetExport(library, "ov_bf16_linear");
+        public readonly delegate* unmanaged<long, long> PeakLoop = (delegate* unmanaged<long, long>)NativeLibrary.GetExport(library, "ov_bf16_peak_loop");
     }
 
     /// <summary>One layer's weight in the kernels' layout and its bias in float32, made on first use; thread-safe.</summary>

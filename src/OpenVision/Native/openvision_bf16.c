@@ -159,3 +159,19 @@ void ov_bf16_linear(const uint16_t *x, int64_t m, int k, const uint16_t *packed,
     struct job j = {x, packed, bias, y, m, n, k};
     gomp_parallel(run_share, &j, threads > 0 ? (unsigned)threads : 0u, 0);
 }
+
+/* The bfloat16 peak: `rounds` rounds of 16 independent vdpbf16ps chains on the calling thread (enough in flight to
+   cover the instruction's latency on two pipes); returns the FLOPs done (64 per instruction). */
+static volatile float peak_sink;
+__attribute__((target("avx512f,avx512bf16")))
+int64_t ov_bf16_peak_loop(int64_t rounds) {
+#define OV_16(X) X(0) X(1) X(2) X(3) X(4) X(5) X(6) X(7) X(8) X(9) X(10) X(11) X(12) X(13) X(14) X(15)
+#define OV_DECLARE(i) __m512 c##i = _mm512_set1_ps((float)i);
+#define OV_STEP(i) c##i = _mm512_dpbf16_ps(c##i, a, b);
+#define OV_SUM(i) + _mm512_reduce_add_ps(c##i)
+    OV_16(OV_DECLARE)
+    __m512bh a = (__m512bh)_mm512_set1_epi32(0x3F803F80), b = (__m512bh)_mm512_set1_epi32(0x00010001);
+    for (int64_t r = 0; r < rounds; r++) { OV_16(OV_STEP) }
+    peak_sink = 0 OV_16(OV_SUM);
+    return rounds * 16 * 64;
+}

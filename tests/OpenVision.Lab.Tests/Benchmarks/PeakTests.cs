@@ -62,6 +62,20 @@ public class PeakTests : IDisposable
         Assert.Equal(200, cache.Load(Machine)!.Float32Gflops);
     }
 
+    // Figures measured in a superseded way (the bf16 GEMM rate before the vdpbf16ps loop) are measured again.
+    [Fact]
+    public void StaleFiguresAreMeasuredAgain()
+    {
+        var cache = new PeakCache(_folder);
+        int measured = 0;
+        MeasuredPeak Measure() => Peak(100 * ++measured);
+        cache.Save(Machine, Peak(400) with { BFloat16Method = "achieved (libtorch bf16 GEMM 2048^3, best of 3)" });
+        Assert.Equal(400, cache.GetOrMeasure(Machine, remeasure: false, Measure, stale: _ => false).Float32Gflops);
+        Assert.Equal(100, cache.GetOrMeasure(Machine, remeasure: false, Measure, stale: p => !p.BFloat16Method!.StartsWith(PeakMeter.BFloat16LoopMethod)).Float32Gflops);
+        Assert.Equal(100, cache.GetOrMeasure(Machine, remeasure: false, Measure, stale: p => !p.BFloat16Method!.StartsWith(PeakMeter.BFloat16LoopMethod)).Float32Gflops);
+        Assert.Equal(1, measured);
+    }
+
     [Fact]
     public void AnotherCpusFiguresAreNotUsed()
     {
@@ -92,5 +106,5 @@ public class PeakTests : IDisposable
     }
 
     private static MeasuredPeak Peak(double gflops) =>
-        new(Machine.CpuModel, Machine.Cores, gflops, "test", null, null, new DateTime(2026, 1, 1, 0, 0, 0, DateTimeKind.Utc));
+        new(Machine.CpuModel, Machine.Cores, gflops, "test", 2 * gflops, $"{PeakMeter.BFloat16LoopMethod}, test", new DateTime(2026, 1, 1, 0, 0, 0, DateTimeKind.Utc));
 }

@@ -29,6 +29,11 @@ public class BFloat16LinearTests(ITestOutputHelper output)
         Assert.True(expected == BFloat16Linear.Available, BFloat16Linear.Status);
     }
 
+    // bench's bf16 peak: 64 FLOPs per vdpbf16ps, 16 per round; nothing where the kernels are absent.
+    [Fact]
+    public void ThePeakLoopCountsItsFlops() =>
+        Assert.Equal(BFloat16Linear.Available ? 1000L * 16 * 64 : 0, BFloat16Linear.PeakLoop(1000));
+
     public static TheoryData<long, long, long, bool> Shapes() => new()
     {
         // rows: below, at and past the 8-row tile, a ViT's 197; columns: below, past and between the 32-column panels
