@@ -88,6 +88,8 @@ if [[ "$(uname -m)" == x86_64 && "$(uname -s)" == Linux ]]; then
   else fail "consumer app: runtimes/linux-x64/native/libopenvision_mkl_cpu.so missing from $out"; fi
   if [[ -f "$out/runtimes/linux-x64/native/libopenvision_jpeg.so" ]]; then pass "consumer app: the JPEG shim arrived from the package (runtimes/linux-x64/native)"
   else fail "consumer app: runtimes/linux-x64/native/libopenvision_jpeg.so missing from $out"; fi
+  if [[ -f "$out/runtimes/linux-x64/native/libopenvision_bf16.so" ]]; then pass "consumer app: the bfloat16 shim arrived from the package (runtimes/linux-x64/native)"
+  else fail "consumer app: runtimes/linux-x64/native/libopenvision_bf16.so missing from $out"; fi
   # The shim must resolve libjpeg.so.62 to the copy beside it, not to the machine's (which other systems lack).
   jpeg_lib="$(ldd "$out/runtimes/linux-x64/native/libopenvision_jpeg.so" 2>&1 | sed -n 's/^\s*libjpeg\.so\.62 => \(\S*\).*/\1/p')"
   if [[ "$(realpath -m "$jpeg_lib")" == "$(realpath -m "$out/runtimes/linux-x64/native/libjpeg.so.62")" ]]; then
@@ -137,6 +139,11 @@ if "$openvision" info --model "$model" > "$work/info.txt" 2>&1; then
   if [[ "$(uname -m)" == x86_64 && "$(uname -s)" == Linux && "$jpeg" != "libjpeg-turbo"* ]]; then
     fail "openvision info: JPEG decoder ${jpeg:-not reported}, not the package's libjpeg-turbo"
   else pass "openvision info: JPEG decoder ${jpeg:-not reported}"; fi
+  bf16="$(sed -n 's/^bf16 linear *//p' "$work/info.txt")"
+  # Where the CPU has AVX512-BF16 the tool must run bfloat16 linear layers through the kernels it carries.
+  if grep -qw avx512_bf16 /proc/cpuinfo 2>/dev/null && [[ "$bf16" != "AVX512-BF16 kernels" ]]; then
+    fail "openvision info: bf16 linear ${bf16:-not reported} although the CPU has AVX512-BF16"
+  else pass "openvision info: bf16 linear ${bf16:-not reported}"; fi
 else cat "$work/info.txt"; fail "openvision info exited non-zero"; fi
 echo "--- done in $((SECONDS - started)) s"
 finish

@@ -19,7 +19,7 @@ public sealed record OpTiming(string Op, int PerBlock, double Float32Ms, double 
 }
 
 /// <summary>Where a vision block's time goes in float32 and bfloat16: each operation of a pre-norm ViT block (layer
-/// norms, the four linear layers, scaled-dot-product attention, GELU, residual adds) timed alone on random tensors of
+/// norms, the four linear layers, attention, GELU, residual adds) timed alone on random tensors of
 /// the model's shapes, so that the whole model's bf16/fp32 ratio can be read as a weighted mean of per-operation ratios.</summary>
 public static class BFloat16Breakdown
 {
@@ -34,21 +34,22 @@ public static class BFloat16Breakdown
         var rows = new List<OpTiming>();
         using var _ = no_grad();
         using var one = 1.ToScalar();
-        // The linear layers run as the model runs them (BFloat16Linear: the AVX512-BF16 kernels where they apply).
-        // name, calls per block, linear?, operation on (x [B, L, W], hidden [B, L, M], q, k, v [B, H, L, hd], weights) in one dtype
+        // Linear layers and attention run as the model runs them (BFloat16Ops: the AVX512-BF16 kernels where they apply;
+        // attention from the in_proj output to the merged heads, the copies around libtorch's included).
+        // name, calls per block, linear?, operation on (x [B, L, W], hidden [B, L, M], qkv [B, L, 3W], weights) in one dtype
         var ops = new (string Name, int Count, bool Linear, Func<Tensors, Tensor> Run)[]
         {
             ("layer norm", 2, false, t => nn.functional.layer_norm(t.X, [width], t.Gamma, t.Beta)),
-            ($"linear qkv {width}→{3 * width}", 1, true, t => BFloat16Linear.Forward(t.X, t.Qkv, t.QkvBias, t.QkvPacked)),
-            ($"attention {heads} heads × {v.HeadWidth}", 1, false, t => nn.functional.scaled_dot_product_attention(t.Q, t.K, t.V)),
-            ($"linear out {width}→{width}", 1, true, t => BFloat16Linear.Forward(t.X, t.Out, t.OutBias, t.OutPacked)),
+            ($"linear qkv {width}→{3 * width}", 1, true, t => BFloat16Ops.Linear(t.X, t.Qkv, t.QkvBias, t.QkvPacked)),
+            ($"attention {heads} heads × {v.HeadWidth}", 1, false, t => BFloat16Ops.Attention(t.Projected, heads) ?? SelfAttention.Attend(t.Projected, heads, null)),
+            ($"linear out {width}→{width}", 1, true, t => BFloat16Ops.Linear(t.X, t.Out, t.OutBias, t.OutPacked)),
             ("residual add", 2, false, t => t.X.add(t.X, one)),
-            ($"linear fc1 {width}→{mlp}", 1, true, t => BFloat16Linear.Forward(t.X, t.Fc1, t.Fc1Bias, t.Fc1Packed)),
+            ($"linear fc1 {width}→{mlp}", 1, true, t => BFloat16Ops.Linear(t.X, t.Fc1, t.Fc1Bias, t.Fc1Packed)),
             (tanh ? "gelu (tanh)" : "gelu", 1, false, t => tanh ? nn.functional.gelu(t.Hidden, GELU.Approximate.tanh) : nn.functional.gelu(t.Hidden)),
-            ($"linear fc2 {mlp}→{width}", 1, true, t => BFloat16Linear.Forward(t.Hidden, t.Fc2, t.Fc2Bias, t.Fc2Packed)),
+            ($"linear fc2 {mlp}→{width}", 1, true, t => BFloat16Ops.Linear(t.Hidden, t.Fc2, t.Fc2Bias, t.Fc2Packed)),
         };
-        using var fp32 = new Tensors(batchSize, tokens, width, mlp, heads, v.HeadWidth, ScalarType.Float32);
-        using var bf16 = new Tensors(batchSize, tokens, width, mlp, heads, v.HeadWidth, ScalarType.BFloat16);
+        using var fp32 = new Tensors(batchSize, tokens, width, mlp, ScalarType.Float32);
+        using var bf16 = new Tensors(batchSize, tokens, width, mlp, ScalarType.BFloat16);
         foreach (var (name, count, linear, run) in ops)
             rows.Add(new OpTiming(name, count, 1e3 * EncodeBenchmark.MedianSeconds(() => run(fp32).Dispose(), budget),
                                   1e3 * EncodeBenchmark.MedianSeconds(() => run(bf16).Dispose(), budget), linear));
@@ -62,15 +63,13 @@ public static class BFloat16Breakdown
     {
         private readonly DisposeScope scope = NewDisposeScope();
 
-        public Tensors(int batch, int tokens, int width, int mlp, int heads, int headWidth, ScalarType dtype)
+        public Tensors(int batch, int tokens, int width, int mlp, ScalarType dtype)
         {
             var generator = new Generator(0);
             Tensor Random(params long[] shape) => randn(shape, generator: generator).to(dtype);
             X = Random(batch, tokens, width);
             Hidden = Random(batch, tokens, mlp);
-            Q = Random(batch, heads, tokens, headWidth);
-            K = Random(batch, heads, tokens, headWidth);
-            V = Random(batch, heads, tokens, headWidth);
+            Projected = Random(batch, tokens, 3 * width);
             Gamma = Random(width);
             Beta = Random(width);
             Qkv = Random(3 * width, width);
@@ -85,9 +84,7 @@ public static class BFloat16Breakdown
 
         public Tensor X { get; }
         public Tensor Hidden { get; }
-        public Tensor Q { get; }
-        public Tensor K { get; }
-        public Tensor V { get; }
+        public Tensor Projected { get; }
         public Tensor Gamma { get; }
         public Tensor Beta { get; }
         public Tensor Qkv { get; }
@@ -98,10 +95,10 @@ public static class BFloat16Breakdown
         public Tensor Fc1Bias { get; }
         public Tensor Fc2 { get; }
         public Tensor Fc2Bias { get; }
-        public BFloat16Linear.PackedWeight QkvPacked { get; } = new();
-        public BFloat16Linear.PackedWeight OutPacked { get; } = new();
-        public BFloat16Linear.PackedWeight Fc1Packed { get; } = new();
-        public BFloat16Linear.PackedWeight Fc2Packed { get; } = new();
+        public BFloat16Ops.PackedWeight QkvPacked { get; } = new();
+        public BFloat16Ops.PackedWeight OutPacked { get; } = new();
+        public BFloat16Ops.PackedWeight Fc1Packed { get; } = new();
+        public BFloat16Ops.PackedWeight Fc2Packed { get; } = new();
 
         public void Dispose()
         {

@@ -18,8 +18,8 @@ public static class PeakMeter
         double? load = LoadAverage();
         string busy = load > 0.5 * machine.Cores ? $", load average {load:F1} (other work shared the cores: understated, rerun with --remeasure-peak when quiet)" : "";
         double fp32 = LoopGflops(machine.Cores, perThread, FmaPeakKernel.Run);
-        var (bf16, bf16Method) = BFloat16Linear.PeakLoop(1) > 0
-            ? (LoopGflops(machine.Cores, perThread, rounds => BFloat16Linear.PeakLoop(rounds / 16)),
+        var (bf16, bf16Method) = BFloat16Ops.PeakLoop(1) > 0
+            ? (LoopGflops(machine.Cores, perThread, rounds => BFloat16Ops.PeakLoop(rounds / 16)),
                $"{BFloat16LoopMethod}, {machine.Cores} threads x 16 accumulators, {perThread.TotalSeconds:F1} s after warm-up{busy}")
             : (BFloat16GemmGflops(bf16Size, repetitions: 3), $"achieved (libtorch bf16 GEMM {bf16Size}^3, best of 3; not a peak: the CPU has no AVX512-BF16 or the bf16 kernels are absent)");
         return new MeasuredPeak(machine.CpuModel, machine.Cores, fp32,

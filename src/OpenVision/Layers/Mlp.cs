@@ -9,7 +9,7 @@ internal sealed class Mlp : nn.Module<Tensor, Tensor>
 {
     private readonly Linear c_fc, c_proj;
     private readonly bool tanhGelu;
-    private readonly BFloat16Linear.PackedWeight fcPacked = new(), projPacked = new();
+    private readonly BFloat16Ops.PackedWeight fcPacked = new(), projPacked = new();
 
     public Mlp(int width, int hidden, bool tanhGelu) : base(nameof(Mlp))
     {
@@ -26,9 +26,9 @@ internal sealed class Mlp : nn.Module<Tensor, Tensor>
     public override Tensor forward(Tensor x)
     {
         // OpenVision: exact (erf) GELU in the vision tower, tanh GELU in the text tower and decoder.
-        using var hidden = BFloat16Linear.Forward(x, c_fc.weight!, c_fc.bias, fcPacked);
+        using var hidden = BFloat16Ops.Linear(x, c_fc.weight!, c_fc.bias, fcPacked);
         using var activated = tanhGelu ? nn.functional.gelu(hidden, GELU.Approximate.tanh) : nn.functional.gelu(hidden);
-        return BFloat16Linear.Forward(activated, c_proj.weight!, c_proj.bias, projPacked);
+        return BFloat16Ops.Linear(activated, c_proj.weight!, c_proj.bias, projPacked);
     }
 
     protected override void Dispose(bool disposing)

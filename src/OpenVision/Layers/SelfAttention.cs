@@ -11,7 +11,7 @@ internal sealed class SelfAttention : nn.Module<Tensor, Tensor?, Tensor>
     private readonly Parameter in_proj_weight, in_proj_bias;
     private readonly Linear out_proj;
     private readonly int heads;
-    private readonly BFloat16Linear.PackedWeight inPacked = new(), outPacked = new();
+    private readonly BFloat16Ops.PackedWeight inPacked = new(), outPacked = new();
 
     public SelfAttention(int width, int heads) : base(nameof(SelfAttention))
     {
@@ -38,12 +38,22 @@ internal sealed class SelfAttention : nn.Module<Tensor, Tensor?, Tensor>
     {
         long batch = x.shape[0], length = x.shape[1], width = x.shape[2];
         using var scope = torch.NewDisposeScope();
-        var qkv = BFloat16Linear.Forward(x, in_proj_weight, in_proj_bias, inPacked) // [B, L, 3D]
-            .view(batch, length, 3, heads, width / heads)
-            .permute(2, 0, 3, 1, 4);                                              // [3, B, H, L, hd]
-        var attended = nn.functional.scaled_dot_product_attention(qkv[0], qkv[1], qkv[2], mask); // [B, H, L, hd]
-        var merged = attended.transpose(1, 2).reshape(batch, length, width);      // heads concatenated in order
-        return BFloat16Linear.Forward(merged, out_proj.weight!, out_proj.bias, outPacked).MoveToOuterDisposeScope();
+        var qkv = BFloat16Ops.Linear(x, in_proj_weight, in_proj_bias, inPacked); // [B, L, 3D]
+        var merged = (mask is null ? BFloat16Ops.Attention(qkv, heads) : null) ?? Attend(qkv, heads, mask);
+        return BFloat16Ops.Linear(merged, out_proj.weight!, out_proj.bias, outPacked).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>libtorch's attention of qkv [B, L, 3D] (q, k, v of each head side by side): [B, L, D], heads merged.</summary>
+    internal static Tensor Attend(Tensor qkv, int heads, Tensor? mask)
+    {
+        long batch = qkv.shape[0], length = qkv.shape[1], width = qkv.shape[2] / 3;
+        using var split = qkv.view(batch, length, 3, heads, width / heads).permute(2, 0, 3, 1, 4); // [3, B, H, L, hd]
+        using var q = split[0];
+        using var k = split[1];
+        using var v = split[2];
+        using var attended = nn.functional.scaled_dot_product_attention(q, k, v, mask); // [B, H, L, hd]
+        using var transposed = attended.transpose(1, 2);
+        return transposed.reshape(batch, length, width);                                // heads concatenated in order
     }
 
     protected override void Dispose(bool disposing)

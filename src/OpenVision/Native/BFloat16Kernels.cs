@@ -8,8 +8,8 @@ namespace OpenVision.Native;
 public static class BFloat16Kernels
 {
     /// <summary>"AVX512-BF16 kernels", or "libtorch (why)". Loads the kernels (and libtorch) on first use.</summary>
-    public static string Status => BFloat16Linear.Status;
+    public static string Status => BFloat16Ops.Status;
 
     /// <summary>True when bfloat16 linear layers run through the shipped kernels.</summary>
-    public static bool Available => BFloat16Linear.Available;
+    public static bool Available => BFloat16Ops.Available;
 }

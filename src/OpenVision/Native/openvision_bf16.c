@@ -1,5 +1,5 @@
 /* bfloat16 linear layers, y = round_bf16(x·Wᵀ + b), with AVX512-BF16 dot products (vdpbf16ps) and float32
-   accumulation, for OpenVision/Layers/BFloat16Linear.cs. libtorch's oneDNN kernel reaches 70-80 % of the bf16 peak on
+   accumulation, for OpenVision/Layers/BFloat16Ops.cs. libtorch's oneDNN kernel reaches 70-80 % of the bf16 peak on
    AMD Zen 5 at the ViT shapes; this one 85-95 %, because the weights are packed once (libtorch repacks them on every
    call) and the 8 × 32 tile keeps 16 accumulators in registers. The work runs on libtorch's own OpenMP pool (its
    GOMP_parallel, found through libtorch_cpu.so), so its threads never compete with ours. Nothing is printed. */
@@ -7,6 +7,8 @@
 #include <dlfcn.h>
 #include <immintrin.h>
 #include <link.h>
+#include <math.h>
+#include <stdlib.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -158,6 +160,193 @@ void ov_bf16_linear(const uint16_t *x, int64_t m, int k, const uint16_t *packed,
                     int threads) {
     struct job j = {x, packed, bias, y, m, n, k};
     gomp_parallel(run_share, &j, threads > 0 ? (unsigned)threads : 0u, 0);
+}
+
+/* ---- Attention: softmax(q·kᵀ·scale)·v per head, as libtorch's CPU flash attention computes it for bfloat16 (scores
+   and softmax in float32, the unnormalised probabilities rounded to bfloat16 for the product with v, float32 sums,
+   the result divided by the float32 sum and rounded once), read straight from the in_proj output [B, L, 3, H, hd] and
+   written with the heads already merged, [B, L, H·hd]: no transposes or copies around it. */
+
+/* rows × 32 float32 tile of x·panel (x rows `lda` apart, k even), written to c (rows `ldc` apart). */
+__attribute__((target("avx512f,avx512bw,avx512vl,avx512bf16"), always_inline))
+static inline void tile_f32(const uint16_t *x, int64_t lda, int k, const uint16_t *panel, float *c, int ldc, int rows) {
+    __m512 c0[MR], c1[MR];
+    for (int i = 0; i < rows; i++) { c0[i] = _mm512_setzero_ps(); c1[i] = _mm512_setzero_ps(); }
+    for (int kk = 0; kk < k / 2; kk++) {
+        __m512bh w0 = (__m512bh)_mm512_loadu_si512(panel + kk * 64);
+        __m512bh w1 = (__m512bh)_mm512_loadu_si512(panel + kk * 64 + 32);
+        for (int i = 0; i < rows; i++) {
+            int32_t pair;
+            memcpy(&pair, x + i * lda + 2 * kk, 4);
+            __m512bh a = (__m512bh)_mm512_set1_epi32(pair);
+            c0[i] = _mm512_dpbf16_ps(c0[i], a, w0);
+            c1[i] = _mm512_dpbf16_ps(c1[i], a, w1);
+        }
+    }
+    for (int i = 0; i < rows; i++) { _mm512_storeu_ps(c + i * ldc, c0[i]); _mm512_storeu_ps(c + i * ldc + 16, c1[i]); }
+}
+
+__attribute__((target("avx512f,avx512bw,avx512vl,avx512bf16")))
+static void tile_f32_rows(const uint16_t *x, int64_t lda, int k, const uint16_t *panel, float *c, int ldc, int rows) {
+    switch (rows) {
+    case 8: tile_f32(x, lda, k, panel, c, ldc, 8); break;
+    case 7: tile_f32(x, lda, k, panel, c, ldc, 7); break;
+    case 6: tile_f32(x, lda, k, panel, c, ldc, 6); break;
+    case 5: tile_f32(x, lda, k, panel, c, ldc, 5); break;
+    case 4: tile_f32(x, lda, k, panel, c, ldc, 4); break;
+    case 3: tile_f32(x, lda, k, panel, c, ldc, 3); break;
+    case 2: tile_f32(x, lda, k, panel, c, ldc, 2); break;
+    default: tile_f32(x, lda, k, panel, c, ldc, 1); break;
+    }
+}
+
+/* e^x for x ≤ 0 (scores minus their maximum): x = n·ln2 + r, |r| ≤ ln2/2, e^r by a degree-6 Taylor polynomial
+   (relative error below 2e-7 there), scaled by 2^n; underflows to 0. */
+__attribute__((target("avx512f")))
+static inline __m512 exp_nonpositive(__m512 x) {
+    x = _mm512_max_ps(x, _mm512_set1_ps(-104.0f));
+    __m512 n = _mm512_roundscale_ps(_mm512_mul_ps(x, _mm512_set1_ps(1.44269504088896341f)), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    __m512 r = _mm512_fnmadd_ps(n, _mm512_set1_ps(0.693145751953125f), x);   /* ln2 in two parts: exact n·hi */
+    r = _mm512_fnmadd_ps(n, _mm512_set1_ps(1.42860682030941723212e-6f), r);
+    __m512 p = _mm512_set1_ps(1.0f / 720);
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f / 120));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f / 24));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f / 6));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(0.5f));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f));
+    return _mm512_scalef_ps(p, n);
+}
+
+/* RNE bfloat16 bits of 16 floats (NaN → 0x7FC0), as store_bf16 rounds. */
+__attribute__((target("avx512f,avx512bw,avx512vl")))
+static inline __m256i round_bf16(__m512 value) {
+    __m512i bits = _mm512_castps_si512(value);
+    __m512i lsb = _mm512_and_si512(_mm512_srli_epi32(bits, 16), _mm512_set1_epi32(1));
+    __m512i rounded = _mm512_srli_epi32(_mm512_add_epi32(bits, _mm512_add_epi32(lsb, _mm512_set1_epi32(0x7FFF))), 16);
+    rounded = _mm512_mask_mov_epi32(rounded, _mm512_cmp_ps_mask(value, value, _CMP_UNORD_Q), _mm512_set1_epi32(0x7FC0));
+    return _mm512_cvtepi32_epi16(rounded);
+}
+
+static inline __mmask16 first(int count) { return count >= 16 ? 0xFFFF : count <= 0 ? 0 : (__mmask16)((1u << count) - 1); }
+
+struct attention_job {
+    const uint16_t *qkv;
+    uint16_t *out;
+    int64_t tasks;
+    int tokens, heads, head_width, chunks;
+    float scale;
+};
+
+/* One head of one image, query blocks [first_block, last_block): packs its keys (as a weight: 32 keys per panel) and
+   values (32 dimensions per panel, pairs of keys side by side), then per block of 8 queries: scores, softmax,
+   probabilities · values. Buffers are the caller's. */
+__attribute__((target("avx512f,avx512bw,avx512vl,avx512bf16")))
+static void attention_task(const struct attention_job *j, int64_t task, uint16_t *keys, uint16_t *values, float *scores,
+                           uint16_t *probabilities, float *sums, float *outputs) {
+    int L = j->tokens, hd = j->head_width, H = j->heads;
+    int64_t D = (int64_t)H * hd, row = 3 * D;
+    int64_t head = task / j->chunks;
+    int chunk = (int)(task % j->chunks), b = (int)(head / H), h = (int)(head % H);
+    int key_panels = (L + NR - 1) / NR, Lpad = key_panels * NR, Leven = (L + 1) & ~1;
+    int value_panels = (hd + NR - 1) / NR, hdpad = value_panels * NR;
+    const uint16_t *q = j->qkv + (int64_t)b * L * row + (int64_t)h * hd, *k = q + D, *v = q + 2 * D;
+    int blocks = (L + MR - 1) / MR;
+    int first_block = (int)((int64_t)blocks * chunk / j->chunks), last_block = (int)((int64_t)blocks * (chunk + 1) / j->chunks);
+    if (first_block >= last_block) return;
+
+    for (int p = 0; p < key_panels; p++)
+        for (int kk = 0; kk < hd / 2; kk++) {
+            uint16_t *to = keys + ((int64_t)p * (hd / 2) + kk) * NR * 2;
+            for (int t = 0; t < NR; t++) {
+                int key = p * NR + t;
+                uint32_t pair = 0;
+                if (key < L) memcpy(&pair, k + key * row + 2 * kk, 4);
+                memcpy(to + 2 * t, &pair, 4);
+            }
+        }
+    for (int p = 0; p < value_panels; p++)
+        for (int kk = 0; kk < Leven / 2; kk++) {
+            uint16_t *to = values + ((int64_t)p * (Leven / 2) + kk) * NR * 2;
+            for (int t = 0; t < NR; t++) {
+                int d = p * NR + t;
+                to[2 * t] = d < hd ? v[(int64_t)(2 * kk) * row + d] : 0;
+                to[2 * t + 1] = d < hd && 2 * kk + 1 < L ? v[(int64_t)(2 * kk + 1) * row + d] : 0;
+            }
+        }
+
+    __m512 scale = _mm512_set1_ps(j->scale);
+    for (int block = first_block; block < last_block; block++) {
+        int i0 = block * MR, rows = L - i0 < MR ? L - i0 : MR;
+        for (int p = 0; p < key_panels; p++)
+            tile_f32_rows(q + i0 * row, row, hd, keys + (int64_t)p * (hd / 2) * NR * 2, scores + p * NR, Lpad, rows);
+        for (int i = 0; i < rows; i++) {
+            float *s = scores + (int64_t)i * Lpad;
+            __m512 top = _mm512_set1_ps(-INFINITY);
+            for (int t = 0; t < L; t += 16)
+                top = _mm512_max_ps(top, _mm512_mask_mul_ps(_mm512_set1_ps(-INFINITY), first(L - t), _mm512_loadu_ps(s + t), scale));
+            __m512 peak = _mm512_set1_ps(_mm512_reduce_max_ps(top)), total = _mm512_setzero_ps();
+            uint16_t *pr = probabilities + (int64_t)i * Leven;
+            for (int t = 0; t < Leven; t += 16) {
+                __mmask16 valid = first(L - t);
+                __m512 e = _mm512_maskz_mov_ps(valid, exp_nonpositive(_mm512_fmsub_ps(_mm512_loadu_ps(s + t), scale, peak)));
+                total = _mm512_add_ps(total, e);
+                _mm256_mask_storeu_epi16(pr + t, first(Leven - t), round_bf16(e));
+            }
+            sums[i] = _mm512_reduce_add_ps(total);
+        }
+        for (int p = 0; p < value_panels; p++)
+            tile_f32_rows(probabilities, Leven, Leven, values + (int64_t)p * (Leven / 2) * NR * 2, outputs + p * NR, hdpad, rows);
+        for (int i = 0; i < rows; i++) {
+            __m512 inverse = _mm512_set1_ps(1.0f / sums[i]);
+            uint16_t *to = j->out + ((int64_t)b * L + i0 + i) * D + (int64_t)h * hd;
+            for (int d = 0; d < hd; d += 16)
+                _mm256_mask_storeu_epi16(to + d, first(hd - d), round_bf16(_mm512_mul_ps(_mm512_loadu_ps(outputs + (int64_t)i * hdpad + d), inverse)));
+        }
+    }
+}
+
+static void attention_share(void *data) {
+    const struct attention_job *j = data;
+    int thread = omp_thread_num(), threads = omp_num_threads();
+    int L = j->tokens, hd = j->head_width;
+    int key_panels = (L + NR - 1) / NR, Lpad = key_panels * NR, Leven = (L + 1) & ~1, hdpad = (hd + NR - 1) / NR * NR;
+    size_t bytes = (size_t)key_panels * NR * hd * 2 + (size_t)hdpad * Leven * 2 + (size_t)MR * Lpad * 4 + (size_t)MR * (Leven + 32) * 2
+                   + MR * 4 + (size_t)MR * hdpad * 4 + 6 * 64;
+    /* Each pool thread keeps its scratch memory between calls (a fresh allocation per call cost page faults): a few
+       hundred KB at ViT sizes, grown when a larger model comes. */
+    static __thread char *scratch;
+    static __thread size_t scratch_bytes;
+    if (bytes > scratch_bytes) {
+        free(scratch);
+        scratch_bytes = (bytes + 63) / 64 * 64;
+        scratch = aligned_alloc(64, scratch_bytes);
+        if (!scratch) { scratch_bytes = 0; return; } /* out of memory: nothing sensible is left to do here */
+    }
+    char *at = scratch;
+#define OV_TAKE(type, name, count) type *name = (type *)at; at += ((size_t)(count) * sizeof(type) + 63) / 64 * 64;
+    OV_TAKE(uint16_t, keys, (size_t)key_panels * NR * hd)
+    OV_TAKE(uint16_t, values, (size_t)hdpad * Leven)
+    OV_TAKE(float, scores, (size_t)MR * Lpad)
+    OV_TAKE(uint16_t, probabilities, (size_t)MR * (Leven + 32))
+    OV_TAKE(float, sums, MR)
+    OV_TAKE(float, outputs, (size_t)MR * hdpad)
+#undef OV_TAKE
+    for (int64_t task = (int64_t)j->tasks * thread / threads; task < (int64_t)j->tasks * (thread + 1) / threads; task++)
+        attention_task(j, task, keys, values, scores, probabilities, sums, outputs);
+}
+
+/* out [B, L, H·hd] = attention of qkv [B, L, 3, H, hd] (all bfloat16, contiguous; hd even), no mask. */
+void ov_bf16_attention(const uint16_t *qkv, int64_t batch, int tokens, int heads, int head_width, float scale, uint16_t *out,
+                       int threads) {
+    int count = threads > 0 ? threads : 1;
+    int64_t heads_total = batch * heads;
+    /* Enough tasks to share the threads evenly; each task packs its head's keys and values once. */
+    int blocks = (tokens + MR - 1) / MR;
+    int chunks = heads_total >= 4 * count ? 1 : (int)((4 * count + heads_total - 1) / heads_total);
+    if (chunks > blocks) chunks = blocks;
+    struct attention_job j = {qkv, out, heads_total * chunks, tokens, heads, head_width, chunks, scale};
+    gomp_parallel(attention_share, &j, threads > 0 ? (unsigned)threads : 0u, 0);
 }
 
 /* The bfloat16 peak: `rounds` rounds of 16 independent vdpbf16ps chains on the calling thread (enough in flight to

@@ -78,9 +78,9 @@ public class BFloat16KernelTests(ITestOutputHelper output)
             var x = Data([2, rows / 2, inputs], positive, generator);
             var w = Data([outputs, inputs], positive, generator, 1 / Math.Sqrt(inputs));
             var b = hasBias ? Data([outputs], positive, generator, 0.1) : null;
-            // The model's calls: BFloat16Linear for the blocks (the AVX512-BF16 kernels or libtorch's linear), matmul
+            // The model's calls: BFloat16Ops for the blocks (the AVX512-BF16 kernels or libtorch's linear), matmul
             // for the projections.
-            var actual = hasBias ? BFloat16Linear.Forward(x, w, b, new BFloat16Linear.PackedWeight()) : x.matmul(w.t());
+            var actual = hasBias ? BFloat16Ops.Linear(x, w, b, new BFloat16Ops.PackedWeight()) : x.matmul(w.t());
             Assert.Equal(BF16, actual.dtype);
             var exact = nn.functional.linear(x.to(F64), w.to(F64), b?.to(F64));
             var magnitude = nn.functional.linear(x.to(F64).abs(), w.to(F64).abs(), b?.to(F64).abs());

@@ -5,16 +5,17 @@ using static TorchSharp.torch;
 
 namespace OpenVision.Layers;
 
-/// <summary>The linear layers of a bfloat16 model: y = x·Wᵀ + b through <c>libopenvision_bf16.so</c> (AVX512-BF16 dot
-/// products, float32 accumulation, the bias added in float32 and the sum rounded once to bfloat16) where the CPU has
-/// those instructions, otherwise libtorch's <c>linear</c>. libtorch's oneDNN kernel repacks the weights on every call
-/// and reaches 70–80 % of the bfloat16 peak at ViT shapes on AMD Zen 5; this one packs each weight once and reaches
-/// 85–95 % (docs/bfloat16.md).</summary>
+/// <summary>The linear layers and the self-attention of a bfloat16 model through <c>libopenvision_bf16.so</c>
+/// (AVX512-BF16 dot products, float32 accumulation) where the CPU has those instructions, otherwise libtorch's
+/// <c>linear</c> and <c>scaled_dot_product_attention</c>. Linear: the bias is added in float32 and the sum rounded once
+/// to bfloat16. libtorch's oneDNN kernel repacks the weights on every call and reaches 70–80 % of the bfloat16 peak at
+/// ViT shapes on AMD Zen 5; this one packs each weight once and reaches 85–95 %. Attention: libtorch's CPU
+/// flash-attention arithmetic, read from the in_proj output and written with the heads merged (docs/bfloat16.md).</summary>
 /// <remarks>Used for inference only: not when autograd records (grad mode on and a tensor requires grad). Each
 /// layer's packed weight is made on its first bfloat16 call and kept (as much memory again as the bfloat16 weight);
 /// it is remade when the weight tensor's storage changes, not when its values are overwritten in place.
-/// <c>OPENVISION_BF16_KERNELS=0</c> keeps libtorch's kernel.</remarks>
-internal static unsafe class BFloat16Linear
+/// <c>OPENVISION_BF16_KERNELS=0</c> keeps libtorch's kernels.</remarks>
+internal static unsafe class BFloat16Ops
 {
     public const string ShimFileName = "libopenvision_bf16.so";
 
@@ -34,7 +35,7 @@ internal static unsafe class BFloat16Linear
     public static bool Available => Loaded.Value is not null;
 
     /// <summary>x [..., K] · weightᵀ [N, K] + bias [N]: through the kernels where they apply, otherwise libtorch.</summary>
-    public static Tensor Forward(Tensor x, Tensor weight, Tensor? bias, PackedWeight cache)
+    public static Tensor Linear(Tensor x, Tensor weight, Tensor? bias, PackedWeight cache)
     {
         if (!Applies(x, weight, bias)) return nn.functional.linear(x, weight, bias);
         var kernels = Loaded.Value!;
@@ -49,6 +50,23 @@ internal static unsafe class BFloat16Linear
             kernels.Linear((ushort*)TensorMemory.Address(input), m, (int)k, packed.Weight, (int)n, packed.Bias,
                 (ushort*)TensorMemory.Address(output), torch.get_num_threads());
         GC.KeepAlive(packed);
+        return output;
+    }
+
+    /// <summary>Multi-head self-attention of <paramref name="qkv"/> [B, L, 3·D] (q, k, v of <paramref name="heads"/>
+    /// heads side by side, nn.MultiheadAttention's in_proj output) without a mask, scaled by 1/√(D/heads): [B, L, D],
+    /// heads merged in order; through the kernels where they apply, otherwise null (the caller runs libtorch's).</summary>
+    public static Tensor? Attention(Tensor qkv, int heads)
+    {
+        if (qkv.dim() != 3 || qkv.dtype != ScalarType.BFloat16 || qkv.device_type != DeviceType.CPU || !Available) return null;
+        long batch = qkv.shape[0], tokens = qkv.shape[1], width = qkv.shape[2] / 3, headWidth = width / heads;
+        if (qkv.shape[2] != 3 * width || width != headWidth * heads || headWidth % 2 != 0 || tokens == 0 || tokens > int.MaxValue / 4) return null;
+        if (torch.is_grad_enabled() && qkv.requires_grad) return null;
+        using var input = qkv.contiguous();
+        var output = torch.empty([batch, tokens, width], ScalarType.BFloat16);
+        if (batch > 0)
+            Loaded.Value!.Attention((ushort*)TensorMemory.Address(input), batch, (int)tokens, heads, (int)headWidth,
+                (float)(1 / Math.Sqrt(headWidth)), (ushort*)TensorMemory.Address(output), torch.get_num_threads());
         return output;
     }
 
@@ -110,6 +128,8 @@ internal static unsafe class BFloat16Linear
         public readonly delegate* unmanaged<ushort*, int, int, ushort*, void> Pack = (delegate* unmanaged<ushort*, int, int, ushort*, void>)NativeLibrary.GetExport(library, "ov_bf16_pack");
         public readonly delegate* unmanaged<ushort*, long, int, ushort*, int, float*, ushort*, int, void> Linear =
             (delegate* unmanaged<ushort*, long, int, ushort*, int, float*, ushort*, int, void>)NativeLibrary.GetExport(library, "ov_bf16_linear");
+        public readonly delegate* unmanaged<ushort*, long, int, int, int, float, ushort*, int, void> Attention =
+            (delegate* unmanaged<ushort*, long, int, int, int, float, ushort*, int, void>)NativeLibrary.GetExport(library, "ov_bf16_attention");
         public readonly delegate* unmanaged<long, long> PeakLoop = (delegate* unmanaged<long, long>)NativeLibrary.GetExport(library, "ov_bf16_peak_loop");
     }
 

@@ -5,10 +5,10 @@ using static TorchSharp.torch;
 
 namespace OpenVision.Tests.Parity;
 
-/// <summary>The AVX512-BF16 linear kernels (<see cref="BFloat16Linear"/>): they must run wherever the CPU has the
+/// <summary>The AVX512-BF16 linear kernels (<see cref="BFloat16Ops"/>): they must run wherever the CPU has the
 /// instructions, round exactly once to nearest even, cover every tail of rows and columns, and hand back to libtorch
 /// where they do not apply. The reference-shape bound checks are in <see cref="BFloat16KernelTests"/>.</summary>
-public class BFloat16LinearTests(ITestOutputHelper output)
+public class BFloat16OpsTests(ITestOutputHelper output)
 {
     private static readonly ScalarType BF16 = ScalarType.BFloat16, F64 = ScalarType.Float64;
 
@@ -17,22 +17,22 @@ public class BFloat16LinearTests(ITestOutputHelper output)
 
     private static bool Same(Tensor a, Tensor b) => a.shape.SequenceEqual(b.shape) && a.dtype == b.dtype && a.eq(b).all().item<bool>();
 
-    private static bool ShimBuilt() => File.Exists(Path.Combine(AppContext.BaseDirectory, BFloat16Linear.ShimFileName));
+    private static bool ShimBuilt() => File.Exists(Path.Combine(AppContext.BaseDirectory, BFloat16Ops.ShimFileName));
 
     // A CPU with the instructions and a built shim must use them: a silent fallback would lose the speed unnoticed and
     // turn every other test here into a test of libtorch.
     [Fact]
     public void TheKernelsRunWhereTheCpuHasAvx512Bf16()
     {
-        output.WriteLine($"{BFloat16Linear.Status}; CPU has avx512_bf16: {CpuHasBFloat16Instructions()}; shim built: {ShimBuilt()}");
+        output.WriteLine($"{BFloat16Ops.Status}; CPU has avx512_bf16: {CpuHasBFloat16Instructions()}; shim built: {ShimBuilt()}");
         bool expected = CpuHasBFloat16Instructions() && ShimBuilt() && Environment.GetEnvironmentVariable("OPENVISION_BF16_KERNELS") != "0";
-        Assert.True(expected == BFloat16Linear.Available, BFloat16Linear.Status);
+        Assert.True(expected == BFloat16Ops.Available, BFloat16Ops.Status);
     }
 
     // bench's bf16 peak: 64 FLOPs per vdpbf16ps, 16 per round; nothing where the kernels are absent.
     [Fact]
     public void ThePeakLoopCountsItsFlops() =>
-        Assert.Equal(BFloat16Linear.Available ? 1000L * 16 * 64 : 0, BFloat16Linear.PeakLoop(1000));
+        Assert.Equal(BFloat16Ops.Available ? 1000L * 16 * 64 : 0, BFloat16Ops.PeakLoop(1000));
 
     public static TheoryData<long, long, long, bool> Shapes() => new()
     {
@@ -47,14 +47,14 @@ public class BFloat16LinearTests(ITestOutputHelper output)
     [MemberData(nameof(Shapes))]
     public void OneRoundingToNearestEven(long rows, long inputs, long outputs, bool hasBias)
     {
-        if (!BFloat16Linear.Available) return; // libtorch's kernel runs (TheKernelsRunWhereTheCpuHasAvx512Bf16 says why)
+        if (!BFloat16Ops.Available) return; // libtorch's kernel runs (TheKernelsRunWhereTheCpuHasAvx512Bf16 says why)
         using var scope = NewDisposeScope();
         using var _ = no_grad();
         var generator = new Generator((ulong)(rows * 131 + inputs * 7 + outputs));
         var x = randint(-8, 9, [2, rows, inputs], generator: generator).to(BF16);
         var w = randint(-8, 9, [outputs, inputs], generator: generator).to(BF16);
         var b = hasBias ? (randint(-512, 513, [outputs], generator: generator) * 0.25).to(BF16) : null;
-        var actual = BFloat16Linear.Forward(x, w, b, new BFloat16Linear.PackedWeight());
+        var actual = BFloat16Ops.Linear(x, w, b, new BFloat16Ops.PackedWeight());
         Assert.Equal(new long[] { 2, rows, outputs }, actual.shape);
         var exact = nn.functional.linear(x.to(F64), w.to(F64), b?.to(F64));
         Assert.True(exact.abs().max().item<double>() < 1 << 24, "sums must stay exact in float32");
@@ -67,26 +67,26 @@ public class BFloat16LinearTests(ITestOutputHelper output)
     [Fact]
     public void HalfwayCasesRoundToEven()
     {
-        if (!BFloat16Linear.Available) return;
+        if (!BFloat16Ops.Available) return;
         using var scope = NewDisposeScope();
         using var _ = no_grad();
         var x = tensor(new float[] { 1, 1 }).reshape(1, 2).to(BF16);
         var w = tensor(new float[] { 256, 1, 256, 3, 256, -1 }).reshape(3, 2).to(BF16);
-        var actual = BFloat16Linear.Forward(x, w, null, new BFloat16Linear.PackedWeight()).to(ScalarType.Float32).data<float>().ToArray();
+        var actual = BFloat16Ops.Linear(x, w, null, new BFloat16Ops.PackedWeight()).to(ScalarType.Float32).data<float>().ToArray();
         Assert.Equal(new float[] { 256, 260, 255 }, actual);
     }
 
     [Fact]
     public void NonFiniteInputsPropagate()
     {
-        if (!BFloat16Linear.Available) return;
+        if (!BFloat16Ops.Available) return;
         using var scope = NewDisposeScope();
         using var _ = no_grad();
         var x = ones(4, 64, dtype: BF16);
         x[1, 5] = tensor(float.NaN);
         x[2, 7] = tensor(float.PositiveInfinity);
         var w = ones(40, 64, dtype: BF16);
-        var y = BFloat16Linear.Forward(x, w, null, new BFloat16Linear.PackedWeight()).to(ScalarType.Float32);
+        var y = BFloat16Ops.Linear(x, w, null, new BFloat16Ops.PackedWeight()).to(ScalarType.Float32);
         Assert.True(y[0].eq(64).all().item<bool>());
         Assert.True(y[1].isnan().all().item<bool>());
         Assert.True(y[2].isposinf().all().item<bool>());
@@ -97,20 +97,20 @@ public class BFloat16LinearTests(ITestOutputHelper output)
     [Fact]
     public void ResultsDoNotDependOnTheThreadCount()
     {
-        if (!BFloat16Linear.Available) return;
+        if (!BFloat16Ops.Available) return;
         using var scope = NewDisposeScope();
         using var _ = no_grad();
         var generator = new Generator(4);
         var x = randn([3, 197, 384], generator: generator).to(BF16);
         var w = randn([1536, 384], generator: generator).to(BF16);
         var b = randn([1536], generator: generator).to(BF16);
-        var cache = new BFloat16Linear.PackedWeight();
+        var cache = new BFloat16Ops.PackedWeight();
         int threads = get_num_threads();
         try
         {
-            var all = BFloat16Linear.Forward(x, w, b, cache);
+            var all = BFloat16Ops.Linear(x, w, b, cache);
             set_num_threads(1);
-            var one = BFloat16Linear.Forward(x, w, b, cache);
+            var one = BFloat16Ops.Linear(x, w, b, cache);
             Assert.True(Same(all, one));
         }
         finally
@@ -127,12 +127,70 @@ public class BFloat16LinearTests(ITestOutputHelper output)
         using var _ = no_grad();
         var generator = new Generator(6);
         var x = randint(-4, 5, [5, 64], generator: generator).to(BF16);
-        var cache = new BFloat16Linear.PackedWeight();
+        var cache = new BFloat16Ops.PackedWeight();
         foreach (int seed in new[] { 1, 2 })
         {
             var w = randint(-4, 5, [48, 64], generator: new Generator((ulong)seed)).to(BF16);
-            var actual = BFloat16Linear.Forward(x, w, null, cache);
+            var actual = BFloat16Ops.Linear(x, w, null, cache);
             Assert.True(Same(nn.functional.linear(x.to(F64), w.to(F64)).to(BF16), actual), $"weight {seed}");
+        }
+    }
+
+    public static TheoryData<long, long, int, long> AttentionShapes() => new()
+    {
+        // batch, tokens, heads, head width: a ViT's 197 tokens; one token; odd counts past the 8-query and 32-key
+        // blocks; head widths below, at and past the 32-dimension panels
+        { 2, 197, 3, 64 }, { 1, 1, 2, 64 }, { 2, 7, 3, 32 }, { 1, 50, 2, 72 }, { 3, 33, 1, 2 }, { 1, 65, 4, 16 },
+    };
+
+    // Against float64 on the same bfloat16 inputs. Each output is Σ p̃·v / Σ p̃ with p̃ = exp(score − max): rounding p̃ to
+    // bfloat16 moves each term by u relative, float32 scores move p̃ by at most exp(2δ) (δ: the scores' float32 dot-product
+    // bound), exp and the float32 sums by a few 1e-7, the final rounding adds u·|o|. So |ô − o| ≤ (u + 2δ + ε)·(M + |o|)
+    // + u·|o| with M = Σ p·|v| / Σ p and ε = 1e-5 covering exp and the sums.
+    [Theory]
+    [MemberData(nameof(AttentionShapes))]
+    public void AttentionIsWithinItsBound(long batch, long tokens, int heads, long headWidth)
+    {
+        if (!BFloat16Ops.Available) return;
+        using var scope = NewDisposeScope();
+        using var _ = no_grad();
+        long width = heads * headWidth;
+        var qkv = randn([batch, tokens, 3 * width], generator: new Generator((ulong)(tokens * 31 + headWidth))).to(BF16);
+        var actual = BFloat16Ops.Attention(qkv, heads);
+        Assert.NotNull(actual);
+        Assert.Equal(new long[] { batch, tokens, width }, actual!.shape);
+        var split = qkv.to(F64).view(batch, tokens, 3, heads, headWidth).permute(2, 0, 3, 1, 4);
+        var (q, k, v) = (split[0], split[1], split[2]);
+        double scale = 1 / Math.Sqrt(headWidth);
+        var p = (q.matmul(k.transpose(-1, -2)) * scale).softmax(-1);
+        var exact = p.matmul(v).transpose(1, 2).reshape(batch, tokens, width);
+        var magnitude = p.matmul(v.abs()).transpose(1, 2).reshape(batch, tokens, width);
+        double delta = (q.abs().matmul(k.abs().transpose(-1, -2)) * scale).max().item<double>() * BFloat16Bounds.UFloat32 * (headWidth + 1);
+        double u = BFloat16Bounds.U;
+        var bound = (u + 2 * delta + 1e-5) * (magnitude + exact.abs()) + u * exact.abs();
+        var excess = (actual.to(F64) - exact).abs() - bound;
+        double worst = excess.max().item<double>();
+        output.WriteLine($"B {batch}, L {tokens}, H {heads}, hd {headWidth}: max |error| {(actual.to(F64) - exact).abs().max().item<double>():E2}, max (|error| - bound) {worst:E2}, δ {delta:E2}");
+        Assert.True(worst <= 0, $"attention exceeds its bound by {worst:E3}");
+    }
+
+    [Fact]
+    public void AttentionDoesNotDependOnTheThreadCount()
+    {
+        if (!BFloat16Ops.Available) return;
+        using var scope = NewDisposeScope();
+        using var _ = no_grad();
+        var qkv = randn([3, 197, 3 * 192], generator: new Generator(12)).to(BF16);
+        int threads = get_num_threads();
+        try
+        {
+            var all = BFloat16Ops.Attention(qkv, 3)!;
+            set_num_threads(1);
+            Assert.True(Same(all, BFloat16Ops.Attention(qkv, 3)!));
+        }
+        finally
+        {
+            set_num_threads(threads);
         }
     }
 
@@ -145,13 +203,13 @@ public class BFloat16LinearTests(ITestOutputHelper output)
         var x32 = randn([6, 10], generator: generator);
         var w32 = randn([12, 10], generator: generator);
         using (no_grad())
-            Assert.True(Same(nn.functional.linear(x32, w32), BFloat16Linear.Forward(x32, w32, null, new BFloat16Linear.PackedWeight())));
+            Assert.True(Same(nn.functional.linear(x32, w32), BFloat16Ops.Linear(x32, w32, null, new BFloat16Ops.PackedWeight())));
         var xOdd = randn([6, 11], generator: generator).to(BF16);
         var wOdd = randn([12, 11], generator: generator).to(BF16);
         using (no_grad())
-            Assert.True(Same(nn.functional.linear(xOdd, wOdd), BFloat16Linear.Forward(xOdd, wOdd, null, new BFloat16Linear.PackedWeight())));
+            Assert.True(Same(nn.functional.linear(xOdd, wOdd), BFloat16Ops.Linear(xOdd, wOdd, null, new BFloat16Ops.PackedWeight())));
         var w = randn([12, 10], generator: generator).to(BF16).requires_grad_();
-        var y = BFloat16Linear.Forward(x32.to(BF16), w, null, new BFloat16Linear.PackedWeight());
+        var y = BFloat16Ops.Linear(x32.to(BF16), w, null, new BFloat16Ops.PackedWeight());
         y.sum().backward();
         Assert.NotNull(w.grad);
     }
