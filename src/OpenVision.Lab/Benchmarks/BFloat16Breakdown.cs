@@ -19,7 +19,7 @@ public sealed record OpTiming(string Op, int PerBlock, double Float32Ms, double 
 }
 
 /// <summary>Where a vision block's time goes in float32 and bfloat16: each operation of a pre-norm ViT block (layer
-/// norms, the four linear layers, attention, GELU, residual adds) timed alone on random tensors of
+/// norms, the four linear layers with the skip connections, attention, GELU) timed alone on random tensors of
 /// the model's shapes, so that the whole model's bf16/fp32 ratio can be read as a weighted mean of per-operation ratios.</summary>
 public static class BFloat16Breakdown
 {
@@ -33,20 +33,19 @@ public static class BFloat16Breakdown
         bool tanh = v.ActKwargs?.Approximate == ActConfig.Tanh;
         var rows = new List<OpTiming>();
         using var _ = no_grad();
-        using var one = 1.ToScalar();
-        // Linear layers and attention run as the model runs them (BFloat16Ops: the AVX512-BF16 kernels where they apply;
-        // attention from the in_proj output to the merged heads, the copies around libtorch's included).
+        // Every operation runs as the model runs it (BFloat16Ops: the AVX512-BF16 kernels where they apply; attention
+        // from the in_proj output to the merged heads, the copies around libtorch's included; the skip connections
+        // added inside out_proj and c_proj, as a separate add where libtorch runs).
         // name, calls per block, linear?, operation on (x [B, L, W], hidden [B, L, M], qkv [B, L, 3W], weights) in one dtype
         var ops = new (string Name, int Count, bool Linear, Func<Tensors, Tensor> Run)[]
         {
-            ("layer norm", 2, false, t => nn.functional.layer_norm(t.X, [width], t.Gamma, t.Beta)),
+            ("layer norm", 2, false, t => BFloat16Ops.LayerNorm(t.X, t.Norm, 1e-6)),
             ($"linear qkv {width}→{3 * width}", 1, true, t => BFloat16Ops.Linear(t.X, t.Qkv, t.QkvBias, t.QkvPacked)),
             ($"attention {heads} heads × {v.HeadWidth}", 1, false, t => BFloat16Ops.Attention(t.Projected, heads) ?? SelfAttention.Attend(t.Projected, heads, null)),
-            ($"linear out {width}→{width}", 1, true, t => BFloat16Ops.Linear(t.X, t.Out, t.OutBias, t.OutPacked)),
-            ("residual add", 2, false, t => t.X.add(t.X, one)),
+            ($"linear out {width}→{width} + residual", 1, true, t => BFloat16Ops.Linear(t.X, t.Out, t.OutBias, t.OutPacked, t.X)),
             ($"linear fc1 {width}→{mlp}", 1, true, t => BFloat16Ops.Linear(t.X, t.Fc1, t.Fc1Bias, t.Fc1Packed)),
             (tanh ? "gelu (tanh)" : "gelu", 1, false, t => tanh ? nn.functional.gelu(t.Hidden, GELU.Approximate.tanh) : nn.functional.gelu(t.Hidden)),
-            ($"linear fc2 {mlp}→{width}", 1, true, t => BFloat16Ops.Linear(t.Hidden, t.Fc2, t.Fc2Bias, t.Fc2Packed)),
+            ($"linear fc2 {mlp}→{width} + residual", 1, true, t => BFloat16Ops.Linear(t.Hidden, t.Fc2, t.Fc2Bias, t.Fc2Packed, t.X)),
         };
         using var fp32 = new Tensors(batchSize, tokens, width, mlp, ScalarType.Float32);
         using var bf16 = new Tensors(batchSize, tokens, width, mlp, ScalarType.BFloat16);
@@ -70,8 +69,13 @@ public static class BFloat16Breakdown
             X = Random(batch, tokens, width);
             Hidden = Random(batch, tokens, mlp);
             Projected = Random(batch, tokens, 3 * width);
-            Gamma = Random(width);
-            Beta = Random(width);
+            Norm = nn.LayerNorm(width, 1e-6);
+            using (no_grad())
+            {
+                Norm.weight!.copy_(randn(width, generator: generator));
+                Norm.bias!.copy_(randn(width, generator: generator));
+            }
+            Norm.to(dtype);
             Qkv = Random(3 * width, width);
             QkvBias = Random(3 * width);
             Out = Random(width, width);
@@ -85,8 +89,7 @@ public static class BFloat16Breakdown
         public Tensor X { get; }
         public Tensor Hidden { get; }
         public Tensor Projected { get; }
-        public Tensor Gamma { get; }
-        public Tensor Beta { get; }
+        public LayerNorm Norm { get; }
         public Tensor Qkv { get; }
         public Tensor QkvBias { get; }
         public Tensor Out { get; }
@@ -103,6 +106,7 @@ public static class BFloat16Breakdown
         public void Dispose()
         {
             foreach (var packed in new[] { QkvPacked, OutPacked, Fc1Packed, Fc2Packed }) packed.Dispose();
+            Norm.Dispose();
             scope.Dispose();
         }
     }

@@ -5,7 +5,7 @@ using static TorchSharp.torch;
 
 namespace OpenVision.Layers;
 
-/// <summary>The linear layers and the self-attention of a bfloat16 model through <c>libopenvision_bf16.so</c>
+/// <summary>The linear layers, self-attention and layer norms of a bfloat16 model through <c>libopenvision_bf16.so</c>
 /// (AVX512-BF16 dot products, float32 accumulation) where the CPU has those instructions, otherwise libtorch's
 /// <c>linear</c> and <c>scaled_dot_product_attention</c>. Linear: the bias is added in float32 and the sum rounded once
 /// to bfloat16. libtorch's oneDNN kernel repacks the weights on every call and reaches 70–80 % of the bfloat16 peak at
@@ -34,10 +34,17 @@ internal static unsafe class BFloat16Ops
 
     public static bool Available => Loaded.Value is not null;
 
-    /// <summary>x [..., K] · weightᵀ [N, K] + bias [N]: through the kernels where they apply, otherwise libtorch.</summary>
-    public static Tensor Linear(Tensor x, Tensor weight, Tensor? bias, PackedWeight cache)
+    /// <summary>x [..., K] · weightᵀ [N, K] + bias [N] (+ <paramref name="residual"/> [..., N], the block's skip
+    /// connection): through the kernels where they apply (the residual added in float32 before the one rounding),
+    /// otherwise libtorch (linear, then the residual added as its own operation).</summary>
+    public static Tensor Linear(Tensor x, Tensor weight, Tensor? bias, PackedWeight cache, Tensor? residual = null)
     {
-        if (!Applies(x, weight, bias)) return nn.functional.linear(x, weight, bias);
+        if (!Applies(x, weight, bias) || (residual is not null && !Fits(residual, x.shape[..^1].Append(weight.shape[0]).ToArray())))
+        {
+            if (residual is null) return nn.functional.linear(x, weight, bias);
+            using var product = nn.functional.linear(x, weight, bias);
+            return residual.add(product, KeptScalars.One);
+        }
         var kernels = Loaded.Value!;
         long k = weight.shape[1], n = weight.shape[0];
         var packed = cache.For(weight, bias, kernels);
@@ -46,10 +53,36 @@ internal static unsafe class BFloat16Ops
         var shape = x.shape.ToArray();
         shape[^1] = n;
         var output = torch.empty(shape, ScalarType.BFloat16);
+        using var skip = residual?.contiguous();
         if (m > 0)
             kernels.Linear((ushort*)TensorMemory.Address(input), m, (int)k, packed.Weight, (int)n, packed.Bias,
-                (ushort*)TensorMemory.Address(output), torch.get_num_threads());
+                skip is null ? null : (ushort*)TensorMemory.Address(skip), (ushort*)TensorMemory.Address(output), torch.get_num_threads());
         GC.KeepAlive(packed);
+        return output;
+    }
+
+    private static bool Fits(Tensor tensor, long[] shape) =>
+        tensor.dtype == ScalarType.BFloat16 && tensor.device_type == DeviceType.CPU && tensor.shape.SequenceEqual(shape)
+        && !(torch.is_grad_enabled() && tensor.requires_grad);
+
+    /// <summary>LayerNorm over the last dimension of <paramref name="x"/> with the module's weight and bias: through the
+    /// kernels where they apply (float32 inside, one rounding), otherwise the module itself.</summary>
+    public static Tensor LayerNorm(Tensor x, TorchSharp.Modules.LayerNorm norm, double eps)
+    {
+        var (gamma, beta) = (norm.weight, norm.bias);
+        long width = x.dim() >= 1 ? x.shape[^1] : 0;
+        bool applies = x.dtype == ScalarType.BFloat16 && x.device_type == DeviceType.CPU && width > 0 && width <= int.MaxValue
+            && (gamma is null || Fits(gamma, [width])) && (beta is null || Fits(beta, [width]))
+            && !(torch.is_grad_enabled() && (x.requires_grad || gamma?.requires_grad == true || beta?.requires_grad == true))
+            && Available;
+        if (!applies) return norm.call(x);
+        using var input = x.contiguous();
+        var output = torch.empty(x.shape, ScalarType.BFloat16);
+        long rows = input.numel() / width;
+        if (rows > 0)
+            Loaded.Value!.LayerNorm((ushort*)TensorMemory.Address(input), rows, (int)width,
+                gamma is null ? null : (ushort*)TensorMemory.Address(gamma), beta is null ? null : (ushort*)TensorMemory.Address(beta),
+                (float)eps, (ushort*)TensorMemory.Address(output), torch.get_num_threads());
         return output;
     }
 
@@ -126,8 +159,10 @@ internal static unsafe class BFloat16Ops
         public readonly delegate* unmanaged<int> Init = (delegate* unmanaged<int>)NativeLibrary.GetExport(library, "ov_bf16_init");
         public readonly delegate* unmanaged<int, int, long> PackedBytes = (delegate* unmanaged<int, int, long>)NativeLibrary.GetExport(library, "ov_bf16_packed_bytes");
         public readonly delegate* unmanaged<ushort*, int, int, ushort*, void> Pack = (delegate* unmanaged<ushort*, int, int, ushort*, void>)NativeLibrary.GetExport(library, "ov_bf16_pack");
-        public readonly delegate* unmanaged<ushort*, long, int, ushort*, int, float*, ushort*, int, void> Linear =
-            (delegate* unmanaged<ushort*, long, int, ushort*, int, float*, ushort*, int, void>)NativeLibrary.GetExport(library, "ov_bf16_linear");
+        public readonly delegate* unmanaged<ushort*, long, int, ushort*, int, float*, ushort*, ushort*, int, void> Linear =
+            (delegate* unmanaged<ushort*, long, int, ushort*, int, float*, ushort*, ushort*, int, void>)NativeLibrary.GetExport(library, "ov_bf16_linear");
+        public readonly delegate* unmanaged<ushort*, long, int, ushort*, ushort*, float, ushort*, int, void> LayerNorm =
+            (delegate* unmanaged<ushort*, long, int, ushort*, ushort*, float, ushort*, int, void>)NativeLibrary.GetExport(library, "ov_bf16_layer_norm");
         public readonly delegate* unmanaged<ushort*, long, int, int, int, float, ushort*, int, void> Attention =
             (delegate* unmanaged<ushort*, long, int, int, int, float, ushort*, int, void>)NativeLibrary.GetExport(library, "ov_bf16_attention");
         public readonly delegate* unmanaged<long, long> PeakLoop = (delegate* unmanaged<long, long>)NativeLibrary.GetExport(library, "ov_bf16_peak_loop");

@@ -23,12 +23,16 @@ internal sealed class Mlp : nn.Module<Tensor, Tensor>
 
     public Linear Proj => c_proj;
 
-    public override Tensor forward(Tensor x)
+    public override Tensor forward(Tensor x) => Forward(x, residual: null);
+
+    /// <summary>The MLP's output, plus <paramref name="residual"/> when given (the block's skip connection, fused into
+    /// c_proj where the bfloat16 kernels run).</summary>
+    public Tensor Forward(Tensor x, Tensor? residual)
     {
         // OpenVision: exact (erf) GELU in the vision tower, tanh GELU in the text tower and decoder.
         using var hidden = BFloat16Ops.Linear(x, c_fc.weight!, c_fc.bias, fcPacked);
         using var activated = tanhGelu ? nn.functional.gelu(hidden, GELU.Approximate.tanh) : nn.functional.gelu(hidden);
-        return BFloat16Ops.Linear(activated, c_proj.weight!, c_proj.bias, projPacked);
+        return BFloat16Ops.Linear(activated, c_proj.weight!, c_proj.bias, projPacked, residual);
     }
 
     protected override void Dispose(bool disposing)

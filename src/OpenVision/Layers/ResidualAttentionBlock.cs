@@ -11,6 +11,7 @@ internal sealed class ResidualAttentionBlock : nn.Module<Tensor, Tensor?, Tensor
     private readonly LayerNorm ln_1, ln_2;
     private readonly SelfAttention attn;
     private readonly Mlp mlp;
+    private readonly double eps;
 
     public ResidualAttentionBlock(int width, int heads, int mlpWidth, double eps, bool tanhGelu) : base(nameof(ResidualAttentionBlock))
     {
@@ -18,6 +19,7 @@ internal sealed class ResidualAttentionBlock : nn.Module<Tensor, Tensor?, Tensor
         attn = new SelfAttention(width, heads);
         ln_2 = nn.LayerNorm(width, eps);
         mlp = new Mlp(width, mlpWidth, tanhGelu);
+        this.eps = eps;
         RegisterComponents();
     }
 
@@ -28,9 +30,10 @@ internal sealed class ResidualAttentionBlock : nn.Module<Tensor, Tensor?, Tensor
     public override Tensor forward(Tensor x, Tensor? mask)
     {
         using var scope = torch.NewDisposeScope();
-        // Explicit alpha: `x + y` would pass a temporary Scalar (see Native.KeptScalars).
-        x = x.add(attn.call(ln_1.call(x), mask), KeptScalars.One);
-        x = x.add(mlp.call(ln_2.call(x)), KeptScalars.One);
+        // The skip connections go into the sublayers, which add them (in float32 inside the bfloat16 kernels, otherwise
+        // as x.add(y, 1)).
+        x = attn.Forward(BFloat16Ops.LayerNorm(x, ln_1, eps), mask, residual: x);
+        x = mlp.Forward(BFloat16Ops.LayerNorm(x, ln_2, eps), residual: x);
         return x.MoveToOuterDisposeScope();
     }
 }

@@ -34,13 +34,16 @@ internal sealed class SelfAttention : nn.Module<Tensor, Tensor?, Tensor>
 
     /// <param name="x">[B, L, D]</param>
     /// <param name="mask">Additive float mask broadcastable to [B, H, L, L], or null for full attention.</param>
-    public override Tensor forward(Tensor x, Tensor? mask)
+    public override Tensor forward(Tensor x, Tensor? mask) => Forward(x, mask, residual: null);
+
+    /// <summary>The attention output, plus <paramref name="residual"/> when given (the block's skip connection, fused
+    /// into out_proj where the bfloat16 kernels run).</summary>
+    public Tensor Forward(Tensor x, Tensor? mask, Tensor? residual)
     {
-        long batch = x.shape[0], length = x.shape[1], width = x.shape[2];
         using var scope = torch.NewDisposeScope();
         var qkv = BFloat16Ops.Linear(x, in_proj_weight, in_proj_bias, inPacked); // [B, L, 3D]
         var merged = (mask is null ? BFloat16Ops.Attention(qkv, heads) : null) ?? Attend(qkv, heads, mask);
-        return BFloat16Ops.Linear(merged, out_proj.weight!, out_proj.bias, outPacked).MoveToOuterDisposeScope();
+        return BFloat16Ops.Linear(merged, out_proj.weight!, out_proj.bias, outPacked, residual).MoveToOuterDisposeScope();
     }
 
     /// <summary>libtorch's attention of qkv [B, L, 3D] (q, k, v of each head side by side): [B, L, D], heads merged.</summary>

@@ -80,7 +80,7 @@ public sealed class VisionTransformer : nn.Module<Tensor, Tensor>
         var cls = class_embedding.to(x.dtype).view(1, 1, -1).expand(batch, 1, -1);
         x = torch.cat([cls, x], 1);                                             // [B, 1+g², W]
         x = x.add(PositionTable(grid).to(x.dtype, x.device), KeptScalars.One);   // explicit alpha: see KeptScalars
-        if (ln_pre is not null) x = ln_pre.call(x);
+        if (ln_pre is not null) x = BFloat16Ops.LayerNorm(x, ln_pre, config.NormKwargs.Eps);
 
         x = transformer.ForwardCollecting(x, null, layers, out var hidden);     // [B, 1+g², W]
 

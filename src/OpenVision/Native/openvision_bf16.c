@@ -76,10 +76,18 @@ static inline void store_bf16(uint16_t *to, __m512 value, int columns) {
     else if (columns > 0) _mm256_mask_storeu_epi16(to, (__mmask16)((1u << columns) - 1), halves);
 }
 
+static inline __mmask16 first(int count) { return count >= 16 ? 0xFFFF : count <= 0 ? 0 : (__mmask16)((1u << count) - 1); }
+
+/* The first `count` (up to 16) bfloat16 values at `from` as floats (exact), zeros after them. */
+__attribute__((target("avx512f,avx512bw,avx512vl")))
+static inline __m512 widen(const uint16_t *from, int count) {
+    return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(_mm256_maskz_loadu_epi16(first(count), from)), 16));
+}
+
 /* rows × 32 tile of y from rows of x and one packed panel; always inlined so each row count gets its own code. */
 __attribute__((target("avx512f,avx512bw,avx512vl,avx512bf16"), always_inline))
-static inline void tile(const uint16_t *x, int k, const uint16_t *panel, const float *bias, uint16_t *y, int n,
-                        int columns, int rows) {
+static inline void tile(const uint16_t *x, int k, const uint16_t *panel, const float *bias, const uint16_t *residual,
+                        uint16_t *y, int n, int columns, int rows) {
     __m512 c0[MR], c1[MR];
     __m512 b0 = bias ? _mm512_maskz_loadu_ps(columns >= 16 ? 0xFFFF : (__mmask16)((1u << columns) - 1), bias) : _mm512_setzero_ps();
     __m512 b1 = bias && columns > 16 ? _mm512_maskz_loadu_ps(columns >= 32 ? 0xFFFF : (__mmask16)((1u << (columns - 16)) - 1), bias + 16)
@@ -96,6 +104,11 @@ static inline void tile(const uint16_t *x, int k, const uint16_t *panel, const f
             c1[i] = _mm512_dpbf16_ps(c1[i], a, w1);
         }
     }
+    if (residual)
+        for (int i = 0; i < rows; i++) {
+            c0[i] = _mm512_add_ps(c0[i], widen(residual + (int64_t)i * n, columns));
+            c1[i] = _mm512_add_ps(c1[i], widen(residual + (int64_t)i * n + 16, columns - 16));
+        }
     for (int i = 0; i < rows; i++) {
         store_bf16(y + (int64_t)i * n, c0[i], columns);
         store_bf16(y + (int64_t)i * n + 16, c1[i], columns - 16);
@@ -103,23 +116,24 @@ static inline void tile(const uint16_t *x, int k, const uint16_t *panel, const f
 }
 
 __attribute__((target("avx512f,avx512bw,avx512vl,avx512bf16")))
-static void tile_rows(const uint16_t *x, int k, const uint16_t *panel, const float *bias, uint16_t *y, int n, int columns,
-                      int rows) {
+static void tile_rows(const uint16_t *x, int k, const uint16_t *panel, const float *bias, const uint16_t *residual,
+                      uint16_t *y, int n, int columns, int rows) {
     switch (rows) {
-    case 8: tile(x, k, panel, bias, y, n, columns, 8); break;
-    case 7: tile(x, k, panel, bias, y, n, columns, 7); break;
-    case 6: tile(x, k, panel, bias, y, n, columns, 6); break;
-    case 5: tile(x, k, panel, bias, y, n, columns, 5); break;
-    case 4: tile(x, k, panel, bias, y, n, columns, 4); break;
-    case 3: tile(x, k, panel, bias, y, n, columns, 3); break;
-    case 2: tile(x, k, panel, bias, y, n, columns, 2); break;
-    default: tile(x, k, panel, bias, y, n, columns, 1); break;
+    case 8: tile(x, k, panel, bias, residual, y, n, columns, 8); break;
+    case 7: tile(x, k, panel, bias, residual, y, n, columns, 7); break;
+    case 6: tile(x, k, panel, bias, residual, y, n, columns, 6); break;
+    case 5: tile(x, k, panel, bias, residual, y, n, columns, 5); break;
+    case 4: tile(x, k, panel, bias, residual, y, n, columns, 4); break;
+    case 3: tile(x, k, panel, bias, residual, y, n, columns, 3); break;
+    case 2: tile(x, k, panel, bias, residual, y, n, columns, 2); break;
+    default: tile(x, k, panel, bias, residual, y, n, columns, 1); break;
     }
 }
 
 struct job {
     const uint16_t *x, *packed;
     const float *bias;
+    const uint16_t *residual;
     uint16_t *y;
     int64_t m;
     int n, k;
@@ -135,7 +149,8 @@ static void run_range(const struct job *j, int64_t m0, int64_t m1, int p0, int p
             const float *bias = j->bias ? j->bias + p * NR : 0;
             for (int64_t i = block; i < end; i += MR) {
                 int rows = end - i < MR ? (int)(end - i) : MR;
-                tile_rows(j->x + i * j->k, j->k, panel, bias, j->y + i * j->n + p * NR, j->n, columns, rows);
+                int64_t at = i * j->n + p * NR;
+                tile_rows(j->x + i * j->k, j->k, panel, bias, j->residual ? j->residual + at : 0, j->y + at, j->n, columns, rows);
             }
         }
     }
@@ -155,10 +170,11 @@ static void run_share(void *data) {
     }
 }
 
-/* y [m, n] = x [m, k] · Wᵀ (+ bias, float32 [n] or null), all row-major; k even; ov_bf16_init() must have returned 2. */
-void ov_bf16_linear(const uint16_t *x, int64_t m, int k, const uint16_t *packed, int n, const float *bias, uint16_t *y,
-                    int threads) {
-    struct job j = {x, packed, bias, y, m, n, k};
+/* y [m, n] = x [m, k] · Wᵀ (+ bias, float32 [n] or null) (+ residual [m, n] or null: the block's skip connection, added
+   in float32 before the one rounding), all row-major; k even; ov_bf16_init() must have returned 2. */
+void ov_bf16_linear(const uint16_t *x, int64_t m, int k, const uint16_t *packed, int n, const float *bias,
+                    const uint16_t *residual, uint16_t *y, int threads) {
+    struct job j = {x, packed, bias, residual, y, m, n, k};
     gomp_parallel(run_share, &j, threads > 0 ? (unsigned)threads : 0u, 0);
 }
 
@@ -227,8 +243,6 @@ static inline __m256i round_bf16(__m512 value) {
     rounded = _mm512_mask_mov_epi32(rounded, _mm512_cmp_ps_mask(value, value, _CMP_UNORD_Q), _mm512_set1_epi32(0x7FC0));
     return _mm512_cvtepi32_epi16(rounded);
 }
-
-static inline __mmask16 first(int count) { return count >= 16 ? 0xFFFF : count <= 0 ? 0 : (__mmask16)((1u << count) - 1); }
 
 struct attention_job {
     const uint16_t *qkv;
@@ -347,6 +361,48 @@ void ov_bf16_attention(const uint16_t *qkv, int64_t batch, int tokens, int heads
     if (chunks > blocks) chunks = blocks;
     struct attention_job j = {qkv, out, heads_total * chunks, tokens, heads, head_width, chunks, scale};
     gomp_parallel(attention_share, &j, threads > 0 ? (unsigned)threads : 0u, 0);
+}
+
+/* ---- LayerNorm of bfloat16 rows in float32 (mean, then the mean square of the deviations; (x − mean)·rstd·γ + β),
+   rounded once, as libtorch computes it for bfloat16 but without its conversions through float32 tensors. */
+struct norm_job {
+    const uint16_t *x, *gamma, *beta;
+    uint16_t *y;
+    int64_t m;
+    int w;
+    float eps;
+};
+
+__attribute__((target("avx512f,avx512bw,avx512vl")))
+static void norm_share(void *data) {
+    const struct norm_job *j = data;
+    int thread = omp_thread_num(), threads = omp_num_threads(), w = j->w;
+    for (int64_t r = j->m * thread / threads; r < j->m * (thread + 1) / threads; r++) {
+        const uint16_t *x = j->x + r * w;
+        __m512 total = _mm512_setzero_ps();
+        for (int c = 0; c < w; c += 16) total = _mm512_add_ps(total, widen(x + c, w - c));
+        float mean = _mm512_reduce_add_ps(total) / w;
+        __m512 centre = _mm512_set1_ps(mean), squares = _mm512_setzero_ps();
+        for (int c = 0; c < w; c += 16) {
+            __m512 d = _mm512_maskz_sub_ps(first(w - c), widen(x + c, w - c), centre);
+            squares = _mm512_fmadd_ps(d, d, squares);
+        }
+        __m512 rstd = _mm512_set1_ps(1.0f / sqrtf(_mm512_reduce_add_ps(squares) / w + j->eps));
+        uint16_t *y = j->y + r * w;
+        for (int c = 0; c < w; c += 16) {
+            __m512 v = _mm512_mul_ps(_mm512_sub_ps(widen(x + c, w - c), centre), rstd);
+            v = j->gamma ? _mm512_mul_ps(v, widen(j->gamma + c, w - c)) : v;
+            v = j->beta ? _mm512_add_ps(v, widen(j->beta + c, w - c)) : v;
+            _mm256_mask_storeu_epi16(y + c, first(w - c), round_bf16(v));
+        }
+    }
+}
+
+/* y [m, w] = LayerNorm(x [m, w]) with γ and β ([w] or null), all bfloat16. */
+void ov_bf16_layer_norm(const uint16_t *x, int64_t m, int w, const uint16_t *gamma, const uint16_t *beta, float eps,
+                        uint16_t *y, int threads) {
+    struct norm_job j = {x, gamma, beta, y, m, w, eps};
+    gomp_parallel(norm_share, &j, threads > 0 ? (unsigned)threads : 0u, 0);
 }
 
 /* The bfloat16 peak: `rounds` rounds of 16 independent vdpbf16ps chains on the calling thread (enough in flight to

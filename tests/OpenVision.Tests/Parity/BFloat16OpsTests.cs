@@ -62,6 +62,59 @@ public class BFloat16OpsTests(ITestOutputHelper output)
         Assert.True(Same(expected, actual), $"[{rows}×{inputs}]·[{inputs}×{outputs}]: max |difference| {(expected.to(F64) - actual.to(F64)).abs().max().item<double>()}");
     }
 
+    // The skip connection is added to the float32 sum before the one rounding: with small integers still exact.
+    [Theory]
+    [InlineData(197, 192, 576)]
+    [InlineData(9, 72, 33)]
+    public void TheResidualIsAddedBeforeTheRounding(long rows, long inputs, long outputs)
+    {
+        if (!BFloat16Ops.Available) return;
+        using var scope = NewDisposeScope();
+        using var _ = no_grad();
+        var generator = new Generator((ulong)(rows + inputs));
+        var x = randint(-8, 9, [2, rows, inputs], generator: generator).to(BF16);
+        var w = randint(-8, 9, [outputs, inputs], generator: generator).to(BF16);
+        var b = randint(-64, 65, [outputs], generator: generator).to(BF16);
+        var residual = (randint(-4096, 4097, [2, rows, outputs], generator: generator) * 0.5).to(BF16);
+        var actual = BFloat16Ops.Linear(x, w, b, new BFloat16Ops.PackedWeight(), residual);
+        var expected = (nn.functional.linear(x.to(F64), w.to(F64), b.to(F64)) + residual.to(F64)).to(ScalarType.Float32).to(BF16);
+        Assert.True(Same(expected, actual));
+    }
+
+    public static TheoryData<long, long, double> NormShapes() => new()
+    {
+        // rows, width, a common offset of every row (large against the spread: a one-pass variance would cancel)
+        { 394, 192, 0 }, { 1, 768, 0 }, { 7, 72, 0 }, { 5, 1, 0 }, { 33, 768, 64 },
+    };
+
+    // Against float64 on the same bfloat16 inputs: the float32 statistics move each output by at most ε·(|γ·x̂| + |β|)
+    // with ε = (2W + 16)·2⁻²⁴ (sums of W terms, a few more operations), and the one rounding adds u·|y|.
+    [Theory]
+    [MemberData(nameof(NormShapes))]
+    public void LayerNormIsWithinItsBound(long rows, long width, double offset)
+    {
+        if (!BFloat16Ops.Available) return;
+        using var scope = NewDisposeScope();
+        using var _ = no_grad();
+        var generator = new Generator((ulong)(rows * 7 + width));
+        var x = (randn([rows, width], generator: generator) + offset).to(BF16);
+        using var norm = nn.LayerNorm(width, 1e-6);
+        norm.weight!.copy_(randn([width], generator: generator));
+        norm.bias!.copy_(randn([width], generator: generator));
+        norm.to(BF16);
+        var actual = BFloat16Ops.LayerNorm(x, norm, 1e-6);
+        var x64 = x.to(F64);
+        var centred = x64 - x64.mean([-1], keepdim: true);
+        var normalised = centred / (centred.square().mean([-1], keepdim: true) + 1e-6).sqrt();
+        var scaled = normalised * norm.weight!.to(F64);
+        var exact = scaled + norm.bias!.to(F64);
+        double epsilon = (2 * width + 16) / (double)(1 << 24), u = BFloat16Bounds.U;
+        var bound = (1 + u) * epsilon * (scaled.abs() + norm.bias!.to(F64).abs()) + u * exact.abs() + 1e-30;
+        double worst = ((actual.to(F64) - exact).abs() - bound).max().item<double>();
+        output.WriteLine($"rows {rows}, width {width}, offset {offset}: max |error| {(actual.to(F64) - exact).abs().max().item<double>():E2}, max (|error| - bound) {worst:E2}");
+        Assert.True(worst <= 0, $"layer norm exceeds its bound by {worst:E3}");
+    }
+
     // Ties must go to even: 257 lies halfway between the bfloat16 neighbours 256 and 258, 259 between 258 and 260;
     // 255 is exact.
     [Fact]
@@ -208,6 +261,9 @@ public class BFloat16OpsTests(ITestOutputHelper output)
         var wOdd = randn([12, 11], generator: generator).to(BF16);
         using (no_grad())
             Assert.True(Same(nn.functional.linear(xOdd, wOdd), BFloat16Ops.Linear(xOdd, wOdd, null, new BFloat16Ops.PackedWeight())));
+        var residual = randn([6, 12], generator: generator);
+        using (no_grad())
+            Assert.True(Same(residual + nn.functional.linear(x32, w32), BFloat16Ops.Linear(x32, w32, null, new BFloat16Ops.PackedWeight(), residual)));
         var w = randn([12, 10], generator: generator).to(BF16).requires_grad_();
         var y = BFloat16Ops.Linear(x32.to(BF16), w, null, new BFloat16Ops.PackedWeight());
         y.sum().backward();
