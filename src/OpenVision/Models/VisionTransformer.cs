@@ -18,6 +18,7 @@ public sealed class VisionTransformer : nn.Module<Tensor, Tensor>
     private readonly LayerNorm ln_post;
     private readonly VisionConfig config;
     private readonly Dictionary<int, Tensor> positionTables = new();
+    private readonly BFloat16Ops.PackedWeight patchPacked = new();
     private bool? storedTableIsSinCos;
 
     /// <summary>Builds the tower with open_clip's initial values (class token, table and projection ~ N(0, width^-1)).</summary>
@@ -105,11 +106,22 @@ public sealed class VisionTransformer : nn.Module<Tensor, Tensor>
     // instead of 588 in channels 64–71 of a width-72 model, and random inputs come out 10–40 % off in those channels
     // (pytorch/pytorch#163347). Widths that are multiples of 16 (every released config) are not affected; float32
     // convolutions and bfloat16 matmuls are correct. The cost is one float32 GEMM of 1–5 % of the model's FLOPs.
+    // Where the bfloat16 kernels run, the patches are cut out and multiplied by the flattened filters there instead:
+    // the same arithmetic (exact products, float32 sums, one rounding) at bfloat16 speed.
     internal Tensor PatchEmbedding(Tensor pixels)
     {
         var weight = conv1.weight!;
         if (weight.dtype is not (ScalarType.BFloat16 or ScalarType.Float16)) return conv1.call(pixels);
         using var scope = torch.NewDisposeScope();
+        if (weight.dtype == ScalarType.BFloat16 && pixels.dtype == ScalarType.BFloat16 && BFloat16Ops.Available)
+        {
+            long batch = pixels.shape[0], channels = pixels.shape[1], p = config.PatchSize, grid = pixels.shape[2] / p;
+            var patches = pixels[.., .., ..(int)(grid * p), ..(int)(grid * p)]          // a stride-p convolution drops the rest
+                .reshape(batch, channels, grid, p, grid, p).permute(0, 2, 4, 1, 3, 5)  // [B, g, g, C, p, p]
+                .reshape(batch, grid * grid, channels * p * p);                         // (C, p, p): the filters' order
+            var embedded = BFloat16Ops.Linear(patches, weight.view(weight.shape[0], -1), null, patchPacked); // [B, g², W]
+            return embedded.transpose(1, 2).view(batch, -1, grid, grid).MoveToOuterDisposeScope();          // [B, W, g, g]
+        }
         var wide = nn.functional.conv2d(pixels.to(ScalarType.Float32), weight.to(ScalarType.Float32),
             strides: [config.PatchSize, config.PatchSize]);
         return wide.to(weight.dtype).MoveToOuterDisposeScope();
