@@ -64,19 +64,23 @@ void ov_bf16_pack(const uint16_t *w, int n, int k, uint16_t *packed) {
         }
 }
 
-/* Round to nearest even, as c10::BFloat16 does (NaN → 0x7FC0), and store the first `columns` of 16 values. */
+/* The bfloat16 bits of 16 floats rounded to nearest even, as c10::BFloat16 rounds (NaN → 0x7FC0). */
 __attribute__((target("avx512f,avx512bw,avx512vl")))
-static inline void store_bf16(uint16_t *to, __m512 value, int columns) {
+static inline __m256i round_bf16(__m512 value) {
     __m512i bits = _mm512_castps_si512(value);
     __m512i lsb = _mm512_and_si512(_mm512_srli_epi32(bits, 16), _mm512_set1_epi32(1));
     __m512i rounded = _mm512_srli_epi32(_mm512_add_epi32(bits, _mm512_add_epi32(lsb, _mm512_set1_epi32(0x7FFF))), 16);
     rounded = _mm512_mask_mov_epi32(rounded, _mm512_cmp_ps_mask(value, value, _CMP_UNORD_Q), _mm512_set1_epi32(0x7FC0));
-    __m256i halves = _mm512_cvtepi32_epi16(rounded);
-    if (columns >= 16) _mm256_storeu_si256((__m256i *)to, halves);
-    else if (columns > 0) _mm256_mask_storeu_epi16(to, (__mmask16)((1u << columns) - 1), halves);
+    return _mm512_cvtepi32_epi16(rounded);
 }
 
 static inline __mmask16 first(int count) { return count >= 16 ? 0xFFFF : count <= 0 ? 0 : (__mmask16)((1u << count) - 1); }
+
+/* Rounds 16 floats and stores the first `columns` of them. */
+__attribute__((target("avx512f,avx512bw,avx512vl")))
+static inline void store_bf16(uint16_t *to, __m512 value, int columns) {
+    if (columns > 0) _mm256_mask_storeu_epi16(to, first(columns), round_bf16(value));
+}
 
 /* The first `count` (up to 16) bfloat16 values at `from` as floats (exact), zeros after them. */
 __attribute__((target("avx512f,avx512bw,avx512vl")))
@@ -84,26 +88,32 @@ static inline __m512 widen(const uint16_t *from, int count) {
     return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(_mm256_maskz_loadu_epi16(first(count), from)), 16));
 }
 
-/* rows × 32 tile of y from rows of x and one packed panel; always inlined so each row count gets its own code. */
+/* The sums of a rows × 32 tile: x's rows `lda` apart (k even) times one packed panel, added to c0/c1 (columns 0-15 and
+   16-31, holding the starting values). Always inlined with a constant row count, so the accumulators stay in registers. */
 __attribute__((target("avx512f,avx512bw,avx512vl,avx512bf16"), always_inline))
-static inline void tile(const uint16_t *x, int k, const uint16_t *panel, const float *bias, const uint16_t *residual,
-                        uint16_t *y, int n, int columns, int rows) {
-    __m512 c0[MR], c1[MR];
-    __m512 b0 = bias ? _mm512_maskz_loadu_ps(columns >= 16 ? 0xFFFF : (__mmask16)((1u << columns) - 1), bias) : _mm512_setzero_ps();
-    __m512 b1 = bias && columns > 16 ? _mm512_maskz_loadu_ps(columns >= 32 ? 0xFFFF : (__mmask16)((1u << (columns - 16)) - 1), bias + 16)
-                                     : _mm512_setzero_ps();
-    for (int i = 0; i < rows; i++) { c0[i] = b0; c1[i] = b1; }
+static inline void accumulate(const uint16_t *x, int64_t lda, int k, const uint16_t *panel, __m512 *c0, __m512 *c1, int rows) {
     for (int kk = 0; kk < k / 2; kk++) {
         __m512bh w0 = (__m512bh)_mm512_loadu_si512(panel + kk * 64);
         __m512bh w1 = (__m512bh)_mm512_loadu_si512(panel + kk * 64 + 32);
         for (int i = 0; i < rows; i++) {
             int32_t pair;
-            memcpy(&pair, x + (int64_t)i * k + 2 * kk, 4);
+            memcpy(&pair, x + i * lda + 2 * kk, 4);
             __m512bh a = (__m512bh)_mm512_set1_epi32(pair);
             c0[i] = _mm512_dpbf16_ps(c0[i], a, w0);
             c1[i] = _mm512_dpbf16_ps(c1[i], a, w1);
         }
     }
+}
+
+/* A linear layer's rows × 32 tile of y: bias, sums, residual, one rounding; `columns` of the 32 are stored. */
+__attribute__((target("avx512f,avx512bw,avx512vl,avx512bf16"), always_inline))
+static inline void tile(const uint16_t *x, int k, const uint16_t *panel, const float *bias, const uint16_t *residual,
+                        uint16_t *y, int n, int columns, int rows) {
+    __m512 c0[MR], c1[MR];
+    __m512 b0 = bias ? _mm512_maskz_loadu_ps(first(columns), bias) : _mm512_setzero_ps();
+    __m512 b1 = bias ? _mm512_maskz_loadu_ps(first(columns - 16), bias + 16) : _mm512_setzero_ps();
+    for (int i = 0; i < rows; i++) { c0[i] = b0; c1[i] = b1; }
+    accumulate(x, k, k, panel, c0, c1, rows);
     if (residual)
         for (int i = 0; i < rows; i++) {
             c0[i] = _mm512_add_ps(c0[i], widen(residual + (int64_t)i * n, columns));
@@ -115,19 +125,35 @@ static inline void tile(const uint16_t *x, int k, const uint16_t *panel, const f
     }
 }
 
+/* An attention product's rows × 32 float32 tile (x's rows `lda` apart), stored whole into c (rows `ldc` apart). */
+__attribute__((target("avx512f,avx512bw,avx512vl,avx512bf16"), always_inline))
+static inline void tile_f32(const uint16_t *x, int64_t lda, int k, const uint16_t *panel, float *c, int ldc, int rows) {
+    __m512 c0[MR], c1[MR];
+    for (int i = 0; i < rows; i++) { c0[i] = _mm512_setzero_ps(); c1[i] = _mm512_setzero_ps(); }
+    accumulate(x, lda, k, panel, c0, c1, rows);
+    for (int i = 0; i < rows; i++) { _mm512_storeu_ps(c + i * ldc, c0[i]); _mm512_storeu_ps(c + i * ldc + 16, c1[i]); }
+}
+
+/* One copy of a tile per row count 1-8 (the last tile of a block may be short). */
+#define OV_BY_ROWS(call) \
+    switch (rows) { \
+    case 8: call(8); break; case 7: call(7); break; case 6: call(6); break; case 5: call(5); break; \
+    case 4: call(4); break; case 3: call(3); break; case 2: call(2); break; default: call(1); break; \
+    }
+
 __attribute__((target("avx512f,avx512bw,avx512vl,avx512bf16")))
 static void tile_rows(const uint16_t *x, int k, const uint16_t *panel, const float *bias, const uint16_t *residual,
                       uint16_t *y, int n, int columns, int rows) {
-    switch (rows) {
-    case 8: tile(x, k, panel, bias, residual, y, n, columns, 8); break;
-    case 7: tile(x, k, panel, bias, residual, y, n, columns, 7); break;
-    case 6: tile(x, k, panel, bias, residual, y, n, columns, 6); break;
-    case 5: tile(x, k, panel, bias, residual, y, n, columns, 5); break;
-    case 4: tile(x, k, panel, bias, residual, y, n, columns, 4); break;
-    case 3: tile(x, k, panel, bias, residual, y, n, columns, 3); break;
-    case 2: tile(x, k, panel, bias, residual, y, n, columns, 2); break;
-    default: tile(x, k, panel, bias, residual, y, n, columns, 1); break;
-    }
+#define OV_TILE(r) tile(x, k, panel, bias, residual, y, n, columns, r)
+    OV_BY_ROWS(OV_TILE)
+#undef OV_TILE
+}
+
+__attribute__((target("avx512f,avx512bw,avx512vl,avx512bf16")))
+static void tile_f32_rows(const uint16_t *x, int64_t lda, int k, const uint16_t *panel, float *c, int ldc, int rows) {
+#define OV_TILE(r) tile_f32(x, lda, k, panel, c, ldc, r)
+    OV_BY_ROWS(OV_TILE)
+#undef OV_TILE
 }
 
 struct job {
@@ -183,39 +209,6 @@ void ov_bf16_linear(const uint16_t *x, int64_t m, int k, const uint16_t *packed,
    the result divided by the float32 sum and rounded once), read straight from the in_proj output [B, L, 3, H, hd] and
    written with the heads already merged, [B, L, H·hd]: no transposes or copies around it. */
 
-/* rows × 32 float32 tile of x·panel (x rows `lda` apart, k even), written to c (rows `ldc` apart). */
-__attribute__((target("avx512f,avx512bw,avx512vl,avx512bf16"), always_inline))
-static inline void tile_f32(const uint16_t *x, int64_t lda, int k, const uint16_t *panel, float *c, int ldc, int rows) {
-    __m512 c0[MR], c1[MR];
-    for (int i = 0; i < rows; i++) { c0[i] = _mm512_setzero_ps(); c1[i] = _mm512_setzero_ps(); }
-    for (int kk = 0; kk < k / 2; kk++) {
-        __m512bh w0 = (__m512bh)_mm512_loadu_si512(panel + kk * 64);
-        __m512bh w1 = (__m512bh)_mm512_loadu_si512(panel + kk * 64 + 32);
-        for (int i = 0; i < rows; i++) {
-            int32_t pair;
-            memcpy(&pair, x + i * lda + 2 * kk, 4);
-            __m512bh a = (__m512bh)_mm512_set1_epi32(pair);
-            c0[i] = _mm512_dpbf16_ps(c0[i], a, w0);
-            c1[i] = _mm512_dpbf16_ps(c1[i], a, w1);
-        }
-    }
-    for (int i = 0; i < rows; i++) { _mm512_storeu_ps(c + i * ldc, c0[i]); _mm512_storeu_ps(c + i * ldc + 16, c1[i]); }
-}
-
-__attribute__((target("avx512f,avx512bw,avx512vl,avx512bf16")))
-static void tile_f32_rows(const uint16_t *x, int64_t lda, int k, const uint16_t *panel, float *c, int ldc, int rows) {
-    switch (rows) {
-    case 8: tile_f32(x, lda, k, panel, c, ldc, 8); break;
-    case 7: tile_f32(x, lda, k, panel, c, ldc, 7); break;
-    case 6: tile_f32(x, lda, k, panel, c, ldc, 6); break;
-    case 5: tile_f32(x, lda, k, panel, c, ldc, 5); break;
-    case 4: tile_f32(x, lda, k, panel, c, ldc, 4); break;
-    case 3: tile_f32(x, lda, k, panel, c, ldc, 3); break;
-    case 2: tile_f32(x, lda, k, panel, c, ldc, 2); break;
-    default: tile_f32(x, lda, k, panel, c, ldc, 1); break;
-    }
-}
-
 /* e^x for x ≤ 0 (scores minus their maximum): x = n·ln2 + r, |r| ≤ ln2/2, e^r by a degree-6 Taylor polynomial
    (relative error below 2e-7 there), scaled by 2^n; underflows to 0. */
 __attribute__((target("avx512f")))
@@ -232,16 +225,6 @@ static inline __m512 exp_nonpositive(__m512 x) {
     p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f));
     p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f));
     return _mm512_scalef_ps(p, n);
-}
-
-/* RNE bfloat16 bits of 16 floats (NaN → 0x7FC0), as store_bf16 rounds. */
-__attribute__((target("avx512f,avx512bw,avx512vl")))
-static inline __m256i round_bf16(__m512 value) {
-    __m512i bits = _mm512_castps_si512(value);
-    __m512i lsb = _mm512_and_si512(_mm512_srli_epi32(bits, 16), _mm512_set1_epi32(1));
-    __m512i rounded = _mm512_srli_epi32(_mm512_add_epi32(bits, _mm512_add_epi32(lsb, _mm512_set1_epi32(0x7FFF))), 16);
-    rounded = _mm512_mask_mov_epi32(rounded, _mm512_cmp_ps_mask(value, value, _CMP_UNORD_Q), _mm512_set1_epi32(0x7FC0));
-    return _mm512_cvtepi32_epi16(rounded);
 }
 
 struct attention_job {
