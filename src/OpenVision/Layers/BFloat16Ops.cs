@@ -13,7 +13,7 @@ namespace OpenVision.Layers;
 /// flash-attention arithmetic, read from the in_proj output and written with the heads merged (docs/bfloat16.md).</summary>
 /// <remarks>Used for inference only: not when autograd records (grad mode on and a tensor requires grad). Each
 /// layer's packed weight is made on its first bfloat16 call and kept (as much memory again as the bfloat16 weight);
-/// it is remade when the weight tensor's storage changes, not when its values are overwritten in place.
+/// it is remade when the weight tensor's storage or any of 64 sampled values changes (an in-place load_state_dict).
 /// <c>OPENVISION_BF16_KERNELS=0</c> keeps libtorch's kernels.</remarks>
 internal static unsafe class BFloat16Ops
 {
@@ -111,6 +111,7 @@ internal static unsafe class BFloat16Ops
         x.dtype == ScalarType.BFloat16 && weight.dtype == ScalarType.BFloat16 && (bias is null || bias.dtype == ScalarType.BFloat16)
         && x.device_type == DeviceType.CPU && weight.device_type == DeviceType.CPU
         && weight.dim() == 2 && weight.shape[1] % 2 == 0 && x.dim() >= 1 && x.shape[^1] == weight.shape[1]
+        && weight.is_contiguous() && (bias is null || (bias.dim() == 1 && bias.shape[0] == weight.shape[0] && bias.is_contiguous()))
         && weight.shape[0] <= int.MaxValue && weight.shape[1] <= int.MaxValue
         && !(torch.is_grad_enabled() && (x.requires_grad || weight.requires_grad || bias?.requires_grad == true))
         && Available;
@@ -176,14 +177,14 @@ internal static unsafe class BFloat16Ops
 
         public Packed For(Tensor weight, Tensor? bias, Kernels kernels)
         {
-            IntPtr weightAddress = TensorMemory.Address(weight), biasAddress = bias is null ? IntPtr.Zero : TensorMemory.Address(bias);
+            var source = new Source(weight, bias);
             var packed = Volatile.Read(ref current);
-            if (packed is not null && packed.Matches(weight, weightAddress, biasAddress)) return packed;
+            if (packed is not null && packed.From == source) return packed;
             lock (gate)
             {
                 packed = current;
-                if (packed is not null && packed.Matches(weight, weightAddress, biasAddress)) return packed;
-                var made = new Packed(weight, bias, weightAddress, biasAddress, kernels);
+                if (packed is not null && packed.From == source) return packed;
+                var made = new Packed(weight, bias, source, kernels);
                 // The replaced one may still be in use by a forward on another thread: its finalizer frees it.
                 Volatile.Write(ref current, made);
                 return made;
@@ -200,17 +201,38 @@ internal static unsafe class BFloat16Ops
         }
     }
 
+    /// <summary>What a packed weight was made from: the storage addresses, the shape, and 64 sampled values of the
+    /// weight and the bias, so that an in-place load (load_state_dict copies into the same storage) is packed anew. A
+    /// change that keeps every sampled value is not detected.</summary>
+    internal readonly record struct Source(IntPtr Weight, IntPtr Bias, long Rows, long Columns, ulong Sample)
+    {
+        public Source(Tensor weight, Tensor? bias) : this(TensorMemory.Address(weight), bias is null ? IntPtr.Zero : TensorMemory.Address(bias),
+            weight.shape[0], weight.shape[1], Hash(TensorMemory.Address(weight), weight.numel(), bias is null ? 0 : Hash(TensorMemory.Address(bias), bias.numel(), 0)))
+        {
+        }
+
+        // FNV-1a over 64 evenly spaced bfloat16 values (the first and the last included).
+        private static ulong Hash(IntPtr data, long count, ulong seed)
+        {
+            ulong hash = 14695981039346656037UL ^ seed;
+            var values = (ushort*)data;
+            for (int i = 0; i < 64 && count > 0; i++)
+                hash = (hash ^ values[i * (count - 1) / 63]) * 1099511628211UL;
+            return hash;
+        }
+    }
+
     internal sealed class Packed : IDisposable
     {
-        private readonly IntPtr weightAddress, biasAddress;
         private readonly long rows, columns, bytes;
         private int disposed;
+        public readonly Source From;
         public readonly ushort* Weight;
         public readonly float* Bias;
 
-        public Packed(Tensor weight, Tensor? bias, IntPtr weightAddress, IntPtr biasAddress, Kernels kernels)
+        public Packed(Tensor weight, Tensor? bias, Source from, Kernels kernels)
         {
-            (this.weightAddress, this.biasAddress) = (weightAddress, biasAddress);
+            From = from;
             (rows, columns) = (weight.shape[0], weight.shape[1]);
             using var contiguous = weight.contiguous();
             bytes = kernels.PackedBytes((int)rows, (int)columns);
@@ -224,9 +246,6 @@ internal static unsafe class BFloat16Ops
                 new ReadOnlySpan<float>((void*)TensorMemory.Address(widened), (int)rows).CopyTo(new Span<float>(Bias, (int)rows));
             }
         }
-
-        public bool Matches(Tensor weight, IntPtr weightAddress, IntPtr biasAddress) =>
-            weightAddress == this.weightAddress && biasAddress == this.biasAddress && weight.shape[0] == rows && weight.shape[1] == columns;
 
         public void Dispose()
         {

@@ -247,6 +247,24 @@ public class BFloat16OpsTests(ITestOutputHelper output)
         }
     }
 
+    // load_state_dict copies into the same storage: the sampled values change, so the weight is packed anew.
+    [Fact]
+    public void AnInPlaceLoadIsPackedAgain()
+    {
+        using var scope = NewDisposeScope();
+        using var _ = no_grad();
+        var generator = new Generator(7);
+        var x = randint(-4, 5, [5, 64], generator: generator).to(BF16);
+        var w = randint(-4, 5, [48, 64], generator: generator).to(BF16);
+        var b = randint(-4, 5, [48], generator: generator).to(BF16);
+        var cache = new BFloat16Ops.PackedWeight();
+        BFloat16Ops.Linear(x, w, b, cache);
+        w.copy_(randint(-4, 5, [48, 64], generator: generator).to(BF16));
+        Assert.True(Same(nn.functional.linear(x.to(F64), w.to(F64), b.to(F64)).to(BF16), BFloat16Ops.Linear(x, w, b, cache)), "weight loaded in place");
+        b.copy_(randint(-4, 5, [48], generator: generator).to(BF16));
+        Assert.True(Same(nn.functional.linear(x.to(F64), w.to(F64), b.to(F64)).to(BF16), BFloat16Ops.Linear(x, w, b, cache)), "bias loaded in place");
+    }
+
     // Where the kernels do not apply, libtorch's linear runs: float32, odd inputs, and whenever autograd records.
     [Fact]
     public void LibtorchRunsWhereTheKernelsDoNotApply()
