@@ -37,16 +37,21 @@ public static class BFloat16Breakdown
         // from the in_proj output to the merged heads, the copies around libtorch's included; the skip connections
         // added inside out_proj and c_proj, as a separate add where libtorch runs).
         // name, calls per block, linear?, operation on (x [B, L, W], hidden [B, L, M], qkv [B, L, 3W], weights) in one dtype
-        var ops = new (string Name, int Count, bool Linear, Func<Tensors, Tensor> Run)[]
+        var ops = new List<(string Name, int Count, bool Linear, Func<Tensors, Tensor> Run)>
         {
             ("layer norm", 2, false, t => BFloat16Ops.LayerNorm(t.X, t.Norm, 1e-6)),
             ($"linear qkv {width}→{3 * width}", 1, true, t => BFloat16Ops.Linear(t.X, t.Qkv, t.QkvBias, t.QkvPacked)),
             ($"attention {heads} heads × {v.HeadWidth}", 1, false, t => BFloat16Ops.Attention(t.Projected, heads) ?? SelfAttention.Attend(t.Projected, heads, null)),
             ($"linear out {width}→{width} + residual", 1, true, t => BFloat16Ops.Linear(t.X, t.Out, t.OutBias, t.OutPacked, t.X)),
-            ($"linear fc1 {width}→{mlp}", 1, true, t => BFloat16Ops.Linear(t.X, t.Fc1, t.Fc1Bias, t.Fc1Packed)),
-            (tanh ? "gelu (tanh)" : "gelu", 1, false, t => tanh ? nn.functional.gelu(t.Hidden, GELU.Approximate.tanh) : nn.functional.gelu(t.Hidden)),
-            ($"linear fc2 {mlp}→{width} + residual", 1, true, t => BFloat16Ops.Linear(t.Hidden, t.Fc2, t.Fc2Bias, t.Fc2Packed, t.X)),
         };
+        // The exact GELU is computed inside c_fc (separately where libtorch runs); the tanh one is its own operation.
+        if (tanh)
+        {
+            ops.Add(($"linear fc1 {width}→{mlp}", 1, true, t => BFloat16Ops.Linear(t.X, t.Fc1, t.Fc1Bias, t.Fc1Packed)));
+            ops.Add(("gelu (tanh)", 1, false, t => nn.functional.gelu(t.Hidden, GELU.Approximate.tanh)));
+        }
+        else ops.Add(($"linear fc1 {width}→{mlp} + gelu", 1, true, t => BFloat16Ops.Linear(t.X, t.Fc1, t.Fc1Bias, t.Fc1Packed, gelu: true)));
+        ops.Add(($"linear fc2 {mlp}→{width} + residual", 1, true, t => BFloat16Ops.Linear(t.Hidden, t.Fc2, t.Fc2Bias, t.Fc2Packed, t.X)));
         using var fp32 = new Tensors(batchSize, tokens, width, mlp, ScalarType.Float32);
         using var bf16 = new Tensors(batchSize, tokens, width, mlp, ScalarType.BFloat16);
         foreach (var (name, count, linear, run) in ops)

@@ -34,16 +34,19 @@ internal static unsafe class BFloat16Ops
 
     public static bool Available => Loaded.Value is not null;
 
-    /// <summary>x [..., K] · weightᵀ [N, K] + bias [N] (+ <paramref name="residual"/> [..., N], the block's skip
-    /// connection): through the kernels where they apply (the residual added in float32 before the one rounding),
-    /// otherwise libtorch (linear, then the residual added as its own operation).</summary>
-    public static Tensor Linear(Tensor x, Tensor weight, Tensor? bias, PackedWeight cache, Tensor? residual = null)
+    /// <summary>x [..., K] · weightᵀ [N, K] + bias [N], then exact (erf) GELU when <paramref name="gelu"/>, then
+    /// + <paramref name="residual"/> [..., N] (the block's skip connection): through the kernels where they apply (all
+    /// in float32 before the one rounding), otherwise libtorch (linear, gelu and add as separate operations).</summary>
+    public static Tensor Linear(Tensor x, Tensor weight, Tensor? bias, PackedWeight cache, Tensor? residual = null, bool gelu = false)
     {
         if (!Applies(x, weight, bias) || (residual is not null && !Fits(residual, x.shape[..^1].Append(weight.shape[0]).ToArray())))
         {
-            if (residual is null) return nn.functional.linear(x, weight, bias);
+            if (residual is null && !gelu) return nn.functional.linear(x, weight, bias);
             using var product = nn.functional.linear(x, weight, bias);
-            return residual.add(product, KeptScalars.One);
+            if (residual is null) return nn.functional.gelu(product);
+            if (!gelu) return residual.add(product, KeptScalars.One);
+            using var activated = nn.functional.gelu(product);
+            return residual.add(activated, KeptScalars.One);
         }
         var kernels = Loaded.Value!;
         long k = weight.shape[1], n = weight.shape[0];
@@ -55,7 +58,7 @@ internal static unsafe class BFloat16Ops
         var output = torch.empty(shape, ScalarType.BFloat16);
         using var skip = residual?.contiguous();
         if (m > 0)
-            kernels.Linear((ushort*)TensorMemory.Address(input), m, (int)k, packed.Weight, (int)n, packed.Bias,
+            kernels.Linear((ushort*)TensorMemory.Address(input), m, (int)k, packed.Weight, (int)n, packed.Bias, gelu ? 1 : 0,
                 skip is null ? null : (ushort*)TensorMemory.Address(skip), (ushort*)TensorMemory.Address(output), torch.get_num_threads());
         GC.KeepAlive(packed);
         return output;
@@ -160,8 +163,8 @@ internal static unsafe class BFloat16Ops
         public readonly delegate* unmanaged<int> Init = (delegate* unmanaged<int>)NativeLibrary.GetExport(library, "ov_bf16_init");
         public readonly delegate* unmanaged<int, int, long> PackedBytes = (delegate* unmanaged<int, int, long>)NativeLibrary.GetExport(library, "ov_bf16_packed_bytes");
         public readonly delegate* unmanaged<ushort*, int, int, ushort*, void> Pack = (delegate* unmanaged<ushort*, int, int, ushort*, void>)NativeLibrary.GetExport(library, "ov_bf16_pack");
-        public readonly delegate* unmanaged<ushort*, long, int, ushort*, int, float*, ushort*, ushort*, int, void> Linear =
-            (delegate* unmanaged<ushort*, long, int, ushort*, int, float*, ushort*, ushort*, int, void>)NativeLibrary.GetExport(library, "ov_bf16_linear");
+        public readonly delegate* unmanaged<ushort*, long, int, ushort*, int, float*, int, ushort*, ushort*, int, void> Linear =
+            (delegate* unmanaged<ushort*, long, int, ushort*, int, float*, int, ushort*, ushort*, int, void>)NativeLibrary.GetExport(library, "ov_bf16_linear");
         public readonly delegate* unmanaged<ushort*, long, int, ushort*, ushort*, float, ushort*, int, void> LayerNorm =
             (delegate* unmanaged<ushort*, long, int, ushort*, ushort*, float, ushort*, int, void>)NativeLibrary.GetExport(library, "ov_bf16_layer_norm");
         public readonly delegate* unmanaged<ushort*, long, int, int, int, float, ushort*, int, void> Attention =

@@ -29,10 +29,16 @@ internal sealed class Mlp : nn.Module<Tensor, Tensor>
     /// c_proj where the bfloat16 kernels run).</summary>
     public Tensor Forward(Tensor x, Tensor? residual)
     {
-        // OpenVision: exact (erf) GELU in the vision tower, tanh GELU in the text tower and decoder.
-        using var hidden = BFloat16Ops.Linear(x, c_fc.weight!, c_fc.bias, fcPacked);
-        using var activated = tanhGelu ? nn.functional.gelu(hidden, GELU.Approximate.tanh) : nn.functional.gelu(hidden);
+        // OpenVision: exact (erf) GELU in the vision tower, tanh GELU in the text tower and decoder. The exact one is
+        // computed inside c_fc where the bfloat16 kernels run.
+        using var activated = tanhGelu ? TanhGelu(BFloat16Ops.Linear(x, c_fc.weight!, c_fc.bias, fcPacked))
+                                       : BFloat16Ops.Linear(x, c_fc.weight!, c_fc.bias, fcPacked, gelu: true);
         return BFloat16Ops.Linear(activated, c_proj.weight!, c_proj.bias, projPacked, residual);
+    }
+
+    private static Tensor TanhGelu(Tensor hidden)
+    {
+        using (hidden) return nn.functional.gelu(hidden, GELU.Approximate.tanh);
     }
 
     protected override void Dispose(bool disposing)

@@ -88,6 +88,40 @@ static inline __m512 widen(const uint16_t *from, int count) {
     return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(_mm256_maskz_loadu_epi16(first(count), from)), 16));
 }
 
+/* e^x for x ≤ 0 (scores minus their maximum): x = n·ln2 + r, |r| ≤ ln2/2, e^r by a degree-6 Taylor polynomial
+   (relative error below 2e-7 there), scaled by 2^n; underflows to 0. */
+__attribute__((target("avx512f")))
+static inline __m512 exp_nonpositive(__m512 x) {
+    x = _mm512_max_ps(x, _mm512_set1_ps(-104.0f));
+    __m512 n = _mm512_roundscale_ps(_mm512_mul_ps(x, _mm512_set1_ps(1.44269504088896341f)), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    __m512 r = _mm512_fnmadd_ps(n, _mm512_set1_ps(0.693145751953125f), x);   /* ln2 in two parts: exact n·hi */
+    r = _mm512_fnmadd_ps(n, _mm512_set1_ps(1.42860682030941723212e-6f), r);
+    __m512 p = _mm512_set1_ps(1.0f / 720);
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f / 120));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f / 24));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f / 6));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(0.5f));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f));
+    return _mm512_scalef_ps(p, n);
+}
+
+/* Exact (erf) GELU, x·Φ(x) = x·(1 − erfc(x/√2)/2) for x ≥ 0 and x·erfc(−x/√2)/2 below, with erfc(z) for z ≥ 0 from
+   Numerical Recipes' Chebyshev fit t·exp(−z² + P(t)), t = 1/(1 + z/2), relative error below 1.2e-7. */
+__attribute__((target("avx512f")))
+static inline __m512 gelu(__m512 x) {
+    __m512 z = _mm512_mul_ps(_mm512_abs_ps(x), _mm512_set1_ps(0.70710678118654752f));
+    __m512 t = _mm512_div_ps(_mm512_set1_ps(1.0f), _mm512_fmadd_ps(z, _mm512_set1_ps(0.5f), _mm512_set1_ps(1.0f)));
+    static const float c[10] = {-1.26551223f, 1.00002368f, 0.37409196f, 0.09678418f, -0.18628806f,
+                                0.27886807f, -1.13520398f, 1.48851587f, -0.82215223f, 0.17087277f};
+    __m512 p = _mm512_set1_ps(c[9]);
+    for (int i = 8; i >= 0; i--) p = _mm512_fmadd_ps(p, t, _mm512_set1_ps(c[i]));
+    __m512 erfc = _mm512_mul_ps(t, exp_nonpositive(_mm512_fnmadd_ps(z, z, p)));
+    __m512 half = _mm512_mul_ps(erfc, _mm512_set1_ps(0.5f));
+    __mmask16 negative = _mm512_cmp_ps_mask(x, _mm512_setzero_ps(), _CMP_LT_OQ);
+    return _mm512_mul_ps(x, _mm512_mask_blend_ps(negative, _mm512_sub_ps(_mm512_set1_ps(1.0f), half), half));
+}
+
 /* The sums of a rows × 32 tile: x's rows `lda` apart (k even) times one packed panel, added to c0/c1 (columns 0-15 and
    16-31, holding the starting values). Always inlined with a constant row count, so the accumulators stay in registers. */
 __attribute__((target("avx512f,avx512bw,avx512vl,avx512bf16"), always_inline))
@@ -105,15 +139,18 @@ static inline void accumulate(const uint16_t *x, int64_t lda, int k, const uint1
     }
 }
 
-/* A linear layer's rows × 32 tile of y: bias, sums, residual, one rounding; `columns` of the 32 are stored. */
+/* A linear layer's rows × 32 tile of y: bias, sums, GELU if asked, residual, one rounding; `columns` of the 32 are
+   stored. */
 __attribute__((target("avx512f,avx512bw,avx512vl,avx512bf16"), always_inline))
-static inline void tile(const uint16_t *x, int k, const uint16_t *panel, const float *bias, const uint16_t *residual,
-                        uint16_t *y, int n, int columns, int rows) {
+static inline void tile(const uint16_t *x, int k, const uint16_t *panel, const float *bias, int activate,
+                        const uint16_t *residual, uint16_t *y, int n, int columns, int rows) {
     __m512 c0[MR], c1[MR];
     __m512 b0 = bias ? _mm512_maskz_loadu_ps(first(columns), bias) : _mm512_setzero_ps();
     __m512 b1 = bias ? _mm512_maskz_loadu_ps(first(columns - 16), bias + 16) : _mm512_setzero_ps();
     for (int i = 0; i < rows; i++) { c0[i] = b0; c1[i] = b1; }
     accumulate(x, k, k, panel, c0, c1, rows);
+    if (activate)
+        for (int i = 0; i < rows; i++) { c0[i] = gelu(c0[i]); c1[i] = gelu(c1[i]); }
     if (residual)
         for (int i = 0; i < rows; i++) {
             c0[i] = _mm512_add_ps(c0[i], widen(residual + (int64_t)i * n, columns));
@@ -142,9 +179,9 @@ static inline void tile_f32(const uint16_t *x, int64_t lda, int k, const uint16_
     }
 
 __attribute__((target("avx512f,avx512bw,avx512vl,avx512bf16")))
-static void tile_rows(const uint16_t *x, int k, const uint16_t *panel, const float *bias, const uint16_t *residual,
-                      uint16_t *y, int n, int columns, int rows) {
-#define OV_TILE(r) tile(x, k, panel, bias, residual, y, n, columns, r)
+static void tile_rows(const uint16_t *x, int k, const uint16_t *panel, const float *bias, int activate,
+                      const uint16_t *residual, uint16_t *y, int n, int columns, int rows) {
+#define OV_TILE(r) tile(x, k, panel, bias, activate, residual, y, n, columns, r)
     OV_BY_ROWS(OV_TILE)
 #undef OV_TILE
 }
@@ -159,6 +196,7 @@ static void tile_f32_rows(const uint16_t *x, int64_t lda, int k, const uint16_t 
 struct job {
     const uint16_t *x, *packed;
     const float *bias;
+    int activate;
     const uint16_t *residual;
     uint16_t *y;
     int64_t m;
@@ -176,7 +214,8 @@ static void run_range(const struct job *j, int64_t m0, int64_t m1, int p0, int p
             for (int64_t i = block; i < end; i += MR) {
                 int rows = end - i < MR ? (int)(end - i) : MR;
                 int64_t at = i * j->n + p * NR;
-                tile_rows(j->x + i * j->k, j->k, panel, bias, j->residual ? j->residual + at : 0, j->y + at, j->n, columns, rows);
+                tile_rows(j->x + i * j->k, j->k, panel, bias, j->activate, j->residual ? j->residual + at : 0, j->y + at, j->n,
+                          columns, rows);
             }
         }
     }
@@ -196,11 +235,12 @@ static void run_share(void *data) {
     }
 }
 
-/* y [m, n] = x [m, k] · Wᵀ (+ bias, float32 [n] or null) (+ residual [m, n] or null: the block's skip connection, added
-   in float32 before the one rounding), all row-major; k even; ov_bf16_init() must have returned 2. */
-void ov_bf16_linear(const uint16_t *x, int64_t m, int k, const uint16_t *packed, int n, const float *bias,
+/* y [m, n] = x [m, k] · Wᵀ (+ bias, float32 [n] or null), then exact GELU if `activate`, (+ residual [m, n] or null:
+   the block's skip connection), all in float32 before the one rounding; row-major; k even; ov_bf16_init() must have
+   returned 2. */
+void ov_bf16_linear(const uint16_t *x, int64_t m, int k, const uint16_t *packed, int n, const float *bias, int activate,
                     const uint16_t *residual, uint16_t *y, int threads) {
-    struct job j = {x, packed, bias, residual, y, m, n, k};
+    struct job j = {x, packed, bias, activate, residual, y, m, n, k};
     gomp_parallel(run_share, &j, threads > 0 ? (unsigned)threads : 0u, 0);
 }
 
@@ -208,24 +248,6 @@ void ov_bf16_linear(const uint16_t *x, int64_t m, int k, const uint16_t *packed,
    and softmax in float32, the unnormalised probabilities rounded to bfloat16 for the product with v, float32 sums,
    the result divided by the float32 sum and rounded once), read straight from the in_proj output [B, L, 3, H, hd] and
    written with the heads already merged, [B, L, H·hd]: no transposes or copies around it. */
-
-/* e^x for x ≤ 0 (scores minus their maximum): x = n·ln2 + r, |r| ≤ ln2/2, e^r by a degree-6 Taylor polynomial
-   (relative error below 2e-7 there), scaled by 2^n; underflows to 0. */
-__attribute__((target("avx512f")))
-static inline __m512 exp_nonpositive(__m512 x) {
-    x = _mm512_max_ps(x, _mm512_set1_ps(-104.0f));
-    __m512 n = _mm512_roundscale_ps(_mm512_mul_ps(x, _mm512_set1_ps(1.44269504088896341f)), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-    __m512 r = _mm512_fnmadd_ps(n, _mm512_set1_ps(0.693145751953125f), x);   /* ln2 in two parts: exact n·hi */
-    r = _mm512_fnmadd_ps(n, _mm512_set1_ps(1.42860682030941723212e-6f), r);
-    __m512 p = _mm512_set1_ps(1.0f / 720);
-    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f / 120));
-    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f / 24));
-    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f / 6));
-    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(0.5f));
-    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f));
-    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f));
-    return _mm512_scalef_ps(p, n);
-}
 
 struct attention_job {
     const uint16_t *qkv;

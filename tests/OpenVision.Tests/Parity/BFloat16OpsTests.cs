@@ -81,6 +81,47 @@ public class BFloat16OpsTests(ITestOutputHelper output)
         Assert.True(Same(expected, actual));
     }
 
+    // Exact GELU inside the linear layer: the pre-activations are exact (multiples of 1/64), the float32 GELU (erfc to
+    // 1.2e-7 relative, exp and a few roundings: within 2e-6·|z|) and the one rounding (u·|y|) bound the error. For z < 0
+    // it computes x·erfc(|z|/√2)/2 directly, so it keeps its relative accuracy where 1 + erf(z/√2) would cancel.
+    [Theory]
+    [InlineData(197, 64, 256)]
+    [InlineData(9, 72, 33)]
+    public void GeluIsComputedBeforeTheRounding(long rows, long inputs, long outputs)
+    {
+        if (!BFloat16Ops.Available) return;
+        using var scope = NewDisposeScope();
+        using var _ = no_grad();
+        var generator = new Generator((ulong)(rows * 3 + outputs));
+        var x = (randint(-8, 9, [rows, inputs], generator: generator) / 4.0).to(BF16);
+        var w = (randint(-8, 9, [outputs, inputs], generator: generator) / 16.0).to(BF16);
+        var b = (randint(-32, 33, [outputs], generator: generator) / 8.0).to(BF16);
+        var actual = BFloat16Ops.Linear(x, w, b, new BFloat16Ops.PackedWeight(), gelu: true);
+        var z = nn.functional.linear(x.to(F64), w.to(F64), b.to(F64));
+        // Φ through erfc, accurate in float64 for negative z too (libtorch's 1 + erf(z/√2) cancels to 0 below z ≈ −8).
+        var exact = 0.5 * z * special.erfc(-z / Math.Sqrt(2));
+        double u = BFloat16Bounds.U;
+        var bound = u * exact.abs() + (1 + u) * 2e-6 * z.abs() + 1e-38;
+        double worst = ((actual.to(F64) - exact).abs() - bound).max().item<double>();
+        // Sharper: wherever the exact value is farther from a bfloat16 rounding boundary than the float32 GELU's error
+        // (2e-6 relative, plus 1.5e-7·z² from rounding z²/2 inside exp(−z²/2), which grows with |z|), the result must be
+        // the exact value rounded once, bit for bit.
+        var window = 2e-6 + 1.5e-7 * z.square();
+        var below = (exact * (1 - window)).to(ScalarType.Float32).to(BF16);
+        var above = (exact * (1 + window)).to(ScalarType.Float32).to(BF16);
+        var decided = below.eq(above);
+        long mismatched = decided.logical_and(actual.ne(below)).sum().item<long>();
+        long checkedCount = decided.sum().item<long>();
+        output.WriteLine($"[{rows}×{inputs}]·[{inputs}×{outputs}] + GELU: pre-activations {z.min().item<double>():F2}..{z.max().item<double>():F2}, max (|error| - bound) {worst:E2}, {mismatched} of {checkedCount} clear-cut values not the exact rounding");
+        Assert.True(worst <= 0, $"fused GELU exceeds its bound by {worst:E3}");
+        Assert.True(checkedCount > exact.numel() * 9 / 10, $"only {checkedCount} of {exact.numel()} values are clear of a rounding boundary");
+        Assert.Equal(0, mismatched);
+        // libtorch's path (the kernels off for these tensors: float32) gives linear then GELU.
+        var x32 = x.to(ScalarType.Float32);
+        Assert.True(Same(nn.functional.gelu(nn.functional.linear(x32, w.to(ScalarType.Float32), b.to(ScalarType.Float32))),
+            BFloat16Ops.Linear(x32, w.to(ScalarType.Float32), b.to(ScalarType.Float32), new BFloat16Ops.PackedWeight(), gelu: true)));
+    }
+
     public static TheoryData<long, long, double> NormShapes() => new()
     {
         // rows, width, a common offset of every row (large against the spread: a one-pass variance would cancel)
