@@ -1,5 +1,6 @@
-/* bfloat16 linear layers, y = round_bf16(x·Wᵀ + b), with AVX512-BF16 dot products (vdpbf16ps) and float32
-   accumulation, for OpenVision/Layers/BFloat16Ops.cs. libtorch's oneDNN kernel reaches 70-80 % of the bf16 peak on
+/* The kernels of bfloat16 models, for OpenVision/Layers/BFloat16Ops.cs: linear layers, y = round_bf16(x·Wᵀ + b
+   [, GELU] [+ residual]), with AVX512-BF16 dot products (vdpbf16ps) and float32 accumulation; attention; layer norm;
+   and the bf16 peak loop `bench` measures. libtorch's oneDNN kernel reaches 70-80 % of the bf16 peak on
    AMD Zen 5 at the ViT shapes; this one 85-95 %, because the weights are packed once (libtorch repacks them on every
    call) and the 8 × 32 tile keeps 16 accumulators in registers. The work runs on libtorch's own OpenMP pool (its
    GOMP_parallel, found through libtorch_cpu.so), so its threads never compete with ours. Nothing is printed. */
