@@ -27,25 +27,14 @@ internal static unsafe class TurboJpeg
 
     private static delegate* unmanaged<byte*, nuint, byte*, int, int, int, byte*, int, int> Load(out string status)
     {
-        if (Environment.GetEnvironmentVariable("OPENVISION_JPEG_SHIM") == "0")
+        if (NativeLibraries.TryLoadShipped(ShimFileName, "OPENVISION_JPEG_SHIM", out var handle) is { } whyNot)
         {
-            status = "SkiaSharp (OPENVISION_JPEG_SHIM=0)";
+            status = $"SkiaSharp ({whyNot})";
             return null;
         }
-        if (!OperatingSystem.IsLinux() || RuntimeInformation.ProcessArchitecture != Architecture.X64)
+        if (!NativeLibrary.TryGetExport(handle, "ov_jpeg_decode", out var function))
         {
-            status = "SkiaSharp (the libjpeg-turbo shim is Linux x86-64 only)";
-            return null;
-        }
-        string? path = NativeLibraries.FindShipped(ShimFileName);
-        if (path is null)
-        {
-            status = $"SkiaSharp ({ShimFileName} not built: no C compiler or libjpeg headers where it was built)";
-            return null;
-        }
-        if (!NativeLibrary.TryLoad(path, out var handle) || !NativeLibrary.TryGetExport(handle, "ov_jpeg_decode", out var function))
-        {
-            status = $"SkiaSharp ({ShimFileName} does not load: is libjpeg.so.62 beside it?)";
+            status = $"SkiaSharp ({ShimFileName} has no ov_jpeg_decode)";
             return null;
         }
         status = "libjpeg-turbo (SIMD)";
