@@ -121,25 +121,9 @@ internal static unsafe class BFloat16Ops
 
     private static Kernels? Load()
     {
-        if (Environment.GetEnvironmentVariable("OPENVISION_BF16_KERNELS") == "0")
+        if (NativeLibraries.TryLoadShipped(ShimFileName, "OPENVISION_BF16_KERNELS", out var handle) is { } whyNot)
         {
-            status = "libtorch (OPENVISION_BF16_KERNELS=0)";
-            return null;
-        }
-        if (!OperatingSystem.IsLinux() || RuntimeInformation.ProcessArchitecture != Architecture.X64)
-        {
-            status = "libtorch (the bfloat16 kernels are Linux x86-64 only)";
-            return null;
-        }
-        string? path = NativeLibraries.FindShipped(ShimFileName);
-        if (path is null)
-        {
-            status = $"libtorch ({ShimFileName} not built: no C compiler where it was built)";
-            return null;
-        }
-        if (!NativeLibrary.TryLoad(path, out var handle))
-        {
-            status = $"libtorch ({path} does not load)";
+            status = $"libtorch ({whyNot})";
             return null;
         }
         var kernels = new Kernels(handle);
@@ -180,14 +164,14 @@ internal static unsafe class BFloat16Ops
 
         public Packed For(Tensor weight, Tensor? bias, Kernels kernels)
         {
-            var source = new Source(weight, bias);
+            var source = Source.Of(weight, bias);
             var packed = Volatile.Read(ref current);
             if (packed is not null && packed.From == source) return packed;
             lock (gate)
             {
                 packed = current;
                 if (packed is not null && packed.From == source) return packed;
-                var made = new Packed(weight, bias, source, kernels);
+                var made = new Packed(bias, source, kernels);
                 // The replaced one may still be in use by a forward on another thread: its finalizer frees it.
                 Volatile.Write(ref current, made);
                 return made;
@@ -209,9 +193,11 @@ internal static unsafe class BFloat16Ops
     /// change that keeps every sampled value is not detected.</summary>
     internal readonly record struct Source(IntPtr Weight, IntPtr Bias, long Rows, long Columns, ulong Sample)
     {
-        public Source(Tensor weight, Tensor? bias) : this(TensorMemory.Address(weight), bias is null ? IntPtr.Zero : TensorMemory.Address(bias),
-            weight.shape[0], weight.shape[1], Hash(TensorMemory.Address(weight), weight.numel(), bias is null ? 0 : Hash(TensorMemory.Address(bias), bias.numel(), 0)))
+        public static Source Of(Tensor weight, Tensor? bias)
         {
+            IntPtr weightAddress = TensorMemory.Address(weight), biasAddress = bias is null ? IntPtr.Zero : TensorMemory.Address(bias);
+            ulong sample = Hash(weightAddress, weight.numel(), bias is null ? 0 : Hash(biasAddress, bias.numel(), 0));
+            return new Source(weightAddress, biasAddress, weight.shape[0], weight.shape[1], sample);
         }
 
         // FNV-1a over 64 evenly spaced bfloat16 values (the first and the last included).
@@ -227,26 +213,26 @@ internal static unsafe class BFloat16Ops
 
     internal sealed class Packed : IDisposable
     {
-        private readonly long rows, columns, bytes;
+        private readonly long bytes;
         private int disposed;
         public readonly Source From;
         public readonly ushort* Weight;
         public readonly float* Bias;
 
-        public Packed(Tensor weight, Tensor? bias, Source from, Kernels kernels)
+        // The weight and bias are contiguous (Applies checks it), so From's addresses are their first elements.
+        public Packed(Tensor? bias, Source from, Kernels kernels)
         {
             From = from;
-            (rows, columns) = (weight.shape[0], weight.shape[1]);
-            using var contiguous = weight.contiguous();
-            bytes = kernels.PackedBytes((int)rows, (int)columns);
+            int rows = (int)from.Rows, columns = (int)from.Columns;
+            bytes = kernels.PackedBytes(rows, columns);
             Weight = (ushort*)NativeMemory.AlignedAlloc((nuint)bytes, 64);
             GC.AddMemoryPressure(bytes);
-            kernels.Pack((ushort*)TensorMemory.Address(contiguous), (int)rows, (int)columns, Weight);
+            kernels.Pack((ushort*)from.Weight, rows, columns, Weight);
             if (bias is not null)
             {
-                Bias = (float*)NativeMemory.AlignedAlloc((nuint)(rows * sizeof(float)), 64);
+                Bias = (float*)NativeMemory.AlignedAlloc((nuint)rows * sizeof(float), 64);
                 using var widened = bias.to(ScalarType.Float32).contiguous();
-                new ReadOnlySpan<float>((void*)TensorMemory.Address(widened), (int)rows).CopyTo(new Span<float>(Bias, (int)rows));
+                new ReadOnlySpan<float>((void*)TensorMemory.Address(widened), rows).CopyTo(new Span<float>(Bias, rows));
             }
         }
 
