@@ -106,6 +106,81 @@ internal static unsafe class BFloat16Ops
         return output;
     }
 
+    /// <summary>A whole pre-norm block with exact GELU and no mask, x1 = x + out(attention(qkv(LN1(x)))), then
+    /// x1 + proj(GELU(fc(LN2(x1)))), as one native call and one parallel region: the arithmetic of
+    /// <see cref="LayerNorm"/>, <see cref="Linear"/> and <see cref="Attention"/> one after another (bit for bit),
+    /// without their managed calls, intermediate tensors and thread-team starts. Null where it does not apply (then the
+    /// caller runs the operations).</summary>
+    public static Tensor? Block(Tensor x, TorchSharp.Modules.LayerNorm ln1, SelfAttention attention, TorchSharp.Modules.LayerNorm ln2, Mlp mlp, double eps)
+    {
+        if (!mlp.ExactGelu || x.dim() != 3 || x.dtype != ScalarType.BFloat16 || x.device_type != DeviceType.CPU || !Available) return null;
+        long batch = x.shape[0], tokens = x.shape[1], width = x.shape[2];
+        int heads = attention.Heads;
+        var (qkvWeight, qkvBias) = (attention.InProjWeight, attention.InProjBias);
+        var (outWeight, outBias) = (attention.OutProj.weight!, attention.OutProj.bias);
+        var (fcWeight, fcBias) = (mlp.Fc.weight!, mlp.Fc.bias);
+        var (projWeight, projBias) = (mlp.Proj.weight!, mlp.Proj.bias);
+        long hidden = fcWeight.shape[0], headWidth = width / heads;
+        bool fits = width > 0 && width % 2 == 0 && hidden % 2 == 0 && width == headWidth * heads && headWidth % 2 == 0
+            && tokens > 0 && tokens <= int.MaxValue / 4 && hidden <= int.MaxValue / 4 && width <= int.MaxValue / 4
+            && WeightFits(qkvWeight, qkvBias, 3 * width, width) && WeightFits(outWeight, outBias, width, width)
+            && WeightFits(fcWeight, fcBias, hidden, width) && WeightFits(projWeight, projBias, width, hidden)
+            && NormFits(ln1, width) && NormFits(ln2, width)
+            && !(torch.is_grad_enabled() && x.requires_grad);
+        if (!fits) return null;
+        var kernels = Loaded.Value!;
+        var qkv = attention.InProjPacked.For(qkvWeight, qkvBias, kernels);
+        var output = attention.OutProjPacked.For(outWeight, outBias, kernels);
+        var fc = mlp.FcPacked.For(fcWeight, fcBias, kernels);
+        var proj = mlp.ProjPacked.For(projWeight, projBias, kernels);
+        using var input = x.contiguous();
+        var y = torch.empty(x.shape, ScalarType.BFloat16);
+        long rows = batch * tokens;
+        if (rows > 0)
+        {
+            using var scratch = torch.empty(kernels.BlockScratch(rows, (int)width, (int)hidden), ScalarType.BFloat16);
+            var layers = new BlockLayers
+            {
+                Ln1Gamma = AddressOrNull(ln1.weight), Ln1Beta = AddressOrNull(ln1.bias),
+                Ln2Gamma = AddressOrNull(ln2.weight), Ln2Beta = AddressOrNull(ln2.bias),
+                Qkv = qkv.Weight, Out = output.Weight, Fc = fc.Weight, Proj = proj.Weight,
+                QkvBias = qkv.Bias, OutBias = output.Bias, FcBias = fc.Bias, ProjBias = proj.Bias,
+                Width = (int)width, Hidden = (int)hidden, Heads = heads,
+                Eps = (float)eps, AttentionScale = (float)(1 / Math.Sqrt(headWidth)),
+            };
+            kernels.Block((ushort*)TensorMemory.Address(input), batch, (int)tokens, &layers, (ushort*)TensorMemory.Address(scratch),
+                (ushort*)TensorMemory.Address(y), torch.get_num_threads());
+        }
+        GC.KeepAlive(qkv);
+        GC.KeepAlive(output);
+        GC.KeepAlive(fc);
+        GC.KeepAlive(proj);
+        return y;
+    }
+
+    private static bool WeightFits(Tensor weight, Tensor? bias, long rows, long columns) =>
+        weight.dtype == ScalarType.BFloat16 && weight.device_type == DeviceType.CPU && weight.dim() == 2
+        && weight.shape[0] == rows && weight.shape[1] == columns && weight.is_contiguous()
+        && (bias is null || (Fits(bias, [rows]) && bias.is_contiguous()))
+        && !(torch.is_grad_enabled() && weight.requires_grad);
+
+    private static bool NormFits(TorchSharp.Modules.LayerNorm norm, long width) =>
+        (norm.weight is null || (Fits(norm.weight, [width]) && norm.weight.is_contiguous()))
+        && (norm.bias is null || (Fits(norm.bias, [width]) && norm.bias.is_contiguous()));
+
+    private static ushort* AddressOrNull(Tensor? tensor) => tensor is null ? null : (ushort*)TensorMemory.Address(tensor);
+
+    /// <summary>openvision_bf16.c's <c>struct ov_bf16_block_layers</c>.</summary>
+    [StructLayout(LayoutKind.Sequential)]
+    internal struct BlockLayers
+    {
+        public ushort* Ln1Gamma, Ln1Beta, Ln2Gamma, Ln2Beta;
+        public ushort* Qkv, Out, Fc, Proj;
+        public float* QkvBias, OutBias, FcBias, ProjBias;
+        public int Width, Hidden, Heads;
+        public float Eps, AttentionScale;
+    }
+
     /// <summary>Runs <paramref name="rounds"/> rounds of the kernels' peak loop (16 independent vdpbf16ps chains) on
     /// the calling thread and returns the FLOPs done; 0 where the kernels are not available.</summary>
     public static long PeakLoop(long rounds) => Loaded.Value is { } kernels ? kernels.PeakLoop(rounds) : 0;
@@ -153,6 +228,10 @@ internal static unsafe class BFloat16Ops
             (delegate* unmanaged<ushort*, long, int, ushort*, ushort*, float, ushort*, int, void>)NativeLibrary.GetExport(library, "ov_bf16_layer_norm");
         public readonly delegate* unmanaged<ushort*, long, int, int, int, float, ushort*, int, void> Attention =
             (delegate* unmanaged<ushort*, long, int, int, int, float, ushort*, int, void>)NativeLibrary.GetExport(library, "ov_bf16_attention");
+        public readonly delegate* unmanaged<long, int, int, long> BlockScratch =
+            (delegate* unmanaged<long, int, int, long>)NativeLibrary.GetExport(library, "ov_bf16_block_scratch");
+        public readonly delegate* unmanaged<ushort*, long, int, BlockLayers*, ushort*, ushort*, int, void> Block =
+            (delegate* unmanaged<ushort*, long, int, BlockLayers*, ushort*, ushort*, int, void>)NativeLibrary.GetExport(library, "ov_bf16_block");
         public readonly delegate* unmanaged<long, long> PeakLoop = (delegate* unmanaged<long, long>)NativeLibrary.GetExport(library, "ov_bf16_peak_loop");
     }
 

@@ -23,6 +23,13 @@ internal sealed class Mlp : nn.Module<Tensor, Tensor>
 
     public Linear Proj => c_proj;
 
+    /// <summary>Exact (erf) GELU, as the vision tower uses; otherwise the tanh approximation.</summary>
+    internal bool ExactGelu => !tanhGelu;
+
+    internal BFloat16Ops.PackedWeight FcPacked => fcPacked;
+
+    internal BFloat16Ops.PackedWeight ProjPacked => projPacked;
+
     public override Tensor forward(Tensor x) => Forward(x, residual: null);
 
     /// <summary>The MLP's output, plus <paramref name="residual"/> when given (the block's skip connection, fused into

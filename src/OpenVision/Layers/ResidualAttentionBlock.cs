@@ -29,6 +29,14 @@ internal sealed class ResidualAttentionBlock : nn.Module<Tensor, Tensor?, Tensor
 
     public override Tensor forward(Tensor x, Tensor? mask)
     {
+        // A bfloat16 vision block runs as one native call where the kernels apply (the same arithmetic as below).
+        if (mask is null && BFloat16Ops.Block(x, ln_1, attn, ln_2, mlp, eps) is { } fused) return fused;
+        return ForwardByOperation(x, mask);
+    }
+
+    /// <summary>The block one operation at a time (each through the bfloat16 kernels where they apply).</summary>
+    internal Tensor ForwardByOperation(Tensor x, Tensor? mask)
+    {
         using var scope = torch.NewDisposeScope();
         // The skip connections go into the sublayers, which add them (in float32 inside the bfloat16 kernels, otherwise
         // as x.add(y, 1)).

@@ -32,6 +32,14 @@ internal sealed class SelfAttention : nn.Module<Tensor, Tensor?, Tensor>
 
     public Linear OutProj => out_proj;
 
+    internal Parameter InProjBias => in_proj_bias;
+
+    internal int Heads => heads;
+
+    internal BFloat16Ops.PackedWeight InProjPacked => inPacked;
+
+    internal BFloat16Ops.PackedWeight OutProjPacked => outPacked;
+
     /// <param name="x">[B, L, D]</param>
     /// <param name="mask">Additive float mask broadcastable to [B, H, L, L], or null for full attention.</param>
     public override Tensor forward(Tensor x, Tensor? mask) => Forward(x, mask, residual: null);
