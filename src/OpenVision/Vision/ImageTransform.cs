@@ -111,7 +111,8 @@ public sealed class ImageTransform
             left = (int)Math.Round((width - size) / 2.0, MidpointRounding.ToEven);
             top = (int)Math.Round((height - size) / 2.0, MidpointRounding.ToEven);
         }
-        var (pixels, mode, pooled) = ResizeInMode(image, width, height);
+        var (pixels, mode, pooled, cropped) = ResizeInMode(image, width, height, left, top, size);
+        if (cropped) (width, left, top) = (size, 0, 0);
         try
         {
             int bytesPerPixel = mode.BytesPerPixel();
@@ -127,21 +128,28 @@ public sealed class ImageTransform
         }
     }
 
-    // Image.resize in the image's own mode. Returns the pixels (pooled when `Pooled`) and the mode they are in.
-    private (byte[] Pixels, ImageMode Mode, bool Pooled) ResizeInMode(DecodedImage image, int width, int height)
+    // Image.resize in the image's own mode. Returns the pixels (pooled when `Pooled`), the mode they are in, and whether
+    // they are already the size × size crop at (left, top) (computed alone where the filter allows: the same bytes).
+    private (byte[] Pixels, ImageMode Mode, bool Pooled, bool Cropped) ResizeInMode(DecodedImage image, int width, int height, int left, int top, int size)
     {
         var mode = image.Mode;
-        if (image.Width == width && image.Height == height) return (image.Pixels, mode, false); // Pillow: a plain copy
+        if (image.Width == width && image.Height == height) return (image.Pixels, mode, false, false); // Pillow: a plain copy
         var filter = mode is ImageMode.P or ImageMode.Bilevel ? Interpolation.Nearest : Options.Interpolation;
-        if (mode == ImageMode.I && filter != Interpolation.Nearest) return (ResizeInt32(image, width, height, filter), ImageMode.L, false);
+        if (mode == ImageMode.I && filter != Interpolation.Nearest) return (ResizeInt32(image, width, height, filter), ImageMode.L, false, false);
 
         int channels = mode.BytesPerPixel(); // "I" with NEAREST moves whole 2-byte pixels
-        byte[] output = ArrayPool<byte>.Shared.Rent(width * height * channels);
         bool premultiply = mode is ImageMode.Rgba or ImageMode.LA && filter != Interpolation.Nearest;
+        if (!premultiply && filter != Interpolation.Nearest && image.Width != width && image.Height != height)
+        {
+            byte[] crop = ArrayPool<byte>.Shared.Rent(size * size * channels);
+            PillowResize.ResizeCrop(image.Pixels, image.Width, image.Height, channels, crop, width, height, filter, left, top, size, size);
+            return (crop, mode, true, true);
+        }
+        byte[] output = ArrayPool<byte>.Shared.Rent(width * height * channels);
         if (!premultiply)
         {
             PillowResize.Resize(image.Pixels, image.Width, image.Height, channels, output, width, height, filter);
-            return (output, mode, true);
+            return (output, mode, true, false);
         }
         // Image.resize: RGBA → RGBa, resize, RGBa → RGBA (and LA through La).
         byte[] premultiplied = ArrayPool<byte>.Shared.Rent(image.Pixels.Length);
@@ -152,7 +160,7 @@ public sealed class ImageTransform
             PillowConvert.Premultiply(source, channels);
             PillowResize.Resize(source, image.Width, image.Height, channels, output, width, height, filter);
             PillowConvert.Unpremultiply(output.AsSpan(0, width * height * channels), channels);
-            return (output, mode, true);
+            return (output, mode, true, false);
         }
         finally
         {

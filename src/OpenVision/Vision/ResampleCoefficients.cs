@@ -32,6 +32,13 @@ internal sealed class ResampleCoefficients
     /// <summary>Weights in 10.22 fixed point (used for 8-bit images).</summary>
     public int[] Fixed { get; }
 
+    /// <summary>The coefficients of outputs [first, first + count) only (a crop of the resized image).</summary>
+    public ResampleCoefficients Slice(int first, int count)
+    {
+        if (first < 0 || count < 1 || first + count > Bounds.Length / 2) throw new ArgumentOutOfRangeException(nameof(count), $"outputs {first}..{first + count} of {Bounds.Length / 2}");
+        return new ResampleCoefficients(KernelSize, Bounds[(2 * first)..(2 * (first + count))], Weights[(first * KernelSize)..((first + count) * KernelSize)]);
+    }
+
     public static ResampleCoefficients Compute(int inSize, int outSize, Interpolation filter)
     {
         double support0 = filter switch

@@ -133,4 +133,31 @@ public class PillowResizeTests
         Assert.Equal([10, 10, 10, 20, 20, 20, 50, 50, 50, 60, 60, 60], transform.ResizeToRgb(image));
         Assert.Equal((10 - 0.485f * 255f) / (0.229f * 255f), transform.ToChw(image)[0]);
     }
+
+    // The crop computed alone is the resize followed by the crop, byte for byte: down- and upscales, 1–4 channels, both
+    // filters, crops at the edges and in the middle, down to one pixel.
+    [Theory]
+    [InlineData(500, 375, 3, 299, 224, 37, 0, 224, 224, Interpolation.Bicubic)]
+    [InlineData(375, 500, 3, 224, 298, 0, 37, 224, 224, Interpolation.Bicubic)]
+    [InlineData(61, 47, 4, 33, 29, 32, 28, 1, 1, Interpolation.Bilinear)]
+    [InlineData(17, 23, 1, 40, 51, 5, 7, 30, 40, Interpolation.Bicubic)]
+    [InlineData(90, 64, 2, 45, 32, 0, 0, 45, 32, Interpolation.Bicubic)]
+    public void ResizeCropEqualsResizeThenCrop(int width, int height, int channels, int outWidth, int outHeight, int left, int top,
+                                               int cropWidth, int cropHeight, Interpolation filter)
+    {
+        var source = new byte[width * height * channels];
+        new Random(width * 31 + channels).NextBytes(source);
+        var full = PillowResize.Resize(source, width, height, channels, outWidth, outHeight, filter);
+        var expected = new byte[cropWidth * cropHeight * channels];
+        for (int y = 0; y < cropHeight; y++)
+            full.AsSpan(((top + y) * outWidth + left) * channels, cropWidth * channels).CopyTo(expected.AsSpan(y * cropWidth * channels));
+        var actual = new byte[cropWidth * cropHeight * channels];
+        PillowResize.ResizeCrop(source, width, height, channels, actual, outWidth, outHeight, filter, left, top, cropWidth, cropHeight);
+        Assert.Equal(expected, actual);
+    }
+
+    [Fact]
+    public void ResizeCropRefusesACropOutsideTheImage() =>
+        Assert.Throws<ArgumentOutOfRangeException>(() =>
+            PillowResize.ResizeCrop(new byte[100 * 3], 10, 10, 3, new byte[8 * 8 * 3], 5, 5, Interpolation.Bilinear, 0, 0, 8, 8));
 }
