@@ -91,4 +91,24 @@ public sealed class BFloat16CliTests : IDisposable
         Assert.Equal(1, result.ExitCode);
         Assert.Contains("--dtype must be float32, float64 or bfloat16, not 'float16'", result.Stderr);
     }
+
+    // bench bf16-ops: a row per operation with both timings, the per-block sums, and the whole block as the model runs it.
+    [Fact]
+    public void BenchBFloat16OpsPrintsEveryOperationAndTheWholeBlock()
+    {
+        var result = Cli.Run("bench", "bf16-ops", "--models", "openvision-vit-tiny-patch16-224", "--batch-sizes", "1", "--seconds", "0.02");
+        Assert.True(result.ExitCode == 0, result.Stderr);
+        var lines = result.Stdout.Split('\n');
+        foreach (string op in new[] { "layer norm", "linear qkv 192→576", "attention 3 heads × 64", "linear out 192→192 + residual",
+                                      "linear fc1 192→768 + gelu", "linear fc2 768→192 + residual" })
+        {
+            var row = lines.Single(line => line.TrimStart().StartsWith(op, StringComparison.Ordinal));
+            var numbers = row[(row.IndexOf(op, StringComparison.Ordinal) + op.Length)..].Split(' ', StringSplitOptions.RemoveEmptyEntries);
+            Assert.True(double.Parse(numbers[1], System.Globalization.CultureInfo.InvariantCulture) > 0 &&
+                        double.Parse(numbers[2], System.Globalization.CultureInfo.InvariantCulture) > 0, row);
+        }
+        Assert.Contains(lines, line => line.Contains("linear layers ") && line.Contains(", block "));
+        var whole = lines.Single(line => line.Contains("the block as the model runs it"));
+        Assert.Matches(@"fp32 \d+\.\d+ ms, bf16 \d+\.\d+ ms, \d+\.\d+x", whole);
+    }
 }

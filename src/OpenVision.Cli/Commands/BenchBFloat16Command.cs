@@ -34,6 +34,9 @@ internal static class BenchBFloat16Command
                     var rest = rows.Where(x => !x.IsLinear).ToList();
                     Console.WriteLine($"  linear layers {BFloat16Breakdown.BlockMs(linear, false) / BFloat16Breakdown.BlockMs(linear, true):F2}x, "
                         + $"the rest {BFloat16Breakdown.BlockMs(rest, false) / BFloat16Breakdown.BlockMs(rest, true):F2}x, block {fp32 / bf16:F2}x");
+                    var (wholeFp32, wholeBf16) = BFloat16Breakdown.WholeBlock(config, batch, TimeSpan.FromSeconds(r.GetValue(seconds)));
+                    Console.WriteLine($"  the block as the model runs it (bf16: {(BFloat16Kernels.Available ? "one native call" : "libtorch")}): "
+                        + $"fp32 {wholeFp32:F3} ms, bf16 {wholeBf16:F3} ms, {wholeFp32 / wholeBf16:F2}x");
                 }
             }
             return 0;

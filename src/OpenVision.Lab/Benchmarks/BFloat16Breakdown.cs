@@ -60,6 +60,24 @@ public static class BFloat16Breakdown
         return rows;
     }
 
+    /// <summary>One whole vision block as the model runs it (its forward: in bfloat16 one native call where the kernels
+    /// apply), in float32 and in bfloat16, milliseconds per call (median).</summary>
+    public static (double Float32Ms, double BFloat16Ms) WholeBlock(ModelConfig config, int batchSize, TimeSpan budget)
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        var v = config.VisionCfg;
+        int grid = v.ImageSize / v.PatchSize, tokens = grid * grid + 1;
+        using var _ = no_grad();
+        using var block = new ResidualAttentionBlock(v.Width, v.Width / v.HeadWidth, v.MlpWidth, v.NormKwargs.Eps, v.ActKwargs?.Approximate == ActConfig.Tanh);
+        block.eval();
+        using var x = randn([batchSize, tokens, v.Width], generator: new Generator(0));
+        double fp32 = 1e3 * EncodeBenchmark.MedianSeconds(() => block.call(x, null).Dispose(), budget);
+        block.to(ScalarType.BFloat16);
+        using var xb = x.to(ScalarType.BFloat16);
+        double bf16 = 1e3 * EncodeBenchmark.MedianSeconds(() => block.call(xb, null).Dispose(), budget);
+        return (fp32, bf16);
+    }
+
     /// <summary>Block time in one dtype: Σ calls × time.</summary>
     public static double BlockMs(IEnumerable<OpTiming> rows, bool bfloat16) => rows.Sum(r => r.PerBlock * (bfloat16 ? r.BFloat16Ms : r.Float32Ms));
 
