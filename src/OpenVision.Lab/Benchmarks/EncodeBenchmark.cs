@@ -52,6 +52,54 @@ public static class EncodeBenchmark
         finally { if (dtype != ScalarType.Float32) model.ToInferenceDType(ScalarType.Float32); }
     }
 
+    /// <summary>float32 and <paramref name="dtype"/> rows of the same weights timed in alternating bursts of about 0.1 s,
+    /// rotating which goes first (a converted copy of the model runs next to it), so that the machine's drift over
+    /// seconds falls on both alike and their ratio is that of one moment. Each burst's first call is not kept: it finds
+    /// the caches full of the other model's weights, which a process running one model never does. The reduced row
+    /// carries its error against float32, as <see cref="Images"/> reports it.</summary>
+    public static (BenchmarkResult Float32, BenchmarkResult Reduced) ImagesAgainstFloat32(OpenVisionModel model, int batchSize, TimeSpan budget, ScalarType dtype)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        int size = model.Config.VisionCfg.ImageSize;
+        using var pixels = randn(batchSize, 3, size, size, generator: new Generator(0));
+        using var reduced = new OpenVisionModel(model.Config);
+        reduced.load_state_dict(model.state_dict());
+        reduced.eval();
+        reduced.ToInferenceDType(dtype);
+        double error;
+        using (NewDisposeScope())
+        {
+            var reference = model.EncodeImage(pixels);
+            var diff = reduced.EncodeImage(pixels).to(ScalarType.Float32).sub(reference).abs().max();
+            error = diff.item<float>() / reference.abs().max().item<float>();
+        }
+        var paths = new[] { new List<double>(), new List<double>() };
+        Action[] runs = [() => model.EncodeImage(pixels).Dispose(), () => reduced.EncodeImage(pixels).Dispose()];
+        var warm = Stopwatch.StartNew();
+        foreach (var run in runs) { run(); run(); }
+        int burst = (int)Math.Clamp(0.1 / (warm.Elapsed.TotalSeconds / 4), 1, 20);
+        var total = Stopwatch.StartNew();
+        for (int round = 0; paths[0].Count < 3 || (total.Elapsed < 2 * budget && paths[0].Count < 50); round++)
+            for (int i = 0; i < 2; i++)
+            {
+                int which = (round + i) % 2;
+                runs[which]();
+                for (int k = 0; k < burst; k++)
+                {
+                    var one = Stopwatch.StartNew();
+                    runs[which]();
+                    paths[which].Add(one.Elapsed.TotalSeconds);
+                }
+            }
+        BenchmarkResult Row(List<double> times, ScalarType type, double? rowError)
+        {
+            times.Sort();
+            double rate = batchSize / times[times.Count / 2];
+            return new BenchmarkResult(model.Config.Name, "encode_image", type.ToString(), batchSize, rate, rate * VisionFlops.PerImage(model.Config) / 1e9, rowError);
+        }
+        return (Row(paths[0], ScalarType.Float32, null), Row(paths[1], dtype, error));
+    }
+
     /// <summary>Images per second of any backend's encode_image (normalised features, as the encoder asks for them) on
     /// seeded random pixels; <paramref name="task"/> and <paramref name="dtype"/> label the row.</summary>
     public static BenchmarkResult Backend(IEncoderBackend backend, string task, string dtype, int batchSize, TimeSpan budget)

@@ -65,8 +65,13 @@ public static class ThroughputBenchmark
             if (options.LatencyRuns > 0) Latency(LatencyBenchmark.Images(model, options.LatencyRuns));
             foreach (int batch in options.BatchSizes)
             {
-                Print(EncodeBenchmark.Images(model, batch, options.Budget));
-                if (options.BFloat16) Print(EncodeBenchmark.Images(model, batch, options.Budget, ScalarType.BFloat16));
+                if (!options.BFloat16) Print(EncodeBenchmark.Images(model, batch, options.Budget));
+                else
+                {
+                    var (fp32, bf16) = EncodeBenchmark.ImagesAgainstFloat32(model, batch, options.Budget, ScalarType.BFloat16);
+                    Print(fp32);
+                    Print(bf16);
+                }
             }
             var tokenizer = OpenVisionEncoder.CreateTokenizer(model.Config);
             using var ids = torch.tensor(tokenizer.EncodeBatch(Enumerable.Range(0, 32).Select(i => $"a photo of a {PromptNoun(i)} on a table").ToList()));
