@@ -448,19 +448,12 @@ struct block_job {
 
 static void block_share(void *data) {
     const struct block_job *b = data;
-    norm_share((void *)&b->ln1);
-    gomp_barrier();
-    run_share((void *)&b->qkv);
-    gomp_barrier();
-    attention_share((void *)&b->attention);
-    gomp_barrier();
-    run_share((void *)&b->out);
-    gomp_barrier();
-    norm_share((void *)&b->ln2);
-    gomp_barrier();
-    run_share((void *)&b->fc);
-    gomp_barrier();
-    run_share((void *)&b->proj);
+    void (*const stages[])(void *) = {norm_share, run_share, attention_share, run_share, norm_share, run_share, run_share};
+    const void *const jobs[] = {&b->ln1, &b->qkv, &b->attention, &b->out, &b->ln2, &b->fc, &b->proj};
+    for (int stage = 0; stage < 7; stage++) {
+        if (stage > 0) gomp_barrier(); /* each stage reads what the one before wrote */
+        stages[stage]((void *)jobs[stage]);
+    }
 }
 
 /* Elements of bfloat16 scratch memory ov_bf16_block needs for `rows` = batch × tokens. */
