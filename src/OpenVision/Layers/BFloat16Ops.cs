@@ -64,21 +64,14 @@ internal static unsafe class BFloat16Ops
         return output;
     }
 
-    private static bool Fits(Tensor tensor, long[] shape) =>
-        tensor.dtype == ScalarType.BFloat16 && tensor.device_type == DeviceType.CPU && tensor.shape.SequenceEqual(shape)
-        && !(torch.is_grad_enabled() && tensor.requires_grad);
-
     /// <summary>LayerNorm over the last dimension of <paramref name="x"/> with the module's weight and bias: through the
     /// kernels where they apply (float32 inside, one rounding), otherwise the module itself.</summary>
     public static Tensor LayerNorm(Tensor x, TorchSharp.Modules.LayerNorm norm, double eps)
     {
         var (gamma, beta) = (norm.weight, norm.bias);
-        long width = x.dim() >= 1 ? x.shape[^1] : 0;
-        bool applies = x.dtype == ScalarType.BFloat16 && x.device_type == DeviceType.CPU && width > 0 && width <= int.MaxValue
-            && (gamma is null || Fits(gamma, [width])) && (beta is null || Fits(beta, [width]))
-            && !(torch.is_grad_enabled() && (x.requires_grad || gamma?.requires_grad == true || beta?.requires_grad == true))
-            && Available;
-        if (!applies) return norm.call(x);
+        if (!InputFits(x) || x.dim() < 1) return norm.call(x);
+        long width = x.shape[^1];
+        if (width <= 0 || width > int.MaxValue || !NormFits(norm, width)) return norm.call(x);
         using var input = x.contiguous();
         var output = torch.empty(x.shape, ScalarType.BFloat16);
         long rows = input.numel() / width;
@@ -94,10 +87,9 @@ internal static unsafe class BFloat16Ops
     /// heads merged in order; through the kernels where they apply, otherwise null (the caller runs libtorch's).</summary>
     public static Tensor? Attention(Tensor qkv, int heads)
     {
-        if (qkv.dim() != 3 || qkv.dtype != ScalarType.BFloat16 || qkv.device_type != DeviceType.CPU || !Available) return null;
+        if (!InputFits(qkv) || qkv.dim() != 3) return null;
         long batch = qkv.shape[0], tokens = qkv.shape[1], width = qkv.shape[2] / 3, headWidth = width / heads;
         if (qkv.shape[2] != 3 * width || width != headWidth * heads || headWidth % 2 != 0 || tokens == 0 || tokens > int.MaxValue / 4) return null;
-        if (torch.is_grad_enabled() && qkv.requires_grad) return null;
         using var input = qkv.contiguous();
         var output = torch.empty([batch, tokens, width], ScalarType.BFloat16);
         if (batch > 0)
@@ -113,7 +105,7 @@ internal static unsafe class BFloat16Ops
     /// caller runs the operations).</summary>
     public static Tensor? Block(Tensor x, TorchSharp.Modules.LayerNorm ln1, SelfAttention attention, TorchSharp.Modules.LayerNorm ln2, Mlp mlp, double eps)
     {
-        if (!mlp.ExactGelu || x.dim() != 3 || x.dtype != ScalarType.BFloat16 || x.device_type != DeviceType.CPU || !Available) return null;
+        if (!InputFits(x) || !mlp.ExactGelu || x.dim() != 3) return null;
         long batch = x.shape[0], tokens = x.shape[1], width = x.shape[2];
         int heads = attention.Heads;
         var (qkvWeight, qkvBias) = (attention.InProjWeight, attention.InProjBias);
@@ -121,12 +113,12 @@ internal static unsafe class BFloat16Ops
         var (fcWeight, fcBias) = (mlp.Fc.weight!, mlp.Fc.bias);
         var (projWeight, projBias) = (mlp.Proj.weight!, mlp.Proj.bias);
         long hidden = fcWeight.shape[0], headWidth = width / heads;
-        bool fits = width > 0 && width % 2 == 0 && hidden % 2 == 0 && width == headWidth * heads && headWidth % 2 == 0
+        // WeightFits demands even input widths (width for qkv, hidden for proj), as the kernels' k-pairs need.
+        bool fits = width > 0 && width == headWidth * heads && headWidth % 2 == 0
             && tokens > 0 && tokens <= int.MaxValue / 4 && hidden <= int.MaxValue / 4 && width <= int.MaxValue / 4
             && WeightFits(qkvWeight, qkvBias, 3 * width, width) && WeightFits(outWeight, outBias, width, width)
             && WeightFits(fcWeight, fcBias, hidden, width) && WeightFits(projWeight, projBias, width, hidden)
-            && NormFits(ln1, width) && NormFits(ln2, width)
-            && !(torch.is_grad_enabled() && x.requires_grad);
+            && NormFits(ln1, width) && NormFits(ln2, width);
         if (!fits) return null;
         var kernels = Loaded.Value!;
         var qkv = attention.InProjPacked.For(qkvWeight, qkvBias, kernels);
@@ -158,15 +150,29 @@ internal static unsafe class BFloat16Ops
         return y;
     }
 
+    // The applicability checks, one per kind of operand; each also refuses a tensor autograd records for.
+
+    // An activation: bfloat16 on the CPU, with the kernels loaded (checked last: the first bfloat16 call loads them).
+    private static bool InputFits(Tensor x) =>
+        x.dtype == ScalarType.BFloat16 && x.device_type == DeviceType.CPU && !(torch.is_grad_enabled() && x.requires_grad) && Available;
+
+    // A linear layer's weight [rows, columns] (columns even: the kernels take k in pairs) and bias [rows] or none,
+    // contiguous, so that their first elements' addresses describe them.
     private static bool WeightFits(Tensor weight, Tensor? bias, long rows, long columns) =>
         weight.dtype == ScalarType.BFloat16 && weight.device_type == DeviceType.CPU && weight.dim() == 2
-        && weight.shape[0] == rows && weight.shape[1] == columns && weight.is_contiguous()
-        && (bias is null || (Fits(bias, [rows]) && bias.is_contiguous()))
-        && !(torch.is_grad_enabled() && weight.requires_grad);
+        && weight.shape[0] == rows && weight.shape[1] == columns && columns % 2 == 0 && rows <= int.MaxValue && columns <= int.MaxValue
+        && weight.is_contiguous() && VectorFits(bias, rows) && !(torch.is_grad_enabled() && weight.requires_grad);
 
-    private static bool NormFits(TorchSharp.Modules.LayerNorm norm, long width) =>
-        (norm.weight is null || (Fits(norm.weight, [width]) && norm.weight.is_contiguous()))
-        && (norm.bias is null || (Fits(norm.bias, [width]) && norm.bias.is_contiguous()));
+    // A layer norm's γ and β, [width] each or none.
+    private static bool NormFits(TorchSharp.Modules.LayerNorm norm, long width) => VectorFits(norm.weight, width) && VectorFits(norm.bias, width);
+
+    // A bias, γ or β: [length], contiguous, or none.
+    private static bool VectorFits(Tensor? vector, long length) => vector is null || (Fits(vector, [length]) && vector.is_contiguous());
+
+    // Any bfloat16 CPU operand of exactly this shape (a skip connection may be strided: it is made contiguous).
+    private static bool Fits(Tensor tensor, long[] shape) =>
+        tensor.dtype == ScalarType.BFloat16 && tensor.device_type == DeviceType.CPU && tensor.shape.SequenceEqual(shape)
+        && !(torch.is_grad_enabled() && tensor.requires_grad);
 
     private static ushort* AddressOrNull(Tensor? tensor) => tensor is null ? null : (ushort*)TensorMemory.Address(tensor);
 
@@ -186,13 +192,7 @@ internal static unsafe class BFloat16Ops
     public static long PeakLoop(long rounds) => Loaded.Value is { } kernels ? kernels.PeakLoop(rounds) : 0;
 
     private static bool Applies(Tensor x, Tensor weight, Tensor? bias) =>
-        x.dtype == ScalarType.BFloat16 && weight.dtype == ScalarType.BFloat16 && (bias is null || bias.dtype == ScalarType.BFloat16)
-        && x.device_type == DeviceType.CPU && weight.device_type == DeviceType.CPU
-        && weight.dim() == 2 && weight.shape[1] % 2 == 0 && x.dim() >= 1 && x.shape[^1] == weight.shape[1]
-        && weight.is_contiguous() && (bias is null || (bias.dim() == 1 && bias.shape[0] == weight.shape[0] && bias.is_contiguous()))
-        && weight.shape[0] <= int.MaxValue && weight.shape[1] <= int.MaxValue
-        && !(torch.is_grad_enabled() && (x.requires_grad || weight.requires_grad || bias?.requires_grad == true))
-        && Available;
+        weight.dim() == 2 && InputFits(x) && x.dim() >= 1 && WeightFits(weight, bias, weight.shape[0], x.shape[^1]);
 
     private static Kernels? Load()
     {
