@@ -320,15 +320,14 @@ public static class PillowResize
         if (Vector.IsHardwareAccelerated)
         {
             int lane = Vector<int>.Count;
-            Vector<int> zero = Vector<int>.Zero, top = new(255);
+            // Clip8 on a vector: the integer part, clamped to 0..255 (so the narrowing below keeps every value).
+            static Vector<uint> Clip(ReadOnlySpan<int> sums) => Vector.AsVectorUInt32(Vector.Min(Vector.Max(
+                Vector.ShiftRightArithmetic(new Vector<int>(sums), ResampleCoefficients.PrecisionBits), Vector<int>.Zero), new Vector<int>(255)));
             for (; i <= sums.Length - 4 * lane; i += 4 * lane)
             {
-                var q0 = Vector.Min(Vector.Max(Vector.ShiftRightArithmetic(new Vector<int>(sums[i..]), ResampleCoefficients.PrecisionBits), zero), top);
-                var q1 = Vector.Min(Vector.Max(Vector.ShiftRightArithmetic(new Vector<int>(sums[(i + lane)..]), ResampleCoefficients.PrecisionBits), zero), top);
-                var q2 = Vector.Min(Vector.Max(Vector.ShiftRightArithmetic(new Vector<int>(sums[(i + 2 * lane)..]), ResampleCoefficients.PrecisionBits), zero), top);
-                var q3 = Vector.Min(Vector.Max(Vector.ShiftRightArithmetic(new Vector<int>(sums[(i + 3 * lane)..]), ResampleCoefficients.PrecisionBits), zero), top);
-                var bytes = Vector.Narrow(Vector.Narrow(Vector.AsVectorUInt32(q0), Vector.AsVectorUInt32(q1)), Vector.Narrow(Vector.AsVectorUInt32(q2), Vector.AsVectorUInt32(q3)));
-                bytes.CopyTo(to[i..]);
+                var low = Vector.Narrow(Clip(sums[i..]), Clip(sums[(i + lane)..]));
+                var high = Vector.Narrow(Clip(sums[(i + 2 * lane)..]), Clip(sums[(i + 3 * lane)..]));
+                Vector.Narrow(low, high).CopyTo(to[i..]);
             }
         }
         for (; i < sums.Length; i++) to[i] = Clip8(sums[i]);
