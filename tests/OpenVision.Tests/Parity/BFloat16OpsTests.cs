@@ -41,6 +41,11 @@ public class BFloat16OpsTests(ITestOutputHelper output)
         { 17, 768, 269, false }, { 200, 3072, 72, true }, { 3, 30, 100, true },
     };
 
+    /// <summary>Integers in [−<paramref name="bound"/>, <paramref name="bound"/>] times a power of two
+    /// <paramref name="scale"/>, in bfloat16: exact there, and their products' float32 sums stay exact.</summary>
+    private static Tensor SmallIntegers(Generator generator, int bound, double scale, params long[] shape) =>
+        (randint(-bound, bound + 1, shape, generator: generator) * scale).to(BF16);
+
     // Small integers are exact in bfloat16 and their float32 sums are exact, so the only rounding is the final one:
     // the result must equal the float64 result rounded to nearest even, bit for bit.
     [Theory]
@@ -51,9 +56,9 @@ public class BFloat16OpsTests(ITestOutputHelper output)
         using var scope = NewDisposeScope();
         using var _ = no_grad();
         var generator = new Generator((ulong)(rows * 131 + inputs * 7 + outputs));
-        var x = randint(-8, 9, [2, rows, inputs], generator: generator).to(BF16);
-        var w = randint(-8, 9, [outputs, inputs], generator: generator).to(BF16);
-        var b = hasBias ? (randint(-512, 513, [outputs], generator: generator) * 0.25).to(BF16) : null;
+        var x = SmallIntegers(generator, 8, 1, 2, rows, inputs);
+        var w = SmallIntegers(generator, 8, 1, outputs, inputs);
+        var b = hasBias ? SmallIntegers(generator, 512, 0.25, outputs) : null;
         var actual = BFloat16Ops.Linear(x, w, b, new BFloat16Ops.PackedWeight());
         Assert.Equal(new long[] { 2, rows, outputs }, actual.shape);
         var exact = nn.functional.linear(x.to(F64), w.to(F64), b?.to(F64));
@@ -72,10 +77,10 @@ public class BFloat16OpsTests(ITestOutputHelper output)
         using var scope = NewDisposeScope();
         using var _ = no_grad();
         var generator = new Generator((ulong)(rows + inputs));
-        var x = randint(-8, 9, [2, rows, inputs], generator: generator).to(BF16);
-        var w = randint(-8, 9, [outputs, inputs], generator: generator).to(BF16);
-        var b = randint(-64, 65, [outputs], generator: generator).to(BF16);
-        var residual = (randint(-4096, 4097, [2, rows, outputs], generator: generator) * 0.5).to(BF16);
+        var x = SmallIntegers(generator, 8, 1, 2, rows, inputs);
+        var w = SmallIntegers(generator, 8, 1, outputs, inputs);
+        var b = SmallIntegers(generator, 64, 1, outputs);
+        var residual = SmallIntegers(generator, 4096, 0.5, 2, rows, outputs);
         var actual = BFloat16Ops.Linear(x, w, b, new BFloat16Ops.PackedWeight(), residual);
         var expected = (nn.functional.linear(x.to(F64), w.to(F64), b.to(F64)) + residual.to(F64)).to(ScalarType.Float32).to(BF16);
         Assert.True(Same(expected, actual));
@@ -93,9 +98,9 @@ public class BFloat16OpsTests(ITestOutputHelper output)
         using var scope = NewDisposeScope();
         using var _ = no_grad();
         var generator = new Generator((ulong)(rows * 3 + outputs));
-        var x = (randint(-8, 9, [rows, inputs], generator: generator) / 4.0).to(BF16);
-        var w = (randint(-8, 9, [outputs, inputs], generator: generator) / 16.0).to(BF16);
-        var b = (randint(-32, 33, [outputs], generator: generator) / 8.0).to(BF16);
+        var x = SmallIntegers(generator, 8, 1 / 4.0, rows, inputs);
+        var w = SmallIntegers(generator, 8, 1 / 16.0, outputs, inputs);
+        var b = SmallIntegers(generator, 32, 1 / 8.0, outputs);
         var actual = BFloat16Ops.Linear(x, w, b, new BFloat16Ops.PackedWeight(), gelu: true);
         var z = nn.functional.linear(x.to(F64), w.to(F64), b.to(F64));
         // Φ through erfc, accurate in float64 for negative z too (libtorch's 1 + erf(z/√2) cancels to 0 below z ≈ −8).
