@@ -1,3 +1,4 @@
+using OpenVision.Native;
 using OpenVision.Pipelines;
 using OpenVision.Training.Evaluation.Datasets;
 using OpenVision.Training.Evaluation.LinearModels;
@@ -63,7 +64,8 @@ public sealed class LinearProbeEvaluator : IEvaluator
             // Statistics of the samples the probe may see (the k-shot subset), never of the test set.
             var seen = Rows(trainX, subset);
             var mean = seen.mean([0], keepdim: true);
-            var std = seen.shape[0] > 1 ? seen.std(0, keepdim: true) + 1e-6 : torch.ones_like(mean);
+            using var floor = 1e-6.ToScalar();   // a Scalar alive until add returns (see Native.KeptScalars)
+            var std = seen.shape[0] > 1 ? seen.std(0, keepdim: true).add(floor, KeptScalars.One) : torch.ones_like(mean);
             (trainX, testX) = ((trainX - mean) / std, (testX - mean) / std);
         }
         var (fitIdx, valIdx) = ProbeSplits.Validation(trainSet.Labels, subset, options.ValidationFraction, options.Seed);

@@ -1,3 +1,4 @@
+using OpenVision.Native;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -16,6 +17,7 @@ public static class RetrievalRecall
     /// <param name="textToImage">For each text, the index of its image (every image needs at least one text).</param>
     /// <param name="ks">The k values, e.g. 1, 5, 10.</param>
     /// <param name="chunkSize">Queries scored at once.</param>
+    /// <remarks>Numbers go to TorchSharp as Scalars that live until the operator returns (see Native.KeptScalars).</remarks>
     public static (IReadOnlyDictionary<int, double> ImageToText, IReadOnlyDictionary<int, double> TextToImage) Compute(
         Tensor imageFeatures, Tensor textFeatures, IReadOnlyList<int> textToImage, IReadOnlyList<int> ks, int chunkSize = 1024)
     {
@@ -31,8 +33,10 @@ public static class RetrievalRecall
         {
             long n = Math.Min(chunkSize, images - start);
             var scores = imageFeatures.narrow(0, start, n).matmul(textFeatures.T);              // [n, M]
-            var mine = owner.unsqueeze(0) == torch.arange(start, start + n).unsqueeze(1);        // [n, M] caption belongs to image
-            var best = scores.masked_fill(mine.logical_not(), double.NegativeInfinity).amax([1], keepdim: true);   // [n, 1]
+            using var first = start.ToScalar();
+            using var end = (start + n).ToScalar();
+            var mine = owner.unsqueeze(0) == torch.arange(first, end, KeptScalars.One).unsqueeze(1);   // [n, M] caption belongs to image
+            var best = scores.masked_fill(mine.logical_not(), KeptScalars.NegativeInfinity).amax([1], keepdim: true);   // [n, 1]
             imageRanks.Add((scores > best).sum(1));                                              // [n]
         }
         var textRanks = new List<Tensor>();
@@ -48,6 +52,11 @@ public static class RetrievalRecall
         return (ks.ToDictionary(k => k, k => Fraction(imageRank, k)), ks.ToDictionary(k => k, k => Fraction(textRank, k)));
     }
 
-    private static double Fraction(Tensor ranks, int k) =>
-        (ranks < k).sum().item<long>() / (double)ranks.shape[0];
+    private static double Fraction(Tensor ranks, int k)
+    {
+        using var limit = k.ToScalar();
+        using var within = ranks.lt(limit);
+        using var count = within.sum();
+        return count.item<long>() / (double)ranks.shape[0];
+    }
 }

@@ -21,9 +21,20 @@ internal static class KeptScalars
     /// <summary>The integer 1: the alpha TorchSharp passes for <c>x + y</c> (<c>x - y</c> passes none), and arange's step.</summary>
     public static readonly Scalar One = 1.ToScalar();
 
+    /// <summary>The integer 2: the exponent TorchSharp passes for <c>x.square()</c>.</summary>
+    public static readonly Scalar Two = 2.ToScalar();
+
     /// <summary>The integer 0: arange's start.</summary>
     public static readonly Scalar Zero = 0.ToScalar();
 
     /// <summary>−∞ as a double: the masked entries of an additive attention mask.</summary>
     public static readonly Scalar NegativeInfinity = double.NegativeInfinity.ToScalar();
+
+    /// <summary>The value of a one-element tensor of any dtype as a double. TorchSharp's <c>ToDouble()</c> reads it
+    /// through a temporary Scalar that is unreachable while the conversion runs in native code; this one is held.</summary>
+    public static double ValueOf(torch.Tensor oneElement)
+    {
+        using var value = oneElement.ToScalar();
+        return value.ToDouble();
+    }
 }

@@ -1,3 +1,4 @@
+using OpenVision.Native;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -69,7 +70,9 @@ public static class Lbfgs
                 for (int halving = 0; halving <= MaxHalvings; halving++, step *= 0.5)
                 {
                     next?.Dispose(); nextGradient?.Dispose();
-                    using (var move = direction * step) next = x + move;
+                    using (var stepScalar = step.ToScalar())
+                    using (var move = direction.mul(stepScalar))
+                        next = x.add(move, KeptScalars.One);
                     (nextValue, nextGradient) = objective(next);
                     if (nextValue <= f + Armijo * step * slope) break;
                 }
@@ -110,13 +113,19 @@ public static class Lbfgs
         for (int i = s.Count - 1; i >= 0; i--)
         {
             alpha[i] = rho[i] * Dot(s[i], q);
-            q.sub_(y[i] * alpha[i]);
+            using var a = alpha[i].ToScalar();
+            q.sub_(y[i].mul(a));
         }
-        if (s.Count > 0) q.mul_(Dot(s[^1], y[^1]) / Dot(y[^1], y[^1]));
+        if (s.Count > 0)
+        {
+            using var scale = (Dot(s[^1], y[^1]) / Dot(y[^1], y[^1])).ToScalar();
+            q.mul_(scale);
+        }
         for (int i = 0; i < s.Count; i++)
         {
             double beta = rho[i] * Dot(y[i], q);
-            q.add_(s[i] * (alpha[i] - beta));
+            using var c = (alpha[i] - beta).ToScalar();
+            q.add_(s[i].mul(c), KeptScalars.One);
         }
         return q.neg_().MoveToOuterDisposeScope();
     }
@@ -124,21 +133,21 @@ public static class Lbfgs
     private static double Dot(Tensor a, Tensor b)
     {
         using var product = a.dot(b);
-        return product.ToDouble();
+        return KeptScalars.ValueOf(product);
     }
 
     private static double MaxAbs(Tensor t)
     {
         using var abs = t.abs();
         using var max = abs.max();
-        return max.ToDouble();
+        return KeptScalars.ValueOf(max);
     }
 
     private static double SumAbs(Tensor t)
     {
         using var abs = t.abs();
         using var sum = abs.sum();
-        return sum.ToDouble();
+        return KeptScalars.ValueOf(sum);
     }
 
     private static void Clear(List<Tensor> s, List<Tensor> y, List<double> rho)

@@ -1,3 +1,4 @@
+using OpenVision.Native;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -57,21 +58,23 @@ public sealed class LogisticRegression : IDisposable
         var x = features.detach();
         var y = labels.to(ScalarType.Int64, x.device);
         var oneHot = nn.functional.one_hot(y, classCount).to(x.dtype);   // [N, C]
-        double n = x.shape[0];
+        // Numbers go to TorchSharp as Scalars alive for the whole fit, never as its temporaries (see Native.KeptScalars).
+        using var perSample = ((double)x.shape[0]).ToScalar();
+        using var penalty = l2.ToScalar();
 
         (double, Tensor) Objective(Tensor theta)
         {
             using var inner = torch.NewDisposeScope();
             var w = theta.narrow(0, 0, dim * classCount).view(dim, classCount);
             var b = theta.narrow(0, dim * classCount, classCount);
-            var logits = x.matmul(w) + b;                                   // [N, C]
+            var logits = x.matmul(w).add(b, KeptScalars.One);               // [N, C]
             var logNormaliser = logits.logsumexp(1);                        // [N]
             var crossEntropy = (logNormaliser - (logits * oneHot).sum(1)).mean();
-            double value = crossEntropy.ToDouble() + 0.5 * l2 * w.square().sum().ToDouble();
+            double value = KeptScalars.ValueOf(crossEntropy) + 0.5 * l2 * KeptScalars.ValueOf(w.pow(KeptScalars.Two).sum());
             // ∂/∂logits of the mean cross-entropy: (softmax − one-hot) / N.
-            var residual = ((logits - logNormaliser.unsqueeze(1)).exp() - oneHot) / n;
+            var residual = ((logits - logNormaliser.unsqueeze(1)).exp() - oneHot).div(perSample);
             // (residualᵀ·x)ᵀ rather than xᵀ·residual: BLAS runs the tall-skinny product about twice as fast this way round.
-            var gradW = residual.T.matmul(x).T + l2 * w;                    // [E, C]
+            var gradW = residual.T.matmul(x).T.add(w.mul(penalty), KeptScalars.One);   // [E, C]
             var gradB = residual.sum(dim: 0);                                   // [C]
             return (value, torch.cat([gradW.flatten(), gradB]).MoveToOuterDisposeScope());
         }
@@ -90,14 +93,14 @@ public sealed class LogisticRegression : IDisposable
     public Tensor Logits(Tensor features)
     {
         using var scope = torch.NewDisposeScope();
-        return (features.to(Weight.dtype, Weight.device).matmul(Weight) + Bias).MoveToOuterDisposeScope();
+        return features.to(Weight.dtype, Weight.device).matmul(Weight).add(Bias, KeptScalars.One).MoveToOuterDisposeScope();
     }
 
     /// <summary>Mean cross-entropy (without the penalty) of the model on labelled features.</summary>
     public double CrossEntropy(Tensor features, Tensor labels)
     {
         using var scope = torch.NewDisposeScope();
-        return nn.functional.cross_entropy(Logits(features), labels.to(ScalarType.Int64, Weight.device)).ToDouble();
+        return KeptScalars.ValueOf(nn.functional.cross_entropy(Logits(features), labels.to(ScalarType.Int64, Weight.device)));
     }
 
     /// <inheritdoc/>
