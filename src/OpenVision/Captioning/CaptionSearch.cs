@@ -23,8 +23,9 @@ public static class CaptionSearch
         for (int step = 0; step < maxTokens; step++)
         {
             using var logp = NextLogProbabilities(decoder, imageTokens, ids, mask, vocabularyLimit);
-            int next = (int)logp.argmax().item<long>();
-            total += logp[next].item<double>();
+            using var best = logp.argmax();
+            int next = (int)best.item<long>();
+            total += logp.data<double>()[next];
             if (next == decoder.Config.EosId) break;
             ids.Add(next);
         }

@@ -94,7 +94,9 @@ public sealed class OpenVision2Decoder : nn.Module
         if (mask == CaptionMask.Prefix)
         {
             // Image rows: every image column and nothing else; text rows keep the causal row (all images, earlier text).
-            var isImage = torch.arange(length, device: device).lt(images);
+            using var stop = length.ToScalar();       // Scalars alive until the operator returns (see Native.KeptScalars)
+            using var imageCount = images.ToScalar();
+            var isImage = torch.arange(KeptScalars.Zero, stop, KeptScalars.One, device: device).lt(imageCount);
             var imageBlock = isImage.unsqueeze(1).logical_and(isImage.unsqueeze(0));
             allowed = torch.where(isImage.unsqueeze(1), imageBlock, allowed);
         }

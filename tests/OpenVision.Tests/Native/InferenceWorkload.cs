@@ -1,6 +1,8 @@
+using OpenVision.Captioning;
 using OpenVision.Configs;
 using OpenVision.Layers;
 using OpenVision.Models;
+using OpenVision.Tests.Fixtures;
 using OpenVision.Tests.Parity;
 using OpenVision.Vision;
 using OpenVision.ZeroShot;
@@ -11,7 +13,8 @@ namespace OpenVision.Tests.Native;
 
 /// <summary>Every inference path of the library on a tiny random-init model: preprocessing, image and text towers
 /// (float32 and bfloat16), patch tokens and an intermediate block at a resolution whose sin-cos table is recomputed,
-/// logits, a zero-shot classifier built and applied, and open_clip's other text tower (causal mask, argmax pooling).</summary>
+/// logits, a zero-shot classifier built and applied, open_clip's other text tower (causal mask, argmax pooling), and OpenVision 2 captioning (greedy with the prefix
+/// mask, beam search with the causal one).</summary>
 internal sealed class InferenceWorkload : IDisposable
 {
     private const int ImageSize = 96;   // the config's 64 px → a recomputed 6×6 table
@@ -22,6 +25,7 @@ internal sealed class InferenceWorkload : IDisposable
     private readonly OpenVisionModel model;
     private readonly OpenVisionEncoder encoder, reduced, causal;
     private readonly IReadOnlyList<DecodedImage> images;
+    private readonly ImageCaptioner captioner;
 
     public InferenceWorkload()
     {
@@ -37,6 +41,7 @@ internal sealed class InferenceWorkload : IDisposable
         if (causalConfig.TextCfg.NoCausalMask || causalConfig.TextCfg.PoolType != "argmax") throw new InvalidOperationException("the config variant did not take");
         torch.manual_seed(7);
         causal = OpenVisionEncoder.FromModel(new OpenVisionModel(causalConfig), ImageSize);
+        captioner = ImageCaptioner.Load(TestFiles.Fixture("ov2", "ov2-mini-a"));
         var random = new Random(3);
         images = Enumerable.Range(0, 2).Select(i =>
         {
@@ -69,6 +74,9 @@ internal sealed class InferenceWorkload : IDisposable
         outputs.Add(reduced.EncodeImages(images));
         outputs.Add(reduced.EncodeTexts(Texts));
         outputs.Add(causal.EncodeTexts(Texts));
+        var captions = captioner.CaptionImages(images, new CaptionOptions { MaxTokens = 4, Mask = CaptionMask.Prefix })
+            .Concat(captioner.CaptionImages(images, new CaptionOptions { MaxTokens = 4, BeamWidth = 2, Mask = CaptionMask.Causal }));
+        outputs.Add(torch.tensor(captions.SelectMany(c => c.TokenIds).Select(id => (long)id).ToArray()));
         return outputs;
     }
 
@@ -77,5 +85,6 @@ internal sealed class InferenceWorkload : IDisposable
         encoder.Dispose();
         reduced.Dispose();
         causal.Dispose();
+        captioner.Dispose();
     }
 }
