@@ -73,9 +73,15 @@ internal sealed class TowerWriter
     private string QuantizedMatMul(string x, string name, Tensor weight)
     {
         using var scope = NewDisposeScope();
-        var scale = weight.abs().amax([0]) / 127f;                                // [out]
-        scale = torch.where(scale > 0, scale, torch.ones_like(scale));
-        var quantized = (weight / scale).round().clamp(-127, 127).to(ScalarType.Int8);
+        // Numbers go to TorchSharp as Scalars held until the operator returns: its temporaries can be freed by a
+        // collection on another thread while libtorch still reads them.
+        using var levels = 127f.ToScalar();
+        using var zero = 0.ToScalar();
+        using var lowest = (-127).ToScalar();
+        using var highest = 127.ToScalar();
+        var scale = weight.abs().amax([0]).div(levels);                           // [out]
+        scale = torch.where(scale.gt(zero), scale, torch.ones_like(scale));
+        var quantized = (weight / scale).round().clamp(lowest, highest).to(ScalarType.Int8);
         var q = TensorData.FromTorch(quantized);
         var s = TensorData.FromTorch(scale.contiguous());
         string qWeight = Graph.Initializer(name + ".weight_q", DataType.Int8, q.Shape, q.Bytes);
@@ -152,11 +158,13 @@ internal sealed class TowerWriter
     {
         var weight = State(prefix + ".in_proj_weight");
         var bias = State(prefix + ".in_proj_bias");
-        float scale = 1f / MathF.Sqrt(width / heads);
+        using var scale = (1f / MathF.Sqrt(width / heads)).ToScalar();
         using (torch.no_grad())
+        using (var queryWeight = weight.narrow(0, 0, width))
+        using (var queryBias = bias.narrow(0, 0, width))
         {
-            weight[..width].mul_(scale);
-            bias[..width].mul_(scale);
+            queryWeight.mul_(scale);
+            queryBias.mul_(scale);
         }
         return (weight, bias);
     }

@@ -75,8 +75,14 @@ internal static class VisionGraph
         Tensor omega;
         using (var scope = NewDisposeScope())                                         // the same float32 ops as the TorchSharp table
         {
-            var k = arange(quarter, dtype: ScalarType.Float32) / (float)Math.Max(quarter - 1, 1);
-            omega = (1.0f / pow(10000.0f, k)).view(1, quarter).MoveToOuterDisposeScope();
+            // Every number as a Scalar held until its operator returns (TorchSharp's temporaries can be freed early).
+            using var start = 0.ToScalar();
+            using var stop = quarter.ToScalar();
+            using var step = 1.ToScalar();
+            using var last = ((float)Math.Max(quarter - 1, 1)).ToScalar();
+            using var one = 1.0f.ToScalar();
+            var k = arange(start, stop, step, dtype: ScalarType.Float32).div(last);
+            omega = pow(tensor(10000.0f), k).reciprocal().mul(one).view(1, quarter).MoveToOuterDisposeScope();
         }
         string omegaName;
         using (omega) omegaName = g.Initializer("visual.sincos_omega", DataType.Float, [1, quarter], Checkpoints.TensorData.FromTorch(omega).Bytes);
