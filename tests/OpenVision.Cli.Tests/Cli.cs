@@ -43,8 +43,13 @@ public static class Cli
 
     private static Process Start(IReadOnlyDictionary<string, string> environment, string[] args)
     {
-        var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        // Through env(1) with SIGINT at its default action: a test run started in the background by a non-interactive
+        // shell (`./scripts/test.sh &`) inherits SIGINT ignored, which exec keeps and .NET honours, so the signal
+        // tests would time out. env execs dotnet, so the pid stays the CLI's.
+        var info = new ProcessStartInfo("env") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         foreach (var (name, value) in environment) info.Environment[name] = value;
+        info.ArgumentList.Add("--default-signal=INT");
+        info.ArgumentList.Add("dotnet");
         info.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "OpenVision.Cli.dll"));
         foreach (var a in args) info.ArgumentList.Add(a);
         return Process.Start(info)!;

@@ -33,8 +33,10 @@ public sealed class ServeProcess : IAsyncDisposable
     /// <summary>Starts the server over the test model with <paramref name="extra"/> arguments and waits until it is healthy.</summary>
     public static async Task<ServeProcess> StartAsync(IEnumerable<string> extra, IDictionary<string, string>? environment = null)
     {
-        var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var a in new[] { Path.Combine(AppContext.BaseDirectory, "OpenVision.Cli.dll"), "serve", "--model", ReferenceModels.Folder(ServerFixture.Model), "--port", "0" })
+        // SIGINT at its default action (env(1) then execs dotnet, same pid): a test run started in the background by a
+        // non-interactive shell inherits SIGINT ignored, which exec keeps and .NET honours.
+        var info = new ProcessStartInfo("env") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var a in new[] { "--default-signal=INT", "dotnet", Path.Combine(AppContext.BaseDirectory, "OpenVision.Cli.dll"), "serve", "--model", ReferenceModels.Folder(ServerFixture.Model), "--port", "0" })
             info.ArgumentList.Add(a);
         foreach (var a in extra) info.ArgumentList.Add(a);
         info.Environment.Remove("OPENVISION_API_KEY");                       // only what the test gives
