@@ -2,8 +2,9 @@ using System.Threading.Channels;
 
 namespace OpenVision.Serving;
 
-/// <summary>Runs items of concurrent requests through one model call: the first waiting item opens a batch that
-/// closes after <see cref="OpenVisionEndpointOptions.BatchDelay"/> or at <see cref="OpenVisionEndpointOptions.MaxBatchSize"/> items. With
+/// <summary>Runs items of concurrent requests through one model call: when the model is free, the items queued so far
+/// form a batch of up to <see cref="OpenVisionEndpointOptions.MaxBatchSize"/> items, which waits at most
+/// <see cref="OpenVisionEndpointOptions.BatchDelay"/> (none by default) for more. With
 /// batching off every request is one call. Calls never overlap: one model run uses all cores by itself. Disposing
 /// stops it: work already queued still runs (its requests are in flight), work whose request was abandoned is
 /// skipped, and new work is refused with a 503.</summary>
@@ -49,7 +50,15 @@ internal sealed class DynamicBatcher<TItem> : IAsyncDisposable
             if (!reader.TryRead(out var first)) continue;
             works.Add(first);
             int count = first.Items.Count;
-            if (options.DynamicBatching)
+            if (options.DynamicBatching && options.BatchDelay == TimeSpan.Zero)
+            {
+                while (count < options.MaxBatchSize && reader.TryPeek(out var next) && count + next.Items.Count <= options.MaxBatchSize && reader.TryRead(out next))
+                {
+                    works.Add(next);
+                    count += next.Items.Count;
+                }
+            }
+            else if (options.DynamicBatching)
             {
                 using var window = new CancellationTokenSource(options.BatchDelay);
                 try

@@ -20,11 +20,13 @@ internal static class BenchServeCommand
         var requests = new Option<long?>("--requests") { Description = "Request budget of each run (stops at whichever comes first)" };
         var batching = new Option<string>("--batching") { Description = "on, off or both (dynamic batching of the server)", DefaultValueFactory = _ => "both" };
         var maxBatch = new Option<int>("--max-batch") { Description = "Most items in one model call when batching", DefaultValueFactory = _ => 32 };
+        var batchDelay = new Option<double>("--batch-delay") { Description = "Milliseconds a batch waits for more items once the model is free (0: what queued meanwhile)", DefaultValueFactory = _ => 0 };
+        var warmupSeconds = new Option<double>("--warmup-seconds") { Description = "Uncounted load before the first run, spread over the client counts (the JIT's later tiers)", DefaultValueFactory = _ => 10 };
         var warmup = new Option<int>("--warmup") { Description = "Uncounted requests per client before each run", DefaultValueFactory = _ => 2 };
         var images = new Option<string?>("--images") { Description = "Folder of images to upload (default: 16 synthetic 320x240 JPEGs)" };
         var json = new Option<string?>("--json") { Description = "Also write the report to this JSON file" };
         var command = new Command("serve", "Load-test the embedding service (POST /embed/image on 127.0.0.1): requests/s, p50 and p99 latency per client count")
-            { clients, seconds, requests, batching, maxBatch, warmup, images, json };
+            { clients, seconds, requests, batching, maxBatch, batchDelay, warmupSeconds, warmup, images, json };
         args.AddTo(command);
         backend.AddTo(command);
         command.SetAction(r => CliErrors.Run(() =>
@@ -32,7 +34,8 @@ internal static class BenchServeCommand
             var options = new ServeLoadOptions
             {
                 ClientCounts = r.GetValue(clients)!, Batching = ParseBatching(r.GetValue(batching)!), Duration = TimeSpan.FromSeconds(r.GetValue(seconds)),
-                MaxRequests = r.GetValue(requests), MaxBatchSize = r.GetValue(maxBatch), WarmupRequestsPerClient = r.GetValue(warmup),
+                MaxRequests = r.GetValue(requests), MaxBatchSize = r.GetValue(maxBatch), BatchDelay = TimeSpan.FromMilliseconds(r.GetValue(batchDelay)), WarmupRequestsPerClient = r.GetValue(warmup),
+                InitialWarmup = TimeSpan.FromSeconds(Math.Max(0, r.GetValue(warmupSeconds))),
             };
             options.Validate();
             var files = r.GetValue(images) is { } folder
@@ -42,7 +45,7 @@ internal static class BenchServeCommand
             var uploads = files.Select(Upload.FromFile).ToList();
             using var encoder = backend.Load(r, args);
             Console.WriteLine($"{encoder.Config.Name} ({encoder.Backend.GetType().Name}, {encoder.ImageSize} px), {uploads.Count} images of {uploads.Average(u => u.Data.Length) / 1024:F1} KiB mean, " +
-                $"{Environment.ProcessorCount} cores shared by clients and server, {options.Duration.TotalSeconds:G} s{(options.MaxRequests is { } n ? $" or {n} requests" : "")} per run");
+                $"{Environment.ProcessorCount} cores shared by clients and server, {options.Duration.TotalSeconds:G} s{(options.MaxRequests is { } n ? $" or {n} requests" : "")} per run, batch delay {options.BatchDelay.TotalMilliseconds:G} ms");
             Console.WriteLine(ServeLoadResult.Header);
             var report = ServeLoadBenchmark.RunAsync(encoder, uploads, options, new SyncProgress<ServeLoadResult>(row =>
             {

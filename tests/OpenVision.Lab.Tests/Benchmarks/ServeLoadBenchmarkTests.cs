@@ -23,7 +23,7 @@ public class ServeLoadBenchmarkTests
     {
         using var encoder = OpenVisionEncoder.Load(ReferenceModels.Folder(Model));
         var rows = new List<ServeLoadResult>();
-        var options = new ServeLoadOptions { ClientCounts = [1, 2], Batching = [true, false], Duration = TimeSpan.FromSeconds(1), WarmupRequestsPerClient = 1 };
+        var options = new ServeLoadOptions { ClientCounts = [1, 2], Batching = [true, false], Duration = TimeSpan.FromSeconds(1), WarmupRequestsPerClient = 1, InitialWarmup = TimeSpan.FromSeconds(0.5) };
         var report = await ServeLoadBenchmark.RunAsync(encoder, Uploads(), options, new Progress(rows.Add));
 
         Assert.Equal((Model, encoder.ImageSize), (report.Model, report.ImageSize));
@@ -46,7 +46,7 @@ public class ServeLoadBenchmarkTests
     public async Task ARequestBudgetStopsTheRunExactly()
     {
         using var encoder = OpenVisionEncoder.Load(ReferenceModels.Folder(Model));
-        var options = new ServeLoadOptions { ClientCounts = [2], Batching = [true], Duration = TimeSpan.FromMinutes(5), MaxRequests = 5, WarmupRequestsPerClient = 0 };
+        var options = new ServeLoadOptions { ClientCounts = [2], Batching = [true], Duration = TimeSpan.FromMinutes(5), MaxRequests = 5, WarmupRequestsPerClient = 0, InitialWarmup = TimeSpan.Zero };
         var result = (await ServeLoadBenchmark.RunAsync(encoder, Uploads(), options)).Results.Single();
         Assert.Equal((5L, 5L, 0L, 5L), (result.Requests, result.Responses, result.Errors, result.ImagesEmbedded));
     }
@@ -68,7 +68,7 @@ public class ServeLoadBenchmarkTests
         string images = Directory.CreateDirectory(Path.Combine(folder, "images")).FullName;
         foreach (var jpeg in Jpegs) File.Copy(Image(jpeg), Path.Combine(images, jpeg));
         var (code, stdout, stderr) = RunCli("bench", "serve", "--model", ReferenceModels.Folder(Model), "--clients", "1", "2",
-            "--seconds", "1", "--batching", "off", "--warmup", "1", "--images", images, "--json", json);
+            "--seconds", "1", "--batching", "off", "--warmup", "1", "--warmup-seconds", "0.5", "--images", images, "--json", json);
         Assert.True(code == 0, $"exit {code}\n{stdout}\n{stderr}");
         var lines = stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries);
         int header = Array.FindIndex(lines, l => l.TrimEnd() == ServeLoadResult.Header.TrimEnd());
@@ -90,7 +90,7 @@ public class ServeLoadBenchmarkTests
     public async Task AnImageTheServerRefusesFailsTheWarmupNamingTheFile()
     {
         using var encoder = OpenVisionEncoder.Load(ReferenceModels.Folder(Model));
-        var options = new ServeLoadOptions { ClientCounts = [1], Batching = [false], Duration = TimeSpan.FromSeconds(1), WarmupRequestsPerClient = 2 };
+        var options = new ServeLoadOptions { ClientCounts = [1], Batching = [false], Duration = TimeSpan.FromSeconds(1), WarmupRequestsPerClient = 2, InitialWarmup = TimeSpan.FromSeconds(0.5) };
         List<Upload> uploads = [.. Uploads().Take(1), Upload.FromFile(Image("truncated.jpg"))];
         var e = await Assert.ThrowsAsync<InvalidOperationException>(() => ServeLoadBenchmark.RunAsync(encoder, uploads, options));
         Assert.Contains("truncated.jpg", e.Message);

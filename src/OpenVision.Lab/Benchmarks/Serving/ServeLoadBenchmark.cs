@@ -4,7 +4,7 @@ using OpenVision.Serving;
 namespace OpenVision.Lab.Benchmarks.Serving;
 
 /// <summary>Measures the embedding service under closed-loop load: for each batching setting a real server starts on a
-/// free loopback port, and for each client count a warm-up and then a measured run of <see cref="LoadGenerator"/>
+/// free loopback port (the first after an initial warm-up of every client count), and for each client count a warm-up and then a measured run of <see cref="LoadGenerator"/>
 /// POSTing images to <c>/embed/image</c>. Clients and server share the process and its cores, as a co-located proxy would.</summary>
 public static class ServeLoadBenchmark
 {
@@ -18,9 +18,16 @@ public static class ServeLoadBenchmark
         var results = new List<ServeLoadResult>();
         foreach (bool batching in options.Batching)
         {
-            var serve = new ServeOptions { Port = 0, DynamicBatching = batching, MaxBatchSize = options.MaxBatchSize };
+            var serve = new ServeOptions { Port = 0, DynamicBatching = batching, MaxBatchSize = options.MaxBatchSize, BatchDelay = options.BatchDelay };
             await using var server = await EmbeddingServer.StartAsync(encoder, serve, cancellationToken).ConfigureAwait(false);
             using var client = new HttpClient { BaseAddress = server.Address, Timeout = TimeSpan.FromMinutes(5) };
+            if (results.Count == 0 && options.InitialWarmup > TimeSpan.Zero)
+                foreach (int clients in options.ClientCounts)
+                {
+                    var warmup = await LoadGenerator.RunAsync(client, images, clients, options.InitialWarmup / options.ClientCounts.Count, null,
+                        cancellationToken).ConfigureAwait(false);
+                    if (warmup.Errors > 0) throw new InvalidOperationException($"the server failed during warm-up: {warmup.FirstError}");
+                }
             foreach (int clients in options.ClientCounts)
             {
                 if (options.WarmupRequestsPerClient > 0)
