@@ -13,8 +13,8 @@ namespace OpenVision.Native;
 /// region no collection happens, so no scalar of the step can be finalized early; the collector catches up when the
 /// region ends, between steps, where nothing is in flight. If the step allocates more than the budget the runtime
 /// collects anyway (the protection lapses for that step, nothing else changes). <c>OPENVISION_GC_PAUSE=0</c> turns it
-/// off. Inference does not use it: a region is process-wide, so concurrent callers (server requests) would share one
-/// and the first to finish would end everyone's protection. Inference instead never hands TorchSharp a temporary
+/// off. Concurrent steps share one region, which ends with the last of them. Inference does not use it: a server never
+/// stops serving, so a region shared by its requests would rarely end, and a request allocates too much to fit one. Inference instead never hands TorchSharp a temporary
 /// Scalar (<see cref="KeptScalars"/>) and keeps every intermediate tensor in a dispose scope, which
 /// <c>ScalarFinalizationTests</c> checks. Upstream fix in progress: dotnet/TorchSharp pull requests #1434 and #1496.</remarks>
 public sealed class CollectorPause : IDisposable
@@ -24,40 +24,56 @@ public sealed class CollectorPause : IDisposable
 
     private static readonly bool Disabled = Environment.GetEnvironmentVariable("OPENVISION_GC_PAUSE") == "0";
     private static readonly object Gate = new();
+
+    // Pauses share one region: concurrent steps (two trainers, parallel tests) join the running one, and it ends when
+    // the last of them does, so the first to finish cannot end the others' protection. A region the runtime left
+    // (budget exceeded) is replaced by the next Begin; pauses of the old one then end without touching the new one.
+    private static int generation, holders;
+    private readonly int region;
     private bool active;
 
-    private CollectorPause(bool active) => this.active = active;
+    private CollectorPause(int region, bool active) => (this.region, this.active) = (region, active);
 
-    /// <summary>True while this pause holds a no-GC region.</summary>
+    /// <summary>True while this pause holds (or shares) a no-GC region.</summary>
     public bool IsActive => active;
 
-    /// <summary>Starts a no-GC region unless one is already running (another thread's pause) or pausing is disabled;
-    /// dispose to end it.</summary>
-    /// <param name="budgetBytes">Managed allocation allowed before the runtime collects anyway.</param>
+    /// <summary>Starts a no-GC region, or joins the one another pause started; inactive when pausing is disabled, the
+    /// runtime refuses, or someone else's region is running. Dispose to leave it.</summary>
+    /// <param name="budgetBytes">Managed allocation allowed before the runtime collects anyway (for a new region).</param>
     public static CollectorPause Begin(long budgetBytes = DefaultBudgetBytes)
     {
-        if (Disabled) return new CollectorPause(false);
+        if (Disabled) return new CollectorPause(0, false);
         lock (Gate)
         {
-            if (GCSettings.LatencyMode == GCLatencyMode.NoGCRegion) return new CollectorPause(false);
+            if (GCSettings.LatencyMode == GCLatencyMode.NoGCRegion)
+            {
+                if (holders == 0) return new CollectorPause(0, false);   // not a region of ours
+                holders++;
+                return new CollectorPause(generation, true);
+            }
             try
             {
-                return new CollectorPause(GC.TryStartNoGCRegion(budgetBytes));
+                if (!GC.TryStartNoGCRegion(budgetBytes)) return new CollectorPause(0, false);
             }
             catch (Exception e) when (e is InvalidOperationException or ArgumentOutOfRangeException)
             {
-                return new CollectorPause(false);
+                return new CollectorPause(0, false);
             }
+            generation++;
+            holders = 1;
+            return new CollectorPause(generation, true);
         }
     }
 
-    /// <summary>Ends the region; a region the runtime already left (budget exceeded) ends quietly.</summary>
+    /// <summary>Leaves the region, ending it when this was the last pause in it; a region the runtime already left
+    /// (budget exceeded) ends quietly.</summary>
     public void Dispose()
     {
         if (!active) return;
         active = false;
         lock (Gate)
         {
+            if (region != generation || --holders > 0) return;
             if (GCSettings.LatencyMode != GCLatencyMode.NoGCRegion) return;
             try
             {

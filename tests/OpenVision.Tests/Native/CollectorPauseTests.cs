@@ -34,12 +34,34 @@ public class CollectorPauseTests
         Assert.True(again.IsActive);
     }
 
+    // Two steps that overlap (another thread's, or a nested one) share the region: the first to end must not end the
+    // other's protection; the last one ends it.
     [Fact]
-    public void ANestedPauseIsInactiveAndLeavesTheOuterOneRunning()
+    public void OverlappingPausesShareTheRegionUntilTheLastEnds()
     {
-        using var outer = CollectorPause.Begin();
-        using (var inner = CollectorPause.Begin()) Assert.False(inner.IsActive);
+        var first = CollectorPause.Begin();
+        var second = CollectorPause.Begin();
+        Assert.True(first.IsActive && second.IsActive);
+        first.Dispose();
         Assert.Equal(System.Runtime.GCLatencyMode.NoGCRegion, System.Runtime.GCSettings.LatencyMode);
+        second.Dispose();
+        Assert.NotEqual(System.Runtime.GCLatencyMode.NoGCRegion, System.Runtime.GCSettings.LatencyMode);
+    }
+
+    // A region the runtime left (budget exceeded) is replaced by the next pause; the old region's pauses then end
+    // without ending the new one.
+    [Fact]
+    public void APauseOfALapsedRegionDoesNotEndTheNextRegion()
+    {
+        var old = CollectorPause.Begin(budgetBytes: 1 << 20);
+        var keep = new List<byte[]>();
+        for (int i = 0; i < 64; i++) keep.Add(new byte[64 * 1024]);   // 4 MiB > 1 MiB: the runtime collects
+        Assert.NotEqual(System.Runtime.GCLatencyMode.NoGCRegion, System.Runtime.GCSettings.LatencyMode);
+        using var fresh = CollectorPause.Begin();
+        Assert.True(fresh.IsActive);
+        old.Dispose();
+        Assert.Equal(System.Runtime.GCLatencyMode.NoGCRegion, System.Runtime.GCSettings.LatencyMode);
+        Assert.Equal(64, keep.Count);
     }
 
     [Fact]
