@@ -50,29 +50,22 @@ internal sealed class DynamicBatcher<TItem> : IAsyncDisposable
             if (!reader.TryRead(out var first)) continue;
             works.Add(first);
             int count = first.Items.Count;
-            if (options.DynamicBatching && options.BatchDelay == TimeSpan.Zero)
+            if (options.DynamicBatching)
             {
-                while (count < options.MaxBatchSize && reader.TryPeek(out var next) && count + next.Items.Count <= options.MaxBatchSize && reader.TryRead(out next))
-                {
-                    works.Add(next);
-                    count += next.Items.Count;
-                }
-            }
-            else if (options.DynamicBatching)
-            {
-                using var window = new CancellationTokenSource(options.BatchDelay);
+                // What is queued joins while it fits; with a delay the batch then waits that long for more.
+                using var window = options.BatchDelay > TimeSpan.Zero ? new CancellationTokenSource(options.BatchDelay) : null;
                 try
                 {
                     while (count < options.MaxBatchSize)
                     {
-                        if (reader.TryPeek(out var next) && count + next.Items.Count > options.MaxBatchSize) break;
-                        if (!reader.TryRead(out next))
+                        if (reader.TryPeek(out var next))
                         {
-                            await reader.WaitToReadAsync(window.Token).ConfigureAwait(false);
-                            continue;
+                            if (count + next.Items.Count > options.MaxBatchSize || !reader.TryRead(out next)) break;
+                            works.Add(next);
+                            count += next.Items.Count;
                         }
-                        works.Add(next);
-                        count += next.Items.Count;
+                        else if (window is null) break;
+                        else await reader.WaitToReadAsync(window.Token).ConfigureAwait(false);
                     }
                 }
                 catch (OperationCanceledException) { }              // the window closed

@@ -11,7 +11,7 @@ public record OpenVisionEndpointOptions
 
     /// <summary>How long a batch, once the model is free, waits for more items. Zero (the default): a batch is what
     /// queued while the previous call ran, so a lone request never waits and a busy server still fills its calls
-    /// (Tiny/16-224 on 2 cores, one client: 5 ms cost 12 ms of p50 latency; docs/speed.md).</summary>
+    /// (Tiny/16-224 on 2 cores, one client: a 5 ms window cost about 10 ms of p50 latency; docs/speed.md). At most 1 s.</summary>
     public TimeSpan BatchDelay { get; init; } = TimeSpan.Zero;
 
     /// <summary>Largest request body in bytes (413 above it).</summary>
@@ -38,7 +38,8 @@ public record OpenVisionEndpointOptions
     public virtual void Validate()
     {
         if (MaxBatchSize < 1) throw new ArgumentException($"the largest batch must be at least 1 item, not {MaxBatchSize}");
-        if (BatchDelay < TimeSpan.Zero) throw new ArgumentException("the batch delay must not be negative");
+        if (BatchDelay < TimeSpan.Zero || BatchDelay > TimeSpan.FromSeconds(1))
+            throw new ArgumentException($"the batch delay must be 0 to 1000 ms, not {BatchDelay.TotalMilliseconds:G} ms");
         if (MaxRequestBytes < 1) throw new ArgumentException($"the largest request body must be at least 1 byte, not {MaxRequestBytes}");
         if (MaxImagesPerRequest < 1 || MaxTextsPerRequest < 1) throw new ArgumentException("requests must be allowed at least one image and one text");
         if (MaxImagePixels < 1) throw new ArgumentException($"the pixel cap must be at least 1, not {MaxImagePixels}");

@@ -20,7 +20,7 @@ internal static class BenchServeCommand
         var requests = new Option<long?>("--requests") { Description = "Request budget of each run (stops at whichever comes first)" };
         var batching = new Option<string>("--batching") { Description = "on, off or both (dynamic batching of the server)", DefaultValueFactory = _ => "both" };
         var maxBatch = new Option<int>("--max-batch") { Description = "Most items in one model call when batching", DefaultValueFactory = _ => 32 };
-        var batchDelay = new Option<double>("--batch-delay") { Description = "Milliseconds a batch waits for more items once the model is free (0: what queued meanwhile)", DefaultValueFactory = _ => 0 };
+        var batchDelay = ServeCommand.BatchDelayOption();
         var warmupSeconds = new Option<double>("--warmup-seconds") { Description = "Uncounted load before the first run, spread over the client counts (the JIT's later tiers)", DefaultValueFactory = _ => 10 };
         var warmup = new Option<int>("--warmup") { Description = "Uncounted requests per client before each run", DefaultValueFactory = _ => 2 };
         var images = new Option<string?>("--images") { Description = "Folder of images to upload (default: 16 synthetic 320x240 JPEGs)" };
@@ -34,7 +34,7 @@ internal static class BenchServeCommand
             var options = new ServeLoadOptions
             {
                 ClientCounts = r.GetValue(clients)!, Batching = ParseBatching(r.GetValue(batching)!), Duration = TimeSpan.FromSeconds(r.GetValue(seconds)),
-                MaxRequests = r.GetValue(requests), MaxBatchSize = r.GetValue(maxBatch), BatchDelay = TimeSpan.FromMilliseconds(r.GetValue(batchDelay)), WarmupRequestsPerClient = r.GetValue(warmup),
+                MaxRequests = r.GetValue(requests), MaxBatchSize = r.GetValue(maxBatch), BatchDelay = ServeCommand.BatchDelay(r.GetValue(batchDelay)), WarmupRequestsPerClient = r.GetValue(warmup),
                 InitialWarmup = TimeSpan.FromSeconds(Math.Max(0, r.GetValue(warmupSeconds))),
             };
             options.Validate();

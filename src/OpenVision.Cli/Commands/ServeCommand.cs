@@ -24,7 +24,7 @@ internal static class ServeCommand
             { Description = "Seconds a SIGINT or SIGTERM waits for requests in flight before closing their connections", DefaultValueFactory = _ => 10 };
         var noBatching = new Option<bool>("--no-batching") { Description = "One model call per request instead of gathering concurrent requests" };
         var maxBatch = new Option<int>("--max-batch") { Description = "Most items in one model call", DefaultValueFactory = _ => 32 };
-        var batchDelay = new Option<double>("--batch-delay") { Description = "Milliseconds a batch waits for more items once the model is free (0: what queued meanwhile)", DefaultValueFactory = _ => 0 };
+        var batchDelay = BatchDelayOption();
         var index = new Option<string?>("--index") { Description = "Image index folder to serve POST /v1/search and the page's search from (built with the served model)" };
         var command = new Command("serve", "Serve embeddings and zero-shot classification over HTTP (POST /embed/text, /embed/image, /classify; GET /health, /)")
             { host, port, apiKey, shutdownTimeout, noBatching, maxBatch, batchDelay, index };
@@ -33,15 +33,13 @@ internal static class ServeCommand
         command.SetAction(r => CliErrors.Run(() =>
         {
             if (r.GetValue(maxBatch) < 1) throw new ArgumentException("--max-batch must be at least 1");
-            double delay = r.GetValue(batchDelay);
-            if (!(delay >= 0 && delay <= 1000)) throw new ArgumentException($"--batch-delay must be 0 to 1000 ms, not {delay}");
             double timeout = r.GetValue(shutdownTimeout);
             if (!(timeout >= 0 && timeout <= 3600)) throw new ArgumentException($"--shutdown-timeout must be 0 to 3600 seconds, not {timeout}");
             string? key = r.GetValue(apiKey) ?? (Environment.GetEnvironmentVariable(ApiKeyVariable) is { Length: > 0 } fromEnvironment ? fromEnvironment : null);
             if (key is not null && string.IsNullOrWhiteSpace(key)) throw new ArgumentException("--api-key must not be empty");
             var options = new ServeOptions
             {
-                Host = r.GetValue(host)!, Port = r.GetValue(port), DynamicBatching = !r.GetValue(noBatching), MaxBatchSize = r.GetValue(maxBatch), BatchDelay = TimeSpan.FromMilliseconds(delay),
+                Host = r.GetValue(host)!, Port = r.GetValue(port), DynamicBatching = !r.GetValue(noBatching), MaxBatchSize = r.GetValue(maxBatch), BatchDelay = BatchDelay(r.GetValue(batchDelay)),
                 ApiKey = key, ShutdownTimeout = TimeSpan.FromSeconds(timeout), StopOnProcessSignals = true,
             };
             // Request logs and warnings go to stderr, one line each; stdout keeps the one line that says where the server is.
@@ -63,4 +61,15 @@ internal static class ServeCommand
         }));
         return command;
     }
+
+    /// <summary><c>--batch-delay MS</c>, shared with <c>bench serve</c>.</summary>
+    internal static Option<double> BatchDelayOption() => new("--batch-delay")
+    {
+        Description = "Milliseconds a batch waits for more items once the model is free (0: what queued meanwhile)", DefaultValueFactory = _ => 0,
+    };
+
+    // Checked here as well as by the server's options so that the message names the flag (and a huge number is not an overflow).
+    internal static TimeSpan BatchDelay(double milliseconds) => milliseconds is >= 0 and <= 1000
+        ? TimeSpan.FromMilliseconds(milliseconds)
+        : throw new ArgumentException($"--batch-delay must be 0 to 1000 ms, not {milliseconds}");
 }

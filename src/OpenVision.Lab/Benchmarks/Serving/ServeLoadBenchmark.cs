@@ -23,19 +23,11 @@ public static class ServeLoadBenchmark
             using var client = new HttpClient { BaseAddress = server.Address, Timeout = TimeSpan.FromMinutes(5) };
             if (results.Count == 0 && options.InitialWarmup > TimeSpan.Zero)
                 foreach (int clients in options.ClientCounts)
-                {
-                    var warmup = await LoadGenerator.RunAsync(client, images, clients, options.InitialWarmup / options.ClientCounts.Count, null,
-                        cancellationToken).ConfigureAwait(false);
-                    if (warmup.Errors > 0) throw new InvalidOperationException($"the server failed during warm-up: {warmup.FirstError}");
-                }
+                    await WarmUp(client, images, clients, options.InitialWarmup / options.ClientCounts.Count, null, cancellationToken).ConfigureAwait(false);
             foreach (int clients in options.ClientCounts)
             {
                 if (options.WarmupRequestsPerClient > 0)
-                {
-                    var warmup = await LoadGenerator.RunAsync(client, images, clients, TimeSpan.MaxValue, (long)clients * options.WarmupRequestsPerClient,
-                        cancellationToken).ConfigureAwait(false);
-                    if (warmup.Errors > 0) throw new InvalidOperationException($"the server failed during warm-up: {warmup.FirstError}");
-                }
+                    await WarmUp(client, images, clients, TimeSpan.MaxValue, (long)clients * options.WarmupRequestsPerClient, cancellationToken).ConfigureAwait(false);
                 var before = await Health(client, cancellationToken).ConfigureAwait(false);
                 var run = await LoadGenerator.RunAsync(client, images, clients, options.Duration, options.MaxRequests, cancellationToken).ConfigureAwait(false);
                 var after = await Health(client, cancellationToken).ConfigureAwait(false);
@@ -48,6 +40,14 @@ public static class ServeLoadBenchmark
         }
         return new ServeLoadReport(encoder.Config.Name, encoder.Backend.GetType().Name, encoder.ImageSize, Environment.ProcessorCount,
             images.Average(i => (double)i.Data.Length), options.MaxBatchSize, results);
+    }
+
+    // Uncounted load; the first failure stops the benchmark.
+    private static async Task WarmUp(HttpClient client, IReadOnlyList<Upload> images, int clients, TimeSpan duration, long? requests,
+        CancellationToken cancellationToken)
+    {
+        var warmup = await LoadGenerator.RunAsync(client, images, clients, duration, requests, cancellationToken).ConfigureAwait(false);
+        if (warmup.Errors > 0) throw new InvalidOperationException($"the server failed during warm-up: {warmup.FirstError}");
     }
 
     private static async Task<HealthResponse> Health(HttpClient client, CancellationToken cancellationToken) =>
