@@ -1,3 +1,4 @@
+using OpenVision.Native;
 using OpenVision.Tests.Native;
 using OpenVision.Training.Evaluation;
 using OpenVision.Training.Evaluation.Datasets;
@@ -58,9 +59,7 @@ public class EvaluationScalarLifetimeTests
         using var scope = NewDisposeScope();
         var centres = eye(4).narrow(0, 0, 3);
         using var index = tensor(labels);
-        return centres.index_select(0, index).add(randn([labels.Length, 4], generator: generator).mul(KeptNoise), KeptOne).MoveToOuterDisposeScope();
+        using var noise = 0.3.ToScalar();
+        return centres.index_select(0, index).add(randn([labels.Length, 4], generator: generator).mul(noise), KeptScalars.One).MoveToOuterDisposeScope();
     }
-
-    private static readonly Scalar KeptNoise = 0.3.ToScalar();
-    private static readonly Scalar KeptOne = 1.ToScalar();
 }
