@@ -80,9 +80,10 @@ public static class ThroughputBenchmark
                 ? SyntheticImages.WriteJpegs(Path.Combine(Path.GetTempPath(), "openvision-bench-jpegs"), 64)
                 : ImageFiles.Expand([options.ImageFolder]);
             var transform = new ImageTransform(OpenVisionEncoder.CreateTransformOptions(model.Config, model.Config.VisionCfg.ImageSize));
-            var endToEnd = EncodeBenchmark.EndToEnd(model, transform, files, options.BatchSizes.Max());
+            var (endToEnd, modelOnly) = EncodeBenchmark.EndToEnd(model, transform, files, options.BatchSizes.Max());
             Print(endToEnd);
-            foreach (string line in BenchmarkSummary.Lines(results.Where(r => r.Model == model.Config.Name).ToList(), endToEnd)) lines.Report(line);
+            Print(modelOnly);
+            foreach (string line in BenchmarkSummary.Lines(results.Where(r => r.Model == model.Config.Name).ToList())) lines.Report(line);
         }
         lines.Report($"peak working set {Process.GetCurrentProcess().PeakWorkingSet64 / (1 << 20)} MiB");
         return new ThroughputReport(machine, peak, results, latencies);
