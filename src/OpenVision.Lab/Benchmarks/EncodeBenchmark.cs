@@ -106,7 +106,8 @@ public static class EncodeBenchmark
     /// one model-only call on an already decoded batch of the same size, so that the machine's drift over seconds falls
     /// on both alike and their ratio is that of one moment (measured minutes apart, the drift decided it). Medians of
     /// the batch times after <paramref name="warmupBatches"/> untimed batches (pipeline start, the JIT's tiering of the
-    /// decode and resize code), over at least <paramref name="minBatches"/> batches; the file list is repeated as needed.</summary>
+    /// decode and resize code; no model-only calls between them), over at least <paramref name="minBatches"/> batches; the
+    /// file list is repeated as needed.</summary>
     /// <returns>The "end_to_end" row and its "model_only" row (the same model, dtype and batch size).</returns>
     public static (BenchmarkResult EndToEnd, BenchmarkResult ModelOnly) EndToEnd(OpenVisionModel model, ImageTransform transform, IReadOnlyList<string> files,
                                                                                 int batchSize, int minBatches = 9, int warmupBatches = 4)
@@ -125,9 +126,10 @@ public static class EncodeBenchmark
         var modelOnly = new List<double>();
         void ModelOnly(bool timed)
         {
+            if (!timed) return;
             var one = Stopwatch.StartNew();
             model.EncodeImage(decoded.Pixels).Dispose();
-            if (timed) modelOnly.Add(one.Elapsed.TotalSeconds / decoded.Paths.Count);
+            modelOnly.Add(one.Elapsed.TotalSeconds / decoded.Paths.Count);
         }
         int seen = 0;
         var reading = Stopwatch.StartNew();
