@@ -17,17 +17,13 @@ public static class LatencyBenchmark
         return Time(model.Config.Name, "torch", () => model.EncodeImage(pixels).Dispose(), runs, batchSize);
     }
 
-    /// <summary>Times <paramref name="runs"/> calls of <paramref name="run"/> (one batch each) once warm: after 100 calls, or
-    /// 3 s of them (at least three). The runtime recompiles hot methods on a background thread twice (after about 30
-    /// calls, then with their profile), and that thread takes a core from libtorch's; with three warm-up calls the
-    /// recompilation fell into the timed runs (Tiny/16-224 batch 1: p99 112 ms of 50 runs, 17 ms of 1,000 runs after
-    /// 100 warm-up calls).</summary>
+    /// <summary>Times <paramref name="runs"/> calls of <paramref name="run"/> (one batch each) once warm
+    /// (<see cref="EncodeBenchmark.WarmUp"/>, at least three calls).</summary>
     public static LatencyResult Time(string model, string backend, Action run, int runs, int batchSize = 1)
     {
         ArgumentNullException.ThrowIfNull(run);
         ArgumentOutOfRangeException.ThrowIfLessThan(runs, 1);
-        var warm = Stopwatch.StartNew();
-        for (int calls = 0; calls < 3 || (calls < 100 && warm.Elapsed.TotalSeconds < 3); calls++) run();
+        EncodeBenchmark.WarmUp(run, minCalls: 3);
         var times = new double[runs];
         for (int i = 0; i < runs; i++)
         {
