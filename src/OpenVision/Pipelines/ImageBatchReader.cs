@@ -1,6 +1,7 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Threading.Channels;
+using OpenVision.Native;
 using OpenVision.Vision;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -25,11 +26,12 @@ public sealed record SkippedItem(string Path, string Reason);
 /// <summary>Decodes and transforms image files into batches on all cores, in input order, holding at most a few batches
 /// in memory. Unreadable files are skipped and reported, not fatal.</summary>
 /// <remarks><paramref name="prefetchBatches"/> 0 (the default) decodes each batch when the caller asks for it, between
-/// model calls: fastest when the model itself uses every core, because decoding then never competes with libtorch's
-/// threads (an OpenMP thread that loses its core leaves the others spinning at the next barrier; Tiny/16-224 folder
-/// embedding on 2 cores: 85–95 % of model-only speed this way, 83–91 % overlapped, in alternating runs). 1 or more
-/// decode that many batches ahead on a background task, which hides slow storage (a network file system) at the price
-/// of sharing the cores.</remarks>
+/// model calls, on libtorch's own threads where possible (<see cref="TorchThreadTeam"/>): fastest when the model itself
+/// uses every core, because decoding then never competes with libtorch's threads (an OpenMP thread that loses its core
+/// leaves the others spinning at the next barrier, and idle ones spin for milliseconds after each call). 1 or more decode
+/// that many batches ahead on a background task, which hides slow storage (a network file system) at the price of
+/// sharing the cores. Tiny/16-224 folder embedding on 2 cores, against the model alone: overlapped 83–91 %, between calls
+/// on .NET's thread pool 89–92 %, on libtorch's threads 92–93 % (docs/speed.md).</remarks>
 public sealed class ImageBatchReader(ImageTransform transform, int batchSize, int prefetchBatches = 0, ImageDecoderOptions? decoderOptions = null)
 {
     /// <summary>Yields batches of <c>batchSize</c> files (fewer at the end or after skips).</summary>
@@ -107,8 +109,7 @@ public sealed class ImageBatchReader(ImageTransform transform, int batchSize, in
         try
         {
             float* data = (float*)Unsafe.AsPointer(ref MemoryMarshal.GetReference(pixels.bytes));
-            // One worker per core: more would only take turns on the cores (and the images' caches).
-            Parallel.For(0, chunk.Length, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount }, i =>
+            void DecodeOne(int i)
             {
                 try
                 {
@@ -118,7 +119,12 @@ public sealed class ImageBatchReader(ImageTransform transform, int batchSize, in
                 }
                 catch (ImageDecodeException e) { errors[i] = e.Message; }
                 catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidDataException) { errors[i] = $"{keys[i]}: {e.Message}"; }
-            });
+            }
+            // Between model calls, on libtorch's own threads where possible (TorchThreadTeam: its idle workers would
+            // otherwise spin on the cores the decoder needs); ahead of the model, or without the shim, one worker per
+            // core: more would only take turns on the cores (and the images' caches).
+            if (prefetchBatches > 0 || !TorchThreadTeam.For(chunk.Length, DecodeOne))
+                Parallel.For(0, chunk.Length, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount }, DecodeOne);
             var kept = Enumerable.Range(0, chunk.Length).Where(i => errors[i] is null).ToArray();
             var skipped = Enumerable.Range(0, chunk.Length).Where(i => errors[i] is not null).Select(i => new SkippedItem(keys[i], errors[i]!)).ToList();
             if (kept.Length < chunk.Length)

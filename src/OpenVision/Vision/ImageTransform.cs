@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Buffers.Binary;
+using OpenVision.Native;
 using TorchSharp;
 
 namespace OpenVision.Vision;
@@ -71,14 +72,19 @@ public sealed class ImageTransform
         }
     }
 
-    /// <summary>Transforms a batch into a float32 tensor [N, 3, S, S] on the CPU (images in parallel).</summary>
+    /// <summary>Transforms a batch into a float32 tensor [N, 3, S, S] on the CPU (images in parallel, on libtorch's
+    /// threads where possible: see <c>TorchThreadTeam</c>).</summary>
     public torch.Tensor ToTensor(IReadOnlyList<DecodedImage> images)
     {
         ArgumentNullException.ThrowIfNull(images);
         int length = OutputLength, size = Options.ImageSize;
         var data = new float[checked((long)images.Count * length)];
         if (images.Count == 1) ToChw(images[0], data);
-        else Parallel.For(0, images.Count, i => ToChw(images[i], data.AsSpan(i * length, length)));
+        else
+        {
+            void One(int i) => ToChw(images[i], data.AsSpan(i * length, length));
+            if (!TorchThreadTeam.For(images.Count, One)) Parallel.For(0, images.Count, One);
+        }
         return torch.tensor(data, [images.Count, 3, size, size]);
     }
 

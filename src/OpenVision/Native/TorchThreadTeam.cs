@@ -1,0 +1,92 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.ExceptionServices;
+using System.Runtime.InteropServices;
+using TorchSharp;
+
+namespace OpenVision.Native;
+
+/// <summary>Runs a loop on libtorch's own OpenMP threads (<c>libopenvision_pool.so</c>), where they can be reached.</summary>
+/// <remarks>Work done between model calls, such as decoding the next batch, would otherwise compete for the cores with
+/// libtorch's worker threads, which spin for milliseconds after each parallel region before they sleep (libgomp's
+/// default: 300,000 pause loops, 5.7 ms on a Zen 5 core): on 2 cores the decoder's second thread then gets half a core
+/// for that long. On libtorch's threads the spinning worker takes the work instead. Off with
+/// <c>OPENVISION_TORCH_THREAD_TEAM=0</c>; unavailable where the shim or libtorch's OpenMP runtime is missing.</remarks>
+internal static unsafe class TorchThreadTeam
+{
+    public const string ShimFileName = "libopenvision_pool.so";
+    private static readonly Lazy<Pool?> Loaded = new(Load);
+
+    /// <summary>Whether <see cref="For"/> runs on libtorch's threads.</summary>
+    public static bool Available => Loaded.Value is not null;
+
+    /// <summary>Calls <paramref name="body"/> for 0 ≤ i &lt; <paramref name="count"/> on libtorch's threads (each index
+    /// once, in no fixed order) and returns when all calls have; the first exception is rethrown after that. False (and
+    /// nothing called) where the team is unavailable.</summary>
+    public static bool For(int count, Action<int> body)
+    {
+        ArgumentNullException.ThrowIfNull(body);
+        if (Loaded.Value is not { } pool) return false;
+        if (count <= 0) return true;
+        var loop = new Loop(count, body);
+        var handle = GCHandle.Alloc(loop);
+        try
+        {
+            pool.Run(&Work, GCHandle.ToIntPtr(handle));
+        }
+        finally
+        {
+            handle.Free();
+        }
+        loop.Failure?.Throw();
+        return true;
+    }
+
+    // Each thread of the team takes indices until none are left. No exception may leave: it would cross libgomp.
+    [UnmanagedCallersOnly]
+    private static void Work(IntPtr state)
+    {
+        try
+        {
+            var loop = (Loop)GCHandle.FromIntPtr(state).Target!;
+            loop.Run();
+        }
+        catch (Exception)
+        {
+            // Loop.Run catches per index; nothing else can throw short of a broken handle, which For owns.
+        }
+    }
+
+    private sealed class Loop(int count, Action<int> body)
+    {
+        private int next = -1;
+        public ExceptionDispatchInfo? Failure { get; private set; }
+
+        public void Run()
+        {
+            for (int i = Interlocked.Increment(ref next); i < count; i = Interlocked.Increment(ref next))
+            {
+                try { body(i); }
+                catch (Exception e)
+                {
+                    var captured = ExceptionDispatchInfo.Capture(e);
+                    lock (this) Failure ??= captured;
+                }
+            }
+        }
+    }
+
+    private static Pool? Load()
+    {
+        if (NativeLibraries.TryLoadShipped(ShimFileName, "OPENVISION_TORCH_THREAD_TEAM", out var handle) is not null) return null;
+        var pool = new Pool(handle);
+        using (torch.empty(1)) { } // libtorch must be loaded: the loop runs on its OpenMP threads
+        return pool.Init() == 1 ? pool : null;
+    }
+
+    private sealed class Pool(IntPtr library)
+    {
+        public readonly delegate* unmanaged<int> Init = (delegate* unmanaged<int>)NativeLibrary.GetExport(library, "ov_pool_init");
+        public readonly delegate* unmanaged<delegate* unmanaged<IntPtr, void>, IntPtr, void> Run =
+            (delegate* unmanaged<delegate* unmanaged<IntPtr, void>, IntPtr, void>)NativeLibrary.GetExport(library, "ov_pool_run");
+    }
+}
