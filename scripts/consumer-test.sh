@@ -146,6 +146,11 @@ if "$openvision" info --model "$model" > "$work/info.txt" 2>&1; then
   if grep -qw avx512_bf16 /proc/cpuinfo 2>/dev/null && [[ "$bf16" != "AVX512-BF16 kernels" ]]; then
     fail "openvision info: bf16 linear ${bf16:-not reported} although the CPU has AVX512-BF16"
   else pass "openvision info: bf16 linear ${bf16:-not reported}"; fi
+  threads="$(sed -n 's/^decode threads *//p' "$work/info.txt")"
+  # On Linux x86-64 the tool carries the thread-team shim: batches decode on libtorch's threads.
+  if [[ "$(uname -m)" == x86_64 && "$(uname -s)" == Linux && "$threads" != "libtorch's OpenMP threads" ]]; then
+    fail "openvision info: decode threads ${threads:-not reported}, not libtorch's"
+  else pass "openvision info: decode threads ${threads:-not reported}"; fi
 else cat "$work/info.txt"; fail "openvision info exited non-zero"; fi
 echo "--- done in $((SECONDS - started)) s"
 finish

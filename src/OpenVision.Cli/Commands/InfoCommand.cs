@@ -1,6 +1,7 @@
 using System.CommandLine;
 using OpenVision.Configs;
 using OpenVision.Native;
+using OpenVision.Pipelines;
 using OpenVision.Vision;
 
 namespace OpenVision.Cli.Commands;
@@ -38,6 +39,7 @@ internal static class InfoCommand
         Console.WriteLine($"MKL dispatch   {MklCpuDispatch.Status}");
         Console.WriteLine($"heap tuning    {HeapTuning.Status}");
         Console.WriteLine($"JPEG decoder   {ImageDecoder.JpegDecoderName}");
+        Console.WriteLine($"decode threads {ImageBatchReader.DecodeThreads}");
         Console.WriteLine($"bf16 linear    {BFloat16Kernels.Status}");
         return 0;
     }

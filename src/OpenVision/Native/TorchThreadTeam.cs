@@ -15,9 +15,13 @@ internal static unsafe class TorchThreadTeam
 {
     public const string ShimFileName = "libopenvision_pool.so";
     private static readonly Lazy<Pool?> Loaded = new(Load);
+    private static string status = "";
 
     /// <summary>Whether <see cref="For"/> runs on libtorch's threads.</summary>
     public static bool Available => Loaded.Value is not null;
+
+    /// <summary>Where batches decode between model calls, for reports: libtorch's threads, or .NET's and why.</summary>
+    public static string Status => Available ? "libtorch's OpenMP threads" : $".NET thread pool ({status})";
 
     /// <summary>Calls <paramref name="body"/> for 0 ≤ i &lt; <paramref name="count"/> on libtorch's threads (each index
     /// once, in no fixed order) and returns when all calls have; the first exception is rethrown after that. False (and
@@ -77,10 +81,16 @@ internal static unsafe class TorchThreadTeam
 
     private static Pool? Load()
     {
-        if (NativeLibraries.TryLoadShipped(ShimFileName, "OPENVISION_TORCH_THREAD_TEAM", out var handle) is not null) return null;
+        if (NativeLibraries.TryLoadShipped(ShimFileName, "OPENVISION_TORCH_THREAD_TEAM", out var handle) is { } whyNot)
+        {
+            status = whyNot;
+            return null;
+        }
         var pool = new Pool(handle);
         using (torch.empty(1)) { } // libtorch must be loaded: the loop runs on its OpenMP threads
-        return pool.Init() == 1 ? pool : null;
+        if (pool.Init() == 1) return pool;
+        status = "libtorch's OpenMP runtime was not found";
+        return null;
     }
 
     private sealed class Pool(IntPtr library)

@@ -34,6 +34,11 @@ public sealed record SkippedItem(string Path, string Reason);
 /// on .NET's thread pool 89–92 %, on libtorch's threads 92–93 % (docs/speed.md).</remarks>
 public sealed class ImageBatchReader(ImageTransform transform, int batchSize, int prefetchBatches = 0, ImageDecoderOptions? decoderOptions = null)
 {
+    /// <summary>Where batches decode when they are not read ahead: "libtorch's OpenMP threads", or ".NET thread pool
+    /// (why)" where the shim (libopenvision_pool.so) or libtorch's OpenMP runtime is missing or
+    /// <c>OPENVISION_TORCH_THREAD_TEAM=0</c> is set.</summary>
+    public static string DecodeThreads => TorchThreadTeam.Status;
+
     /// <summary>Yields batches of <c>batchSize</c> files (fewer at the end or after skips).</summary>
     public IEnumerable<ImageBatch> Read(IReadOnlyList<string> files, CancellationToken cancellationToken = default) =>
         Read(files, file => file, file => ImageDecoder.DecodeLeased(file, decoderOptions), cancellationToken);
