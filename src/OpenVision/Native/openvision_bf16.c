@@ -5,13 +5,12 @@
    call) and the 8 × 32 tile keeps 16 accumulators in registers. The work runs on libtorch's own OpenMP pool (its
    GOMP_parallel, found through libtorch_cpu.so), so its threads never compete with ours. Nothing is printed. */
 #define _GNU_SOURCE
-#include <dlfcn.h>
 #include <immintrin.h>
-#include <link.h>
 #include <math.h>
 #include <stdlib.h>
 #include <stdint.h>
 #include <string.h>
+#include "libtorch_openmp.h"
 
 #define NR 32 /* output columns per packed panel: two 16-lane vectors */
 #define MR 8  /* rows per tile */
@@ -24,26 +23,14 @@ static gomp_parallel_t gomp_parallel;
 static gomp_barrier_t gomp_barrier;
 static omp_int_t omp_thread_num, omp_num_threads;
 
-static int find_libtorch(struct dl_phdr_info *info, size_t size, void *path) {
-    (void)size;
-    if (info->dlpi_name && strstr(info->dlpi_name, "libtorch_cpu.so")) {
-        strncpy((char *)path, info->dlpi_name, 4095);
-        return 1;
-    }
-    return 0;
-}
-
 /* 0: the CPU lacks AVX512-BF16; 1: it has it but libtorch's OpenMP runtime was not found (not used then);
    2: ready. Call after libtorch is loaded. */
 int ov_bf16_init(void) {
     __builtin_cpu_init();
     if (!__builtin_cpu_supports("avx512f") || !__builtin_cpu_supports("avx512bw") || !__builtin_cpu_supports("avx512bf16"))
         return 0;
-    char path[4096] = {0};
-    if (!dl_iterate_phdr(find_libtorch, path)) return 1;
-    void *torch = dlopen(path, RTLD_LAZY | RTLD_NOLOAD);
+    void *torch = ov_libtorch_handle();
     if (!torch) return 1;
-    /* Looked up through libtorch's handle: the libgomp it binds to (TorchSharp ships its own copy). */
     gomp_parallel = (gomp_parallel_t)dlsym(torch, "GOMP_parallel");
     omp_thread_num = (omp_int_t)dlsym(torch, "omp_get_thread_num");
     omp_num_threads = (omp_int_t)dlsym(torch, "omp_get_num_threads");

@@ -3,29 +3,15 @@
    competes for the cores with libtorch's worker threads, which spin for milliseconds after each parallel region
    before they sleep; on libtorch's threads the spinning worker does the work instead. Nothing is printed. */
 #define _GNU_SOURCE
-#include <dlfcn.h>
-#include <link.h>
-#include <string.h>
+#include "libtorch_openmp.h"
 
 typedef void (*gomp_parallel_t)(void (*)(void *), void *, unsigned, unsigned);
 static gomp_parallel_t gomp_parallel;
 
-static int find_libtorch(struct dl_phdr_info *info, size_t size, void *path) {
-    (void)size;
-    if (info->dlpi_name && strstr(info->dlpi_name, "libtorch_cpu.so")) {
-        strncpy((char *)path, info->dlpi_name, 4095);
-        return 1;
-    }
-    return 0;
-}
-
 /* 1: ready; 0: libtorch or its OpenMP runtime was not found. Call after libtorch is loaded. */
 int ov_pool_init(void) {
-    char path[4096] = {0};
-    if (!dl_iterate_phdr(find_libtorch, path)) return 0;
-    void *torch = dlopen(path, RTLD_LAZY | RTLD_NOLOAD);
+    void *torch = ov_libtorch_handle();
     if (!torch) return 0;
-    /* Looked up through libtorch's handle: the libgomp it binds to (TorchSharp ships its own copy). */
     gomp_parallel = (gomp_parallel_t)dlsym(torch, "GOMP_parallel");
     return gomp_parallel ? 1 : 0;
 }
