@@ -1,11 +1,11 @@
-using System.Runtime.CompilerServices;
 using System.Runtime.ExceptionServices;
 using System.Runtime.InteropServices;
 using TorchSharp;
 
 namespace OpenVision.Native;
 
-/// <summary>Runs a loop on libtorch's own OpenMP threads (<c>libopenvision_pool.so</c>), where they can be reached.</summary>
+/// <summary>Runs a loop on libtorch's own OpenMP threads (<c>libopenvision_pool.so</c>) where they can be reached, on
+/// .NET's thread pool elsewhere.</summary>
 /// <remarks>Work done between model calls, such as decoding the next batch, would otherwise compete for the cores with
 /// libtorch's worker threads, which spin for milliseconds after each parallel region before they sleep (libgomp's
 /// default: 300,000 pause loops, 5.7 ms on a Zen 5 core): on 2 cores the decoder's second thread then gets half a core
@@ -14,35 +14,39 @@ namespace OpenVision.Native;
 internal static unsafe class TorchThreadTeam
 {
     public const string ShimFileName = "libopenvision_pool.so";
-    private static readonly Lazy<Pool?> Loaded = new(Load);
-    private static string status = "";
+    private static readonly Lazy<(Pool? Pool, string Status)> Loaded = new(Load);
 
     /// <summary>Whether <see cref="For"/> runs on libtorch's threads.</summary>
-    public static bool Available => Loaded.Value is not null;
+    public static bool Available => Loaded.Value.Pool is not null;
 
-    /// <summary>Where batches decode between model calls, for reports: libtorch's threads, or .NET's and why.</summary>
-    public static string Status => Available ? "libtorch's OpenMP threads" : $".NET thread pool ({status})";
+    /// <summary>Where <see cref="For"/> runs, for reports: libtorch's threads, or .NET's and why.</summary>
+    public static string Status => Loaded.Value.Status;
 
-    /// <summary>Calls <paramref name="body"/> for 0 ≤ i &lt; <paramref name="count"/> on libtorch's threads (each index
-    /// once, in no fixed order) and returns when all calls have; the first exception is rethrown after that. False (and
-    /// nothing called) where the team is unavailable.</summary>
+    /// <summary>Calls <paramref name="body"/> for 0 ≤ i &lt; <paramref name="count"/>, each index once in no fixed order,
+    /// on libtorch's threads (the caller among them) where the team is available, otherwise on one .NET worker per
+    /// core; returns when all calls have, then rethrows the first exception. True when it ran on libtorch's threads.</summary>
     public static bool For(int count, Action<int> body)
     {
         ArgumentNullException.ThrowIfNull(body);
-        if (Loaded.Value is not { } pool) return false;
-        if (count <= 0) return true;
+        var pool = Loaded.Value.Pool;
+        if (count <= 0) return pool is not null;
         var loop = new Loop(count, body);
-        var handle = GCHandle.Alloc(loop);
-        try
+        if (pool is null)
+            Parallel.For(0, Math.Min(count, Environment.ProcessorCount), _ => loop.Run());
+        else
         {
-            pool.Run(&Work, GCHandle.ToIntPtr(handle));
-        }
-        finally
-        {
-            handle.Free();
+            var handle = GCHandle.Alloc(loop);
+            try
+            {
+                pool.Run(&Work, GCHandle.ToIntPtr(handle));
+            }
+            finally
+            {
+                handle.Free();
+            }
         }
         loop.Failure?.Throw();
-        return true;
+        return pool is not null;
     }
 
     // Each thread of the team takes indices until none are left. No exception may leave: it would cross libgomp.
@@ -63,34 +67,29 @@ internal static unsafe class TorchThreadTeam
     private sealed class Loop(int count, Action<int> body)
     {
         private int next = -1;
-        public ExceptionDispatchInfo? Failure { get; private set; }
+        private ExceptionDispatchInfo? failure;
+
+        public ExceptionDispatchInfo? Failure => failure;
 
         public void Run()
         {
             for (int i = Interlocked.Increment(ref next); i < count; i = Interlocked.Increment(ref next))
             {
                 try { body(i); }
-                catch (Exception e)
-                {
-                    var captured = ExceptionDispatchInfo.Capture(e);
-                    lock (this) Failure ??= captured;
-                }
+                catch (Exception e) { Interlocked.CompareExchange(ref failure, ExceptionDispatchInfo.Capture(e), null); }
             }
         }
     }
 
-    private static Pool? Load()
+    private static (Pool?, string) Load()
     {
         if (NativeLibraries.TryLoadShipped(ShimFileName, "OPENVISION_TORCH_THREAD_TEAM", out var handle) is { } whyNot)
-        {
-            status = whyNot;
-            return null;
-        }
+            return (null, $".NET thread pool ({whyNot})");
         var pool = new Pool(handle);
         using (torch.empty(1)) { } // libtorch must be loaded: the loop runs on its OpenMP threads
-        if (pool.Init() == 1) return pool;
-        status = "libtorch's OpenMP runtime was not found";
-        return null;
+        return pool.Init() == 1
+            ? (pool, "libtorch's OpenMP threads")
+            : (null, ".NET thread pool (libtorch's OpenMP runtime was not found)");
     }
 
     private sealed class Pool(IntPtr library)

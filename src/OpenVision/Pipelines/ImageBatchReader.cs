@@ -126,10 +126,10 @@ public sealed class ImageBatchReader(ImageTransform transform, int batchSize, in
                 catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidDataException) { errors[i] = $"{keys[i]}: {e.Message}"; }
             }
             // Between model calls, on libtorch's own threads where possible (TorchThreadTeam: its idle workers would
-            // otherwise spin on the cores the decoder needs); ahead of the model, or without the shim, one worker per
-            // core: more would only take turns on the cores (and the images' caches).
-            if (prefetchBatches > 0 || !TorchThreadTeam.For(chunk.Length, DecodeOne))
-                Parallel.For(0, chunk.Length, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount }, DecodeOne);
+            // otherwise spin on the cores the decoder needs); ahead of the model, one worker per core: more would only
+            // take turns on the cores (and the images' caches).
+            if (prefetchBatches > 0) Parallel.For(0, chunk.Length, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount }, DecodeOne);
+            else TorchThreadTeam.For(chunk.Length, DecodeOne);
             var kept = Enumerable.Range(0, chunk.Length).Where(i => errors[i] is null).ToArray();
             var skipped = Enumerable.Range(0, chunk.Length).Where(i => errors[i] is not null).Select(i => new SkippedItem(keys[i], errors[i]!)).ToList();
             if (kept.Length < chunk.Length)

@@ -80,11 +80,7 @@ public sealed class ImageTransform
         int length = OutputLength, size = Options.ImageSize;
         var data = new float[checked((long)images.Count * length)];
         if (images.Count == 1) ToChw(images[0], data);
-        else
-        {
-            void One(int i) => ToChw(images[i], data.AsSpan(i * length, length));
-            if (!TorchThreadTeam.For(images.Count, One)) Parallel.For(0, images.Count, One);
-        }
+        else TorchThreadTeam.For(images.Count, i => ToChw(images[i], data.AsSpan(i * length, length)));
         return torch.tensor(data, [images.Count, 3, size, size]);
     }
 
