@@ -40,6 +40,7 @@ public static class ThroughputBenchmark
             $"fp32 peak {peak.Float32Gflops:F0} GFLOP/s measured, {machine.PeakFloat32Gflops:F0} estimated from /proc/cpuinfo" +
             (peak.BFloat16Gflops is { } bf ? $", bf16 {bf:F0} GFLOP/s" : ""));
         lines.Report($"peak: {peak.Float32Method}{(peak.BFloat16Method is { } m ? $"; bf16 {m}" : "")}; measured {peak.MeasuredAtUtc:yyyy-MM-dd HH:mm}Z");
+        if (peak.BFloat16Outlook() is { } outlook) lines.Report(outlook);
         lines.Report($"torch threads {torch.get_num_threads()}, MKL dispatch: {MklCpuDispatch.Status}, heap tuning: {HeapTuning.Status}, backend {(torch.cuda.is_available() ? "CUDA available (timing CPU)" : "CPU")}, JPEG decoder: {ImageDecoder.JpegDecoderName}, decode threads: {ImageBatchReader.DecodeThreads}, bf16 linear layers: {BFloat16Kernels.Status}");
         lines.Report($"{"model",-34} {"task",-26} {"dtype",-9} {"batch",5} {"items/s",9} {"GFLOP/s",8} {"% meas",7} {"% est",7} {"err vs fp32",11}");
         var results = new List<BenchmarkResult>();

@@ -40,6 +40,24 @@ public class PeakTests : IDisposable
         Assert.NotEqual(Machine.PeakFloat32Gflops, peak.Float32Gflops);   // 2 × 3 GHz × 64 = 384: the control that the two differ
     }
 
+    [Theory]
+    [InlineData(159, "0.53x: this CPU's bf16 dot products are slower")]   // an Intel Xeon with AVX512-BF16, 298 fp32
+    [InlineData(877, "2.93x: bf16 can gain up to that")]
+    public void TheHeaderSaysWhatTheBf16PeakAllows(double bf16Gflops, string expected)
+    {
+        var peak = new MeasuredPeak("cpu", 2, 299, "fp32 FMA loop", bf16Gflops,
+            $"{PeakMeter.BFloat16LoopMethod}, 2 threads x 16 accumulators", DateTime.UtcNow);
+        Assert.Contains(expected, peak.BFloat16Outlook());
+    }
+
+    [Fact]
+    public void AGemmRateIsNotCalledAPeak()
+    {
+        var peak = new MeasuredPeak("cpu", 2, 300, "fp32 FMA loop", 150, "achieved (libtorch bf16 GEMM)", DateTime.UtcNow);
+        Assert.Equal("bf16/fp32 rates 0.50x (bf16 from a GEMM, a lower bound)", peak.BFloat16Outlook());
+        Assert.Null((peak with { BFloat16Gflops = null, BFloat16Method = null }).BFloat16Outlook());
+    }
+
     [Fact]
     public void AManualPeakOverridesTheCache()
     {
