@@ -7,7 +7,8 @@ public sealed record ModelLoadOptions
 {
     /// <summary>Element type the loaded model computes in: float32 (default), float64 for exact parity work, or
     /// bfloat16, whose features differ from float32 by about 1e-2 relative and which is faster only where the CPU's
-    /// bfloat16 dot products outrun its float32 FMAs (about 2x on AMD Zen 4/5; 0.6-0.8x on an Intel Xeon without AMX). The weights are converted after loading; a bfloat16 model still returns float32 tensors
+    /// bfloat16 dot products outrun its float32 FMAs (about 2x on AMD Zen 4/5; 0.6-0.8x on an Intel Xeon without AMX).
+    /// The weights are converted after loading; a bfloat16 model still returns float32 tensors
     /// (<see cref="Models.OpenVisionModel.OutputDType"/>).</summary>
     public ScalarType DType { get; init; } = ScalarType.Float32;
 

@@ -16,7 +16,7 @@ internal sealed class ModelArguments
 
     public Option<string> DType { get; } = new("--dtype")
     {
-        Description = "float32, float64, or bfloat16 (bf16: about 2x faster where the CPU's bfloat16 dot products outrun its fp32 FMAs (AMD Zen 4/5), slower where they do not (an Intel Xeon without AMX: 0.6-0.8x; 'bench' prints which), about 1e-2 relative error; outputs are still written as float32)",
+        Description = "float32, float64, or bfloat16 (bf16: faster only where the CPU's bfloat16 dot products outrun its fp32 FMAs, as 'bench' reports; about 1e-2 relative error; outputs are still written as float32)",
         DefaultValueFactory = _ => "float32",
     };
 

@@ -15,13 +15,16 @@ public sealed record MeasuredPeak(string CpuModel, int Cores, double Float32Gflo
     /// <summary>Fraction of the measured fp32 peak that <paramref name="gflops"/> reaches.</summary>
     public double FractionOfFloat32(double gflops) => gflops / Float32Gflops;
 
+    /// <summary>Whether the bf16 figure came from the dot-product loop (a peak), not from a GEMM (an achieved rate).</summary>
+    public bool HasBFloat16LoopPeak => BFloat16Method?.StartsWith(PeakMeter.BFloat16LoopMethod, StringComparison.Ordinal) == true;
+
     /// <summary>What the two measured rates allow bf16 to gain over fp32 on this machine, for the bench header;
     /// null without a bf16 figure. Only a dot-product peak bounds the gain: a GEMM rate is achieved, not a peak.</summary>
     public string? BFloat16Outlook()
     {
         if (BFloat16Gflops is not { } bf16) return null;
         double ratio = bf16 / Float32Gflops;
-        if (BFloat16Method?.StartsWith(PeakMeter.BFloat16LoopMethod, StringComparison.Ordinal) != true)
+        if (!HasBFloat16LoopPeak)
             return $"bf16/fp32 rates {ratio:F2}x (bf16 from a GEMM, a lower bound)";
         return ratio < 1
             ? $"bf16/fp32 peaks {ratio:F2}x: this CPU's bf16 dot products are slower than its fp32 FMAs, so bf16 cannot beat fp32 here (--precision fast measures and chooses)"

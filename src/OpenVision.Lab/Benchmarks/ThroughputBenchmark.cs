@@ -95,7 +95,7 @@ public static class ThroughputBenchmark
     public static MeasuredPeak ResolvePeak(ThroughputBenchmarkOptions options, MachineInfo machine) => options.PeakGflops is { } manual
         ? new MeasuredPeak(machine.CpuModel, machine.Cores, manual, "given with --peak-gflops", null, null, DateTime.UtcNow)
         : new PeakCache(options.PeakCacheFolder).GetOrMeasure(machine, options.RemeasurePeak, () => PeakMeter.Measure(machine, options.PeakDuration),
-            stale: cached => cached.BFloat16Method?.StartsWith(PeakMeter.BFloat16LoopMethod, StringComparison.Ordinal) != true && BFloat16Ops.PeakLoop(1) > 0);
+            stale: cached => !cached.HasBFloat16LoopPeak && BFloat16Ops.PeakLoop(1) > 0);
 
     // Built-in names are configs: random weights, as always. Anything else (a folder, a checkpoint, hf-hub:) brings its
     // weights, so that another tool's export of the same weights (--onnx-file) can be checked against ours.
