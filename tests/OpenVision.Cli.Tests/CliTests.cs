@@ -50,6 +50,18 @@ public sealed class CliTests : IDisposable
         Assert.Contains("heap tuning    " + expected, result.Stdout);
     }
 
+    [Theory]
+    [InlineData("", "available")]
+    [InlineData("0", "OPENVISION_ADAPTIVE_THREADS=0")]
+    public void InfoReportsWhetherModelThreadsAdaptToContention(string value, string expected)
+    {
+        var environment = new Dictionary<string, string>();
+        if (value != "") environment["OPENVISION_ADAPTIVE_THREADS"] = value;
+        var result = Cli.RunWithEnvironment(environment, "info", "--model", "openvision-vit-tiny-patch16-224");
+        Assert.Equal(0, result.ExitCode);
+        Assert.Matches(@"model threads  all of libtorch's \(\d+\); one while other processes compete for the cores and it measures faster: " + expected, result.Stdout);
+    }
+
     [Fact]
     public void TokenizeWritesTheTokenizersIds()
     {

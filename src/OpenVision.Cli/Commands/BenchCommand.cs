@@ -31,8 +31,10 @@ internal static class BenchCommand
         var peak = new Option<double?>("--peak-gflops") { Description = "The machine's fp32 peak, a manual override (default: measured by an fp32 FMA loop on all cores, cached per machine in ~/.cache/openvision)" };
         var remeasure = new Option<bool>("--remeasure-peak") { Description = "Measure the peak again instead of using the per-machine cache" };
         var latencyRuns = new Option<int>("--latency-runs") { Description = "Timed single-image calls per model for the batch-1 p50/p99 latency (0: none)", DefaultValueFactory = _ => 50 };
+        var backgroundLoad = new Option<int>("--background-load") { Description = "Run this many busy-looping processes alongside the measurements, as on a machine shared with other work; " +
+            "each TorchSharp row is then also timed with all threads on every call (adaptive thread count off) for comparison" };
         var command = new Command("bench", "Measure encode throughput (images/s, texts/s) and report threads, memory and kernels")
-            { models, batches, seconds, bf16, int8, images, json, peak, remeasure, latencyRuns, backend, threads, noSpin, standard, profile, onnxFile,
+            { models, batches, seconds, bf16, int8, images, json, peak, remeasure, latencyRuns, backgroundLoad, backend, threads, noSpin, standard, profile, onnxFile,
               BenchServeCommand.Create(), TrainStepBenchCommand.Create(), BenchProgressiveCommand.Create(), BenchIndexCommand.Create(),
               BenchTrainObjectivesCommand.Create(), BenchRetrievalCommand.Create(), BenchPrecisionCommand.Create(), BenchBFloat16Command.Create() };
         command.SetAction(r => CliErrors.Run(() =>
@@ -42,7 +44,7 @@ internal static class BenchCommand
             var options = new ThroughputBenchmarkOptions
             {
                 Models = r.GetValue(models)!, BatchSizes = r.GetValue(batches)!, Budget = TimeSpan.FromSeconds(r.GetValue(seconds)), BFloat16 = r.GetValue(bf16), Int8 = r.GetValue(int8),
-                ImageFolder = r.GetValue(images), PeakGflops = r.GetValue(peak), RemeasurePeak = r.GetValue(remeasure), LatencyRuns = r.GetValue(latencyRuns), Torch = which != "onnx", Onnx = which != "torch",
+                ImageFolder = r.GetValue(images), PeakGflops = r.GetValue(peak), RemeasurePeak = r.GetValue(remeasure), LatencyRuns = r.GetValue(latencyRuns), BackgroundLoad = r.GetValue(backgroundLoad), Torch = which != "onnx", Onnx = which != "torch",
                 Runtime = new OnnxRuntimeOptions { IntraOpThreads = r.GetValue(threads), AllowSpinning = !r.GetValue(noSpin) },
                 StandardOps = r.GetValue(standard), ProfileRuns = r.GetValue(profile), ExternalGraph = r.GetValue(onnxFile),
             }.Validate();

@@ -1,8 +1,10 @@
 using System.CommandLine;
 using OpenVision.Configs;
+using OpenVision.Models;
 using OpenVision.Native;
 using OpenVision.Pipelines;
 using OpenVision.Vision;
+using TorchSharp;
 
 namespace OpenVision.Cli.Commands;
 
@@ -40,6 +42,7 @@ internal static class InfoCommand
         Console.WriteLine($"heap tuning    {HeapTuning.Status}");
         Console.WriteLine($"JPEG decoder   {ImageDecoder.JpegDecoderName}");
         Console.WriteLine($"decode threads {ImageBatchReader.DecodeThreads}");
+        Console.WriteLine($"model threads  all of libtorch's ({torch.get_num_threads()}); one while other processes compete for the cores and it measures faster: {ContentionAwareThreads.Status}");
         Console.WriteLine($"bf16 linear    {BFloat16Kernels.Status}");
         return 0;
     }

@@ -20,6 +20,8 @@ public static class BenchmarkSummary
             var parts = new List<string>();
             if (torch is not null && onnx is not null)
                 parts.Add($"fastest fp32: {(onnx.ItemsPerSecond > torch.ItemsPerSecond ? "onnx" : "torch")} (onnx/torch {Ratio(onnx.ItemsPerSecond, torch.ItemsPerSecond)})");
+            if (torch is not null && Find(rows, ThroughputBenchmark.AllThreadsTask, "Float32", batch) is { } allThreads)
+                parts.Add($"adaptive/all threads torch {Ratio(torch.ItemsPerSecond, allThreads.ItemsPerSecond)}");
             if (torch is not null && Find(rows, "encode_image", "BFloat16", batch) is { } bf16)
                 parts.Add($"bf16/fp32 torch {Ratio(bf16.ItemsPerSecond, torch.ItemsPerSecond)}");
             if (onnx is not null && Find(rows, "encode_image[onnx-int8]", "Int8", batch) is { } int8)

@@ -41,7 +41,9 @@ public static class ThroughputBenchmark
             (peak.BFloat16Gflops is { } bf ? $", bf16 {bf:F0} GFLOP/s" : ""));
         lines.Report($"peak: {peak.Float32Method}{(peak.BFloat16Method is { } m ? $"; bf16 {m}" : "")}; measured {peak.MeasuredAtUtc:yyyy-MM-dd HH:mm}Z");
         if (peak.BFloat16Outlook() is { } outlook) lines.Report(outlook);
-        lines.Report($"torch threads {torch.get_num_threads()}, MKL dispatch: {MklCpuDispatch.Status}, heap tuning: {HeapTuning.Status}, backend {(torch.cuda.is_available() ? "CUDA available (timing CPU)" : "CPU")}, JPEG decoder: {ImageDecoder.JpegDecoderName}, decode threads: {ImageBatchReader.DecodeThreads}, bf16 linear layers: {BFloat16Kernels.Status}");
+        using var background = new BackgroundLoad(options.BackgroundLoad);
+        if (background.Count > 0) lines.Report($"background load: {background.Count} busy-looping processes compete for the {machine.Cores} cores during every measurement");
+        lines.Report($"torch threads {torch.get_num_threads()} (adaptive under contention: {ContentionAwareThreads.Status}), MKL dispatch: {MklCpuDispatch.Status}, heap tuning: {HeapTuning.Status}, backend {(torch.cuda.is_available() ? "CUDA available (timing CPU)" : "CPU")}, JPEG decoder: {ImageDecoder.JpegDecoderName}, decode threads: {ImageBatchReader.DecodeThreads}, bf16 linear layers: {BFloat16Kernels.Status}");
         lines.Report($"{"model",-34} {"task",-26} {"dtype",-9} {"batch",5} {"items/s",9} {"GFLOP/s",8} {"% meas",7} {"% est",7} {"err vs fp32",11}");
         var results = new List<BenchmarkResult>();
         var latencies = new List<LatencyResult>();
@@ -58,21 +60,27 @@ public static class ThroughputBenchmark
             void Latency(LatencyResult latency)
             {
                 latencies.Add(latency);
-                string threads = latency.Backend == "torch" ? $"{latency.TorchThreads} torch threads" : "ORT threads as above";
+                string threads = latency.Backend.StartsWith("torch", StringComparison.Ordinal) ? $"{latency.TorchThreads} torch threads" : "ORT threads as above";
                 lines.Report($"{latency.Model,-34} {$"latency b1 p50/p99 ms[{latency.Backend}]",-26} {"Float32",-9} {1,5} {latency.P50Milliseconds,9:F1} {latency.P99Milliseconds,8:F1}  ({latency.Runs} runs, {threads})");
             }
             if (options.Onnx) OnnxComparison.Run(model, options, Print, Latency, lines);
             if (!options.Torch) continue;
-            if (options.LatencyRuns > 0) Latency(LatencyBenchmark.Images(model, options.LatencyRuns));
+            bool compareAllThreads = background.Count > 0 && model.Threads.Enabled;
+            if (options.LatencyRuns > 0)
+            {
+                Latency(LatencyBenchmark.Images(model, options.LatencyRuns));
+                if (compareAllThreads) Latency(WithAllThreads(model, () => LatencyBenchmark.Images(model, options.LatencyRuns)) with { Backend = "torch, all threads" });
+            }
             foreach (int batch in options.BatchSizes)
             {
-                if (!options.BFloat16) Print(EncodeBenchmark.Images(model, batch, options.Budget));
-                else
+                if (options.BFloat16)
                 {
                     var (fp32, bf16) = EncodeBenchmark.ImagesAgainstFloat32(model, batch, options.Budget, ScalarType.BFloat16);
                     Print(fp32);
                     Print(bf16);
                 }
+                else Print(EncodeBenchmark.Images(model, batch, options.Budget));
+                if (compareAllThreads) Print(WithAllThreads(model, () => EncodeBenchmark.Images(model, batch, options.Budget)) with { Task = AllThreadsTask });
             }
             var tokenizer = OpenVisionEncoder.CreateTokenizer(model.Config);
             using var ids = torch.tensor(tokenizer.EncodeBatch(Enumerable.Range(0, 32).Select(i => $"a photo of a {PromptNoun(i)} on a table").ToList()));
@@ -84,6 +92,7 @@ public static class ThroughputBenchmark
             var (endToEnd, modelOnly) = EncodeBenchmark.EndToEnd(model, transform, files, options.BatchSizes.Max());
             Print(endToEnd);
             Print(modelOnly);
+            foreach (var choice in model.Threads.Choices()) lines.Report($"{"",34} threads {choice}");
             foreach (string line in BenchmarkSummary.Lines(results.Where(r => r.Model == model.Config.Name).ToList())) lines.Report(line);
         }
         lines.Report($"peak working set {Process.GetCurrentProcess().PeakWorkingSet64 / (1 << 20)} MiB");
@@ -96,6 +105,22 @@ public static class ThroughputBenchmark
         ? new MeasuredPeak(machine.CpuModel, machine.Cores, manual, "given with --peak-gflops", null, null, DateTime.UtcNow)
         : new PeakCache(options.PeakCacheFolder).GetOrMeasure(machine, options.RemeasurePeak, () => PeakMeter.Measure(machine, options.PeakDuration),
             stale: cached => !cached.HasBFloat16LoopPeak && BFloat16Ops.PeakLoop(1) > 0);
+
+    /// <summary>The task name of rows timed with <see cref="ContentionAwareThreads"/> off (every call on all threads).</summary>
+    public const string AllThreadsTask = "encode_image[all threads]";
+
+    private static T WithAllThreads<T>(OpenVisionModel model, Func<T> measure)
+    {
+        model.Threads.Enabled = false;
+        try
+        {
+            return measure();
+        }
+        finally
+        {
+            model.Threads.Enabled = true;
+        }
+    }
 
     // Built-in names are configs: random weights, as always. Anything else (a folder, a checkpoint, hf-hub:) brings its
     // weights, so that another tool's export of the same weights (--onnx-file) can be checked against ours.

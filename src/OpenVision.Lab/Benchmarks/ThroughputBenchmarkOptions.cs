@@ -39,6 +39,10 @@ public sealed record ThroughputBenchmarkOptions
     /// <summary>Timed single-image calls per model for the batch-1 latency percentiles (0: none).</summary>
     public int LatencyRuns { get; init; } = 50;
 
+    /// <summary>Busy-looping processes to run alongside the measurements (a machine shared with other work); with any,
+    /// each TorchSharp row is also timed with all threads on every call (<see cref="OpenVision.Models.ContentionAwareThreads"/> off).</summary>
+    public int BackgroundLoad { get; init; }
+
     /// <summary>Time the TorchSharp model.</summary>
     public bool Torch { get; init; } = true;
 
@@ -62,6 +66,7 @@ public sealed record ThroughputBenchmarkOptions
     {
         if (!Torch && !Onnx) throw new ArgumentException("nothing to time: neither the torch nor the onnx backend is selected");
         if (Models.Count == 0) throw new ArgumentException("--models needs at least one model");
+        if (BackgroundLoad < 0) throw new ArgumentException("--background-load must be 0 or more");
         if (LatencyRuns < 0) throw new ArgumentException("--latency-runs must be 0 or more");
         if (PeakGflops is <= 0) throw new ArgumentException("--peak-gflops must be positive");
         if (BatchSizes.Count == 0 || BatchSizes.Any(b => b < 1)) throw new ArgumentException("--batch-sizes must be positive");

@@ -100,7 +100,9 @@ public sealed partial class OpenVisionModel : nn.Module
 
     /// <summary>Image features [B, E] in <see cref="OutputDType"/> for normalized pixels [B, 3, S, S] of any float type
     /// (any S ≥ patch size; see <see cref="VisionTransformer.PositionTable"/>).</summary>
-    public Tensor EncodeImage(Tensor pixels, bool normalize = false)
+    public Tensor EncodeImage(Tensor pixels, bool normalize = false) => OnAdaptiveThreads("image", pixels, () => EncodeImageCore(pixels, normalize));
+
+    private Tensor EncodeImageCore(Tensor pixels, bool normalize)
     {
         using var scope = torch.NewDisposeScope();
         using var _ = torch.no_grad();
@@ -111,7 +113,9 @@ public sealed partial class OpenVisionModel : nn.Module
     }
 
     /// <summary>Text features [B, E] for token ids [B, context_length] (int64), in <see cref="OutputDType"/>.</summary>
-    public Tensor EncodeText(Tensor tokenIds, bool normalize = false)
+    public Tensor EncodeText(Tensor tokenIds, bool normalize = false) => OnAdaptiveThreads("text", tokenIds, () => EncodeTextCore(tokenIds, normalize));
+
+    private Tensor EncodeTextCore(Tensor tokenIds, bool normalize)
     {
         using var scope = torch.NewDisposeScope();
         using var _ = torch.no_grad();
@@ -128,6 +132,11 @@ public sealed partial class OpenVisionModel : nn.Module
     public ImageEncoding EncodeImageDetailed(Tensor pixels, IEnumerable<int>? layers = null, bool normalize = false)
     {
         var requested = (layers ?? []).Select(ResolveLayer).ToList();
+        return OnAdaptiveThreads("image", pixels, () => EncodeImageDetailedCore(pixels, requested, normalize));
+    }
+
+    private ImageEncoding EncodeImageDetailedCore(Tensor pixels, List<int> requested, bool normalize)
+    {
         using var scope = torch.NewDisposeScope();
         using var _ = torch.no_grad();
         var output = visual.Forward(ToModel(pixels), requested.ToHashSet());
@@ -169,6 +178,16 @@ public sealed partial class OpenVisionModel : nn.Module
         }
         return new ParameterCounts(vision, total - vision - (HasTextTower ? 1 : 0), total);
     }
+
+    /// <summary>How many threads inference calls (<see cref="EncodeImage"/>, <see cref="EncodeText"/>,
+    /// <see cref="EncodeImageDetailed"/>) use on the CPU: all, or one while other processes compete for the cores and one
+    /// measures faster.</summary>
+    public ContentionAwareThreads Threads { get; } = new();
+
+    private T OnAdaptiveThreads<T>(string task, Tensor input, Func<T> call) =>
+        Device.type == DeviceType.CPU && input.dim() >= 1
+            ? Threads.Run(task, task == "image" && input.dim() == 4 ? (int)input.shape[^1] : 0, (int)input.shape[0], call)
+            : call();
 
     private Tensor ToModel(Tensor pixels) => pixels.to(DType, Device);
 }

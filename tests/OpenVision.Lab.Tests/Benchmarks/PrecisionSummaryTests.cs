@@ -41,4 +41,12 @@ public class PrecisionSummaryTests
         Assert.Empty(BenchmarkSummary.Lines([Row("encode_image", "Float32", 8, 10)]));   // nothing to compare with
         Assert.Empty(BenchmarkSummary.Lines([Row("encode_image", "Float32", 32, 100), Row("end_to_end", "Float32", 32, 90)]));
     }
+
+    [Fact]
+    public void UnderBackgroundLoadTheAdaptiveRowIsComparedWithAllThreads()
+    {
+        BenchmarkResult Row(string task, int batch, double rate) => new("m", task, "Float32", batch, rate, 0, null);
+        var lines = BenchmarkSummary.Lines([Row("encode_image", 1, 16), Row(ThroughputBenchmark.AllThreadsTask, 1, 4), Row("encode_image[onnx]", 1, 8)]).ToList();
+        Assert.Contains("batch 1: fastest fp32: torch (onnx/torch 0.50x); adaptive/all threads torch 4.00x", Assert.Single(lines));
+    }
 }
