@@ -79,8 +79,13 @@ public static class ThroughputBenchmark
                     Print(fp32);
                     Print(bf16);
                 }
-                else Print(EncodeBenchmark.Images(model, batch, options.Budget));
-                if (compareAllThreads) Print(WithAllThreads(model, () => EncodeBenchmark.Images(model, batch, options.Budget)) with { Task = AllThreadsTask });
+                else if (!compareAllThreads) Print(EncodeBenchmark.Images(model, batch, options.Budget));
+                if (compareAllThreads)
+                {
+                    var (adaptive, allThreads) = EncodeBenchmark.ImagesAgainstAllThreads(model, batch, options.Budget);
+                    if (!options.BFloat16) Print(adaptive);
+                    Print(allThreads with { Task = AllThreadsTask });
+                }
             }
             var tokenizer = OpenVisionEncoder.CreateTokenizer(model.Config);
             using var ids = torch.tensor(tokenizer.EncodeBatch(Enumerable.Range(0, 32).Select(i => $"a photo of a {PromptNoun(i)} on a table").ToList()));

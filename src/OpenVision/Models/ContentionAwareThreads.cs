@@ -9,9 +9,10 @@ namespace OpenVision.Models;
 /// process holds a core, the waiting thread burns its time slice, and a Tiny batch-1 call that takes 14 ms quiet takes
 /// 100–400 ms (docs/speed.md, "thread waits under load"). One thread has nobody to wait for. The signal is the calling
 /// thread's CPU time over the call's wall time: about 1 on a quiet machine (the thread computes or spins throughout),
-/// well below where other work takes the core. Only consecutive calls with that evidence lead to a trial of the other
-/// thread count, so a quiet machine runs as before; trials back off (2, 4, 8 … 64 consecutive contended calls before
-/// the next) while they lose. The choice is kept per model, task, image size and power-of-two batch size. The thread
+/// well below where other work takes the core. Only consecutive calls with that evidence lead to a trial of one
+/// thread, so a quiet machine runs as before; while one thread is chosen, all threads are tried again after as many
+/// calls, and at once after two calls in a row without contention. Trials back off (2, 4, 8 … 64 calls before the next) while they
+/// lose. The choice is kept per model, task, image size and power-of-two batch size. The thread
 /// count is set for the calling thread only and restored after the call: nothing else in the process changes.
 /// Features do not depend on it beyond float32 round-off (identical bits where measured: libtorch and MKL split rows
 /// across threads, not the sums within them). Off with <c>OPENVISION_ADAPTIVE_THREADS=0</c> or <see cref="Enabled"/>;
@@ -24,7 +25,7 @@ public sealed class ContentionAwareThreads
     /// <summary>A trial wins when its time per image is below this fraction of the current choice's.</summary>
     public const double SwitchMargin = 0.9;
 
-    /// <summary>The most contended calls between two trials that keep losing.</summary>
+    /// <summary>The most calls between two trials that keep losing.</summary>
     public const int MaxTrialInterval = 64;
 
     // Consecutive calls with evidence before the first trial of an episode; a quiet streak this long ends the episode.
@@ -115,21 +116,29 @@ public sealed class ContentionAwareThreads
                 }
                 else state.TrialInterval = Math.Min(2 * state.TrialInterval, MaxTrialInterval);
                 state.CallsTowardTrial = 0;
+                state.QuietStreak = 0;
                 return;
             }
             double estimate = state.Estimate(usedSingle);
             state.SetEstimate(usedSingle, double.IsNaN(estimate) ? perImage : estimate + Smoothing * (perImage - estimate));
-            // All threads and contended: one thread might do better. One thread and not contended: cores are free again.
-            bool trialWarranted = usedSingle ? !contended : contended;
-            if (trialWarranted)
+            if (usedSingle)
             {
+                // One thread: all threads are tried again now and then, and at once after consecutive calls that got their
+                // whole core (the other work may have stopped).
+                state.QuietStreak = contended ? 0 : state.QuietStreak + 1;
+                if (state.QuietStreak >= FirstTrialInterval || ++state.CallsTowardTrial >= state.TrialInterval) state.TrialNext = true;
+                return;
+            }
+            if (contended)
+            {
+                // All threads, contended: one thread might do better. The evidence must be consecutive: a lone slow call
+                // (a collection, a burst elsewhere) leads to no trial.
                 state.QuietStreak = 0;
                 if (++state.CallsTowardTrial >= state.TrialInterval) state.TrialNext = true;
                 return;
             }
-            // The evidence must be consecutive: a lone slow call (a collection, a burst elsewhere) leads to no trial.
             state.CallsTowardTrial = 0;
-            if (!usedSingle && ++state.QuietStreak >= QuietStreakResetsInterval) state.TrialInterval = FirstTrialInterval;
+            if (++state.QuietStreak >= QuietStreakResetsInterval) state.TrialInterval = FirstTrialInterval;
         }
     }
 

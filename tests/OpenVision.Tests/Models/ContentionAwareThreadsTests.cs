@@ -57,11 +57,13 @@ public class ContentionAwareThreadsTests
     public void ContentionLeadsToOneThreadWhenItMeasuresFaster()
     {
         var threads = new ContentionAwareThreads();
-        var used = Drive(threads, 10, count => count == 1 ? 0.030 : 0.200, cpuShare: 0.4);
-        // Two contended calls on all threads, a trial on one thread that wins, then one thread from there on.
-        Assert.Equal([All, All, 1, 1, 1, 1, 1, 1, 1, 1], used);
+        var used = Drive(threads, 40, count => count == 1 ? 0.030 : 0.200, cpuShare: 0.4);
+        // Two contended calls on all threads, a trial on one thread that wins; from there on one thread, with trials of
+        // all threads that lose and so come after 2, 4, 8, 16 calls.
+        int[] expected = [All, All, 1, 1, 1, All, 1, 1, 1, 1, All, .. Enumerable.Repeat(1, 8), All, .. Enumerable.Repeat(1, 16), All, 1, 1, 1];
+        Assert.Equal(expected, used);
         var choice = Assert.Single(threads.Choices());
-        Assert.Equal((1, 1L, 1L), (choice.Threads, choice.Trials, choice.Switches));
+        Assert.Equal((1, 5L, 1L), (choice.Threads, choice.Trials, choice.Switches));
         Assert.Equal(0.030, choice.SecondsPerImageOneThread, 12);
     }
 
@@ -81,7 +83,8 @@ public class ContentionAwareThreadsTests
     public void FreedCoresLeadBackToAllThreads()
     {
         var threads = new ContentionAwareThreads();
-        Drive(threads, 5, count => count == 1 ? 0.030 : 0.200, cpuShare: 0.4);
+        // Under load: one thread wins, trials of all threads lose (after 2, then 4 calls); 8 calls before the next.
+        Drive(threads, 12, count => count == 1 ? 0.030 : 0.200, cpuShare: 0.4);
         Assert.Equal(1, threads.Choose(Key, All));
         // The other work stops: one thread now gets its whole core, and all threads are faster again.
         var used = Drive(threads, 10, count => count == 1 ? 0.030 : 0.015, cpuShare: 1.0);
@@ -94,7 +97,7 @@ public class ContentionAwareThreadsTests
     {
         var threads = new ContentionAwareThreads();
         var other = new ThreadChoiceKey("image", 224, 32);
-        Drive(threads, 5, count => count == 1 ? 0.030 : 0.200, cpuShare: 0.4);
+        Drive(threads, 4, count => count == 1 ? 0.030 : 0.200, cpuShare: 0.4);
         Assert.Equal(1, threads.Choose(Key, All));
         Assert.Equal(All, threads.Choose(other, All));
         Assert.Equal(All, threads.Choose(new ThreadChoiceKey("text", 0, 1), All));
