@@ -62,8 +62,10 @@ public static class EncodeBenchmark
     }
 
     /// <summary>The default float32 row (<see cref="OpenVisionModel.Threads"/> adapting) and the same calls with every call
-    /// on all threads (adaptation off), timed in alternating bursts as <see cref="ImagesAgainstFloat32"/> does: on a
-    /// loaded machine the competition changes from second to second, and only bursts side by side see the same.</summary>
+    /// on all threads (adaptation off), timed in four blocks, A B B A, of a quarter of twice the budget each, after a
+    /// settling call or two per block. Not in short bursts: under load the first calls on all threads after a spell on
+    /// one thread run fast on the scheduler's credit for the sleeping worker, which steady use on all threads never
+    /// has.</summary>
     public static (BenchmarkResult Adaptive, BenchmarkResult AllThreads) ImagesAgainstAllThreads(OpenVisionModel model, int batchSize, TimeSpan budget)
     {
         ArgumentNullException.ThrowIfNull(model);
@@ -82,8 +84,32 @@ public static class EncodeBenchmark
                 model.Threads.Enabled = enabled;
             }
         }
-        var (adaptive, allThreads) = AlternatingMedianSeconds(() => model.EncodeImage(pixels).Dispose(), AllThreads, budget);
+        var (adaptive, allThreads) = BlockMedianSeconds(() => model.EncodeImage(pixels).Dispose(), AllThreads, budget);
         return (ImageRow(model, ScalarType.Float32, batchSize, adaptive, null), ImageRow(model, ScalarType.Float32, batchSize, allThreads, null));
+    }
+
+    // Median seconds per call of two ways in blocks A B B A, each of half the budget: one call (or 0.3 s of calls) to
+    // settle, then timed calls until the block's time is up (at least 2).
+    private static (double First, double Second) BlockMedianSeconds(Action first, Action second, TimeSpan budget)
+    {
+        var paths = new[] { new List<double>(), new List<double>() };
+        Action[] runs = [first, second];
+        foreach (var run in runs) WarmUp(run, budget);
+        foreach (int which in new[] { 0, 1, 1, 0 })
+        {
+            var block = Stopwatch.StartNew();
+            do runs[which](); while (block.Elapsed.TotalSeconds < Math.Min(0.3, budget.TotalSeconds / 4));
+            int timed = 0;
+            while (timed < 2 || block.Elapsed < budget / 2)
+            {
+                var one = Stopwatch.StartNew();
+                runs[which]();
+                paths[which].Add(one.Elapsed.TotalSeconds);
+                timed++;
+            }
+        }
+        foreach (var times in paths) times.Sort();
+        return (paths[0][paths[0].Count / 2], paths[1][paths[1].Count / 2]);
     }
 
     // Median seconds per call of two ways, in alternating bursts of about 0.1 s (rotating which goes first; each burst's

@@ -11,7 +11,9 @@ namespace OpenVision.Models;
 /// thread's CPU time over the call's wall time: about 1 on a quiet machine (the thread computes or spins throughout),
 /// well below where other work takes the core. Only consecutive calls with that evidence lead to a trial of one
 /// thread, so a quiet machine runs as before; while one thread is chosen, all threads are tried again after as many
-/// calls, and at once after two calls in a row without contention. Trials back off (2, 4, 8 … 64 calls before the next) while they
+/// calls, and at once after two calls in a row without contention. A trial is two calls on the other count, judged
+/// by the second (under load the first call on all threads after a spell on one runs on the scheduler's credit for the
+/// sleeping worker, and would look faster than that count stays). Trials back off (2, 4, 8 … 64 calls before the next) while they
 /// lose. The choice is kept per model, task, image size and power-of-two batch size. The thread
 /// count is set for the calling thread only and restored after the call: nothing else in the process changes.
 /// Features do not depend on it beyond float32 round-off (identical bits where measured: libtorch and MKL split rows
@@ -31,6 +33,9 @@ public sealed class ContentionAwareThreads
     // Consecutive calls with evidence before the first trial of an episode; a quiet streak this long ends the episode.
     private const int FirstTrialInterval = 2;
     private const int QuietStreakResetsInterval = 32;
+    // Calls per trial: the first settles and is not judged. After a spell on one thread, the first call on all threads
+    // runs on the scheduler's credit for the sleeping worker and is fast under load; the calls after it are not.
+    private const int TrialCalls = 2;
     private const double Smoothing = 0.3;
 
     private readonly object gate = new();
@@ -85,7 +90,7 @@ public sealed class ContentionAwareThreads
         lock (gate)
         {
             var state = StateOf(key);
-            bool single = state.SingleChosen != state.TrialNext;
+            bool single = state.SingleChosen != (state.TrialCallsLeft > 0);
             return single ? 1 : full;
         }
     }
@@ -105,8 +110,13 @@ public sealed class ContentionAwareThreads
             state.Full = full;
             if (usedSingle != state.SingleChosen)
             {
+                if (state.TrialCallsLeft > 1)
+                {
+                    state.TrialCallsLeft--;
+                    return;
+                }
                 state.Trials++;
-                state.TrialNext = false;
+                state.TrialCallsLeft = 0;
                 state.SetEstimate(usedSingle, perImage);
                 if (perImage < SwitchMargin * state.Estimate(state.SingleChosen))
                 {
@@ -126,7 +136,7 @@ public sealed class ContentionAwareThreads
                 // One thread: all threads are tried again now and then, and at once after consecutive calls that got their
                 // whole core (the other work may have stopped).
                 state.QuietStreak = contended ? 0 : state.QuietStreak + 1;
-                if (state.QuietStreak >= FirstTrialInterval || ++state.CallsTowardTrial >= state.TrialInterval) state.TrialNext = true;
+                if (state.QuietStreak >= FirstTrialInterval || ++state.CallsTowardTrial >= state.TrialInterval) state.TrialCallsLeft = TrialCalls;
                 return;
             }
             if (contended)
@@ -134,7 +144,7 @@ public sealed class ContentionAwareThreads
                 // All threads, contended: one thread might do better. The evidence must be consecutive: a lone slow call
                 // (a collection, a burst elsewhere) leads to no trial.
                 state.QuietStreak = 0;
-                if (++state.CallsTowardTrial >= state.TrialInterval) state.TrialNext = true;
+                if (++state.CallsTowardTrial >= state.TrialInterval) state.TrialCallsLeft = TrialCalls;
                 return;
             }
             state.CallsTowardTrial = 0;
@@ -153,7 +163,7 @@ public sealed class ContentionAwareThreads
     private sealed class State
     {
         public bool SingleChosen;
-        public bool TrialNext;
+        public int TrialCallsLeft;
         public int TrialInterval = FirstTrialInterval;
         public int CallsTowardTrial;
         public int QuietStreak;
