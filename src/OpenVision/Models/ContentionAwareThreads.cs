@@ -11,8 +11,8 @@ namespace OpenVision.Models;
 /// thread's CPU time over the call's wall time: about 1 on a quiet machine (the thread computes or spins throughout),
 /// well below where other work takes the core. Only consecutive calls with that evidence lead to a trial of one
 /// thread, so a quiet machine runs as before; while one thread is chosen, all threads are tried again after as many
-/// calls, and at once after two calls in a row without contention. A trial is two calls on the other count, judged
-/// by the second (under load the first call on all threads after a spell on one runs on the scheduler's credit for the
+/// calls, and at once after two calls in a row without contention. A trial of all threads is two calls judged by the
+/// second (under load the first call on all threads after a spell on one runs on the scheduler's credit for the
 /// sleeping worker, and would look faster than that count stays). Trials back off (2, 4, 8 … 64 calls before the next) while they
 /// lose. The choice is kept per model, task, image size and power-of-two batch size. The thread
 /// count is set for the calling thread only and restored after the call: nothing else in the process changes.
@@ -22,7 +22,7 @@ namespace OpenVision.Models;
 public sealed class ContentionAwareThreads
 {
     /// <summary>Calls whose thread got less than this share of their wall time in CPU time count as contended.</summary>
-    public const double ContendedBelow = 0.85;
+    public const double ContendedBelow = 0.75;
 
     /// <summary>A trial wins when its time per image is below this fraction of the current choice's.</summary>
     public const double SwitchMargin = 0.9;
@@ -33,9 +33,10 @@ public sealed class ContentionAwareThreads
     // Consecutive calls with evidence before the first trial of an episode; a quiet streak this long ends the episode.
     private const int FirstTrialInterval = 2;
     private const int QuietStreakResetsInterval = 32;
-    // Calls per trial: the first settles and is not judged. After a spell on one thread, the first call on all threads
-    // runs on the scheduler's credit for the sleeping worker and is fast under load; the calls after it are not.
-    private const int TrialCalls = 2;
+    // Calls per trial of all threads: the first settles and is not judged. After a spell on one thread, the first call
+    // on all threads runs on the scheduler's credit for the sleeping worker and is fast under load; the calls after it
+    // are not. A trial of one thread is one call.
+    private const int AllThreadsTrialCalls = 2;
     private const double Smoothing = 0.3;
 
     private readonly object gate = new();
@@ -136,7 +137,7 @@ public sealed class ContentionAwareThreads
                 // One thread: all threads are tried again now and then, and at once after consecutive calls that got their
                 // whole core (the other work may have stopped).
                 state.QuietStreak = contended ? 0 : state.QuietStreak + 1;
-                if (state.QuietStreak >= FirstTrialInterval || ++state.CallsTowardTrial >= state.TrialInterval) state.TrialCallsLeft = TrialCalls;
+                if (state.QuietStreak >= FirstTrialInterval || ++state.CallsTowardTrial >= state.TrialInterval) state.TrialCallsLeft = AllThreadsTrialCalls;
                 return;
             }
             if (contended)
@@ -144,7 +145,7 @@ public sealed class ContentionAwareThreads
                 // All threads, contended: one thread might do better. The evidence must be consecutive: a lone slow call
                 // (a collection, a burst elsewhere) leads to no trial.
                 state.QuietStreak = 0;
-                if (++state.CallsTowardTrial >= state.TrialInterval) state.TrialCallsLeft = TrialCalls;
+                if (++state.CallsTowardTrial >= state.TrialInterval) state.TrialCallsLeft = 1;
                 return;
             }
             state.CallsTowardTrial = 0;
