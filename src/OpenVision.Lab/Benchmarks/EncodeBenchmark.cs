@@ -71,21 +71,27 @@ public static class EncodeBenchmark
         ArgumentNullException.ThrowIfNull(model);
         int size = model.Config.VisionCfg.ImageSize;
         using var pixels = randn(batchSize, 3, size, size, generator: new Generator(0));
-        bool enabled = model.Threads.Enabled;
-        void AllThreads()
-        {
-            model.Threads.Enabled = false;
-            try
-            {
-                model.EncodeImage(pixels).Dispose();
-            }
-            finally
-            {
-                model.Threads.Enabled = enabled;
-            }
-        }
-        var (adaptive, allThreads) = BlockMedianSeconds(() => model.EncodeImage(pixels).Dispose(), AllThreads, budget);
+        var (adaptive, allThreads) = BlockMedianSeconds(() => model.EncodeImage(pixels).Dispose(),
+            () => OnAllThreads(model, () => { model.EncodeImage(pixels).Dispose(); return 0; }), budget);
         return (ImageRow(model, ScalarType.Float32, batchSize, adaptive, null), ImageRow(model, ScalarType.Float32, batchSize, allThreads, null));
+    }
+
+    /// <summary>Runs <paramref name="measure"/> with the model's adaptive thread count off (every call on all threads),
+    /// then puts the setting back as it was.</summary>
+    public static T OnAllThreads<T>(OpenVisionModel model, Func<T> measure)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(measure);
+        bool enabled = model.Threads.Enabled;
+        model.Threads.Enabled = false;
+        try
+        {
+            return measure();
+        }
+        finally
+        {
+            model.Threads.Enabled = enabled;
+        }
     }
 
     // Median seconds per call of two ways in blocks A B B A, each of half the budget: one call (or 0.3 s of calls) to

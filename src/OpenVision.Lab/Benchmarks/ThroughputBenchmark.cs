@@ -69,7 +69,7 @@ public static class ThroughputBenchmark
             if (options.LatencyRuns > 0)
             {
                 Latency(LatencyBenchmark.Images(model, options.LatencyRuns));
-                if (compareAllThreads) Latency(WithAllThreads(model, () => LatencyBenchmark.Images(model, options.LatencyRuns)) with { Backend = "torch, all threads" });
+                if (compareAllThreads) Latency(EncodeBenchmark.OnAllThreads(model, () => LatencyBenchmark.Images(model, options.LatencyRuns)) with { Backend = "torch, all threads" });
             }
             foreach (int batch in options.BatchSizes)
             {
@@ -113,19 +113,6 @@ public static class ThroughputBenchmark
 
     /// <summary>The task name of rows timed with <see cref="ContentionAwareThreads"/> off (every call on all threads).</summary>
     public const string AllThreadsTask = "encode_image[all threads]";
-
-    private static T WithAllThreads<T>(OpenVisionModel model, Func<T> measure)
-    {
-        model.Threads.Enabled = false;
-        try
-        {
-            return measure();
-        }
-        finally
-        {
-            model.Threads.Enabled = true;
-        }
-    }
 
     // Built-in names are configs: random weights, as always. Anything else (a folder, a checkpoint, hf-hub:) brings its
     // weights, so that another tool's export of the same weights (--onnx-file) can be checked against ours.

@@ -1,5 +1,4 @@
 using System.Runtime.InteropServices;
-using TorchSharp;
 
 namespace OpenVision.Native;
 
@@ -31,16 +30,13 @@ internal static unsafe class CallerThreads
 
     private static (Functions?, string) Load()
     {
-        if (NativeLibraries.TryLoadShipped(TorchThreadTeam.ShimFileName, OptOutVariable, out var handle) is { } whyNot) return (null, whyNot);
+        if (TorchThreadTeam.TryLoadShim(OptOutVariable, out var handle) is { } whyNot) return (null, whyNot);
         var functions = new Functions(handle);
-        using (torch.empty(1)) { } // libtorch must be loaded: the functions are its OpenMP runtime's
-        if (functions.Init() != 1) return (null, "libtorch's OpenMP runtime was not found");
         return functions.CpuSeconds() < 0 ? (null, "the thread CPU clock cannot be read") : (functions, "available");
     }
 
     private sealed class Functions(IntPtr library)
     {
-        public readonly delegate* unmanaged<int> Init = (delegate* unmanaged<int>)NativeLibrary.GetExport(library, "ov_pool_init");
         public readonly delegate* unmanaged<int> MaxThreads = (delegate* unmanaged<int>)NativeLibrary.GetExport(library, "ov_pool_max_threads");
         public readonly delegate* unmanaged<int, void> SetThreads = (delegate* unmanaged<int, void>)NativeLibrary.GetExport(library, "ov_pool_set_threads");
         public readonly delegate* unmanaged<double> CpuSeconds = (delegate* unmanaged<double>)NativeLibrary.GetExport(library, "ov_pool_thread_cpu_seconds");

@@ -81,20 +81,23 @@ internal static unsafe class TorchThreadTeam
         }
     }
 
-    private static (Pool?, string) Load()
+    private static (Pool?, string) Load() => TryLoadShim("OPENVISION_TORCH_THREAD_TEAM", out var handle) is { } whyNot
+        ? (null, $".NET thread pool ({whyNot})")
+        : (new Pool(handle), "libtorch's OpenMP threads");
+
+    /// <summary>Loads <see cref="ShimFileName"/> and binds it to the loaded libtorch's OpenMP runtime (loading libtorch
+    /// first): null when ready, otherwise why not (<paramref name="optOutVariable"/> set to 0, platform, not built, no
+    /// OpenMP runtime). Shared with <see cref="CallerThreads"/>, which has its own opt-out.</summary>
+    internal static string? TryLoadShim(string optOutVariable, out IntPtr handle)
     {
-        if (NativeLibraries.TryLoadShipped(ShimFileName, "OPENVISION_TORCH_THREAD_TEAM", out var handle) is { } whyNot)
-            return (null, $".NET thread pool ({whyNot})");
-        var pool = new Pool(handle);
-        using (torch.empty(1)) { } // libtorch must be loaded: the loop runs on its OpenMP threads
-        return pool.Init() == 1
-            ? (pool, "libtorch's OpenMP threads")
-            : (null, ".NET thread pool (libtorch's OpenMP runtime was not found)");
+        if (NativeLibraries.TryLoadShipped(ShimFileName, optOutVariable, out handle) is { } whyNot) return whyNot;
+        using (torch.empty(1)) { } // libtorch must be loaded: the shim binds to its OpenMP runtime
+        var init = (delegate* unmanaged<int>)NativeLibrary.GetExport(handle, "ov_pool_init");
+        return init() == 1 ? null : "libtorch's OpenMP runtime was not found";
     }
 
     private sealed class Pool(IntPtr library)
     {
-        public readonly delegate* unmanaged<int> Init = (delegate* unmanaged<int>)NativeLibrary.GetExport(library, "ov_pool_init");
         public readonly delegate* unmanaged<delegate* unmanaged<IntPtr, void>, IntPtr, void> Run =
             (delegate* unmanaged<delegate* unmanaged<IntPtr, void>, IntPtr, void>)NativeLibrary.GetExport(library, "ov_pool_run");
     }
