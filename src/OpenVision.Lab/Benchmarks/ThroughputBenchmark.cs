@@ -100,6 +100,7 @@ public static class ThroughputBenchmark
             foreach (var choice in model.Threads.Choices()) lines.Report($"{"",34} threads {choice}");
             foreach (string line in BenchmarkSummary.Lines(results.Where(r => r.Model == model.Config.Name).ToList())) lines.Report(line);
         }
+        if (PeakOvertaken(peak, results) is { } overtaken) lines.Report(overtaken);
         lines.Report($"peak working set {Process.GetCurrentProcess().PeakWorkingSet64 / (1 << 20)} MiB");
         return new ThroughputReport(machine, peak, results, latencies);
     }
@@ -107,9 +108,21 @@ public static class ThroughputBenchmark
     /// <summary>The peak the "% meas" column divides by: a manual <see cref="ThroughputBenchmarkOptions.PeakGflops"/> wins;
     /// otherwise the per-machine cache, measured on first use or when <see cref="ThroughputBenchmarkOptions.RemeasurePeak"/>.</summary>
     public static MeasuredPeak ResolvePeak(ThroughputBenchmarkOptions options, MachineInfo machine) => options.PeakGflops is { } manual
-        ? new MeasuredPeak(machine.CpuModel, machine.Cores, manual, "given with --peak-gflops", null, null, DateTime.UtcNow)
+        ? new MeasuredPeak(machine.CpuModel, machine.Cores, manual, ManualPeakMethod, null, null, DateTime.UtcNow)
         : new PeakCache(options.PeakCacheFolder).GetOrMeasure(machine, options.RemeasurePeak, () => PeakMeter.Measure(machine, options.PeakDuration),
             stale: cached => !cached.HasBFloat16LoopPeak && BFloat16Ops.PeakLoop(1) > 0);
+
+    private const string ManualPeakMethod = "given with --peak-gflops";
+
+    /// <summary>A warning when a float32 row went faster than the measured peak: the peak was measured while other work
+    /// shared the cores (it is cached), so every "% meas" is overstated.</summary>
+    public static string? PeakOvertaken(MeasuredPeak peak, IEnumerable<BenchmarkResult> results)
+    {
+        var fastest = results.Where(r => r.DType == "Float32").MaxBy(r => r.GflopsPerSecond);
+        return fastest is null || peak.FractionOfFloat32(fastest.GflopsPerSecond) <= 1 ? null
+            : $"warning: {fastest.Model} {fastest.Task} batch {fastest.BatchSize} ran at {fastest.GflopsPerSecond:F0} GFLOP/s, above the fp32 peak of " +
+              $"{peak.Float32Gflops:F0} " + (peak.Float32Method != ManualPeakMethod ? $"measured {peak.MeasuredAtUtc:yyyy-MM-dd HH:mm}Z (other work shared the cores then): rerun with --remeasure-peak" : peak.Float32Method);
+    }
 
     /// <summary>The task name of rows timed with <see cref="ContentionAwareThreads"/> off (every call on all threads).</summary>
     public const string AllThreadsTask = "encode_image[all threads]";

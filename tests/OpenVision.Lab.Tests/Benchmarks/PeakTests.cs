@@ -31,6 +31,17 @@ public class PeakTests : IDisposable
         Assert.True(PeakMeter.Float32Gflops(2, TimeSpan.FromMilliseconds(30)) > 0);
 
     [Fact]
+    public void ARowAboveTheCachedPeakAsksForANewMeasurement()
+    {
+        var peak = Peak(300);
+        BenchmarkResult Row(string dtype, double gflops) => new("openvision-vit-tiny-patch16-224", "encode_image", dtype, 32, 100, gflops, null);
+        Assert.Null(ThroughputBenchmark.PeakOvertaken(peak, [Row("Float32", 290), Row("BFloat16", 450)]));
+        var warning = ThroughputBenchmark.PeakOvertaken(peak, [Row("Float32", 290), Row("Float32", 310)]);
+        Assert.Equal($"warning: openvision-vit-tiny-patch16-224 encode_image batch 32 ran at 310 GFLOP/s, above the fp32 peak of 300 measured " +
+            $"{peak.MeasuredAtUtc:yyyy-MM-dd HH:mm}Z (other work shared the cores then): rerun with --remeasure-peak", warning);
+    }
+
+    [Fact]
     public void FractionsAreOfTheMeasuredPeakNotTheEstimate()
     {
         new PeakCache(_folder).Save(Machine, Peak(400));
