@@ -59,7 +59,7 @@ public sealed class CliTests : IDisposable
         if (value != "") environment["OPENVISION_ADAPTIVE_THREADS"] = value;
         var result = Cli.RunWithEnvironment(environment, "info", "--model", "openvision-vit-tiny-patch16-224");
         Assert.Equal(0, result.ExitCode);
-        Assert.Matches(@"model threads  all of libtorch's \(\d+\); one while other processes compete for the cores and it measures faster: " + expected, result.Stdout);
+        Assert.Matches(@"model threads  all of libtorch's \(\d+\); one per image and batches in parts while other processes compete for the cores and that measures faster: " + expected, result.Stdout);
     }
 
     [Fact]

@@ -100,7 +100,8 @@ public sealed partial class OpenVisionModel : nn.Module
 
     /// <summary>Image features [B, E] in <see cref="OutputDType"/> for normalized pixels [B, 3, S, S] of any float type
     /// (any S ≥ patch size; see <see cref="VisionTransformer.PositionTable"/>).</summary>
-    public Tensor EncodeImage(Tensor pixels, bool normalize = false) => OnAdaptiveThreads("image", pixels, () => EncodeImageCore(pixels, normalize));
+    public Tensor EncodeImage(Tensor pixels, bool normalize = false) =>
+        OnAdaptiveThreads("image", pixels, (start, count) => EncodeImageCore(Rows(pixels, start, count), normalize), Concatenate);
 
     private Tensor EncodeImageCore(Tensor pixels, bool normalize)
     {
@@ -113,7 +114,8 @@ public sealed partial class OpenVisionModel : nn.Module
     }
 
     /// <summary>Text features [B, E] for token ids [B, context_length] (int64), in <see cref="OutputDType"/>.</summary>
-    public Tensor EncodeText(Tensor tokenIds, bool normalize = false) => OnAdaptiveThreads("text", tokenIds, () => EncodeTextCore(tokenIds, normalize));
+    public Tensor EncodeText(Tensor tokenIds, bool normalize = false) =>
+        OnAdaptiveThreads("text", tokenIds, (start, count) => EncodeTextCore(Rows(tokenIds, start, count), normalize), Concatenate);
 
     private Tensor EncodeTextCore(Tensor tokenIds, bool normalize)
     {
@@ -132,7 +134,7 @@ public sealed partial class OpenVisionModel : nn.Module
     public ImageEncoding EncodeImageDetailed(Tensor pixels, IEnumerable<int>? layers = null, bool normalize = false)
     {
         var requested = (layers ?? []).Select(ResolveLayer).ToList();
-        return OnAdaptiveThreads("image", pixels, () => EncodeImageDetailedCore(pixels, requested, normalize));
+        return OnAdaptiveThreads("image", pixels, (start, count) => EncodeImageDetailedCore(Rows(pixels, start, count), requested, normalize), ImageEncoding.Concatenate);
     }
 
     private ImageEncoding EncodeImageDetailedCore(Tensor pixels, List<int> requested, bool normalize)
@@ -179,15 +181,22 @@ public sealed partial class OpenVisionModel : nn.Module
         return new ParameterCounts(vision, total - vision - (HasTextTower ? 1 : 0), total);
     }
 
-    /// <summary>How many threads inference calls (<see cref="EncodeImage"/>, <see cref="EncodeText"/>,
-    /// <see cref="EncodeImageDetailed"/>) use on the CPU: all, or one while other processes compete for the cores and one
-    /// measures faster.</summary>
+    /// <summary>How inference calls (<see cref="EncodeImage"/>, <see cref="EncodeText"/>,
+    /// <see cref="EncodeImageDetailed"/>) use the CPU's threads: all on each call, or, while other processes compete for
+    /// the cores and it measures faster, one thread for a single image and side-by-side parts of a batch.</summary>
     public ContentionAwareThreads Threads { get; } = new();
 
-    private T OnAdaptiveThreads<T>(string task, Tensor input, Func<T> call) =>
-        Device.type == DeviceType.CPU && input.dim() >= 1
-            ? Threads.Run(task, task == "image" && input.dim() == 4 ? (int)input.shape[^1] : 0, (int)input.shape[0], call)
-            : call();
+    private T OnAdaptiveThreads<T>(string task, Tensor input, Func<int, int, T> slice, Func<IReadOnlyList<T>, T> merge) where T : class, IDisposable
+    {
+        if (Device.type != DeviceType.CPU || input.dim() < 1) return slice(0, input.dim() < 1 ? 0 : (int)input.shape[0]);
+        return Threads.Run(task, task == "image" && input.dim() == 4 ? (int)input.shape[^1] : 0, (int)input.shape[0], slice, merge);
+    }
+
+    // The whole input for the whole batch (so that a call without parts sees the caller's tensor itself).
+    private static Tensor Rows(Tensor input, int start, int count) =>
+        input.dim() >= 1 && start == 0 && count == input.shape[0] ? input : input.narrow(0, start, count);
+
+    private static Tensor Concatenate(IReadOnlyList<Tensor> parts) => torch.cat(parts.ToArray(), dim: 0);
 
     private Tensor ToModel(Tensor pixels) => pixels.to(DType, Device);
 }
@@ -198,6 +207,12 @@ public sealed partial class OpenVisionModel : nn.Module
 /// <param name="Hidden">Block outputs [B, 1+G, W] (class token first) by 0-based block index.</param>
 public sealed record ImageEncoding(Tensor Features, Tensor Tokens, IReadOnlyDictionary<int, Tensor> Hidden) : IDisposable
 {
+    /// <summary>The encodings of consecutive parts of a batch as one (new tensors; the parts stay the caller's).</summary>
+    internal static ImageEncoding Concatenate(IReadOnlyList<ImageEncoding> parts) => new(
+        torch.cat(parts.Select(p => p.Features).ToArray(), dim: 0),
+        torch.cat(parts.Select(p => p.Tokens).ToArray(), dim: 0),
+        parts[0].Hidden.Keys.ToDictionary(i => i, i => torch.cat(parts.Select(p => p.Hidden[i]).ToArray(), dim: 0)));
+
     /// <inheritdoc/>
     public void Dispose()
     {

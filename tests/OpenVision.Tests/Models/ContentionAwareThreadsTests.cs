@@ -5,28 +5,30 @@ using TorchSharp;
 
 namespace OpenVision.Tests.Models;
 
-/// <summary>The adaptive thread count: its decisions on given timings (quiet calls never lead to a trial; consecutive
-/// contended ones do; a winning trial switches, a losing one backs off; freed cores lead back), and on a real model that
-/// the chosen count is what libtorch's regions see during the call, the caller's setting is restored after it, and the
-/// features do not change.</summary>
+/// <summary>The adaptive thread layout: its decisions on given timings (quiet calls never lead to a trial; consecutive
+/// contended ones do; a winning trial switches, a losing one backs off; freed cores lead back; batches are split rather
+/// than put on one thread), and on a real model that the chosen count is what libtorch's regions see during the call,
+/// the caller's setting is restored after it, and the features do not change.</summary>
 public class ContentionAwareThreadsTests
 {
     private static readonly ThreadChoiceKey Key = new("image", 224, 1);
     private const int All = 2;
+    private const ThreadLayout Full = ThreadLayout.AllThreads, One = ThreadLayout.OneThread;
 
-    // One call of the given thread count taking `perImage` seconds, of which the calling thread got `cpuShare` in CPU time.
-    private static void Call(ContentionAwareThreads threads, int used, double seconds, double cpuShare) =>
-        threads.Record(Key, All, used, batch: 1, wallSeconds: seconds, cpuSeconds: cpuShare * seconds);
+    // One call in the given layout taking `seconds`, of which its threads got `cpuShare` in CPU time.
+    private static void Call(ContentionAwareThreads threads, ThreadLayout used, double seconds, double cpuShare, ThreadChoiceKey? key = null) =>
+        threads.Record(key ?? Key, All, used, batch: (key ?? Key).BatchBucket, wallSeconds: seconds, cpuSeconds: cpuShare * seconds, threadSeconds: seconds);
 
-    // Runs calls the way Run would: the chosen count, timed by `secondsFor(threads)` with the CPU share `cpuShare`.
-    private static List<int> Drive(ContentionAwareThreads threads, int calls, Func<int, double> secondsFor, double cpuShare)
+    // Runs calls the way Run would: the chosen layout, timed by `secondsFor(layout)` with the CPU share `cpuShare`.
+    private static List<ThreadLayout> Drive(ContentionAwareThreads threads, int calls, Func<ThreadLayout, double> secondsFor, double cpuShare,
+        ThreadChoiceKey? key = null)
     {
-        var used = new List<int>();
+        var used = new List<ThreadLayout>();
         for (int i = 0; i < calls; i++)
         {
-            int count = threads.Choose(Key, All);
-            used.Add(count);
-            Call(threads, count, secondsFor(count), cpuShare);
+            var layout = threads.Choose(key ?? Key);
+            used.Add(layout);
+            Call(threads, layout, secondsFor(layout), cpuShare, key);
         }
         return used;
     }
@@ -35,8 +37,8 @@ public class ContentionAwareThreadsTests
     public void QuietCallsNeverTryOneThread()
     {
         var threads = new ContentionAwareThreads();
-        var used = Drive(threads, 1000, count => count == 1 ? 0.010 : 0.020, cpuShare: 1.0); // one thread would even be faster
-        Assert.All(used, count => Assert.Equal(All, count));
+        var used = Drive(threads, 1000, layout => layout == One ? 0.010 : 0.020, cpuShare: 1.0); // one thread would even be faster
+        Assert.All(used, layout => Assert.Equal(Full, layout));
         var choice = Assert.Single(threads.Choices());
         Assert.Equal((0L, 0L, 1000L), (choice.Trials, choice.ContendedCalls, choice.Calls));
     }
@@ -47,8 +49,8 @@ public class ContentionAwareThreadsTests
         var threads = new ContentionAwareThreads();
         for (int i = 0; i < 200; i++)
         {
-            Assert.Equal(All, threads.Choose(Key, All));
-            Call(threads, All, 0.020, cpuShare: i % 5 == 0 ? 0.4 : 1.0);
+            Assert.Equal(Full, threads.Choose(Key));
+            Call(threads, Full, 0.020, cpuShare: i % 5 == 0 ? 0.4 : 1.0);
         }
         Assert.Equal(0, Assert.Single(threads.Choices()).Trials);
     }
@@ -57,39 +59,55 @@ public class ContentionAwareThreadsTests
     public void ContentionLeadsToOneThreadWhenItMeasuresFaster()
     {
         var threads = new ContentionAwareThreads();
-        var used = Drive(threads, 40, count => count == 1 ? 0.030 : 0.200, cpuShare: 0.4);
-        // Two contended calls on all threads, a trial call on one thread that wins; from there on one thread, with
-        // trials of all threads (two calls each) that lose and so come after 2, 4, 8, 16 calls.
-        int[] expected = [All, All, 1, 1, 1, All, All, 1, 1, 1, 1, All, All, .. Enumerable.Repeat(1, 8), All, All, .. Enumerable.Repeat(1, 16), All];
-        Assert.Equal(expected, used);
+        var used = Drive(threads, 300, layout => layout == One ? 0.030 : 0.044, cpuShare: 0.4);
+        // Two contended calls on all threads, a trial call on one thread that wins; from there on one thread, with trials
+        // of all threads (two calls each) that lose, after 2, 4, 8 … 64 calls, but never before the calls since the
+        // last trial took nine times a trial's 2 × 0.044 s: 27 calls of 0.030 s.
+        Assert.Equal([Full, Full, One], used.Take(3));
+        var trialStarts = used.Select((layout, i) => (layout, i)).Where(c => c.layout == Full && c.i > 2 && used[c.i - 1] == One).Select(c => c.i).ToList();
+        Assert.All(trialStarts, i => Assert.Equal((Full, One), (used[i + 1], used[i + 2])));
+        var gaps = trialStarts.Prepend(1).Zip(trialStarts, (a, b) => b - a - 2).ToList();
+        Assert.Equal([27, 27, 27, 27, 32, 64], gaps.Take(6));
         var choice = Assert.Single(threads.Choices());
-        Assert.Equal((1, 4L, 1L), (choice.Threads, choice.Trials, choice.Switches));
-        Assert.Equal(0.030, choice.SecondsPerImageOneThread, 12);
+        Assert.Equal((One, 1L), (choice.Layout, choice.Switches));
+        Assert.Equal(0.030, choice.SecondsPerImageAlternative, 12);
+    }
+
+    [Fact]
+    public void TrialsTakeAtMostATenthOfTheTime()
+    {
+        // Beside busy processes a call on all threads can take 50 times one on one thread (Tiny, batch 1, 2 cores).
+        var threads = new ContentionAwareThreads();
+        var used = Drive(threads, 5000, layout => layout == One ? 0.025 : 1.25, cpuShare: 0.6);
+        double trials = used.Skip(3).Count(layout => layout == Full) * 1.25, total = trials + used.Skip(3).Count(layout => layout == One) * 0.025;
+        Assert.InRange(trials / total, 0.05, ContentionAwareThreads.MaxTrialTimeShare);
     }
 
     [Fact]
     public void LosingTrialsBackOffToEverySixtyFourContendedCalls()
     {
         var threads = new ContentionAwareThreads();
-        var used = Drive(threads, 400, count => count == 1 ? 0.100 : 0.050, cpuShare: 0.4);
-        var trialCalls = used.Select((count, i) => (count, i)).Where(c => c.count == 1).Select(c => c.i).ToList();
+        var used = Drive(threads, 400, layout => layout == One ? 0.060 : 0.050, cpuShare: 0.4);
+        var trialCalls = used.Select((layout, i) => (layout, i)).Where(c => c.layout == One).Select(c => c.i).ToList();
         var gaps = trialCalls.Zip(trialCalls.Skip(1), (a, b) => b - a - 1).ToList();
         Assert.Equal(2, trialCalls[0]);
-        Assert.Equal([4, 8, 16, 32, 64, 64, 64], gaps.Take(7));
-        Assert.Equal(All, Assert.Single(threads.Choices()).Threads);
+        // 4 and 8 calls of 0.050 s are less than nine times a trial's 0.060 s: those trials wait for 11 calls.
+        Assert.Equal([11, 11, 16, 32, 64, 64, 64], gaps.Take(7));
+        Assert.Equal(Full, Assert.Single(threads.Choices()).Layout);
     }
 
     [Fact]
     public void FreedCoresLeadBackToAllThreads()
     {
         var threads = new ContentionAwareThreads();
-        // Under load: one thread wins, a trial of all threads loses; 2 of the 4 calls before the next are made.
-        Drive(threads, 9, count => count == 1 ? 0.030 : 0.200, cpuShare: 0.4);
-        Assert.Equal(1, threads.Choose(Key, All));
-        // The other work stops: one thread now gets its whole core, and all threads are faster again.
-        var used = Drive(threads, 10, count => count == 1 ? 0.030 : 0.015, cpuShare: 1.0);
-        // Two calls with their whole core start a trial; its second call decides.
-        Assert.Equal([1, 1, All, All, All, All, All, All, All, All], used);
+        // Under load: one thread wins.
+        Drive(threads, 9, layout => layout == One ? 0.030 : 0.200, cpuShare: 0.4);
+        Assert.Equal(One, threads.Choose(Key));
+        // The other work stops: one thread now gets its whole core, and all threads are faster again. A trial of all
+        // threads would take more than a tenth of the time by its estimate from under load, but 16 calls in a row
+        // without contention start it anyway; its second call decides.
+        var used = Drive(threads, 26, layout => layout == One ? 0.030 : 0.015, cpuShare: 1.0);
+        Assert.Equal([.. Enumerable.Repeat(One, 16), .. Enumerable.Repeat(Full, 10)], used);
         Assert.Equal(2, Assert.Single(threads.Choices()).Switches);
     }
 
@@ -99,16 +117,16 @@ public class ContentionAwareThreadsTests
         // Under load, the first call on all threads after calls on one thread is fast (the sleeping worker's scheduler
         // credit), the ones after it slow: judged by its first call, every trial of all threads would win.
         var threads = new ContentionAwareThreads();
-        int previous = 0;
-        var used = Drive(threads, 300, count =>
+        var previous = Full;
+        var used = Drive(threads, 300, layout =>
         {
-            double seconds = count == 1 ? 0.050 : previous == 1 ? 0.020 : 0.200;
-            previous = count;
+            double seconds = layout == One ? 0.050 : previous == One ? 0.020 : 0.200;
+            previous = layout;
             return seconds;
         }, cpuShare: 0.4);
         var choice = Assert.Single(threads.Choices());
-        Assert.Equal((1, 1L), (choice.Threads, choice.Switches));
-        Assert.True(used.Count(count => count == All) < 20, $"{used.Count(count => count == All)} of 300 calls on all threads");
+        Assert.Equal((One, 1L), (choice.Layout, choice.Switches));
+        Assert.True(used.Count(layout => layout == Full) < 20, $"{used.Count(layout => layout == Full)} of 300 calls on all threads");
     }
 
     [Fact]
@@ -116,10 +134,35 @@ public class ContentionAwareThreadsTests
     {
         var threads = new ContentionAwareThreads();
         var other = new ThreadChoiceKey("image", 224, 32);
-        Drive(threads, 4, count => count == 1 ? 0.030 : 0.200, cpuShare: 0.4);
-        Assert.Equal(1, threads.Choose(Key, All));
-        Assert.Equal(All, threads.Choose(other, All));
-        Assert.Equal(All, threads.Choose(new ThreadChoiceKey("text", 0, 1), All));
+        Drive(threads, 4, layout => layout == One ? 0.030 : 0.200, cpuShare: 0.4);
+        Assert.Equal(One, threads.Choose(Key));
+        Assert.Equal(Full, threads.Choose(other));
+        Assert.Equal(Full, threads.Choose(new ThreadChoiceKey("text", 0, 1)));
+    }
+
+    [Fact]
+    public void ABatchUnderContentionIsSplitIntoPartsNotPutOnOneThread()
+    {
+        var threads = new ContentionAwareThreads();
+        var batch = new ThreadChoiceKey("image", 224, 8);
+        var used = Drive(threads, 5, layout => layout == ThreadLayout.BatchParts ? 0.030 : 0.200, cpuShare: 0.4, key: batch);
+        Assert.Equal([Full, Full, .. Enumerable.Repeat(ThreadLayout.BatchParts, 3)], used);
+        var choice = Assert.Single(threads.Choices());
+        Assert.Equal(ThreadLayout.BatchParts, choice.Layout);
+        Assert.Contains("b≤8: batch in parts, one of 2 threads each (5 calls, 5 contended, 1 trials, 1 switches)", choice.ToString());
+    }
+
+    [Fact]
+    public void ContentionIsJudgedOnEveryThreadOfTheCall()
+    {
+        // Parts on two threads, 0.2 s of wall time each: 0.29 CPU seconds between them is below 0.75 of their 0.4 s
+        // (contended), though above 0.75 of the call's 0.2 s; 0.31 is not.
+        var threads = new ContentionAwareThreads();
+        var batch = new ThreadChoiceKey("image", 224, 8);
+        threads.Record(batch, All, ThreadLayout.BatchParts, 8, wallSeconds: 0.2, cpuSeconds: 0.29, threadSeconds: 0.4);
+        threads.Record(batch, All, ThreadLayout.BatchParts, 8, wallSeconds: 0.2, cpuSeconds: 0.31, threadSeconds: 0.4);
+        var choice = Assert.Single(threads.Choices());
+        Assert.Equal((2L, 1L), (choice.Calls, choice.ContendedCalls));
     }
 
     [Fact]
@@ -139,14 +182,16 @@ public class ContentionAwareThreadsTests
         Assert.True(callers >= 2, "the test needs libtorch to use two threads or more");
         var threads = new ContentionAwareThreads();
         var key = new ThreadChoiceKey("image", 16, 1);
-        for (int i = 0; i < 4; i++) threads.Record(key, callers, i < 2 ? callers : 1, 1, i < 2 ? 0.2 : 0.03, i < 2 ? 0.08 : 0.03);
-        Assert.Equal(1, threads.Choose(key, callers));
-        int seen = threads.Run("image", 16, 1, () => CallerThreads.MaxThreads);
-        Assert.Equal(1, seen);
+        for (int i = 0; i < 4; i++) threads.Record(key, callers, i < 2 ? Full : One, 1, i < 2 ? 0.2 : 0.03, i < 2 ? 0.08 : 0.03, i < 2 ? 0.2 : 0.03);
+        Assert.Equal(One, threads.Choose(key));
+        using var seen = threads.Run("image", 16, 1, (_, _) => torch.tensor(CallerThreads.MaxThreads), Unexpected);
+        Assert.Equal(1, seen.item<int>());
         Assert.Equal(callers, CallerThreads.MaxThreads);
-        Assert.Throws<InvalidOperationException>(() => threads.Run<int>("image", 16, 1, () => throw new InvalidOperationException("inside")));
+        Assert.Throws<InvalidOperationException>(() => threads.Run<torch.Tensor>("image", 16, 1, (_, _) => throw new InvalidOperationException("inside"), Unexpected));
         Assert.Equal(callers, CallerThreads.MaxThreads);
     }
+
+    private static torch.Tensor Unexpected(IReadOnlyList<torch.Tensor> parts) => throw new InvalidOperationException("a call on one thread has no parts to merge");
 
     [Fact]
     public void FeaturesOnOneThreadEqualThoseOnAll()
