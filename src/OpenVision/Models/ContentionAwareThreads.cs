@@ -10,21 +10,21 @@ namespace OpenVision.Models;
 /// process holds a core, the waiting thread burns its time slice, and a Tiny batch-1 call that takes 14 ms quiet takes
 /// 100–400 ms (docs/speed.md, "thread waits under load"). One thread has nobody to wait for, and neither have parts of
 /// a batch on threads of their own (<see cref="BatchParts"/>): they keep every core the scheduler grants busy. The
-/// signal is CPU time over wall time of the threads that ran the call: about 1 on a quiet machine (they compute or
-/// spin throughout), well below where other work takes the cores. Only consecutive calls with that evidence lead to a
-/// trial of the alternative, so a quiet machine runs as before; while the alternative is chosen, all threads are tried
-/// again after as many calls, sooner after calls without contention, and at once after 16 of them in a row. A trial of all threads is two
-/// calls judged by the second (under load the first call on all threads after a spell without them runs on the
-/// scheduler's credit for the sleeping worker, and would look faster than that layout stays). Trials back off (2, 4,
-/// 8 … 64 calls before the next) while they lose, and take at most a tenth of the time: a trial waits until the calls
-/// since the last took nine times what it is expected to take. The choice is kept per model, task, image size and power-of-two batch
-/// size. Thread counts are set for the threads of the call only and restored after it: nothing else in the process
-/// changes. Features do not depend on the layout beyond float32 round-off (libtorch and MKL split rows across
-/// threads, not the sums within them). Off with <c>OPENVISION_ADAPTIVE_THREADS=0</c> or <see cref="Enabled"/>;
+/// signal is CPU time over wall time of the threads that ran the call: about 1 on a quiet machine (they compute or spin
+/// throughout), well below where other work takes the cores. Only consecutive calls with that evidence lead to a trial
+/// of the alternative, so a quiet machine runs as before; while the alternative is chosen, all threads are tried again
+/// after as many calls, sooner after calls without contention, and at once after 16 of them in a row. A trial of all
+/// threads is two calls judged by the second (under load the first call on all threads after a spell without them runs
+/// on the scheduler's credit for the sleeping worker, and would look faster than that layout stays). Trials back off
+/// (2, 4, 8 … 64 calls before the next) while they lose, and take at most a tenth of the time: a trial waits until the
+/// calls since the last took nine times what it is expected to take. The choice is kept per model, task, image size and
+/// power-of-two batch size. Thread counts are set for the threads of the call only and restored after it: nothing else
+/// in the process changes. Features do not depend on the layout beyond float32 round-off (libtorch and MKL split rows
+/// across threads, not the sums within them). Off with <c>OPENVISION_ADAPTIVE_THREADS=0</c> or <see cref="Enabled"/>;
 /// unavailable without <c>libopenvision_pool.so</c>.</remarks>
 public sealed class ContentionAwareThreads
 {
-    /// <summary>Calls whose thread got less than this share of their wall time in CPU time count as contended.</summary>
+    /// <summary>Calls whose threads got less than this share of their wall time in CPU time count as contended.</summary>
     public const double ContendedBelow = 0.75;
 
     /// <summary>A trial wins when its time per image is below this fraction of the current choice's.</summary>
