@@ -61,6 +61,12 @@ public sealed class ContentionAwareThreads
         set => enabled = value && CallerThreads.Available;
     }
 
+    /// <summary>A layout every call uses instead of the adaptive choice (null, the default: adapt). A single image
+    /// pinned to <see cref="ThreadLayout.BatchParts"/> runs on one thread. Ignored while <see cref="Enabled"/> is false.
+    /// For machines known to be oversubscribed, and for bit-for-bit reproducible runs under changing load: the layouts
+    /// agree within float32 round-off, not always bit for bit (a batch in parts is multiplied in smaller blocks).</summary>
+    public ThreadLayout? Pinned { get; set; }
+
     /// <summary>"available", or why the thread count cannot adapt here (opt-out variable, platform, missing shim).</summary>
     public static string Status => CallerThreads.Status;
 
@@ -80,12 +86,18 @@ public sealed class ContentionAwareThreads
         int full = CallerThreads.MaxThreads;
         if (full <= 1) return slice(0, batch);
         var key = new ThreadChoiceKey(task, size, Bucket(batch));
-        var layout = Choose(key);
+        var pinned = Pinned;
+        var layout = pinned switch
+        {
+            null => Choose(key),
+            ThreadLayout.BatchParts when batch < 2 => ThreadLayout.OneThread,
+            _ => pinned.Value,
+        };
         long start = Stopwatch.GetTimestamp();
         if (layout == ThreadLayout.BatchParts)
         {
             var merged = BatchParts.Run(batch, Math.Min(full, batch), slice, merge, out var effort);
-            Record(key, full, layout, batch, Stopwatch.GetElapsedTime(start).TotalSeconds, effort.CpuSeconds, effort.ThreadSeconds);
+            if (pinned is null) Record(key, full, layout, batch, Stopwatch.GetElapsedTime(start).TotalSeconds, effort.CpuSeconds, effort.ThreadSeconds);
             return merged;
         }
         if (layout == ThreadLayout.OneThread) CallerThreads.SetThreads(1);
@@ -94,7 +106,7 @@ public sealed class ContentionAwareThreads
             double cpu = CallerThreads.CpuSeconds();
             var result = slice(0, batch);
             double wall = Stopwatch.GetElapsedTime(start).TotalSeconds;
-            Record(key, full, layout, batch, wall, CallerThreads.CpuSeconds() - cpu, wall);
+            if (pinned is null) Record(key, full, layout, batch, wall, CallerThreads.CpuSeconds() - cpu, wall);
             return result;
         }
         finally

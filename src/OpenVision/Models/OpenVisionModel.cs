@@ -101,7 +101,7 @@ public sealed partial class OpenVisionModel : nn.Module
     /// <summary>Image features [B, E] in <see cref="OutputDType"/> for normalized pixels [B, 3, S, S] of any float type
     /// (any S ≥ patch size; see <see cref="VisionTransformer.PositionTable"/>).</summary>
     public Tensor EncodeImage(Tensor pixels, bool normalize = false) =>
-        OnAdaptiveThreads("image", pixels, (start, count) => EncodeImageCore(Rows(pixels, start, count), normalize), Concatenate);
+        OnAdaptiveThreads("image", pixels, (start, count) => OnRows(pixels, start, count, rows => EncodeImageCore(rows, normalize)), Concatenate);
 
     private Tensor EncodeImageCore(Tensor pixels, bool normalize)
     {
@@ -115,7 +115,7 @@ public sealed partial class OpenVisionModel : nn.Module
 
     /// <summary>Text features [B, E] for token ids [B, context_length] (int64), in <see cref="OutputDType"/>.</summary>
     public Tensor EncodeText(Tensor tokenIds, bool normalize = false) =>
-        OnAdaptiveThreads("text", tokenIds, (start, count) => EncodeTextCore(Rows(tokenIds, start, count), normalize), Concatenate);
+        OnAdaptiveThreads("text", tokenIds, (start, count) => OnRows(tokenIds, start, count, rows => EncodeTextCore(rows, normalize)), Concatenate);
 
     private Tensor EncodeTextCore(Tensor tokenIds, bool normalize)
     {
@@ -134,7 +134,8 @@ public sealed partial class OpenVisionModel : nn.Module
     public ImageEncoding EncodeImageDetailed(Tensor pixels, IEnumerable<int>? layers = null, bool normalize = false)
     {
         var requested = (layers ?? []).Select(ResolveLayer).ToList();
-        return OnAdaptiveThreads("image", pixels, (start, count) => EncodeImageDetailedCore(Rows(pixels, start, count), requested, normalize), ImageEncoding.Concatenate);
+        return OnAdaptiveThreads("image", pixels, (start, count) => OnRows(pixels, start, count, rows => EncodeImageDetailedCore(rows, requested, normalize)),
+            ImageEncoding.Concatenate);
     }
 
     private ImageEncoding EncodeImageDetailedCore(Tensor pixels, List<int> requested, bool normalize)
@@ -192,9 +193,14 @@ public sealed partial class OpenVisionModel : nn.Module
         return Threads.Run(task, task == "image" && input.dim() == 4 ? (int)input.shape[^1] : 0, (int)input.shape[0], slice, merge);
     }
 
-    // The whole input for the whole batch (so that a call without parts sees the caller's tensor itself).
-    private static Tensor Rows(Tensor input, int start, int count) =>
-        input.dim() >= 1 && start == 0 && count == input.shape[0] ? input : input.narrow(0, start, count);
+    // A call without parts sees the caller's tensor itself; a part, a view of its rows that it disposes (part threads
+    // have no dispose scope: a view left undisposed would wait for the finalizer).
+    private static T OnRows<T>(Tensor input, int start, int count, Func<Tensor, T> call)
+    {
+        if (input.dim() < 1 || start == 0 && count == input.shape[0]) return call(input);
+        using var rows = input.narrow(0, start, count);
+        return call(rows);
+    }
 
     private static Tensor Concatenate(IReadOnlyList<Tensor> parts) => torch.cat(parts.ToArray(), dim: 0);
 

@@ -191,6 +191,30 @@ public class ContentionAwareThreadsTests
         Assert.Equal(callers, CallerThreads.MaxThreads);
     }
 
+    [Fact]
+    public void APinnedLayoutIsUsedAndNotRecorded()
+    {
+        Assert.True(CallerThreads.Available, $"caller thread control: {CallerThreads.Status}");
+        int callers = CallerThreads.MaxThreads;
+        var threads = new ContentionAwareThreads { Pinned = ThreadLayout.BatchParts };
+        // A single image cannot be split: it runs on one thread.
+        using var single = threads.Run("image", 16, 1, (_, _) => torch.tensor(CallerThreads.MaxThreads), Unexpected);
+        Assert.Equal(1, single.item<int>());
+        int merges = 0;
+        using var parts = threads.Run("image", 16, 4, (start, count) => torch.full(count, CallerThreads.MaxThreads, dtype: torch.ScalarType.Int32), p =>
+        {
+            merges++;
+            return torch.cat(p.ToArray());
+        });
+        Assert.Equal(1, merges);
+        Assert.Equal([1, 1, 1, 1], parts.data<int>().ToArray());
+        threads.Pinned = ThreadLayout.AllThreads;
+        using var all = threads.Run("image", 16, 4, (_, _) => torch.tensor(CallerThreads.MaxThreads), Unexpected);
+        Assert.Equal(callers, all.item<int>());
+        Assert.Empty(threads.Choices());
+        Assert.Equal(callers, CallerThreads.MaxThreads);
+    }
+
     private static torch.Tensor Unexpected(IReadOnlyList<torch.Tensor> parts) => throw new InvalidOperationException("a call on one thread has no parts to merge");
 
     [Fact]

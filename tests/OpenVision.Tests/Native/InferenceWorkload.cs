@@ -14,7 +14,8 @@ namespace OpenVision.Tests.Native;
 /// <summary>Every inference path of the library on a tiny random-init model: preprocessing, image and text towers
 /// (float32 and bfloat16), patch tokens and an intermediate block at a resolution whose sin-cos table is recomputed,
 /// logits, a zero-shot classifier built and applied, open_clip's other text tower (causal mask, argmax pooling), and OpenVision 2 captioning (greedy with the prefix
-/// mask, beam search with the causal one).</summary>
+/// mask, beam search with the causal one). Every model runs in one pinned thread layout: adaptive layouts would change
+/// with the load the tests create, and with them the last bits of some outputs.</summary>
 internal sealed class InferenceWorkload : IDisposable
 {
     private const int ImageSize = 96;   // the config's 64 px → a recomputed 6×6 table
@@ -27,7 +28,7 @@ internal sealed class InferenceWorkload : IDisposable
     private readonly IReadOnlyList<DecodedImage> images;
     private readonly ImageCaptioner captioner;
 
-    public InferenceWorkload()
+    public InferenceWorkload(ThreadLayout layout = ThreadLayout.AllThreads)
     {
         var configPath = Path.Combine(ReferenceModels.Folder("ovtest-mini-p16-64"), "open_clip_config.json");
         var config = ConfigJson.Load(configPath);
@@ -43,6 +44,8 @@ internal sealed class InferenceWorkload : IDisposable
         causal = OpenVisionEncoder.FromModel(new OpenVisionModel(causalConfig), ImageSize);
         captioner = ImageCaptioner.Load(TestFiles.Fixture("ov2", "ov2-mini-a"));
         var random = new Random(3);
+        foreach (var pinned in new[] { encoder, reduced, causal, captioner.Encoder })
+            ((OpenVision.Backends.TorchSharpBackend)pinned.Backend).Model.Threads.Pinned = layout;
         images = Enumerable.Range(0, 2).Select(i =>
         {
             var pixels = new byte[70 * 50 * 3];

@@ -1,3 +1,4 @@
+using OpenVision.Models;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -28,10 +29,12 @@ public class ScalarFinalizationTests
         Assert.True(counter.Scalars >= 2, $"{counter.Scalars} Scalar finalizations seen, at least 2 expected");
     }
 
-    [Fact]
-    public void InferenceLeavesNoScalarOrTensorToTheFinalizer()
+    [Theory]
+    [InlineData(ThreadLayout.AllThreads)]
+    [InlineData(ThreadLayout.BatchParts)]   // parts run on thread-pool threads, which have no dispose scope
+    public void InferenceLeavesNoScalarOrTensorToTheFinalizer(ThreadLayout layout)
     {
-        using var workload = new InferenceWorkload();
+        using var workload = new InferenceWorkload(layout);
         using var counter = new FinalizationCounter();
         foreach (var t in workload.Run()) t.Dispose();      // first call: lazy tables and caches are built
         counter.Settle(EventTimeout);

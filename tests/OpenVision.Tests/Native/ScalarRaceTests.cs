@@ -1,3 +1,4 @@
+using OpenVision.Models;
 using TorchSharp;
 
 namespace OpenVision.Tests.Native;
@@ -14,10 +15,12 @@ public class ScalarRaceTests
 {
     private const int Iterations = 150;
 
-    [Fact]
-    public void InferenceWhileOtherThreadsCollectEqualsAQuietRun()
+    [Theory]
+    [InlineData(ThreadLayout.AllThreads)]
+    [InlineData(ThreadLayout.BatchParts)]
+    public void InferenceWhileOtherThreadsCollectEqualsAQuietRun(ThreadLayout layout)
     {
-        using var workload = new InferenceWorkload();
+        using var workload = new InferenceWorkload(layout);
         var quiet = workload.Run();
         var failures = new List<string>();
         long collections;
