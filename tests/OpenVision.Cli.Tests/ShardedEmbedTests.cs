@@ -108,6 +108,20 @@ public sealed class ShardedEmbedTests : IDisposable
         Assert.Contains("another job", other.Stderr);
     }
 
+    [Fact]
+    public void ThreadLayoutBelongsToShardedMode()
+    {
+        var plain = Cli.Run("embed", "--model", Tiny, "--images", Images, "--output", Temp("plain.npy"), "--thread-layout", "all");
+        Assert.Equal(1, plain.ExitCode);
+        Assert.Contains("--thread-layout applies to sharded mode", plain.Stderr);
+        Assert.False(File.Exists(Temp("plain.npy")));
+        var unknown = Cli.Run([.. Worker(Images, Temp("job"), "0/1", 4), "--thread-layout", "fast"]);
+        Assert.NotEqual(0, unknown.ExitCode);
+        Assert.Contains("fast", unknown.Stderr);
+        Assert.False(Directory.Exists(Temp("job")));
+        Succeed([.. Worker(Images, Temp("job"), "0/1", 4), "--thread-layout", "all"]);
+    }
+
     private static Cli.Result Succeed(params string[] args)
     {
         var result = Cli.Run(args);

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using OpenVision.IO;
 using OpenVision.Lab.Sharding;
+using OpenVision.Models;
 using OpenVision.Pipelines;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -9,7 +10,7 @@ namespace OpenVision.Cli.Commands;
 
 /// <summary><c>openvision embed --model M [--images PATH…|DIR] [--texts TEXT…] [--pixels X.npy] [--text-ids I.npy]
 /// --output OUT.(npy|safetensors) [--no-normalize] [--dtype …] [--tokens] [--layer N] [--batch-size B]</c>; with
-/// <c>--shard I/N</c> or <c>--shard-size K</c>, a worker of a sharded job writing into the folder --output
+/// <c>--shard I/N</c> or <c>--shard-size K</c> [<c>--thread-layout parts|all|adaptive</c>], a worker of a sharded job writing into the folder --output
 /// (see <see cref="ShardedEmbedding"/>; <c>embed-merge</c> joins the shards).</summary>
 internal static class EmbedCommand
 {
@@ -31,7 +32,14 @@ internal static class EmbedCommand
         var batch = new Option<int>("--batch-size", "-b") { Description = "Images per model call", DefaultValueFactory = _ => 32 };
         var shard = new Option<string?>("--shard") { Description = "Embed worker I's share of N (I/N, 0-based) into the folder --output; default from SLURM_ARRAY_TASK_ID or JOB_COMPLETION_INDEX" };
         var shardSize = new Option<int?>("--shard-size") { Description = "Images per input shard in sharded mode (default 1000)" };
-        var command = new Command("embed", "Embed images and texts") { images, texts, pixels, textIds, output, noNormalize, tokens, layer, batch, shard, shardSize };
+        var layout = new Option<string>("--thread-layout")
+        {
+            Description = "Sharded mode: how the model uses the cores, fixed so reruns and workers write the same bytes under any load: "
+                + "parts (a batch in parts side by side, one thread each), all (every call on all threads), adaptive (follows the load; last bits may differ)",
+            DefaultValueFactory = _ => "parts",
+        };
+        layout.AcceptOnlyFromAmong("parts", "all", "adaptive");
+        var command = new Command("embed", "Embed images and texts") { images, texts, pixels, textIds, output, noNormalize, tokens, layer, batch, shard, shardSize, layout };
         args.AddTo(command);
         backend.AddTo(command);
         command.SetAction(r => CliErrors.Run(() =>
@@ -48,8 +56,15 @@ internal static class EmbedCommand
                 var worker = r.GetValue(shard) is { } text ? ShardSpec.Parse(text) : ShardSpec.FromEnvironment() ?? ShardSpec.All;
                 using var shardEncoder = args.LoadEncoder(r);
                 using var shardSignals = new CliSignals();
-                return RunSharded(shardEncoder, request, worker, r.GetValue(shardSize) ?? 1000, shardSignals.Token);
+                var options = new ShardedEmbeddingOptions
+                {
+                    ShardSize = r.GetValue(shardSize) ?? 1000, BatchSize = request.BatchSize, Normalize = request.Normalize,
+                    ThreadLayout = r.GetValue(layout) switch { "all" => ThreadLayout.AllThreads, "adaptive" => null, _ => ThreadLayout.BatchParts },
+                };
+                return RunSharded(shardEncoder, request, worker, options, shardSignals.Token);
             }
+            if (r.GetResult(layout) is { Implicit: false })
+                throw new ArgumentException("--thread-layout applies to sharded mode (--shard or --shard-size); other embedding adapts to the load");
             using var encoder = backend.Load(r, args);
             using var signals = new CliSignals();
             return Run(encoder, request, signals.Token);
@@ -131,10 +146,9 @@ internal static class EmbedCommand
         return 0;
     }
 
-    private static int RunSharded(OpenVisionEncoder encoder, Request request, ShardSpec worker, int shardSize, CancellationToken cancellationToken)
+    private static int RunSharded(OpenVisionEncoder encoder, Request request, ShardSpec worker, ShardedEmbeddingOptions options, CancellationToken cancellationToken)
     {
         var files = ImageFiles.Expand(request.Images);
-        var options = new ShardedEmbeddingOptions { ShardSize = shardSize, BatchSize = request.BatchSize, Normalize = request.Normalize };
         ShardedEmbeddingResult result;
         try
         {

@@ -1,5 +1,7 @@
 using OpenVision.Checkpoints;
+using OpenVision.Backends;
 using OpenVision.IO;
+using OpenVision.Models;
 using OpenVision.Pipelines;
 using TorchSharp;
 
@@ -16,6 +18,13 @@ public sealed record ShardedEmbeddingOptions
 
     /// <summary>L2-normalize the image features.</summary>
     public bool Normalize { get; init; } = true;
+
+    /// <summary>How a TorchSharp model uses the cores during the job (<see cref="ContentionAwareThreads.Pinned"/>), fixed
+    /// so that every worker and every rerun writes the same bytes whatever else runs on the machine: the adaptive choice
+    /// follows the load, and its layouts agree only within float32 round-off. The default, a batch in parts side by side
+    /// (a lone image on one thread), measured as fast as all threads on a quiet machine and several times faster beside
+    /// busy processes (docs/distributed.md). Null adapts to the load, as other calls do.</summary>
+    public ThreadLayout? ThreadLayout { get; init; } = Models.ThreadLayout.BatchParts;
 }
 
 /// <summary>What one worker did.</summary>
@@ -48,6 +57,22 @@ public static class ShardedEmbedding
     /// <param name="cancellationToken">Stops between batches; the current shard is then left unfinished.</param>
     public static ShardedEmbeddingResult Run(OpenVisionEncoder encoder, IReadOnlyList<string> files, ShardSpec worker, string outputFolder,
         ShardedEmbeddingOptions options, IProgress<int>? progress = null, CancellationToken cancellationToken = default)
+    {
+        var threads = (encoder.Backend as TorchSharpBackend)?.Model.Threads;
+        var callersLayout = threads?.Pinned;
+        if (threads is not null) threads.Pinned = options.ThreadLayout;
+        try
+        {
+            return RunShards(encoder, files, worker, outputFolder, options, progress, cancellationToken);
+        }
+        finally
+        {
+            if (threads is not null) threads.Pinned = callersLayout;
+        }
+    }
+
+    private static ShardedEmbeddingResult RunShards(OpenVisionEncoder encoder, IReadOnlyList<string> files, ShardSpec worker, string outputFolder,
+        ShardedEmbeddingOptions options, IProgress<int>? progress, CancellationToken cancellationToken)
     {
         var shards = Split(files, options.ShardSize);
         var store = new ShardStore(outputFolder);

@@ -206,7 +206,7 @@ public class ContentionAwareThreadsTests
             merges++;
             return torch.cat(p.ToArray());
         });
-        Assert.Equal(1, merges);
+        Assert.Equal(callers > 1 ? 1 : 0, merges); // with one core every call is one part
         Assert.Equal([1, 1, 1, 1], parts.data<int>().ToArray());
         threads.Pinned = ThreadLayout.AllThreads;
         using var all = threads.Run("image", 16, 4, (_, _) => torch.tensor(CallerThreads.MaxThreads), Unexpected);
