@@ -7,8 +7,9 @@ using static TorchSharp.torch;
 namespace OpenVision.Onnx.Selection;
 
 /// <summary>Measures which of several paths of the same model (backends, precisions) encodes images fastest at each
-/// batch size: seeded random pixels, one warm-up call each, then timed calls in rotation (so that load from other
-/// processes falls on all alike, and each goes first in turn) until the budget is spent, at least three each; medians.</summary>
+/// batch size: seeded random pixels, one warm-up call each, then timed calls in blocks forth and back
+/// (<see cref="ForthAndBackBlocks"/>: load from other processes falls on all alike, and no path is timed beside another's
+/// spinning threads) until the budget is spent, at least four each; medians.</summary>
 public static class BackendChoiceMeasurement
 {
     /// <summary>The batch sizes measured unless the caller says otherwise: single requests, a small and a full batch.</summary>
@@ -17,7 +18,7 @@ public static class BackendChoiceMeasurement
     /// <summary>Times every candidate at every batch size.</summary>
     /// <param name="candidates">Named backends of the same model at the same resolution; the first is the default path.</param>
     /// <param name="batchSizes">Batch sizes to measure; null for <see cref="DefaultBatchSizes"/>.</param>
-    /// <param name="budget">Time per batch size for all candidates together (at least three timed calls each).</param>
+    /// <param name="budget">Time per batch size for all candidates together (at least four timed calls each).</param>
     public static BackendChoice Measure(IReadOnlyList<(string Name, IEncoderBackend Backend)> candidates, IReadOnlyList<int>? batchSizes = null, TimeSpan? budget = null)
     {
         ArgumentNullException.ThrowIfNull(candidates);
@@ -38,13 +39,7 @@ public static class BackendChoiceMeasurement
             var runs = candidates.Select(c => (Action)(() => c.Backend.EncodeImage(pixels, normalize: true).Dispose())).ToList();
             foreach (var run in runs) run();
             var times = runs.Select(_ => new List<double>()).ToList();
-            var total = Stopwatch.StartNew();
-            for (int round = 0; times[0].Count < 3 || total.Elapsed < span; round++)
-                for (int k = 0; k < runs.Count; k++)
-                {
-                    int i = (round + k) % runs.Count;   // who goes first rotates: the next call can find the previous one's threads still spinning
-                    times[i].Add(Time(runs[i]));
-                }
+            ForthAndBackBlocks.Run([.. runs.Select((run, i) => (run, (Action)(() => times[i].Add(Time(run)))))], span / (2 * runs.Count));
             rates.Add(new BackendRate(batch, times.Select(t => batch / Median(t)).ToList()));
         }
         return new BackendChoice(first.Config.Name, first.ImageSize, CpuIdentity(), candidates.Select(c => c.Name).ToList(), rates, load, DateTime.UtcNow);

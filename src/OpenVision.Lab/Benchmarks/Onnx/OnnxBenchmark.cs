@@ -2,6 +2,7 @@ using System.Diagnostics;
 using Microsoft.ML.OnnxRuntime;
 using OpenVision.Lab.Benchmarks;
 using OpenVision.Onnx;
+using OpenVision.Onnx.Selection;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -20,12 +21,13 @@ public sealed record OnnxBenchmarkRun(BenchmarkResult Ours, BenchmarkResult Anch
 /// optionally also a plain session of a graph from another exporter (the same weights, checked by the caller).</summary>
 public static class OnnxBenchmark
 {
-    /// <summary>Times <see cref="OnnxBackend.EncodeImage(Tensor, bool)"/>, the plain session and the external graph
-    /// alternately, run for run and rotating which goes first, so that load from other processes falls on all alike;
-    /// wall-clock medians, and process CPU seconds per run for the ratios.</summary>
+    /// <summary>Times <see cref="OnnxBackend.EncodeImage(Tensor, bool)"/>, the plain session and the external graph in
+    /// blocks, forth and back (<see cref="ForthAndBackBlocks"/>: not run for run, which timed each session beside the
+    /// other's spinning threads), so that load from other processes falls on all alike; wall-clock medians, and process
+    /// CPU seconds per run for the ratios.</summary>
     /// <param name="encoder">The backend under test.</param>
     /// <param name="batchSize">Images per call.</param>
-    /// <param name="budget">Time budget per path (at least 3 timed runs each after one warm-up).</param>
+    /// <param name="budget">Time budget per path (two blocks, at least 2 timed runs each, after one warm-up).</param>
     /// <param name="external">Another exporter's graph of the same model, fed the same OrtValue; null for none.</param>
     /// <param name="externalError">The external graph's relative error vs TorchSharp, reported in its row.</param>
     public static OnnxBenchmarkRun Images(OnnxBackend encoder, int batchSize, TimeSpan budget, ExternalVisionGraph? external = null, double? externalError = null)
@@ -49,10 +51,7 @@ public static class OnnxBenchmark
         if (external is not null)
             paths.Add(new(() => { using var _ = external.Session.Run(runOptions, [external.InputName], inputs, [external.OutputName]); }));
         foreach (var path in paths) path.Run();                                  // warm-up
-        var total = Stopwatch.StartNew();
-        for (int round = 0; paths[0].Times.Count < 3 || (total.Elapsed < paths.Count * budget && paths[0].Times.Count < 50); round++)
-            for (int i = 0; i < paths.Count; i++)
-                paths[(round + i) % paths.Count].Measure();
+        ForthAndBackBlocks.Run([.. paths.Select(p => (p.Run, (Action)p.Measure))], budget / 2, maximumPerBlock: 25);
 
         string name = encoder.Config.Name, dtype = encoder.Options.Precision.ToString();
         double flops = VisionFlops.PerImage(encoder.Config, size);

@@ -9,7 +9,7 @@ namespace OpenVision.Lab.Benchmarks.Onnx;
 public static class OnnxComparison
 {
     /// <summary>Exports <paramref name="model"/> into a temporary folder (validated as every export is), then times ours and
-    /// the anchor run for run; an external graph is checked against TorchSharp first and then timed in the same rotation.</summary>
+    /// the anchor in alternating blocks; an external graph is checked against TorchSharp first and then timed in the same blocks.</summary>
     /// <param name="model">The TorchSharp model to export.</param>
     /// <param name="options">Batch sizes, budget, runtime settings, int8 and latency runs.</param>
     /// <param name="print">Receives every throughput row.</param>
