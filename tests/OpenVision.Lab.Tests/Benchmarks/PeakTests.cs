@@ -19,6 +19,17 @@ public class PeakTests : IDisposable
     public void TheKernelCountsTwoFlopsPerLanePerFma(long iterations) =>
         Assert.Equal(2L * FmaPeakKernel.Lanes * FmaPeakKernel.Accumulators * iterations, FmaPeakKernel.Run(iterations));
 
+    // The estimate's FLOPs per cycle from /proc/cpuinfo fields, as on the machines this project has run on.
+    [Theory]
+    [InlineData("AuthenticAMD", 26, "fpu sse2 avx avx2 fma avx512f avx512_bf16", 64)]   // Zen 5: 512-bit units
+    [InlineData("AuthenticAMD", 25, "fpu sse2 avx avx2 fma avx512f avx512_bf16", 32)]   // Zen 4: AVX-512 on 256-bit units
+    [InlineData("AuthenticAMD", 25, "fpu sse2 avx avx2 fma", 32)]                       // Zen 3
+    [InlineData("GenuineIntel", 6, "fpu sse2 avx avx2 fma avx512f avx512_bf16", 64)]
+    [InlineData("GenuineIntel", 6, "fpu sse2 avx avx2", 8)]                             // AVX2 without FMA
+    [InlineData("GenuineIntel", 6, "fpu sse2 avx512fx avx2x fma", 8)]                   // whole flags only
+    public void TheEstimateCountsTheWidthOfTheFmaUnits(string vendor, int family, string flags, int perCycle) =>
+        Assert.Equal(perCycle, MachineInfo.Float32FlopsPerCycleOf(vendor, family, flags));
+
     [Fact]
     public void NoIterationsNoFlops() => Assert.Equal(0, FmaPeakKernel.Run(0));
 
