@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using OpenVision.Backends;
 using OpenVision.Models;
+using OpenVision.Onnx.Selection;
 using OpenVision.Pipelines;
 using OpenVision.Vision;
 using TorchSharp;
@@ -76,46 +77,38 @@ public static class EncodeBenchmark
         return (ImageRow(model, ScalarType.Float32, batchSize, adaptive, null), ImageRow(model, ScalarType.Float32, batchSize, allThreads, null));
     }
 
-    /// <summary>Runs <paramref name="measure"/> with the model's adaptive thread count off (every call on all threads),
-    /// then puts the setting back as it was.</summary>
+    /// <summary>Runs <paramref name="measure"/> with every call of the model on all threads (the layout pinned), then
+    /// gives the model back its own setting.</summary>
     public static T OnAllThreads<T>(OpenVisionModel model, Func<T> measure)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(measure);
-        bool enabled = model.Threads.Enabled;
-        model.Threads.Enabled = false;
-        try
-        {
-            return measure();
-        }
-        finally
-        {
-            model.Threads.Enabled = enabled;
-        }
+        using (model.Threads.PinFor(ThreadLayout.AllThreads)) return measure();
     }
 
-    // Median seconds per call of two ways in blocks A B B A, each of half the budget: one call (or 0.3 s of calls) to
-    // settle, then timed calls until the block's time is up (at least 2).
+    // Median seconds per call of two ways in blocks A B B A, each of about half the budget: 0.3 s of calls (at most a
+    // quarter of the budget, at least one call) to settle, then timed calls until the block's time is up (at least 2).
     private static (double First, double Second) BlockMedianSeconds(Action first, Action second, TimeSpan budget)
     {
-        var paths = new[] { new List<double>(), new List<double>() };
-        Action[] runs = [first, second];
-        foreach (var run in runs) WarmUp(run, budget);
-        foreach (int which in new[] { 0, 1, 1, 0 })
-        {
-            var block = Stopwatch.StartNew();
-            do runs[which](); while (block.Elapsed.TotalSeconds < Math.Min(0.3, budget.TotalSeconds / 4));
-            int timed = 0;
-            while (timed < 2 || block.Elapsed < budget / 2)
-            {
-                var one = Stopwatch.StartNew();
-                runs[which]();
-                paths[which].Add(one.Elapsed.TotalSeconds);
-                timed++;
-            }
-        }
-        foreach (var times in paths) times.Sort();
-        return (paths[0][paths[0].Count / 2], paths[1][paths[1].Count / 2]);
+        var settleTime = TimeSpan.FromSeconds(Math.Min(0.3, budget.TotalSeconds / 4));
+        var paths = new[] { (Run: first, Times: new List<double>()), (Run: second, Times: new List<double>()) };
+        foreach (var path in paths) CallTiming.WarmUp(path.Run, budget);
+        CallTiming.ForthAndBack([.. paths.Select(p => ((Action)(() => Settle(p.Run, settleTime)), (Action)(() => p.Times.Add(Seconds(p.Run)))))], budget / 2 - settleTime);
+        foreach (var path in paths) path.Times.Sort();
+        return (paths[0].Times[paths[0].Times.Count / 2], paths[1].Times[paths[1].Times.Count / 2]);
+    }
+
+    private static void Settle(Action run, TimeSpan time)
+    {
+        var clock = Stopwatch.StartNew();
+        do run(); while (clock.Elapsed < time);
+    }
+
+    private static double Seconds(Action run)
+    {
+        var clock = Stopwatch.StartNew();
+        run();
+        return clock.Elapsed.TotalSeconds;
     }
 
     // Median seconds per call of two ways, in alternating bursts of about 0.1 s (rotating which goes first; each burst's
@@ -124,7 +117,7 @@ public static class EncodeBenchmark
     {
         var paths = new[] { new List<double>(), new List<double>() };
         Action[] runs = [first, second];
-        foreach (var run in runs) WarmUp(run, budget);
+        foreach (var run in runs) CallTiming.WarmUp(run, budget);
         var probe = Stopwatch.StartNew();
         foreach (var run in runs) run();
         int burst = (int)Math.Clamp(0.1 / (probe.Elapsed.TotalSeconds / 2), 1, 20);
@@ -222,12 +215,12 @@ public static class EncodeBenchmark
         return (Row("end_to_end", Rate(fromFiles)), Row("model_only", Rate(modelOnly)));
     }
 
-    /// <summary>Median seconds of <paramref name="run"/> once warm (<see cref="WarmUp"/>, for at most the budget), over
+    /// <summary>Median seconds of <paramref name="run"/> once warm (<see cref="CallTiming.WarmUp"/>, for at most the budget), over
     /// repetitions until the budget is spent (at least 3, at most 50).</summary>
     public static double MedianSeconds(Action run, TimeSpan budget)
     {
         ArgumentNullException.ThrowIfNull(run);
-        WarmUp(run, budget);
+        CallTiming.WarmUp(run, budget);
         var times = new List<double>();
         var total = Stopwatch.StartNew();
         while (times.Count < 3 || (total.Elapsed < budget && times.Count < 50))
@@ -238,18 +231,5 @@ public static class EncodeBenchmark
         }
         times.Sort();
         return times[times.Count / 2];
-    }
-
-    /// <summary>Calls <paramref name="run"/> until warm: 100 calls, or 3 s of them, or <paramref name="limit"/> where that is
-    /// shorter (at least <paramref name="minCalls"/>).
-    /// The runtime recompiles hot methods on a background thread twice (after about 30 calls, then with their profile),
-    /// and that thread takes a core from libtorch's; with two or three warm-up calls the recompilation fell into the
-    /// timed runs (Tiny/16-224 batch 1: p99 136–154 ms of 50 runs, 15–37 ms after 100 warm-up calls).</summary>
-    public static void WarmUp(Action run, TimeSpan? limit = null, int minCalls = 2)
-    {
-        ArgumentNullException.ThrowIfNull(run);
-        double seconds = Math.Min(3, limit?.TotalSeconds ?? 3);
-        var warm = Stopwatch.StartNew();
-        for (int calls = 0; calls < minCalls || (calls < 100 && warm.Elapsed.TotalSeconds < seconds); calls++) run();
     }
 }

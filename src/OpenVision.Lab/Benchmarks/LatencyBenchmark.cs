@@ -1,3 +1,4 @@
+using OpenVision.Onnx.Selection;
 using System.Diagnostics;
 using OpenVision.Models;
 using TorchSharp;
@@ -18,12 +19,12 @@ public static class LatencyBenchmark
     }
 
     /// <summary>Times <paramref name="runs"/> calls of <paramref name="run"/> (one batch each) once warm
-    /// (<see cref="EncodeBenchmark.WarmUp"/>, at least three calls).</summary>
+    /// (<see cref="CallTiming.WarmUp"/>, at least three calls).</summary>
     public static LatencyResult Time(string model, string backend, Action run, int runs, int batchSize = 1)
     {
         ArgumentNullException.ThrowIfNull(run);
         ArgumentOutOfRangeException.ThrowIfLessThan(runs, 1);
-        EncodeBenchmark.WarmUp(run, minCalls: 3);
+        CallTiming.WarmUp(run, minCalls: 3);
         var times = new double[runs];
         for (int i = 0; i < runs; i++)
         {

@@ -58,17 +58,8 @@ public static class ShardedEmbedding
     public static ShardedEmbeddingResult Run(OpenVisionEncoder encoder, IReadOnlyList<string> files, ShardSpec worker, string outputFolder,
         ShardedEmbeddingOptions options, IProgress<int>? progress = null, CancellationToken cancellationToken = default)
     {
-        var threads = (encoder.Backend as TorchSharpBackend)?.Model.Threads;
-        var callersLayout = threads?.Pinned;
-        if (threads is not null) threads.Pinned = options.ThreadLayout;
-        try
-        {
-            return RunShards(encoder, files, worker, outputFolder, options, progress, cancellationToken);
-        }
-        finally
-        {
-            if (threads is not null) threads.Pinned = callersLayout;
-        }
+        using var layout = (encoder.Backend as TorchSharpBackend)?.Model.Threads.PinFor(options.ThreadLayout);
+        return RunShards(encoder, files, worker, outputFolder, options, progress, cancellationToken);
     }
 
     private static ShardedEmbeddingResult RunShards(OpenVisionEncoder encoder, IReadOnlyList<string> files, ShardSpec worker, string outputFolder,

@@ -7,8 +7,8 @@ using static TorchSharp.torch;
 namespace OpenVision.Onnx.Selection;
 
 /// <summary>Measures which of several paths of the same model (backends, precisions) encodes images fastest at each
-/// batch size: seeded random pixels, warm-up calls (up to 50 or 2 s) each, then timed calls in blocks forth and back
-/// (<see cref="ForthAndBackBlocks"/>: load from other processes falls on all alike, and no path is timed beside another's
+/// batch size: seeded random pixels, warm-up calls (<see cref="CallTiming.WarmUp"/>, at most 2 s) each, then timed calls in
+/// blocks forth and back (<see cref="CallTiming.ForthAndBack"/>: load from other processes falls on all alike, and no path is timed beside another's
 /// spinning threads) until the budget is spent, at least four each; medians.</summary>
 public static class BackendChoiceMeasurement
 {
@@ -37,9 +37,9 @@ public static class BackendChoiceMeasurement
             int size = first.ImageSize;
             using var pixels = randn(batch, 3, size, size, generator: new Generator(0));
             var runs = candidates.Select(c => (Action)(() => c.Backend.EncodeImage(pixels, normalize: true).Dispose())).ToList();
-            foreach (var run in runs) WarmUp(run);
+            foreach (var run in runs) CallTiming.WarmUp(run, TimeSpan.FromSeconds(2), minCalls: 1);
             var times = runs.Select(_ => new List<double>()).ToList();
-            ForthAndBackBlocks.Run([.. runs.Select((run, i) => (run, (Action)(() => times[i].Add(Time(run)))))], span / (2 * runs.Count));
+            CallTiming.ForthAndBack([.. runs.Select((run, i) => (run, (Action)(() => times[i].Add(Time(run)))))], span / (2 * runs.Count));
             rates.Add(new BackendRate(batch, times.Select(t => batch / Median(t)).ToList()));
         }
         return new BackendChoice(first.Config.Name, first.ImageSize, CpuIdentity(), candidates.Select(c => c.Name).ToList(), rates, load, DateTime.UtcNow);
@@ -68,15 +68,6 @@ public static class BackendChoiceMeasurement
                 ? load : double.NaN;
         }
         catch (IOException) { return double.NaN; }
-    }
-
-    // 50 calls or 2 s of calls, whichever comes first: .NET recompiles hot managed methods after about 30 calls, on a
-    // background thread that takes a core from libtorch; with one warm-up call, Tiny/16-224 at batch 1 on TorchSharp
-    // measured 16.9 images/s against 40-45 once warm (2-core Zen 4), and the choice went to ONNX Runtime.
-    private static void WarmUp(Action run)
-    {
-        var clock = Stopwatch.StartNew();
-        for (int calls = 0; calls < 50 && clock.Elapsed.TotalSeconds < 2; calls++) run();
     }
 
     private static double Time(Action run)

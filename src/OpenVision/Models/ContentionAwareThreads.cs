@@ -67,6 +67,20 @@ public sealed class ContentionAwareThreads
     /// agree within float32 round-off, not always bit for bit (a batch in parts is multiplied in smaller blocks).</summary>
     public ThreadLayout? Pinned { get; set; }
 
+    /// <summary>Sets <see cref="Pinned"/> to <paramref name="layout"/> (null: adapt) until the returned scope is
+    /// disposed, which puts back what was pinned before.</summary>
+    public IDisposable PinFor(ThreadLayout? layout)
+    {
+        var scope = new PinScope(this, Pinned);
+        Pinned = layout;
+        return scope;
+    }
+
+    private sealed class PinScope(ContentionAwareThreads threads, ThreadLayout? previous) : IDisposable
+    {
+        public void Dispose() => threads.Pinned = previous;
+    }
+
     /// <summary>"available", or why the thread count cannot adapt here (opt-out variable, platform, missing shim).</summary>
     public static string Status => CallerThreads.Status;
 
@@ -245,7 +259,7 @@ public enum ThreadLayout
     /// <summary>One call on one thread.</summary>
     OneThread,
 
-    /// <summary>The batch split into as many parts as there are threads (at most one image each), run side by side
+    /// <summary>The batch split into as many parts as there are threads (no more than there are images), run side by side
     /// on one thread each and merged in order.</summary>
     BatchParts,
 }

@@ -22,7 +22,7 @@ public sealed record OnnxBenchmarkRun(BenchmarkResult Ours, BenchmarkResult Anch
 public static class OnnxBenchmark
 {
     /// <summary>Times <see cref="OnnxBackend.EncodeImage(Tensor, bool)"/>, the plain session and the external graph in
-    /// blocks, forth and back (<see cref="ForthAndBackBlocks"/>: not run for run, which timed each session beside the
+    /// blocks, forth and back (<see cref="CallTiming.ForthAndBack"/>: not run for run, which timed each session beside the
     /// other's spinning threads), so that load from other processes falls on all alike; wall-clock medians, and process
     /// CPU seconds per run for the ratios.</summary>
     /// <param name="encoder">The backend under test.</param>
@@ -51,7 +51,7 @@ public static class OnnxBenchmark
         if (external is not null)
             paths.Add(new(() => { using var _ = external.Session.Run(runOptions, [external.InputName], inputs, [external.OutputName]); }));
         foreach (var path in paths) path.Run();                                  // warm-up
-        ForthAndBackBlocks.Run([.. paths.Select(p => (p.Run, (Action)p.Measure))], budget / 2, maximumPerBlock: 25);
+        CallTiming.ForthAndBack([.. paths.Select(p => (p.Run, (Action)p.Measure))], budget / 2, maximumPerBlock: 25);
 
         string name = encoder.Config.Name, dtype = encoder.Options.Precision.ToString();
         double flops = VisionFlops.PerImage(encoder.Config, size);
