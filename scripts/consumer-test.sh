@@ -84,14 +84,11 @@ else
 fi
 out="$app/bin/Release/net10.0"
 if [[ "$(uname -m)" == x86_64 && "$(uname -s)" == Linux ]]; then
-  if [[ -f "$out/runtimes/linux-x64/native/libopenvision_mkl_cpu.so" ]]; then pass "consumer app: the MKL shim arrived from the package (runtimes/linux-x64/native)"
-  else fail "consumer app: runtimes/linux-x64/native/libopenvision_mkl_cpu.so missing from $out"; fi
-  if [[ -f "$out/runtimes/linux-x64/native/libopenvision_jpeg.so" ]]; then pass "consumer app: the JPEG shim arrived from the package (runtimes/linux-x64/native)"
-  else fail "consumer app: runtimes/linux-x64/native/libopenvision_jpeg.so missing from $out"; fi
-  if [[ -f "$out/runtimes/linux-x64/native/libopenvision_bf16.so" ]]; then pass "consumer app: the bfloat16 shim arrived from the package (runtimes/linux-x64/native)"
-  else fail "consumer app: runtimes/linux-x64/native/libopenvision_bf16.so missing from $out"; fi
-  if [[ -f "$out/runtimes/linux-x64/native/libopenvision_pool.so" ]]; then pass "consumer app: the thread-team shim arrived from the package (runtimes/linux-x64/native)"
-  else fail "consumer app: runtimes/linux-x64/native/libopenvision_pool.so missing from $out"; fi
+  for shim in "mkl_cpu:MKL" "jpeg:JPEG" "bf16:bfloat16" "f32:float32" "pool:thread-team"; do
+    file="libopenvision_${shim%%:*}.so"
+    if [[ -f "$out/runtimes/linux-x64/native/$file" ]]; then pass "consumer app: the ${shim#*:} shim arrived from the package (runtimes/linux-x64/native)"
+    else fail "consumer app: runtimes/linux-x64/native/$file missing from $out"; fi
+  done
   # The shim must resolve libjpeg.so.62 to the copy beside it, not to the machine's (which other systems lack).
   jpeg_lib="$(ldd "$out/runtimes/linux-x64/native/libopenvision_jpeg.so" 2>&1 | sed -n 's/^\s*libjpeg\.so\.62 => \(\S*\).*/\1/p')"
   if [[ "$(realpath -m "$jpeg_lib")" == "$(realpath -m "$out/runtimes/linux-x64/native/libjpeg.so.62")" ]]; then

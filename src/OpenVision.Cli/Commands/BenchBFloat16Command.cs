@@ -18,7 +18,7 @@ internal static class BenchBFloat16Command
             { models, batchSizes, seconds };
         command.SetAction(r => CliErrors.Run(() =>
         {
-            Console.WriteLine($"bf16 linear layers: {BFloat16Kernels.Status}");
+            Console.WriteLine($"fp32 vision blocks: {Float32Kernels.Status}; bf16 linear layers: {BFloat16Kernels.Status}");
             foreach (string name in r.GetValue(models)!)
             {
                 if (!ModelRegistry.TryGet(name, out var config)) throw new ArgumentException($"unknown built-in model '{name}' (see 'openvision models')");
@@ -35,7 +35,7 @@ internal static class BenchBFloat16Command
                     Console.WriteLine($"  linear layers {BFloat16Breakdown.BlockMs(linear, false) / BFloat16Breakdown.BlockMs(linear, true):F2}x, "
                         + $"the rest {BFloat16Breakdown.BlockMs(rest, false) / BFloat16Breakdown.BlockMs(rest, true):F2}x, block {fp32 / bf16:F2}x");
                     var (wholeFp32, wholeBf16) = BFloat16Breakdown.WholeBlock(config, batch, TimeSpan.FromSeconds(r.GetValue(seconds)));
-                    Console.WriteLine($"  the block as the model runs it (bf16: {(BFloat16Kernels.Available ? "one native call" : "libtorch")}): "
+                    Console.WriteLine($"  the block as the model runs it (fp32: {(Float32Kernels.Available ? "one native call" : "libtorch")}, bf16: {(BFloat16Kernels.Available ? "one native call" : "libtorch")}): "
                         + $"fp32 {wholeFp32:F3} ms, bf16 {wholeBf16:F3} ms, {wholeFp32 / wholeBf16:F2}x");
                 }
             }

@@ -43,6 +43,7 @@ internal static class InfoCommand
         Console.WriteLine($"JPEG decoder   {ImageDecoder.JpegDecoderName}");
         Console.WriteLine($"decode threads {ImageBatchReader.DecodeThreads}");
         Console.WriteLine($"model threads  all of libtorch's ({torch.get_num_threads()}); one per image and batches in parts while other processes compete for the cores and that measures faster: {ContentionAwareThreads.Status}");
+        Console.WriteLine($"fp32 blocks    {Float32Kernels.Status}");
         Console.WriteLine($"bf16 linear    {BFloat16Kernels.Status}");
         return 0;
     }

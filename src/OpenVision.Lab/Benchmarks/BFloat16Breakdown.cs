@@ -60,8 +60,8 @@ public static class BFloat16Breakdown
         return rows;
     }
 
-    /// <summary>One whole vision block as the model runs it (its forward: in bfloat16 one native call where the kernels
-    /// apply), in float32 and in bfloat16, milliseconds per call (median).</summary>
+    /// <summary>One whole vision block as the model runs it (its forward: one native call where the float32 or bfloat16
+    /// kernels apply), in float32 and in bfloat16, milliseconds per call (median).</summary>
     public static (double Float32Ms, double BFloat16Ms) WholeBlock(ModelConfig config, int batchSize, TimeSpan budget)
     {
         ArgumentNullException.ThrowIfNull(config);
@@ -121,10 +121,10 @@ public static class BFloat16Breakdown
         public Tensor Fc1Bias { get; }
         public Tensor Fc2 { get; }
         public Tensor Fc2Bias { get; }
-        public BFloat16Ops.PackedWeight QkvPacked { get; } = new();
-        public BFloat16Ops.PackedWeight OutPacked { get; } = new();
-        public BFloat16Ops.PackedWeight Fc1Packed { get; } = new();
-        public BFloat16Ops.PackedWeight Fc2Packed { get; } = new();
+        public PackedWeight QkvPacked { get; } = new();
+        public PackedWeight OutPacked { get; } = new();
+        public PackedWeight Fc1Packed { get; } = new();
+        public PackedWeight Fc2Packed { get; } = new();
 
         public void Dispose()
         {

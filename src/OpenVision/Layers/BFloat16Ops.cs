@@ -58,7 +58,7 @@ internal static unsafe class BFloat16Ops
         var output = torch.empty(shape, ScalarType.BFloat16);
         using var skip = residual?.contiguous();
         if (m > 0)
-            kernels.Linear((ushort*)TensorMemory.Address(input), m, (int)k, packed.Weight, (int)n, packed.Bias, gelu ? 1 : 0,
+            kernels.Linear((ushort*)TensorMemory.Address(input), m, (int)k, (ushort*)packed.Weight, (int)n, packed.Bias, gelu ? 1 : 0,
                 skip is null ? null : (ushort*)TensorMemory.Address(skip), (ushort*)TensorMemory.Address(output), torch.get_num_threads());
         GC.KeepAlive(packed);
         return output;
@@ -135,7 +135,7 @@ internal static unsafe class BFloat16Ops
             {
                 Ln1Gamma = AddressOrNull(ln1.weight), Ln1Beta = AddressOrNull(ln1.bias),
                 Ln2Gamma = AddressOrNull(ln2.weight), Ln2Beta = AddressOrNull(ln2.bias),
-                Qkv = qkv.Weight, Out = output.Weight, Fc = fc.Weight, Proj = proj.Weight,
+                Qkv = (ushort*)qkv.Weight, Out = (ushort*)output.Weight, Fc = (ushort*)fc.Weight, Proj = (ushort*)proj.Weight,
                 QkvBias = qkv.Bias, OutBias = output.Bias, FcBias = fc.Bias, ProjBias = proj.Bias,
                 Width = (int)width, Hidden = (int)hidden, Heads = heads,
                 Eps = (float)eps, AttentionScale = (float)(1 / Math.Sqrt(headWidth)),
@@ -217,8 +217,12 @@ internal static unsafe class BFloat16Ops
         }
     }
 
-    internal sealed class Kernels(IntPtr library)
+    internal sealed class Kernels(IntPtr library) : IWeightPacker
     {
+        long IWeightPacker.PackedBytes(int rows, int columns) => PackedBytes(rows, columns);
+
+        void IWeightPacker.Pack(IntPtr weight, int rows, int columns, IntPtr packed) => Pack((ushort*)weight, rows, columns, (ushort*)packed);
+
         public readonly delegate* unmanaged<int> Init = (delegate* unmanaged<int>)NativeLibrary.GetExport(library, "ov_bf16_init");
         public readonly delegate* unmanaged<int, int, long> PackedBytes = (delegate* unmanaged<int, int, long>)NativeLibrary.GetExport(library, "ov_bf16_packed_bytes");
         public readonly delegate* unmanaged<ushort*, int, int, ushort*, void> Pack = (delegate* unmanaged<ushort*, int, int, ushort*, void>)NativeLibrary.GetExport(library, "ov_bf16_pack");
@@ -233,102 +237,5 @@ internal static unsafe class BFloat16Ops
         public readonly delegate* unmanaged<ushort*, long, int, BlockLayers*, ushort*, ushort*, int, void> Block =
             (delegate* unmanaged<ushort*, long, int, BlockLayers*, ushort*, ushort*, int, void>)NativeLibrary.GetExport(library, "ov_bf16_block");
         public readonly delegate* unmanaged<long, long> PeakLoop = (delegate* unmanaged<long, long>)NativeLibrary.GetExport(library, "ov_bf16_peak_loop");
-    }
-
-    /// <summary>One layer's weight in the kernels' layout and its bias in float32, made on first use; thread-safe.</summary>
-    internal sealed class PackedWeight : IDisposable
-    {
-        private readonly object gate = new();
-        private Packed? current;
-
-        public Packed For(Tensor weight, Tensor? bias, Kernels kernels)
-        {
-            var source = Source.Of(weight, bias);
-            var packed = Volatile.Read(ref current);
-            if (packed is not null && packed.From == source) return packed;
-            lock (gate)
-            {
-                packed = current;
-                if (packed is not null && packed.From == source) return packed;
-                var made = new Packed(bias, source, kernels);
-                // The replaced one may still be in use by a forward on another thread: its finalizer frees it.
-                Volatile.Write(ref current, made);
-                return made;
-            }
-        }
-
-        public void Dispose()
-        {
-            lock (gate)
-            {
-                current?.Dispose();
-                current = null;
-            }
-        }
-    }
-
-    /// <summary>What a packed weight was made from: the storage addresses, the shape, and 64 sampled values of the
-    /// weight and the bias, so that an in-place load (load_state_dict copies into the same storage) is packed anew. A
-    /// change that keeps every sampled value is not detected.</summary>
-    internal readonly record struct Source(IntPtr Weight, IntPtr Bias, long Rows, long Columns, ulong Sample)
-    {
-        public static Source Of(Tensor weight, Tensor? bias)
-        {
-            IntPtr weightAddress = TensorMemory.Address(weight), biasAddress = bias is null ? IntPtr.Zero : TensorMemory.Address(bias);
-            ulong sample = Hash(weightAddress, weight.numel(), bias is null ? 0 : Hash(biasAddress, bias.numel(), 0));
-            return new Source(weightAddress, biasAddress, weight.shape[0], weight.shape[1], sample);
-        }
-
-        // FNV-1a over 64 evenly spaced bfloat16 values (the first and the last included).
-        private static ulong Hash(IntPtr data, long count, ulong seed)
-        {
-            ulong hash = 14695981039346656037UL ^ seed;
-            var values = (ushort*)data;
-            for (int i = 0; i < 64 && count > 0; i++)
-                hash = (hash ^ values[i * (count - 1) / 63]) * 1099511628211UL;
-            return hash;
-        }
-    }
-
-    internal sealed class Packed : IDisposable
-    {
-        private readonly long bytes;
-        private int disposed;
-        public readonly Source From;
-        public readonly ushort* Weight;
-        public readonly float* Bias;
-
-        // The weight and bias are contiguous (Applies checks it), so From's addresses are their first elements.
-        public Packed(Tensor? bias, Source from, Kernels kernels)
-        {
-            From = from;
-            int rows = (int)from.Rows, columns = (int)from.Columns;
-            bytes = kernels.PackedBytes(rows, columns);
-            Weight = (ushort*)NativeMemory.AlignedAlloc((nuint)bytes, 64);
-            GC.AddMemoryPressure(bytes);
-            kernels.Pack((ushort*)from.Weight, rows, columns, Weight);
-            if (bias is not null)
-            {
-                Bias = (float*)NativeMemory.AlignedAlloc((nuint)rows * sizeof(float), 64);
-                using var widened = bias.to(ScalarType.Float32).contiguous();
-                new ReadOnlySpan<float>((void*)TensorMemory.Address(widened), rows).CopyTo(new Span<float>(Bias, rows));
-            }
-        }
-
-        public void Dispose()
-        {
-            Free();
-            GC.SuppressFinalize(this);
-        }
-
-        ~Packed() => Free();
-
-        private void Free()
-        {
-            if (Interlocked.Exchange(ref disposed, 1) != 0) return;
-            NativeMemory.AlignedFree(Weight);
-            GC.RemoveMemoryPressure(bytes);
-            if (Bias != null) NativeMemory.AlignedFree(Bias);
-        }
     }
 }

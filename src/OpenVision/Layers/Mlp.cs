@@ -9,7 +9,7 @@ internal sealed class Mlp : nn.Module<Tensor, Tensor>
 {
     private readonly Linear c_fc, c_proj;
     private readonly bool tanhGelu;
-    private readonly BFloat16Ops.PackedWeight fcPacked = new(), projPacked = new();
+    private readonly PackedWeight fcPacked = new(), projPacked = new();
 
     public Mlp(int width, int hidden, bool tanhGelu) : base(nameof(Mlp))
     {
@@ -26,9 +26,9 @@ internal sealed class Mlp : nn.Module<Tensor, Tensor>
     /// <summary>Exact (erf) GELU, as the vision tower uses; otherwise the tanh approximation.</summary>
     internal bool ExactGelu => !tanhGelu;
 
-    internal BFloat16Ops.PackedWeight FcPacked => fcPacked;
+    internal PackedWeight FcPacked => fcPacked;
 
-    internal BFloat16Ops.PackedWeight ProjPacked => projPacked;
+    internal PackedWeight ProjPacked => projPacked;
 
     public override Tensor forward(Tensor x) => Forward(x, residual: null);
 

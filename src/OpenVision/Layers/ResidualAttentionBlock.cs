@@ -29,8 +29,10 @@ internal sealed class ResidualAttentionBlock : nn.Module<Tensor, Tensor?, Tensor
 
     public override Tensor forward(Tensor x, Tensor? mask)
     {
-        // A bfloat16 vision block runs as one native call where the kernels apply (the same arithmetic as below).
-        if (mask is null && BFloat16Ops.Block(x, ln_1, attn, ln_2, mlp, eps) is { } fused) return fused;
+        // A float32 or bfloat16 vision block runs as one native call where the kernels apply (the same operations in
+        // float32 with other summation orders, or the same arithmetic for bfloat16).
+        if (mask is null && (Float32Ops.Block(x, ln_1, attn, ln_2, mlp, eps) ?? BFloat16Ops.Block(x, ln_1, attn, ln_2, mlp, eps)) is { } fused)
+            return fused;
         return ForwardByOperation(x, mask);
     }
 

@@ -11,7 +11,7 @@ internal sealed class SelfAttention : nn.Module<Tensor, Tensor?, Tensor>
     private readonly Parameter in_proj_weight, in_proj_bias;
     private readonly Linear out_proj;
     private readonly int heads;
-    private readonly BFloat16Ops.PackedWeight inPacked = new(), outPacked = new();
+    private readonly PackedWeight inPacked = new(), outPacked = new();
 
     public SelfAttention(int width, int heads) : base(nameof(SelfAttention))
     {
@@ -36,9 +36,9 @@ internal sealed class SelfAttention : nn.Module<Tensor, Tensor?, Tensor>
 
     internal int Heads => heads;
 
-    internal BFloat16Ops.PackedWeight InProjPacked => inPacked;
+    internal PackedWeight InProjPacked => inPacked;
 
-    internal BFloat16Ops.PackedWeight OutProjPacked => outPacked;
+    internal PackedWeight OutProjPacked => outPacked;
 
     /// <param name="x">[B, L, D]</param>
     /// <param name="mask">Additive float mask broadcastable to [B, H, L, L], or null for full attention.</param>

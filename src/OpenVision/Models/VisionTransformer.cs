@@ -18,7 +18,7 @@ public sealed class VisionTransformer : nn.Module<Tensor, Tensor>
     private readonly LayerNorm ln_post;
     private readonly VisionConfig config;
     private readonly Dictionary<int, Tensor> positionTables = new();
-    private readonly BFloat16Ops.PackedWeight patchPacked = new();
+    private readonly PackedWeight patchPacked = new();
     private bool? storedTableIsSinCos;
 
     /// <summary>Builds the tower with open_clip's initial values (class token, table and projection ~ N(0, width^-1)).</summary>

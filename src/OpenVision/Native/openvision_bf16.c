@@ -11,6 +11,7 @@
 #include <stdint.h>
 #include <string.h>
 #include "libtorch_openmp.h"
+#include "openvision_simd.h"
 
 #define NR 32 /* output columns per packed panel: two 16-lane vectors */
 #define MR 8  /* rows per tile */
@@ -65,7 +66,6 @@ static inline __m256i round_bf16(__m512 value) {
     return _mm512_cvtepi32_epi16(rounded);
 }
 
-static inline __mmask16 first(int count) { return count >= 16 ? 0xFFFF : count <= 0 ? 0 : (__mmask16)((1u << count) - 1); }
 
 /* Rounds 16 floats and stores the first `columns` of them. */
 __attribute__((target("avx512f,avx512bw,avx512vl")))
@@ -77,43 +77,6 @@ static inline void store_bf16(uint16_t *to, __m512 value, int columns) {
 __attribute__((target("avx512f,avx512bw,avx512vl")))
 static inline __m512 widen(const uint16_t *from, int count) {
     return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(_mm256_maskz_loadu_epi16(first(count), from)), 16));
-}
-
-/* e^x for x ≤ 0 (scores minus their maximum): x = n·ln2 + r, |r| ≤ ln2/2, e^r by a degree-6 Taylor polynomial
-   (relative error below 2e-7 there), scaled by 2^n; underflows to 0. */
-__attribute__((target("avx512f")))
-static inline __m512 exp_nonpositive(__m512 x) {
-    x = _mm512_max_ps(x, _mm512_set1_ps(-104.0f));
-    __m512 n = _mm512_roundscale_ps(_mm512_mul_ps(x, _mm512_set1_ps(1.44269504088896341f)), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-    __m512 r = _mm512_fnmadd_ps(n, _mm512_set1_ps(0.693145751953125f), x);   /* ln2 in two parts: exact n·hi */
-    r = _mm512_fnmadd_ps(n, _mm512_set1_ps(1.42860682030941723212e-6f), r);
-    __m512 p = _mm512_set1_ps(1.0f / 720);
-    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f / 120));
-    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f / 24));
-    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f / 6));
-    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(0.5f));
-    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f));
-    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f));
-    return _mm512_scalef_ps(p, n);
-}
-
-/* Exact (erf) GELU, x·Φ(x) = x·(1 − erfc(x/√2)/2) for x ≥ 0 and x·erfc(−x/√2)/2 below, with erfc(z) for z ≥ 0 from
-   Numerical Recipes' Chebyshev fit t·exp(−z² + P(t)), t = 1/(1 + z/2), relative error below 1.2e-7. */
-__attribute__((target("avx512f")))
-static inline __m512 gelu(__m512 x) {
-    __m512 z = _mm512_mul_ps(_mm512_abs_ps(x), _mm512_set1_ps(0.70710678118654752f));
-    /* t = 1/d by the 14-bit reciprocal and one Newton step (relative error near 2^-28): a division cost a third of
-       the GELU. */
-    __m512 d = _mm512_fmadd_ps(z, _mm512_set1_ps(0.5f), _mm512_set1_ps(1.0f)), t = _mm512_rcp14_ps(d);
-    t = _mm512_fmadd_ps(t, _mm512_fnmadd_ps(d, t, _mm512_set1_ps(1.0f)), t);
-    static const float c[10] = {-1.26551223f, 1.00002368f, 0.37409196f, 0.09678418f, -0.18628806f,
-                                0.27886807f, -1.13520398f, 1.48851587f, -0.82215223f, 0.17087277f};
-    __m512 p = _mm512_set1_ps(c[9]);
-    for (int i = 8; i >= 0; i--) p = _mm512_fmadd_ps(p, t, _mm512_set1_ps(c[i]));
-    __m512 erfc = _mm512_mul_ps(t, exp_nonpositive(_mm512_fnmadd_ps(z, z, p)));
-    __m512 half = _mm512_mul_ps(erfc, _mm512_set1_ps(0.5f));
-    __mmask16 negative = _mm512_cmp_ps_mask(x, _mm512_setzero_ps(), _CMP_LT_OQ);
-    return _mm512_mul_ps(x, _mm512_mask_blend_ps(negative, _mm512_sub_ps(_mm512_set1_ps(1.0f), half), half));
 }
 
 /* The sums of a rows × 32 tile: x's rows `lda` apart (k even) times one packed panel, added to c0/c1 (columns 0-15 and

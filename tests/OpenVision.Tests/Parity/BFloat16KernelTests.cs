@@ -80,7 +80,7 @@ public class BFloat16KernelTests(ITestOutputHelper output)
             var b = hasBias ? Data([outputs], positive, generator, 0.1) : null;
             // The model's calls: BFloat16Ops for the blocks (the AVX512-BF16 kernels or libtorch's linear), matmul
             // for the projections.
-            var actual = hasBias ? BFloat16Ops.Linear(x, w, b, new BFloat16Ops.PackedWeight()) : x.matmul(w.t());
+            var actual = hasBias ? BFloat16Ops.Linear(x, w, b, new PackedWeight()) : x.matmul(w.t());
             Assert.Equal(BF16, actual.dtype);
             var exact = nn.functional.linear(x.to(F64), w.to(F64), b?.to(F64));
             var magnitude = nn.functional.linear(x.to(F64).abs(), w.to(F64).abs(), b?.to(F64).abs());

@@ -59,7 +59,7 @@ public class BFloat16OpsTests(ITestOutputHelper output)
         var x = SmallIntegers(generator, 8, 1, 2, rows, inputs);
         var w = SmallIntegers(generator, 8, 1, outputs, inputs);
         var b = hasBias ? SmallIntegers(generator, 512, 0.25, outputs) : null;
-        var actual = BFloat16Ops.Linear(x, w, b, new BFloat16Ops.PackedWeight());
+        var actual = BFloat16Ops.Linear(x, w, b, new PackedWeight());
         Assert.Equal(new long[] { 2, rows, outputs }, actual.shape);
         var exact = nn.functional.linear(x.to(F64), w.to(F64), b?.to(F64));
         Assert.True(exact.abs().max().item<double>() < 1 << 24, "sums must stay exact in float32");
@@ -81,7 +81,7 @@ public class BFloat16OpsTests(ITestOutputHelper output)
         var w = SmallIntegers(generator, 8, 1, outputs, inputs);
         var b = SmallIntegers(generator, 64, 1, outputs);
         var residual = SmallIntegers(generator, 4096, 0.5, 2, rows, outputs);
-        var actual = BFloat16Ops.Linear(x, w, b, new BFloat16Ops.PackedWeight(), residual);
+        var actual = BFloat16Ops.Linear(x, w, b, new PackedWeight(), residual);
         var expected = (nn.functional.linear(x.to(F64), w.to(F64), b.to(F64)) + residual.to(F64)).to(ScalarType.Float32).to(BF16);
         Assert.True(Same(expected, actual));
     }
@@ -101,7 +101,7 @@ public class BFloat16OpsTests(ITestOutputHelper output)
         var x = SmallIntegers(generator, 8, 1 / 4.0, rows, inputs);
         var w = SmallIntegers(generator, 8, 1 / 16.0, outputs, inputs);
         var b = SmallIntegers(generator, 32, 1 / 8.0, outputs);
-        var actual = BFloat16Ops.Linear(x, w, b, new BFloat16Ops.PackedWeight(), gelu: true);
+        var actual = BFloat16Ops.Linear(x, w, b, new PackedWeight(), gelu: true);
         var z = nn.functional.linear(x.to(F64), w.to(F64), b.to(F64));
         // Φ through erfc, accurate in float64 for negative z too (libtorch's 1 + erf(z/√2) cancels to 0 below z ≈ −8).
         var exact = 0.5 * z * special.erfc(-z / Math.Sqrt(2));
@@ -123,7 +123,7 @@ public class BFloat16OpsTests(ITestOutputHelper output)
         // libtorch's path (the kernels off for these tensors: float32) gives linear then GELU.
         var x32 = x.to(ScalarType.Float32);
         Assert.True(Same(nn.functional.gelu(nn.functional.linear(x32, w.to(ScalarType.Float32), b.to(ScalarType.Float32))),
-            BFloat16Ops.Linear(x32, w.to(ScalarType.Float32), b.to(ScalarType.Float32), new BFloat16Ops.PackedWeight(), gelu: true)));
+            BFloat16Ops.Linear(x32, w.to(ScalarType.Float32), b.to(ScalarType.Float32), new PackedWeight(), gelu: true)));
     }
 
     public static TheoryData<long, long, double> NormShapes() => new()
@@ -168,7 +168,7 @@ public class BFloat16OpsTests(ITestOutputHelper output)
         using var _ = no_grad();
         var x = tensor(new float[] { 1, 1 }).reshape(1, 2).to(BF16);
         var w = tensor(new float[] { 256, 1, 256, 3, 256, -1 }).reshape(3, 2).to(BF16);
-        var actual = BFloat16Ops.Linear(x, w, null, new BFloat16Ops.PackedWeight()).to(ScalarType.Float32).data<float>().ToArray();
+        var actual = BFloat16Ops.Linear(x, w, null, new PackedWeight()).to(ScalarType.Float32).data<float>().ToArray();
         Assert.Equal(new float[] { 256, 260, 255 }, actual);
     }
 
@@ -182,7 +182,7 @@ public class BFloat16OpsTests(ITestOutputHelper output)
         x[1, 5] = tensor(float.NaN);
         x[2, 7] = tensor(float.PositiveInfinity);
         var w = ones(40, 64, dtype: BF16);
-        var y = BFloat16Ops.Linear(x, w, null, new BFloat16Ops.PackedWeight()).to(ScalarType.Float32);
+        var y = BFloat16Ops.Linear(x, w, null, new PackedWeight()).to(ScalarType.Float32);
         Assert.True(y[0].eq(64).all().item<bool>());
         Assert.True(y[1].isnan().all().item<bool>());
         Assert.True(y[2].isposinf().all().item<bool>());
@@ -200,7 +200,7 @@ public class BFloat16OpsTests(ITestOutputHelper output)
         var x = randn([3, 197, 384], generator: generator).to(BF16);
         var w = randn([1536, 384], generator: generator).to(BF16);
         var b = randn([1536], generator: generator).to(BF16);
-        var cache = new BFloat16Ops.PackedWeight();
+        var cache = new PackedWeight();
         Assert.True(Same(BFloat16Ops.Linear(x, w, b, cache), OnOneThread(() => BFloat16Ops.Linear(x, w, b, cache))));
     }
 
@@ -235,7 +235,7 @@ public class BFloat16OpsTests(ITestOutputHelper output)
         using var _ = no_grad();
         var generator = new Generator(6);
         var x = randint(-4, 5, [5, 64], generator: generator).to(BF16);
-        var cache = new BFloat16Ops.PackedWeight();
+        var cache = new PackedWeight();
         foreach (int seed in new[] { 1, 2 })
         {
             var w = randint(-4, 5, [48, 64], generator: new Generator((ulong)seed)).to(BF16);
@@ -299,7 +299,7 @@ public class BFloat16OpsTests(ITestOutputHelper output)
         var x = randint(-4, 5, [5, 64], generator: generator).to(BF16);
         var w = randint(-4, 5, [48, 64], generator: generator).to(BF16);
         var b = randint(-4, 5, [48], generator: generator).to(BF16);
-        var cache = new BFloat16Ops.PackedWeight();
+        var cache = new PackedWeight();
         BFloat16Ops.Linear(x, w, b, cache);
         w.copy_(randint(-4, 5, [48, 64], generator: generator).to(BF16));
         Assert.True(Same(nn.functional.linear(x.to(F64), w.to(F64), b.to(F64)).to(BF16), BFloat16Ops.Linear(x, w, b, cache)), "weight loaded in place");
@@ -316,16 +316,16 @@ public class BFloat16OpsTests(ITestOutputHelper output)
         var x32 = randn([6, 10], generator: generator);
         var w32 = randn([12, 10], generator: generator);
         using (no_grad())
-            Assert.True(Same(nn.functional.linear(x32, w32), BFloat16Ops.Linear(x32, w32, null, new BFloat16Ops.PackedWeight())));
+            Assert.True(Same(nn.functional.linear(x32, w32), BFloat16Ops.Linear(x32, w32, null, new PackedWeight())));
         var xOdd = randn([6, 11], generator: generator).to(BF16);
         var wOdd = randn([12, 11], generator: generator).to(BF16);
         using (no_grad())
-            Assert.True(Same(nn.functional.linear(xOdd, wOdd), BFloat16Ops.Linear(xOdd, wOdd, null, new BFloat16Ops.PackedWeight())));
+            Assert.True(Same(nn.functional.linear(xOdd, wOdd), BFloat16Ops.Linear(xOdd, wOdd, null, new PackedWeight())));
         var residual = randn([6, 12], generator: generator);
         using (no_grad())
-            Assert.True(Same(residual + nn.functional.linear(x32, w32), BFloat16Ops.Linear(x32, w32, null, new BFloat16Ops.PackedWeight(), residual)));
+            Assert.True(Same(residual + nn.functional.linear(x32, w32), BFloat16Ops.Linear(x32, w32, null, new PackedWeight(), residual)));
         var w = randn([12, 10], generator: generator).to(BF16).requires_grad_();
-        var y = BFloat16Ops.Linear(x32.to(BF16), w, null, new BFloat16Ops.PackedWeight());
+        var y = BFloat16Ops.Linear(x32.to(BF16), w, null, new PackedWeight());
         y.sum().backward();
         Assert.NotNull(w.grad);
     }

@@ -1,0 +1,172 @@
+using System.Runtime.InteropServices;
+using OpenVision.Native;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace OpenVision.Layers;
+
+/// <summary>Whole float32 vision blocks at inference through <c>libopenvision_f32.so</c> (AVX-512 fused multiply-adds,
+/// one native call and one parallel region per block) where the CPU has AVX-512; elsewhere, and for anything the kernel
+/// does not cover, libtorch's operations. On two AMD Zen 4 cores libtorch's MKL runs ViT-Tiny's and ViT-Base's linear
+/// layers at batch 1 at 120–175 GFLOP/s and its attention at a third of that; the kernel runs the linear layers at
+/// 175–210 GFLOP/s (docs/speed.md). The arithmetic is libtorch's in float32 with other summation orders: features agree
+/// with libtorch's path within float32 round-off, and every output element is one sum in a fixed order, so a block's
+/// output for an image does not depend on the batch it came in, the thread count or the thread layout.</summary>
+/// <remarks>Used for inference only: not when autograd records (grad mode on and a tensor requires grad). Each
+/// layer's packed weight is made on its first call and kept: the vision tower's weights are held twice (ViT-B/16 86M
+/// parameters, 340 MB more). <c>OPENVISION_F32_KERNELS=0</c> keeps libtorch's operations.</remarks>
+internal static unsafe class Float32Ops
+{
+    public const string ShimFileName = "libopenvision_f32.so";
+
+    private static readonly Lazy<Kernels?> Loaded = new(Load);
+    private static string status = "not loaded yet (loads on the first float32 vision block)";
+
+    /// <summary>"AVX-512 float32 kernels", or why libtorch's operations run.</summary>
+    public static string Status
+    {
+        get
+        {
+            _ = Loaded.Value;
+            return status;
+        }
+    }
+
+    public static bool Available => Loaded.Value is not null;
+
+    private static volatile bool suspended;
+
+    /// <summary>Runs float32 blocks through libtorch's operations, process-wide, until the returned scope is disposed:
+    /// <c>bench --libtorch-ops</c> times both ways in one run.</summary>
+    internal static IDisposable UseLibtorchOperations()
+    {
+        var scope = new Suspension(suspended);
+        suspended = true;
+        return scope;
+    }
+
+    private sealed class Suspension(bool previous) : IDisposable
+    {
+        public void Dispose() => suspended = previous;
+    }
+
+    /// <summary>A whole pre-norm block with exact GELU and no mask, x1 = x + out(attention(qkv(LN1(x)))), then
+    /// x1 + proj(GELU(fc(LN2(x1)))), as one native call; null where it does not apply (then the caller runs the
+    /// operations).</summary>
+    public static Tensor? Block(Tensor x, TorchSharp.Modules.LayerNorm ln1, SelfAttention attention, TorchSharp.Modules.LayerNorm ln2, Mlp mlp, double eps)
+    {
+        if (!InputFits(x) || !mlp.ExactGelu || x.dim() != 3) return null;
+        long batch = x.shape[0], tokens = x.shape[1], width = x.shape[2];
+        int heads = attention.Heads;
+        var (qkvWeight, qkvBias) = (attention.InProjWeight, attention.InProjBias);
+        var (outWeight, outBias) = (attention.OutProj.weight!, attention.OutProj.bias);
+        var (fcWeight, fcBias) = (mlp.Fc.weight!, mlp.Fc.bias);
+        var (projWeight, projBias) = (mlp.Proj.weight!, mlp.Proj.bias);
+        long hidden = fcWeight.shape[0], headWidth = heads > 0 ? width / heads : 0;
+        // Row offsets are 32-bit in the kernel's gathers and tiles: a block's rows, widths and tokens stay far below.
+        bool fits = width > 0 && width == headWidth * heads && tokens > 0 && tokens <= int.MaxValue / 4
+            && hidden <= int.MaxValue / 4 && width <= int.MaxValue / 16
+            && WeightFits(qkvWeight, qkvBias, 3 * width, width) && WeightFits(outWeight, outBias, width, width)
+            && WeightFits(fcWeight, fcBias, hidden, width) && WeightFits(projWeight, projBias, width, hidden)
+            && NormFits(ln1, width) && NormFits(ln2, width);
+        if (!fits) return null;
+        var kernels = Loaded.Value!;
+        var qkv = attention.InProjPacked.For(qkvWeight, qkvBias, kernels);
+        var output = attention.OutProjPacked.For(outWeight, outBias, kernels);
+        var fc = mlp.FcPacked.For(fcWeight, fcBias, kernels);
+        var proj = mlp.ProjPacked.For(projWeight, projBias, kernels);
+        using var input = x.contiguous();
+        var y = torch.empty(x.shape, ScalarType.Float32);
+        long rows = batch * tokens;
+        if (rows > 0)
+        {
+            using var scratch = torch.empty(kernels.BlockScratch(rows, (int)width, (int)hidden), ScalarType.Float32);
+            var layers = new BlockLayers
+            {
+                Ln1Gamma = AddressOrNull(ln1.weight), Ln1Beta = AddressOrNull(ln1.bias),
+                Ln2Gamma = AddressOrNull(ln2.weight), Ln2Beta = AddressOrNull(ln2.bias),
+                Qkv = (float*)qkv.Weight, Out = (float*)output.Weight, Fc = (float*)fc.Weight, Proj = (float*)proj.Weight,
+                QkvBias = qkv.Bias, OutBias = output.Bias, FcBias = fc.Bias, ProjBias = proj.Bias,
+                Width = (int)width, Hidden = (int)hidden, Heads = heads,
+                Eps = (float)eps, AttentionScale = (float)(1 / Math.Sqrt(headWidth)),
+            };
+            kernels.Block((float*)TensorMemory.Address(input), batch, (int)tokens, &layers, (float*)TensorMemory.Address(scratch),
+                (float*)TensorMemory.Address(y), torch.get_num_threads());
+        }
+        GC.KeepAlive(qkv);
+        GC.KeepAlive(output);
+        GC.KeepAlive(fc);
+        GC.KeepAlive(proj);
+        return y;
+    }
+
+    // An activation: float32 on the CPU, not recorded by autograd, with the kernels loaded (checked last: the first
+    // float32 block loads them).
+    private static bool InputFits(Tensor x) =>
+        x.dtype == ScalarType.Float32 && x.device_type == DeviceType.CPU && !(torch.is_grad_enabled() && x.requires_grad) && !suspended && Available;
+
+    // A linear layer's weight [rows, columns] and bias [rows] or none, contiguous, so that their first elements'
+    // addresses describe them.
+    private static bool WeightFits(Tensor weight, Tensor? bias, long rows, long columns) =>
+        Operand(weight) && weight.dim() == 2 && weight.shape[0] == rows && weight.shape[1] == columns
+        && rows <= int.MaxValue && columns <= int.MaxValue && weight.is_contiguous() && VectorFits(bias, rows);
+
+    private static bool NormFits(TorchSharp.Modules.LayerNorm norm, long width) => VectorFits(norm.weight, width) && VectorFits(norm.bias, width);
+
+    private static bool VectorFits(Tensor? vector, long length) =>
+        vector is null || (Operand(vector) && vector.shape.SequenceEqual([length]) && vector.is_contiguous());
+
+    private static bool Operand(Tensor tensor) =>
+        tensor.dtype == ScalarType.Float32 && tensor.device_type == DeviceType.CPU && !(torch.is_grad_enabled() && tensor.requires_grad);
+
+    private static float* AddressOrNull(Tensor? tensor) => tensor is null ? null : (float*)TensorMemory.Address(tensor);
+
+    /// <summary>openvision_f32.c's <c>struct ov_f32_block_layers</c>.</summary>
+    [StructLayout(LayoutKind.Sequential)]
+    internal struct BlockLayers
+    {
+        public float* Ln1Gamma, Ln1Beta, Ln2Gamma, Ln2Beta;
+        public float* Qkv, Out, Fc, Proj;
+        public float* QkvBias, OutBias, FcBias, ProjBias;
+        public int Width, Hidden, Heads;
+        public float Eps, AttentionScale;
+    }
+
+    private static Kernels? Load()
+    {
+        if (NativeLibraries.TryLoadShipped(ShimFileName, "OPENVISION_F32_KERNELS", out var handle) is { } whyNot)
+        {
+            status = $"libtorch ({whyNot})";
+            return null;
+        }
+        var kernels = new Kernels(handle);
+        using (torch.empty(1)) { } // libtorch must be loaded: the kernels run on its OpenMP threads
+        switch (kernels.Init())
+        {
+            case 2:
+                status = "AVX-512 float32 kernels";
+                return kernels;
+            case 1:
+                status = "libtorch (its OpenMP runtime was not found for the float32 kernels)";
+                return null;
+            default:
+                status = "libtorch (the CPU has no AVX-512)";
+                return null;
+        }
+    }
+
+    internal sealed class Kernels(IntPtr library) : IWeightPacker
+    {
+        public readonly delegate* unmanaged<int> Init = (delegate* unmanaged<int>)NativeLibrary.GetExport(library, "ov_f32_init");
+        private readonly delegate* unmanaged<int, int, long> packedBytes = (delegate* unmanaged<int, int, long>)NativeLibrary.GetExport(library, "ov_f32_packed_bytes");
+        private readonly delegate* unmanaged<float*, int, int, float*, void> pack = (delegate* unmanaged<float*, int, int, float*, void>)NativeLibrary.GetExport(library, "ov_f32_pack");
+        public readonly delegate* unmanaged<long, int, int, long> BlockScratch =
+            (delegate* unmanaged<long, int, int, long>)NativeLibrary.GetExport(library, "ov_f32_block_scratch");
+        public readonly delegate* unmanaged<float*, long, int, BlockLayers*, float*, float*, int, void> Block =
+            (delegate* unmanaged<float*, long, int, BlockLayers*, float*, float*, int, void>)NativeLibrary.GetExport(library, "ov_f32_block");
+
+        public long PackedBytes(int rows, int columns) => packedBytes(rows, columns);
+
+        public void Pack(IntPtr weight, int rows, int columns, IntPtr packed) => pack((float*)weight, rows, columns, (float*)packed);
+    }
+}

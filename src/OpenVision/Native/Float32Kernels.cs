@@ -1,0 +1,16 @@
+using OpenVision.Layers;
+
+namespace OpenVision.Native;
+
+/// <summary>What runs the blocks of float32 vision towers at inference: the AVX-512 kernels shipped with the package
+/// (<c>libopenvision_f32.so</c>, a whole block per native call) where the CPU has AVX-512, otherwise libtorch's
+/// operations. <c>OPENVISION_F32_KERNELS=0</c> keeps libtorch's.</summary>
+public static class Float32Kernels
+{
+    /// <summary>"AVX-512 float32 kernels", or "libtorch (why)". Loads the kernels, and libtorch, on first use: read it
+    /// after <see cref="OpenVisionRuntime.Configure"/>, which must run before libtorch loads.</summary>
+    public static string Status => Float32Ops.Status;
+
+    /// <summary>True when float32 vision blocks run through the shipped kernels.</summary>
+    public static bool Available => Float32Ops.Available;
+}

@@ -1,0 +1,164 @@
+using OpenVision.Layers;
+using TorchSharp;
+using Xunit.Abstractions;
+using static TorchSharp.torch;
+
+namespace OpenVision.Tests.Parity;
+
+/// <summary>The float32 vision block in one native call (<see cref="Float32Ops.Block"/>): at every tail of tokens,
+/// heads and widths it must agree with the same block computed in float64 at least as closely as libtorch's float32
+/// operations do, give a row the same bits whatever it is batched with and however many threads run it, and step aside
+/// where it does not apply.</summary>
+public class Float32BlockTests(ITestOutputHelper output)
+{
+    private static readonly ScalarType F64 = ScalarType.Float64;
+
+    private static bool Same(Tensor a, Tensor b) => a.shape.SequenceEqual(b.shape) && a.dtype == b.dtype && a.eq(b).all().item<bool>();
+
+    [Fact]
+    public void TheKernelsRunWhereTheCpuHasAvx512()
+    {
+        bool cpu = File.Exists("/proc/cpuinfo") && File.ReadLines("/proc/cpuinfo").Any(line => line.StartsWith("flags", StringComparison.Ordinal) && line.Split(' ').Contains("avx512f"));
+        bool shim = OpenVision.Native.NativeLibraries.FindShipped(Float32Ops.ShimFileName) is not null;
+        output.WriteLine($"{Float32Ops.Status}; CPU has avx512f: {cpu}; shim built: {shim}");
+        bool expected = cpu && shim && Environment.GetEnvironmentVariable("OPENVISION_F32_KERNELS") != "0";
+        Assert.True(expected == Float32Ops.Available, Float32Ops.Status);
+    }
+
+    /// <summary>A block with seeded random parameters (biases and layer-norm affines away from their zero/one
+    /// initialisation, so that each is used), in float32, weights of fan-in variance as in a trained ViT.</summary>
+    private static ResidualAttentionBlock RandomBlock(int width, int heads, int hidden, bool tanhGelu, ulong seed)
+    {
+        var block = new ResidualAttentionBlock(width, heads, hidden, 1e-6, tanhGelu);
+        var generator = new Generator(seed);
+        using (no_grad())
+            foreach (var (name, parameter) in block.named_parameters())
+            {
+                bool isNorm = name.Contains("ln_");
+                double scale = isNorm ? 0.2 : 1 / Math.Sqrt(parameter.shape[^1]);
+                using var values = randn(parameter.shape, generator: generator) * scale + (isNorm && name.EndsWith("weight") ? 1 : 0);
+                parameter.copy_(values);
+            }
+        block.eval();
+        return block;
+    }
+
+    public static TheoryData<long, long, int, int, int> Shapes() => new()
+    {
+        // batch, tokens, width, heads, hidden: ViT-Tiny's and ViT-Base's blocks; one token; token counts past the
+        // 8-query and 32-key blocks; head widths 72 and 80 (So400m, Huge), 24 and 1; hidden widths that are not a
+        // multiple of 32; widths below a 16-lane vector
+        { 1, 197, 192, 3, 768 }, { 1, 197, 768, 12, 3072 }, { 2, 1, 64, 1, 256 }, { 3, 33, 144, 2, 288 }, { 1, 50, 144, 2, 70 },
+        { 2, 65, 160, 2, 132 }, { 1, 9, 24, 1, 96 }, { 2, 17, 48, 2, 40 }, { 1, 5, 7, 7, 9 },
+        // 512 rows or more with small weights: each thread carries its own rows through the block (the other schedule)
+        { 4, 197, 192, 3, 768 }, { 3, 201, 64, 4, 132 },
+    };
+
+    // Both float32 paths are measured against float64 arithmetic on the same values (the reference's measure, max |Δ| /
+    // max |y|). They round the same operations in different orders (both sum in blocks of k), so their errors are of one
+    // size: 1.0e-7 to 2.8e-7 for the kernel, 1.1e-7 to 4.1e-7 for libtorch on a Zen 4. The kernel may be at most 3 times
+    // libtorch's plus 1e-7 (one float32 rounding of the largest output: a dropped term or a coarse exponential or GELU
+    // would be orders of magnitude more; one chain of 3072 terms was 3.7 times), and below 1e-6, a hundredth of the
+    // reference's float32 parity bound.
+    [Theory]
+    [MemberData(nameof(Shapes))]
+    public void OneCallAgreesWithFloat64AsCloselyAsLibtorch(long batch, long tokens, int width, int heads, int hidden)
+    {
+        if (!Float32Ops.Available) return; // libtorch's operations run (TheKernelsRunWhereTheCpuHasAvx512 says why)
+        using var scope = NewDisposeScope();
+        using var _ = no_grad();
+        using var block = RandomBlock(width, heads, hidden, tanhGelu: false, seed: (ulong)(tokens * 7 + width));
+        var x = randn([batch, tokens, width], generator: new Generator((ulong)hidden));
+        var fused = Float32Ops.Block(x, Norm(block, "ln_1"), block.Attention, Norm(block, "ln_2"), block.Mlp, 1e-6);
+        Assert.NotNull(fused);
+        var libtorch = block.ForwardByOperation(x, null);
+        Assert.True(Same(fused!, block.call(x, null)), "the module's forward runs the fused block");
+        block.to(F64);
+        var exact = block.ForwardByOperation(x.to(F64), null);
+        double kernelError = Tolerance.RelativeError(fused!, exact), libtorchError = Tolerance.RelativeError(libtorch, exact);
+        output.WriteLine($"[{batch}, {tokens}, {width}] heads {heads} hidden {hidden}: kernel {kernelError:E2}, libtorch {libtorchError:E2}");
+        Assert.True(kernelError <= 3 * libtorchError + 1e-7 && kernelError < 1e-6, $"kernel error {kernelError:E2} against libtorch's {libtorchError:E2}");
+        // The input is left as it was (the block writes its skip connection into the output, not into x).
+        Assert.True(Same(randn([batch, tokens, width], generator: new Generator((ulong)hidden)), x));
+    }
+
+    // Each output element is one sum in one order in every stage, whichever thread computes it and whichever schedule
+    // splits the work (rows per thread from 512 rows, stages split by columns below): the batch and the thread count
+    // must not change a bit.
+    [Fact]
+    public void ARowGetsTheSameBitsInAnyBatchAndOnAnyNumberOfThreads()
+    {
+        if (!Float32Ops.Available) return;
+        using var scope = NewDisposeScope();
+        using var _ = no_grad();
+        using var block = RandomBlock(192, 3, 768, tanhGelu: false, seed: 3);
+        var x = randn([3, 197, 192], generator: new Generator(5));
+        var batched = block.call(x, null);
+        var alone = cat(Enumerable.Range(0, 3).Select(i => block.call(x[i..(i + 1)], null)).ToArray(), 0);
+        Assert.True(Same(batched, alone), "a batch of three (rows per thread) against three single images (stages split by columns)");
+        int threads = get_num_threads();
+        set_num_threads(1);
+        try
+        {
+            Assert.True(Same(batched, block.call(x, null)));
+        }
+        finally
+        {
+            set_num_threads(threads);
+        }
+    }
+
+    // The packed weights follow the module's: after an in-place load (load_state_dict copies into the same storage) and
+    // after an optimizer's in-place step, the block computes with the new values, as a fresh block of them does.
+    [Fact]
+    public void ItComputesWithTheWeightsAsTheyAreNow()
+    {
+        if (!Float32Ops.Available) return;
+        using var scope = NewDisposeScope();
+        var x = randn([1, 33, 64], generator: new Generator(6));
+        using var block = RandomBlock(64, 2, 256, tanhGelu: false, seed: 7);
+        using var other = RandomBlock(64, 2, 256, tanhGelu: false, seed: 8);
+        using (no_grad())
+        {
+            var before = block.call(x, null);
+            block.load_state_dict(other.state_dict());
+            Assert.True(Same(other.call(x, null), block.call(x, null)), "after load_state_dict");
+            Assert.False(Same(before, block.call(x, null)));
+        }
+        block.train();
+        using var optimizer = optim.SGD(block.parameters(), 0.01);
+        block.call(x, null).square().sum().backward();
+        optimizer.step();
+        block.eval();
+        using (no_grad())
+        {
+            using var stepped = RandomBlock(64, 2, 256, tanhGelu: false, seed: 9);
+            stepped.load_state_dict(block.state_dict());
+            Assert.True(Same(stepped.call(x, null), block.call(x, null)), "after an optimizer step");
+        }
+    }
+
+    // The text tower (tanh GELU, causal mask), other element types and training go through the operations.
+    [Fact]
+    public void ItStepsAsideWhereItDoesNotApply()
+    {
+        using var scope = NewDisposeScope();
+        var x = randn([2, 5, 64], generator: new Generator(8));
+        using (no_grad())
+        {
+            using var tanh = RandomBlock(64, 2, 256, tanhGelu: true, seed: 1);
+            Assert.Null(Float32Ops.Block(x, Norm(tanh, "ln_1"), tanh.Attention, Norm(tanh, "ln_2"), tanh.Mlp, 1e-6));
+            using var exact = RandomBlock(64, 2, 256, tanhGelu: false, seed: 2);
+            Assert.Null(Float32Ops.Block(x.to(ScalarType.BFloat16), Norm(exact, "ln_1"), exact.Attention, Norm(exact, "ln_2"), exact.Mlp, 1e-6));
+            exact.to(F64);
+            Assert.Null(Float32Ops.Block(x.to(F64), Norm(exact, "ln_1"), exact.Attention, Norm(exact, "ln_2"), exact.Mlp, 1e-6));
+        }
+        using var trained = RandomBlock(64, 2, 256, tanhGelu: false, seed: 4);
+        Assert.Null(Float32Ops.Block(x.requires_grad_(), Norm(trained, "ln_1"), trained.Attention, Norm(trained, "ln_2"), trained.Mlp, 1e-6));
+        trained.call(x, null).sum().backward();
+        Assert.NotNull(x.grad);
+    }
+
+    private static TorchSharp.Modules.LayerNorm Norm(ResidualAttentionBlock block, string name) =>
+        (TorchSharp.Modules.LayerNorm)block.named_children().Single(child => child.name == name).module;
+}
