@@ -17,6 +17,7 @@ internal static class BenchCommand
         var seconds = new Option<double>("--seconds") { Description = "Time budget per measurement", DefaultValueFactory = _ => 5 };
         var bf16 = new Option<bool>("--bf16") { Description = "Also time bfloat16 (reports its error against float32)" };
         var int8 = new Option<bool>("--int8") { Description = "Also time the int8 ONNX export (ONNX Runtime dynamic quantisation; needs --backend onnx or all)" };
+        var libtorchOps = new Option<bool>("--libtorch-ops") { Description = "Also time float32 through libtorch's operations in place of the float32 block kernels, alternating with them (before and after; where the kernels run)" };
         var images = new Option<string?>("--images") { Description = "Folder of JPEGs for the end-to-end run (default: 64 synthetic 500x375 JPEGs)" };
         var json = new Option<string?>("--json") { Description = "Also write the results to this JSON file" };
         var backend = new Option<string>("--backend") { Description = "torch, onnx (ONNX Runtime next to a plain ORT session of the same graph: the anchor) or all",
@@ -34,7 +35,7 @@ internal static class BenchCommand
         var backgroundLoad = new Option<int>("--background-load") { Description = "Run this many busy-looping processes alongside the measurements, as on a machine shared with other work; " +
             "each TorchSharp row is then also timed with all threads on every call (adaptive thread count off) for comparison" };
         var command = new Command("bench", "Measure encode throughput (images/s, texts/s) and report threads, memory and kernels")
-            { models, batches, seconds, bf16, int8, images, json, peak, remeasure, latencyRuns, backgroundLoad, backend, threads, noSpin, standard, profile, onnxFile,
+            { models, batches, seconds, bf16, int8, libtorchOps, images, json, peak, remeasure, latencyRuns, backgroundLoad, backend, threads, noSpin, standard, profile, onnxFile,
               BenchServeCommand.Create(), TrainStepBenchCommand.Create(), BenchProgressiveCommand.Create(), BenchIndexCommand.Create(),
               BenchTrainObjectivesCommand.Create(), BenchRetrievalCommand.Create(), BenchPrecisionCommand.Create(), BenchBFloat16Command.Create() };
         command.SetAction(r => CliErrors.Run(() =>
@@ -43,7 +44,7 @@ internal static class BenchCommand
             if (which is not ("torch" or "onnx" or "all")) throw new ArgumentException($"--backend must be torch, onnx or all, not '{which}'");
             var options = new ThroughputBenchmarkOptions
             {
-                Models = r.GetValue(models)!, BatchSizes = r.GetValue(batches)!, Budget = TimeSpan.FromSeconds(r.GetValue(seconds)), BFloat16 = r.GetValue(bf16), Int8 = r.GetValue(int8),
+                Models = r.GetValue(models)!, BatchSizes = r.GetValue(batches)!, Budget = TimeSpan.FromSeconds(r.GetValue(seconds)), BFloat16 = r.GetValue(bf16), Int8 = r.GetValue(int8), LibtorchOps = r.GetValue(libtorchOps),
                 ImageFolder = r.GetValue(images), PeakGflops = r.GetValue(peak), RemeasurePeak = r.GetValue(remeasure), LatencyRuns = r.GetValue(latencyRuns), BackgroundLoad = r.GetValue(backgroundLoad), Torch = which != "onnx", Onnx = which != "torch",
                 Runtime = new OnnxRuntimeOptions { IntraOpThreads = r.GetValue(threads), AllowSpinning = !r.GetValue(noSpin) },
                 StandardOps = r.GetValue(standard), ProfileRuns = r.GetValue(profile), ExternalGraph = r.GetValue(onnxFile),

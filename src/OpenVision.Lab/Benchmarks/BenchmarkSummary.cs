@@ -3,7 +3,7 @@ using System.Globalization;
 namespace OpenVision.Lab.Benchmarks;
 
 /// <summary>The ratios <c>openvision bench</c> prints under a model's rows, from figures of the same run: which backend
-/// was fastest at each batch size (what <c>--backend fastest</c> would choose), bf16 and int8 against float32, and the
+/// was fastest at each batch size (what <c>--backend fastest</c> would choose), bf16 and int8 against float32, the float32 block kernels against libtorch's operations, and the
 /// end-to-end folder rate against the model alone, timed alternately with it.</summary>
 public static class BenchmarkSummary
 {
@@ -22,6 +22,8 @@ public static class BenchmarkSummary
                 parts.Add($"fastest fp32: {(onnx.ItemsPerSecond > torch.ItemsPerSecond ? "onnx" : "torch")} (onnx/torch {Ratio(onnx.ItemsPerSecond, torch.ItemsPerSecond)})");
             if (torch is not null && Find(rows, ThroughputBenchmark.AllThreadsTask, "Float32", batch) is { } allThreads)
                 parts.Add($"adaptive/all threads torch {Ratio(torch.ItemsPerSecond, allThreads.ItemsPerSecond)}");
+            if (Find(rows, EncodeBenchmark.KernelsTask, "Float32", batch) is { } kernels && Find(rows, EncodeBenchmark.LibtorchOpsTask, "Float32", batch) is { } libtorchOps)
+                parts.Add($"fp32 kernels/libtorch ops {Ratio(kernels.ItemsPerSecond, libtorchOps.ItemsPerSecond)}");
             if (torch is not null && Find(rows, "encode_image", "BFloat16", batch) is { } bf16)
                 parts.Add($"bf16/fp32 torch {Ratio(bf16.ItemsPerSecond, torch.ItemsPerSecond)}");
             if (onnx is not null && Find(rows, "encode_image[onnx-int8]", "Int8", batch) is { } int8)

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using OpenVision.Backends;
+using OpenVision.Layers;
 using OpenVision.Models;
 using OpenVision.Onnx.Selection;
 using OpenVision.Pipelines;
@@ -61,6 +62,35 @@ public static class EncodeBenchmark
         var (float32, reducedSeconds) = AlternatingMedianSeconds(() => model.EncodeImage(pixels).Dispose(), () => reduced.EncodeImage(pixels).Dispose(), budget);
         return (ImageRow(model, ScalarType.Float32, batchSize, float32, null), ImageRow(model, dtype, batchSize, reducedSeconds, error));
     }
+
+    /// <summary>The default float32 row with the float32 block kernels and the same calls through libtorch's operations
+    /// (<c>--libtorch-ops</c>: before and after the kernels), timed in alternating bursts as
+    /// <see cref="ImagesAgainstFloat32"/> does; the libtorch row carries max |Δ| / max |x| between the two paths'
+    /// features.</summary>
+    public static (BenchmarkResult Kernels, BenchmarkResult LibtorchOps) ImagesAgainstLibtorchOps(OpenVisionModel model, int batchSize, TimeSpan budget)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        int size = model.Config.VisionCfg.ImageSize;
+        using var pixels = randn(batchSize, 3, size, size, generator: new Generator(0));
+        void ThroughLibtorch()
+        {
+            using (Float32Ops.UseLibtorchOperations()) model.EncodeImage(pixels).Dispose();
+        }
+        double difference;
+        using (NewDisposeScope())
+        {
+            var kernels = model.EncodeImage(pixels);
+            Tensor libtorch;
+            using (Float32Ops.UseLibtorchOperations()) libtorch = model.EncodeImage(pixels);
+            difference = libtorch.sub(kernels).abs().max().item<float>() / kernels.abs().max().item<float>();
+        }
+        var (kernelSeconds, libtorchSeconds) = AlternatingMedianSeconds(() => model.EncodeImage(pixels).Dispose(), ThroughLibtorch, budget);
+        return (ImageRow(model, ScalarType.Float32, batchSize, kernelSeconds, null) with { Task = KernelsTask },
+                ImageRow(model, ScalarType.Float32, batchSize, libtorchSeconds, difference) with { Task = LibtorchOpsTask });
+    }
+
+    /// <summary>Task names of <see cref="ImagesAgainstLibtorchOps"/>'s rows.</summary>
+    public const string KernelsTask = "encode_image[f32 kernels]", LibtorchOpsTask = "encode_image[libtorch ops]";
 
     /// <summary>The default float32 row (<see cref="OpenVisionModel.Threads"/> adapting) and the same calls with every call
     /// on all threads (adaptation off), timed in four blocks, A B B A, of a quarter of twice the budget each, after a

@@ -43,7 +43,7 @@ public static class ThroughputBenchmark
         if (peak.BFloat16Outlook() is { } outlook) lines.Report(outlook);
         using var background = new BackgroundLoad(options.BackgroundLoad);
         if (background.Count > 0) lines.Report($"background load: {background.Count} busy-looping processes compete for the {machine.Cores} cores during every measurement");
-        lines.Report($"torch threads {torch.get_num_threads()} (adaptive under contention: {ContentionAwareThreads.Status}), MKL dispatch: {MklCpuDispatch.Status}, heap tuning: {HeapTuning.Status}, backend {(torch.cuda.is_available() ? "CUDA available (timing CPU)" : "CPU")}, JPEG decoder: {ImageDecoder.JpegDecoderName}, decode threads: {ImageBatchReader.DecodeThreads}, bf16 linear layers: {BFloat16Kernels.Status}");
+        lines.Report($"torch threads {torch.get_num_threads()} (adaptive under contention: {ContentionAwareThreads.Status}), MKL dispatch: {MklCpuDispatch.Status}, heap tuning: {HeapTuning.Status}, backend {(torch.cuda.is_available() ? "CUDA available (timing CPU)" : "CPU")}, JPEG decoder: {ImageDecoder.JpegDecoderName}, decode threads: {ImageBatchReader.DecodeThreads}, fp32 vision blocks: {Float32Kernels.Status}, bf16 linear layers: {BFloat16Kernels.Status}");
         lines.Report($"{"model",-34} {"task",-26} {"dtype",-9} {"batch",5} {"items/s",9} {"GFLOP/s",8} {"% meas",7} {"% est",7} {"err vs fp32",11}");
         var results = new List<BenchmarkResult>();
         var latencies = new List<LatencyResult>();
@@ -66,9 +66,12 @@ public static class ThroughputBenchmark
             if (options.Onnx) OnnxComparison.Run(model, options, Print, Latency, lines);
             if (!options.Torch) continue;
             bool compareAllThreads = background.Count > 0 && model.Threads.Enabled;
+            bool compareLibtorchOps = options.LibtorchOps && Float32Kernels.Available;
             if (options.LatencyRuns > 0)
             {
                 Latency(LatencyBenchmark.Images(model, options.LatencyRuns));
+                if (compareLibtorchOps)
+                    using (Float32Ops.UseLibtorchOperations()) Latency(LatencyBenchmark.Images(model, options.LatencyRuns) with { Backend = "torch, libtorch ops" });
                 if (compareAllThreads) Latency(EncodeBenchmark.OnAllThreads(model, () => LatencyBenchmark.Images(model, options.LatencyRuns)) with { Backend = "torch, all threads" });
             }
             foreach (int batch in options.BatchSizes)
@@ -80,6 +83,12 @@ public static class ThroughputBenchmark
                     Print(bf16);
                 }
                 else if (!compareAllThreads) Print(EncodeBenchmark.Images(model, batch, options.Budget));
+                if (compareLibtorchOps)
+                {
+                    var (kernels, libtorchOps) = EncodeBenchmark.ImagesAgainstLibtorchOps(model, batch, options.Budget);
+                    Print(kernels);
+                    Print(libtorchOps);
+                }
                 if (compareAllThreads)
                 {
                     var (adaptive, allThreads) = EncodeBenchmark.ImagesAgainstAllThreads(model, batch, options.Budget);

@@ -21,6 +21,10 @@ public sealed record ThroughputBenchmarkOptions
     /// <summary>Also time the int8 ONNX export (ONNX Runtime dynamic quantisation); needs the onnx backend.</summary>
     public bool Int8 { get; init; }
 
+    /// <summary>Also time float32 with libtorch's operations in place of the float32 block kernels, alternating with
+    /// them (before and after), where the kernels run.</summary>
+    public bool LibtorchOps { get; init; }
+
     /// <summary>Folder of JPEGs for the end-to-end run; null writes 64 synthetic 500x375 JPEGs.</summary>
     public string? ImageFolder { get; init; }
 
