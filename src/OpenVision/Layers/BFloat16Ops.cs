@@ -106,7 +106,7 @@ internal static unsafe class BFloat16Ops
     public static Tensor? Block(Tensor x, TorchSharp.Modules.LayerNorm ln1, SelfAttention attention, TorchSharp.Modules.LayerNorm ln2, Mlp mlp, double eps)
     {
         if (!InputFits(x) || !mlp.ExactGelu || x.dim() != 3) return null;
-        long batch = x.shape[0], tokens = x.shape[1], width = x.shape[2];
+        long tokens = x.shape[1], width = x.shape[2];
         int heads = attention.Heads;
         var (qkvWeight, qkvBias) = (attention.InProjWeight, attention.InProjBias);
         var (outWeight, outBias) = (attention.OutProj.weight!, attention.OutProj.bias);
@@ -119,35 +119,7 @@ internal static unsafe class BFloat16Ops
             && WeightFits(qkvWeight, qkvBias, 3 * width, width) && WeightFits(outWeight, outBias, width, width)
             && WeightFits(fcWeight, fcBias, hidden, width) && WeightFits(projWeight, projBias, width, hidden)
             && NormFits(ln1, width) && NormFits(ln2, width);
-        if (!fits) return null;
-        var kernels = Loaded.Value!;
-        var qkv = attention.InProjPacked.For(qkvWeight, qkvBias, kernels);
-        var output = attention.OutProjPacked.For(outWeight, outBias, kernels);
-        var fc = mlp.FcPacked.For(fcWeight, fcBias, kernels);
-        var proj = mlp.ProjPacked.For(projWeight, projBias, kernels);
-        using var input = x.contiguous();
-        var y = torch.empty(x.shape, ScalarType.BFloat16);
-        long rows = batch * tokens;
-        if (rows > 0)
-        {
-            using var scratch = torch.empty(kernels.BlockScratch(rows, (int)width, (int)hidden), ScalarType.BFloat16);
-            var layers = new BlockLayers
-            {
-                Ln1Gamma = AddressOrNull(ln1.weight), Ln1Beta = AddressOrNull(ln1.bias),
-                Ln2Gamma = AddressOrNull(ln2.weight), Ln2Beta = AddressOrNull(ln2.bias),
-                Qkv = (ushort*)qkv.Weight, Out = (ushort*)output.Weight, Fc = (ushort*)fc.Weight, Proj = (ushort*)proj.Weight,
-                QkvBias = qkv.Bias, OutBias = output.Bias, FcBias = fc.Bias, ProjBias = proj.Bias,
-                Width = (int)width, Hidden = (int)hidden, Heads = heads,
-                Eps = (float)eps, AttentionScale = (float)(1 / Math.Sqrt(headWidth)),
-            };
-            kernels.Block((ushort*)TensorMemory.Address(input), batch, (int)tokens, &layers, (ushort*)TensorMemory.Address(scratch),
-                (ushort*)TensorMemory.Address(y), torch.get_num_threads());
-        }
-        GC.KeepAlive(qkv);
-        GC.KeepAlive(output);
-        GC.KeepAlive(fc);
-        GC.KeepAlive(proj);
-        return y;
+        return fits ? NativeBlock.Run(x, ln1, attention, ln2, mlp, eps, Loaded.Value!) : null;
     }
 
     // The applicability checks, one per kind of operand; each also refuses a tensor autograd records for.
@@ -174,18 +146,6 @@ internal static unsafe class BFloat16Ops
         tensor.dtype == ScalarType.BFloat16 && tensor.device_type == DeviceType.CPU && tensor.shape.SequenceEqual(shape)
         && !(torch.is_grad_enabled() && tensor.requires_grad);
 
-    private static ushort* AddressOrNull(Tensor? tensor) => tensor is null ? null : (ushort*)TensorMemory.Address(tensor);
-
-    /// <summary>openvision_bf16.c's <c>struct ov_bf16_block_layers</c>.</summary>
-    [StructLayout(LayoutKind.Sequential)]
-    internal struct BlockLayers
-    {
-        public ushort* Ln1Gamma, Ln1Beta, Ln2Gamma, Ln2Beta;
-        public ushort* Qkv, Out, Fc, Proj;
-        public float* QkvBias, OutBias, FcBias, ProjBias;
-        public int Width, Hidden, Heads;
-        public float Eps, AttentionScale;
-    }
 
     /// <summary>Runs <paramref name="rounds"/> rounds of the kernels' peak loop (16 independent vdpbf16ps chains) on
     /// the calling thread and returns the FLOPs done; 0 where the kernels are not available.</summary>
@@ -194,30 +154,10 @@ internal static unsafe class BFloat16Ops
     private static bool Applies(Tensor x, Tensor weight, Tensor? bias) =>
         weight.dim() == 2 && InputFits(x) && x.dim() >= 1 && WeightFits(weight, bias, weight.shape[0], x.shape[^1]);
 
-    private static Kernels? Load()
-    {
-        if (NativeLibraries.TryLoadShipped(ShimFileName, "OPENVISION_BF16_KERNELS", out var handle) is { } whyNot)
-        {
-            status = $"libtorch ({whyNot})";
-            return null;
-        }
-        var kernels = new Kernels(handle);
-        using (torch.empty(1)) { } // libtorch must be loaded: the kernels run on its OpenMP threads
-        switch (kernels.Init())
-        {
-            case 2:
-                status = "AVX512-BF16 kernels";
-                return kernels;
-            case 1:
-                status = "libtorch (its OpenMP runtime was not found for the bfloat16 kernels)";
-                return null;
-            default:
-                status = "libtorch (the CPU has no AVX512-BF16)";
-                return null;
-        }
-    }
+    private static Kernels? Load() =>
+        KernelLibrary.Load(ShimFileName, "OPENVISION_BF16_KERNELS", handle => new Kernels(handle), kernels => kernels.Init(), "AVX512-BF16 kernels", "AVX512-BF16", out status);
 
-    internal sealed class Kernels(IntPtr library) : IWeightPacker
+    internal sealed class Kernels(IntPtr library) : IBlockKernels
     {
         long IWeightPacker.PackedBytes(int rows, int columns) => PackedBytes(rows, columns);
 
@@ -232,10 +172,15 @@ internal static unsafe class BFloat16Ops
             (delegate* unmanaged<ushort*, long, int, ushort*, ushort*, float, ushort*, int, void>)NativeLibrary.GetExport(library, "ov_bf16_layer_norm");
         public readonly delegate* unmanaged<ushort*, long, int, int, int, float, ushort*, int, void> Attention =
             (delegate* unmanaged<ushort*, long, int, int, int, float, ushort*, int, void>)NativeLibrary.GetExport(library, "ov_bf16_attention");
-        public readonly delegate* unmanaged<long, int, int, long> BlockScratch =
+        private readonly delegate* unmanaged<long, int, int, long> blockScratch =
             (delegate* unmanaged<long, int, int, long>)NativeLibrary.GetExport(library, "ov_bf16_block_scratch");
-        public readonly delegate* unmanaged<ushort*, long, int, BlockLayers*, ushort*, ushort*, int, void> Block =
-            (delegate* unmanaged<ushort*, long, int, BlockLayers*, ushort*, ushort*, int, void>)NativeLibrary.GetExport(library, "ov_bf16_block");
+        private readonly delegate* unmanaged<void*, long, int, NativeBlock.Layers*, void*, void*, int, void> block =
+            (delegate* unmanaged<void*, long, int, NativeBlock.Layers*, void*, void*, int, void>)NativeLibrary.GetExport(library, "ov_bf16_block");
+
+        public long BlockScratch(long rows, int width, int hidden) => blockScratch(rows, width, hidden);
+
+        public void Block(void* x, long batch, int tokens, NativeBlock.Layers* layers, void* scratch, void* y, int threads) =>
+            block(x, batch, tokens, layers, scratch, y, threads);
         public readonly delegate* unmanaged<long, long> PeakLoop = (delegate* unmanaged<long, long>)NativeLibrary.GetExport(library, "ov_bf16_peak_loop");
     }
 }

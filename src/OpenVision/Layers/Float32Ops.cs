@@ -56,7 +56,7 @@ internal static unsafe class Float32Ops
     public static Tensor? Block(Tensor x, TorchSharp.Modules.LayerNorm ln1, SelfAttention attention, TorchSharp.Modules.LayerNorm ln2, Mlp mlp, double eps)
     {
         if (!InputFits(x) || !mlp.ExactGelu || x.dim() != 3) return null;
-        long batch = x.shape[0], tokens = x.shape[1], width = x.shape[2];
+        long tokens = x.shape[1], width = x.shape[2];
         int heads = attention.Heads;
         var (qkvWeight, qkvBias) = (attention.InProjWeight, attention.InProjBias);
         var (outWeight, outBias) = (attention.OutProj.weight!, attention.OutProj.bias);
@@ -69,35 +69,7 @@ internal static unsafe class Float32Ops
             && WeightFits(qkvWeight, qkvBias, 3 * width, width) && WeightFits(outWeight, outBias, width, width)
             && WeightFits(fcWeight, fcBias, hidden, width) && WeightFits(projWeight, projBias, width, hidden)
             && NormFits(ln1, width) && NormFits(ln2, width);
-        if (!fits) return null;
-        var kernels = Loaded.Value!;
-        var qkv = attention.InProjPacked.For(qkvWeight, qkvBias, kernels);
-        var output = attention.OutProjPacked.For(outWeight, outBias, kernels);
-        var fc = mlp.FcPacked.For(fcWeight, fcBias, kernels);
-        var proj = mlp.ProjPacked.For(projWeight, projBias, kernels);
-        using var input = x.contiguous();
-        var y = torch.empty(x.shape, ScalarType.Float32);
-        long rows = batch * tokens;
-        if (rows > 0)
-        {
-            using var scratch = torch.empty(kernels.BlockScratch(rows, (int)width, (int)hidden), ScalarType.Float32);
-            var layers = new BlockLayers
-            {
-                Ln1Gamma = AddressOrNull(ln1.weight), Ln1Beta = AddressOrNull(ln1.bias),
-                Ln2Gamma = AddressOrNull(ln2.weight), Ln2Beta = AddressOrNull(ln2.bias),
-                Qkv = (float*)qkv.Weight, Out = (float*)output.Weight, Fc = (float*)fc.Weight, Proj = (float*)proj.Weight,
-                QkvBias = qkv.Bias, OutBias = output.Bias, FcBias = fc.Bias, ProjBias = proj.Bias,
-                Width = (int)width, Hidden = (int)hidden, Heads = heads,
-                Eps = (float)eps, AttentionScale = (float)(1 / Math.Sqrt(headWidth)),
-            };
-            kernels.Block((float*)TensorMemory.Address(input), batch, (int)tokens, &layers, (float*)TensorMemory.Address(scratch),
-                (float*)TensorMemory.Address(y), torch.get_num_threads());
-        }
-        GC.KeepAlive(qkv);
-        GC.KeepAlive(output);
-        GC.KeepAlive(fc);
-        GC.KeepAlive(proj);
-        return y;
+        return fits ? NativeBlock.Run(x, ln1, attention, ln2, mlp, eps, Loaded.Value!) : null;
     }
 
     // An activation: float32 on the CPU, not recorded by autograd, with the kernels loaded (checked last: the first
@@ -119,51 +91,24 @@ internal static unsafe class Float32Ops
     private static bool Operand(Tensor tensor) =>
         tensor.dtype == ScalarType.Float32 && tensor.device_type == DeviceType.CPU && !(torch.is_grad_enabled() && tensor.requires_grad);
 
-    private static float* AddressOrNull(Tensor? tensor) => tensor is null ? null : (float*)TensorMemory.Address(tensor);
 
-    /// <summary>openvision_f32.c's <c>struct ov_f32_block_layers</c>.</summary>
-    [StructLayout(LayoutKind.Sequential)]
-    internal struct BlockLayers
-    {
-        public float* Ln1Gamma, Ln1Beta, Ln2Gamma, Ln2Beta;
-        public float* Qkv, Out, Fc, Proj;
-        public float* QkvBias, OutBias, FcBias, ProjBias;
-        public int Width, Hidden, Heads;
-        public float Eps, AttentionScale;
-    }
+    private static Kernels? Load() =>
+        KernelLibrary.Load(ShimFileName, "OPENVISION_F32_KERNELS", handle => new Kernels(handle), kernels => kernels.Init(), "AVX-512 float32 kernels", "AVX-512", out status);
 
-    private static Kernels? Load()
-    {
-        if (NativeLibraries.TryLoadShipped(ShimFileName, "OPENVISION_F32_KERNELS", out var handle) is { } whyNot)
-        {
-            status = $"libtorch ({whyNot})";
-            return null;
-        }
-        var kernels = new Kernels(handle);
-        using (torch.empty(1)) { } // libtorch must be loaded: the kernels run on its OpenMP threads
-        switch (kernels.Init())
-        {
-            case 2:
-                status = "AVX-512 float32 kernels";
-                return kernels;
-            case 1:
-                status = "libtorch (its OpenMP runtime was not found for the float32 kernels)";
-                return null;
-            default:
-                status = "libtorch (the CPU has no AVX-512)";
-                return null;
-        }
-    }
-
-    internal sealed class Kernels(IntPtr library) : IWeightPacker
+    internal sealed class Kernels(IntPtr library) : IBlockKernels
     {
         public readonly delegate* unmanaged<int> Init = (delegate* unmanaged<int>)NativeLibrary.GetExport(library, "ov_f32_init");
         private readonly delegate* unmanaged<int, int, long> packedBytes = (delegate* unmanaged<int, int, long>)NativeLibrary.GetExport(library, "ov_f32_packed_bytes");
         private readonly delegate* unmanaged<float*, int, int, float*, void> pack = (delegate* unmanaged<float*, int, int, float*, void>)NativeLibrary.GetExport(library, "ov_f32_pack");
-        public readonly delegate* unmanaged<long, int, int, long> BlockScratch =
+        private readonly delegate* unmanaged<long, int, int, long> blockScratch =
             (delegate* unmanaged<long, int, int, long>)NativeLibrary.GetExport(library, "ov_f32_block_scratch");
-        public readonly delegate* unmanaged<float*, long, int, BlockLayers*, float*, float*, int, void> Block =
-            (delegate* unmanaged<float*, long, int, BlockLayers*, float*, float*, int, void>)NativeLibrary.GetExport(library, "ov_f32_block");
+        private readonly delegate* unmanaged<void*, long, int, NativeBlock.Layers*, void*, void*, int, void> block =
+            (delegate* unmanaged<void*, long, int, NativeBlock.Layers*, void*, void*, int, void>)NativeLibrary.GetExport(library, "ov_f32_block");
+
+        public long BlockScratch(long rows, int width, int hidden) => blockScratch(rows, width, hidden);
+
+        public void Block(void* x, long batch, int tokens, NativeBlock.Layers* layers, void* scratch, void* y, int threads) =>
+            block(x, batch, tokens, layers, scratch, y, threads);
 
         public long PackedBytes(int rows, int columns) => packedBytes(rows, columns);
 

@@ -10,19 +10,15 @@
 #include <stdlib.h>
 #include <stdint.h>
 #include <string.h>
-#include "libtorch_openmp.h"
 #include "openvision_simd.h"
 
-#define NR 32 /* output columns per packed panel: two 16-lane vectors */
-#define MR 8  /* rows per tile */
-#define MC 96 /* rows per block that shares one pass over a panel */
-
-typedef void (*gomp_parallel_t)(void (*)(void *), void *, unsigned, unsigned);
-typedef int (*omp_int_t)(void);
-typedef void (*gomp_barrier_t)(void);
-static gomp_parallel_t gomp_parallel;
-static gomp_barrier_t gomp_barrier;
-static omp_int_t omp_thread_num, omp_num_threads;
+typedef uint16_t ov_t;
+/* The calling pool thread's attention buffers (see attention_buffers). */
+struct attention_buffers {
+    uint16_t *keys, *values, *probabilities;
+    float *scores, *sums, *outputs;
+};
+#include "openvision_schedule.h"
 
 /* 0: the CPU lacks AVX512-BF16; 1: it has it but libtorch's OpenMP runtime was not found (not used then);
    2: ready. Call after libtorch is loaded. */
@@ -30,13 +26,7 @@ int ov_bf16_init(void) {
     __builtin_cpu_init();
     if (!__builtin_cpu_supports("avx512f") || !__builtin_cpu_supports("avx512bw") || !__builtin_cpu_supports("avx512bf16"))
         return 0;
-    void *torch = ov_libtorch_handle();
-    if (!torch) return 1;
-    gomp_parallel = (gomp_parallel_t)dlsym(torch, "GOMP_parallel");
-    omp_thread_num = (omp_int_t)dlsym(torch, "omp_get_thread_num");
-    omp_num_threads = (omp_int_t)dlsym(torch, "omp_get_num_threads");
-    gomp_barrier = (gomp_barrier_t)dlsym(torch, "GOMP_barrier");
-    return gomp_parallel && omp_thread_num && omp_num_threads && gomp_barrier ? 2 : 1;
+    return ov_find_openmp() ? 2 : 1;
 }
 
 /* Bytes of the packed form of an n × k weight (k even): panels of 32 rows, zero-padded. */
@@ -128,13 +118,6 @@ static inline void tile_f32(const uint16_t *x, int64_t lda, int k, const uint16_
     for (int i = 0; i < rows; i++) { _mm512_storeu_ps(c + i * ldc, c0[i]); _mm512_storeu_ps(c + i * ldc + 16, c1[i]); }
 }
 
-/* One copy of a tile per row count 1-8 (the last tile of a block may be short). */
-#define OV_BY_ROWS(call) \
-    switch (rows) { \
-    case 8: call(8); break; case 7: call(7); break; case 6: call(6); break; case 5: call(5); break; \
-    case 4: call(4); break; case 3: call(3); break; case 2: call(2); break; default: call(1); break; \
-    }
-
 __attribute__((target("avx512f,avx512bw,avx512vl,avx512bf16")))
 static void tile_rows(const uint16_t *x, int k, const uint16_t *panel, const float *bias, int activate,
                       const uint16_t *residual, uint16_t *y, int n, int columns, int rows) {
@@ -150,48 +133,6 @@ static void tile_f32_rows(const uint16_t *x, int64_t lda, int k, const uint16_t 
 #undef OV_TILE
 }
 
-struct job {
-    const uint16_t *x, *packed;
-    const float *bias;
-    int activate;
-    const uint16_t *residual;
-    uint16_t *y;
-    int64_t m;
-    int n, k;
-};
-
-/* Rows [m0, m1) × panels [p0, p1), in blocks of MC rows so a panel is read from cache for several tiles. */
-static void run_range(const struct job *j, int64_t m0, int64_t m1, int p0, int p1) {
-    for (int64_t block = m0; block < m1; block += MC) {
-        int64_t end = block + MC < m1 ? block + MC : m1;
-        for (int p = p0; p < p1; p++) {
-            const uint16_t *panel = j->packed + (int64_t)p * (j->k / 2) * NR * 2;
-            int columns = j->n - p * NR < NR ? j->n - p * NR : NR;
-            const float *bias = j->bias ? j->bias + p * NR : 0;
-            for (int64_t i = block; i < end; i += MR) {
-                int rows = end - i < MR ? (int)(end - i) : MR;
-                int64_t at = i * j->n + p * NR;
-                tile_rows(j->x + i * j->k, j->k, panel, bias, j->activate, j->residual ? j->residual + at : 0, j->y + at, j->n,
-                          columns, rows);
-            }
-        }
-    }
-}
-
-/* Each thread takes a share of the panels, or of the rows where there are fewer panels than threads. */
-static void run_share(void *data) {
-    const struct job *j = data;
-    int thread = omp_thread_num(), threads = omp_num_threads();
-    int panels = (j->n + NR - 1) / NR;
-    if (panels >= 2 * threads || j->m < (int64_t)MR * threads) {
-        run_range(j, 0, j->m, (int)((int64_t)panels * thread / threads), (int)((int64_t)panels * (thread + 1) / threads));
-    } else {
-        int64_t tiles = (j->m + MR - 1) / MR;
-        int64_t m0 = tiles * thread / threads * MR, m1 = tiles * (thread + 1) / threads * MR;
-        run_range(j, m0, m1 < j->m ? m1 : j->m, 0, panels);
-    }
-}
-
 /* y [m, n] = x [m, k] · Wᵀ (+ bias, float32 [n] or null), then exact GELU if `activate`, (+ residual [m, n] or null:
    the block's skip connection), all in float32 before the one rounding; row-major; k even; ov_bf16_init() must have
    returned 2. */
@@ -205,21 +146,6 @@ void ov_bf16_linear(const uint16_t *x, int64_t m, int k, const uint16_t *packed,
    and softmax in float32, the unnormalised probabilities rounded to bfloat16 for the product with v, float32 sums,
    the result divided by the float32 sum and rounded once), read straight from the in_proj output [B, L, 3, H, hd] and
    written with the heads already merged, [B, L, H·hd]: no transposes or copies around it. */
-
-struct attention_job {
-    const uint16_t *qkv;
-    uint16_t *out;
-    int64_t heads_total; /* images × heads */
-    int tokens, heads, head_width;
-    float scale;
-};
-
-/* The first query of head `head` (image head / H, head head % H) in the qkv rows; its keys are H·hd further on, its
-   values 2·H·hd. */
-static inline const uint16_t *head_queries(const struct attention_job *j, int64_t head) {
-    int64_t D = (int64_t)j->heads * j->head_width;
-    return j->qkv + head / j->heads * j->tokens * 3 * D + head % j->heads * j->head_width;
-}
 
 /* One head's keys as a weight (panels of 32 keys, the pair (d, d+1) of each key side by side, zeros past the last key)
    and its values (panels of 32 dimensions, the pair (key, key+1) of each dimension side by side). Gathers and word
@@ -299,11 +225,6 @@ static void attention_blocks(const struct attention_job *j, int64_t head, int fi
 
 /* The calling pool thread's attention buffers: kept between calls (a fresh allocation per call cost page faults), a
    few hundred KB at ViT sizes, grown when a larger model comes. Null when out of memory. */
-struct attention_buffers {
-    uint16_t *keys, *values, *probabilities;
-    float *scores, *sums, *outputs;
-};
-
 static int attention_buffers(const struct attention_job *j, struct attention_buffers *buffers) {
     int L = j->tokens, hd = j->head_width;
     int key_panels = (L + NR - 1) / NR, Lpad = key_panels * NR, Leven = (L + 1) & ~1, hdpad = (hd + NR - 1) / NR * NR;
@@ -337,35 +258,6 @@ static void attention_head(const struct attention_job *j, int64_t head, int firs
     attention_blocks(j, head, first_block, last_block, a->keys, a->values, a->scores, a->probabilities, a->sums, a->outputs);
 }
 
-static void attention_share(void *data) {
-    const struct attention_job *j = data;
-    int thread = omp_thread_num(), threads = omp_num_threads();
-    struct attention_buffers buffers;
-    if (!attention_buffers(j, &buffers)) return;
-    /* Each thread takes an equal run of (head, block of 8 queries) units and packs each head it touches once. */
-    int blocks = (j->tokens + MR - 1) / MR;
-    int64_t units = j->heads_total * blocks, end = units * (thread + 1) / threads;
-    for (int64_t unit = units * thread / threads; unit < end;) {
-        int64_t head = unit / blocks;
-        int first_block = (int)(unit % blocks), last_block = end - unit < blocks - first_block ? first_block + (int)(end - unit) : blocks;
-        attention_head(j, head, first_block, last_block, &buffers);
-        unit += last_block - first_block;
-    }
-}
-
-/* Query units [u0, u1), a unit being (image, block of 8 queries), over every head: the queries of a run of rows. */
-static void attention_rows(const struct attention_job *j, int64_t u0, int64_t u1) {
-    struct attention_buffers buffers;
-    if (u0 >= u1 || !attention_buffers(j, &buffers)) return;
-    int blocks = (j->tokens + MR - 1) / MR;
-    for (int64_t unit = u0; unit < u1;) {
-        int64_t image = unit / blocks;
-        int first_block = (int)(unit % blocks), last_block = u1 - unit < blocks - first_block ? first_block + (int)(u1 - unit) : blocks;
-        for (int h = 0; h < j->heads; h++) attention_head(j, image * j->heads + h, first_block, last_block, &buffers);
-        unit += last_block - first_block;
-    }
-}
-
 /* out [B, L, H·hd] = attention of qkv [B, L, 3, H, hd] (all bfloat16, contiguous; hd even), no mask. */
 void ov_bf16_attention(const uint16_t *qkv, int64_t batch, int tokens, int heads, int head_width, float scale, uint16_t *out,
                        int threads) {
@@ -375,14 +267,6 @@ void ov_bf16_attention(const uint16_t *qkv, int64_t batch, int tokens, int heads
 
 /* ---- LayerNorm of bfloat16 rows in float32 (mean, then the mean square of the deviations; (x − mean)·rstd·γ + β),
    rounded once, as libtorch computes it for bfloat16 but without its conversions through float32 tensors. */
-struct norm_job {
-    const uint16_t *x, *gamma, *beta;
-    uint16_t *y;
-    int64_t m;
-    int w;
-    float eps;
-};
-
 __attribute__((target("avx512f,avx512bw,avx512vl")))
 static void norm_rows(const struct norm_job *j, int64_t r0, int64_t r1) {
     int w = j->w;
@@ -407,12 +291,6 @@ static void norm_rows(const struct norm_job *j, int64_t r0, int64_t r1) {
     }
 }
 
-static void norm_share(void *data) {
-    const struct norm_job *j = data;
-    int thread = omp_thread_num(), threads = omp_num_threads();
-    norm_rows(j, j->m * thread / threads, j->m * (thread + 1) / threads);
-}
-
 /* y [m, w] = LayerNorm(x [m, w]) with γ and β ([w] or null), all bfloat16. */
 void ov_bf16_layer_norm(const uint16_t *x, int64_t m, int w, const uint16_t *gamma, const uint16_t *beta, float eps,
                         uint16_t *y, int threads) {
@@ -420,92 +298,18 @@ void ov_bf16_layer_norm(const uint16_t *x, int64_t m, int w, const uint16_t *gam
     gomp_parallel(norm_share, &j, threads > 0 ? (unsigned)threads : 0u, 0);
 }
 
-/* ---- A whole pre-norm transformer block (open_clip's ResidualAttentionBlock with exact GELU, no mask) in one call
-   and one parallel region: x1 = x + out(attention(qkv(LN1(x)))), y = x1 + proj(GELU(fc(LN2(x1)))). The same kernels
-   and roundings as the operation-by-operation path; what it saves is seven trips through the managed layer, the
-   tensor allocations between them and six of the seven thread-team starts (stages are separated by barriers). */
-struct ov_bf16_block_layers {
-    const uint16_t *ln1_gamma, *ln1_beta, *ln2_gamma, *ln2_beta; /* [width] or null */
-    const uint16_t *qkv, *out, *fc, *proj;                         /* packed by ov_bf16_pack */
-    const float *qkv_bias, *out_bias, *fc_bias, *proj_bias;        /* float32 or null */
-    int32_t width, hidden, heads;
-    float eps, attention_scale; /* the layer norms' epsilon; the scores' scale, 1/√(width / heads) */
-};
-
-struct block_job {
-    struct norm_job ln1, ln2;
-    struct job qkv, out, fc, proj;
-    struct attention_job attention;
-};
-
-static int panels(const struct job *j) { return (j->n + NR - 1) / NR; }
-
-/* The first row of query unit `unit` (image, block of 8 queries), or the end of the rows. */
-static int64_t unit_row(int64_t unit, int blocks, int tokens) {
-    int64_t block_row = (int64_t)(unit % blocks) * MR;
-    return unit / blocks * tokens + (block_row < tokens ? block_row : tokens);
-}
-
-/* Each thread takes a run of whole query blocks and carries its rows through the block alone, all columns of every
-   layer, so only attention (which reads every row's keys and values) makes it wait for the others: two barriers
-   instead of six, the rows staying in one core's caches, each thread reading all of the weights. */
-static void block_rows(void *data) {
-    const struct block_job *b = data;
-    int thread = omp_thread_num(), threads = omp_num_threads();
-    int tokens = b->attention.tokens, blocks = (tokens + MR - 1) / MR;
-    int64_t units = b->attention.heads_total / b->attention.heads * blocks;
-    int64_t u0 = units * thread / threads, u1 = units * (thread + 1) / threads;
-    int64_t r0 = unit_row(u0, blocks, tokens), r1 = unit_row(u1, blocks, tokens);
-    norm_rows(&b->ln1, r0, r1);
-    run_range(&b->qkv, r0, r1, 0, panels(&b->qkv));
-    gomp_barrier(); /* attention reads every row's keys and values */
-    attention_rows(&b->attention, u0, u1);
-    run_range(&b->out, r0, r1, 0, panels(&b->out));
-    norm_rows(&b->ln2, r0, r1);
-    gomp_barrier(); /* c_fc overwrites the keys and values the others may still read */
-    run_range(&b->fc, r0, r1, 0, panels(&b->fc));
-    run_range(&b->proj, r0, r1, 0, panels(&b->proj));
-}
-
-static void block_share(void *data) {
-    const struct block_job *b = data;
-    void (*const stages[])(void *) = {norm_share, run_share, attention_share, run_share, norm_share, run_share, run_share};
-    const void *const jobs[] = {&b->ln1, &b->qkv, &b->attention, &b->out, &b->ln2, &b->fc, &b->proj};
-    for (int stage = 0; stage < 7; stage++) {
-        if (stage > 0) gomp_barrier(); /* each stage reads what the one before wrote */
-        stages[stage]((void *)jobs[stage]);
-    }
-}
+/* ---- The whole block (openvision_schedule.h's run_block), the same kernels and roundings as the operation-by-operation
+   path; what it saves is seven trips through the managed layer, the tensor allocations between them and six of the
+   seven thread-team starts. The layers as struct block_layers with bfloat16 elements. */
 
 /* Elements of bfloat16 scratch memory ov_bf16_block needs for `rows` = batch × tokens. */
-int64_t ov_bf16_block_scratch(int64_t rows, int width, int hidden) {
-    return rows * ((int64_t)width + (hidden > 3 * width ? hidden : 3 * (int64_t)width));
-}
+int64_t ov_bf16_block_scratch(int64_t rows, int width, int hidden) { return block_scratch(rows, width, hidden); }
 
 /* y [B, L, W] = the block applied to x [B, L, W] (bfloat16, contiguous; y must not overlap x); width, hidden and
-   width / heads even. */
-void ov_bf16_block(const uint16_t *x, int64_t batch, int tokens, const struct ov_bf16_block_layers *l, uint16_t *scratch,
-                   uint16_t *y, int threads) {
-    int64_t m = batch * tokens;
-    int w = l->width;
-    uint16_t *normed = scratch, *wide = scratch + m * w; /* normed also holds the attention output */
-    struct block_job b = {
-        .ln1 = {x, l->ln1_gamma, l->ln1_beta, normed, m, w, l->eps},
-        .ln2 = {y, l->ln2_gamma, l->ln2_beta, normed, m, w, l->eps},
-        .qkv = {normed, l->qkv, l->qkv_bias, 0, 0, wide, m, 3 * w, w},
-        .out = {normed, l->out, l->out_bias, 0, x, y, m, w, w},
-        .fc = {normed, l->fc, l->fc_bias, 1, 0, wide, m, l->hidden, w},
-        /* y is its own residual here: each tile reads its residual before it writes the same elements. */
-        .proj = {wide, l->proj, l->proj_bias, 0, y, y, m, w, l->hidden},
-        .attention = {wide, normed, batch * l->heads, tokens, l->heads, w / l->heads, l->attention_scale},
-    };
-    /* Rows per thread when there are enough of them and the block's weights are small enough for every thread to read
-       all of them (ViT-Ti 0.9 MB, ViT-S 3.5 MB): bf16 Tiny batch 8 and 32 1.11× faster on 2 Zen 5 cores, Small batch 8
-       1.09×; with one image (Tiny neutral, Small 0.95×) or Base's 14 MB (batch 1 0.90×, batch 8 1.01×) the stages
-       split by columns are as fast or faster. Both schedules give the same bits. */
-    int64_t weight_bytes = 2 * ((int64_t)4 * w * w + (int64_t)2 * w * l->hidden);
-    int by_rows = m >= 512 && weight_bytes <= ((int64_t)4 << 20);
-    gomp_parallel(by_rows ? block_rows : block_share, &b, threads > 0 ? (unsigned)threads : 0u, 0);
+   width / heads even; weights packed by ov_bf16_pack. */
+void ov_bf16_block(const uint16_t *x, int64_t batch, int tokens, const struct block_layers *l, uint16_t *scratch, uint16_t *y,
+                   int threads) {
+    run_block(x, batch, tokens, l, scratch, y, threads);
 }
 
 /* The bfloat16 peak: `rounds` rounds of 16 independent vdpbf16ps chains on the calling thread (enough in flight to

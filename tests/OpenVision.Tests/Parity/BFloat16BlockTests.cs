@@ -13,22 +13,10 @@ public class BFloat16BlockTests
 
     private static bool Same(Tensor a, Tensor b) => a.shape.SequenceEqual(b.shape) && a.dtype == b.dtype && a.eq(b).all().item<bool>();
 
-    /// <summary>A block with seeded random parameters (biases and layer-norm affines away from their zero/one
-    /// initialisation, so that each is used), in bfloat16.</summary>
     private static ResidualAttentionBlock RandomBlock(int width, int heads, int hidden, bool tanhGelu, ulong seed)
     {
-        var block = new ResidualAttentionBlock(width, heads, hidden, 1e-6, tanhGelu);
-        var generator = new Generator(seed);
-        using (no_grad())
-            foreach (var (name, parameter) in block.named_parameters())
-            {
-                bool isNorm = name.Contains("ln_");
-                double scale = isNorm ? 0.2 : 1 / Math.Sqrt(parameter.shape[^1]);
-                using var values = randn(parameter.shape, generator: generator) * scale + (isNorm && name.EndsWith("weight") ? 1 : 0);
-                parameter.copy_(values);
-            }
+        var block = RandomBlocks.Create(width, heads, hidden, tanhGelu, seed);
         block.to(BF16);
-        block.eval();
         return block;
     }
 
@@ -101,6 +89,5 @@ public class BFloat16BlockTests
         Assert.NotNull(x.grad);
     }
 
-    private static TorchSharp.Modules.LayerNorm Norm(ResidualAttentionBlock block, string name) =>
-        (TorchSharp.Modules.LayerNorm)block.named_children().Single(child => child.name == name).module;
+    private static TorchSharp.Modules.LayerNorm Norm(ResidualAttentionBlock block, string name) => RandomBlocks.Norm(block, name);
 }

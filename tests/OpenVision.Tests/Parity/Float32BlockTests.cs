@@ -25,23 +25,8 @@ public class Float32BlockTests(ITestOutputHelper output)
         Assert.True(expected == Float32Ops.Available, Float32Ops.Status);
     }
 
-    /// <summary>A block with seeded random parameters (biases and layer-norm affines away from their zero/one
-    /// initialisation, so that each is used), in float32, weights of fan-in variance as in a trained ViT.</summary>
-    private static ResidualAttentionBlock RandomBlock(int width, int heads, int hidden, bool tanhGelu, ulong seed)
-    {
-        var block = new ResidualAttentionBlock(width, heads, hidden, 1e-6, tanhGelu);
-        var generator = new Generator(seed);
-        using (no_grad())
-            foreach (var (name, parameter) in block.named_parameters())
-            {
-                bool isNorm = name.Contains("ln_");
-                double scale = isNorm ? 0.2 : 1 / Math.Sqrt(parameter.shape[^1]);
-                using var values = randn(parameter.shape, generator: generator) * scale + (isNorm && name.EndsWith("weight") ? 1 : 0);
-                parameter.copy_(values);
-            }
-        block.eval();
-        return block;
-    }
+    private static ResidualAttentionBlock RandomBlock(int width, int heads, int hidden, bool tanhGelu, ulong seed) =>
+        RandomBlocks.Create(width, heads, hidden, tanhGelu, seed);
 
     public static TheoryData<long, long, int, int, int> Shapes() => new()
     {
@@ -159,6 +144,5 @@ public class Float32BlockTests(ITestOutputHelper output)
         Assert.NotNull(x.grad);
     }
 
-    private static TorchSharp.Modules.LayerNorm Norm(ResidualAttentionBlock block, string name) =>
-        (TorchSharp.Modules.LayerNorm)block.named_children().Single(child => child.name == name).module;
+    private static TorchSharp.Modules.LayerNorm Norm(ResidualAttentionBlock block, string name) => RandomBlocks.Norm(block, name);
 }

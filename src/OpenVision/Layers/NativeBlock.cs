@@ -1,0 +1,98 @@
+using System.Runtime.InteropServices;
+using OpenVision.Native;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace OpenVision.Layers;
+
+/// <summary>A kernel library that runs a whole vision block in one call (openvision_schedule.h's <c>run_block</c>): its
+/// weight packing, the scratch memory a block needs and the block call.</summary>
+internal unsafe interface IBlockKernels : IWeightPacker
+{
+    long BlockScratch(long rows, int width, int hidden);
+
+    void Block(void* x, long batch, int tokens, NativeBlock.Layers* layers, void* scratch, void* y, int threads);
+}
+
+/// <summary>Runs a pre-norm block with exact GELU and no mask through a kernel library (bfloat16 or float32): packs its
+/// four linear layers on first use (kept in the modules' <see cref="PackedWeight"/>s) and makes the one call. The
+/// callers check that the block and input fit their kernels.</summary>
+internal static unsafe class NativeBlock
+{
+    /// <summary>openvision_schedule.h's <c>struct block_layers</c> (pointers to the element type of the library).</summary>
+    [StructLayout(LayoutKind.Sequential)]
+    internal struct Layers
+    {
+        public void* Ln1Gamma, Ln1Beta, Ln2Gamma, Ln2Beta;
+        public void* Qkv, Out, Fc, Proj;
+        public float* QkvBias, OutBias, FcBias, ProjBias;
+        public int Width, Hidden, Heads;
+        public float Eps, AttentionScale;
+    }
+
+    public static Tensor Run(Tensor x, TorchSharp.Modules.LayerNorm ln1, SelfAttention attention, TorchSharp.Modules.LayerNorm ln2, Mlp mlp,
+        double eps, IBlockKernels kernels)
+    {
+        long batch = x.shape[0], tokens = x.shape[1], width = x.shape[2], hidden = mlp.Fc.weight!.shape[0];
+        int heads = attention.Heads;
+        var qkv = attention.InProjPacked.For(attention.InProjWeight, attention.InProjBias, kernels);
+        var output = attention.OutProjPacked.For(attention.OutProj.weight!, attention.OutProj.bias, kernels);
+        var fc = mlp.FcPacked.For(mlp.Fc.weight!, mlp.Fc.bias, kernels);
+        var proj = mlp.ProjPacked.For(mlp.Proj.weight!, mlp.Proj.bias, kernels);
+        using var input = x.contiguous();
+        var y = torch.empty(x.shape, x.dtype);
+        long rows = batch * tokens;
+        if (rows > 0)
+        {
+            using var scratch = torch.empty(kernels.BlockScratch(rows, (int)width, (int)hidden), x.dtype);
+            var layers = new Layers
+            {
+                Ln1Gamma = AddressOrNull(ln1.weight), Ln1Beta = AddressOrNull(ln1.bias),
+                Ln2Gamma = AddressOrNull(ln2.weight), Ln2Beta = AddressOrNull(ln2.bias),
+                Qkv = (void*)qkv.Weight, Out = (void*)output.Weight, Fc = (void*)fc.Weight, Proj = (void*)proj.Weight,
+                QkvBias = qkv.Bias, OutBias = output.Bias, FcBias = fc.Bias, ProjBias = proj.Bias,
+                Width = (int)width, Hidden = (int)hidden, Heads = heads,
+                Eps = (float)eps, AttentionScale = (float)(1 / Math.Sqrt(width / heads)),
+            };
+            kernels.Block((void*)TensorMemory.Address(input), batch, (int)tokens, &layers, (void*)TensorMemory.Address(scratch),
+                (void*)TensorMemory.Address(y), torch.get_num_threads());
+        }
+        GC.KeepAlive(qkv);
+        GC.KeepAlive(output);
+        GC.KeepAlive(fc);
+        GC.KeepAlive(proj);
+        return y;
+    }
+
+    private static void* AddressOrNull(Tensor? tensor) => tensor is null ? null : (void*)TensorMemory.Address(tensor);
+}
+
+/// <summary>Loads a kernel shim that runs on libtorch's OpenMP threads and whose init returns 0 (the CPU lacks the
+/// instructions), 1 (libtorch's OpenMP runtime was not found) or 2 (ready).</summary>
+internal static class KernelLibrary
+{
+    /// <summary>The kernels, or null with <paramref name="status"/> saying why libtorch runs instead.</summary>
+    public static T? Load<T>(string fileName, string optOutVariable, Func<IntPtr, T> create, Func<T, int> init, string ready, string instructions,
+        out string status) where T : class
+    {
+        if (NativeLibraries.TryLoadShipped(fileName, optOutVariable, out var handle) is { } whyNot)
+        {
+            status = $"libtorch ({whyNot})";
+            return null;
+        }
+        var kernels = create(handle);
+        using (torch.empty(1)) { } // libtorch must be loaded: the kernels run on its OpenMP threads
+        switch (init(kernels))
+        {
+            case 2:
+                status = ready;
+                return kernels;
+            case 1:
+                status = $"libtorch (its OpenMP runtime was not found for the {ready})";
+                return null;
+            default:
+                status = $"libtorch (the CPU has no {instructions})";
+                return null;
+        }
+    }
+}

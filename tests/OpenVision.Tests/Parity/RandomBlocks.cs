@@ -1,0 +1,30 @@
+using OpenVision.Layers;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace OpenVision.Tests.Parity;
+
+/// <summary>What the fused-block tests share: seeded random blocks and their layer norms.</summary>
+internal static class RandomBlocks
+{
+    /// <summary>A block with seeded random parameters (biases and layer-norm affines away from their zero/one
+    /// initialisation, so that each is used), weights of fan-in variance as in a trained ViT, in float32.</summary>
+    public static ResidualAttentionBlock Create(int width, int heads, int hidden, bool tanhGelu, ulong seed)
+    {
+        var block = new ResidualAttentionBlock(width, heads, hidden, 1e-6, tanhGelu);
+        var generator = new Generator(seed);
+        using (no_grad())
+            foreach (var (name, parameter) in block.named_parameters())
+            {
+                bool isNorm = name.Contains("ln_");
+                double scale = isNorm ? 0.2 : 1 / Math.Sqrt(parameter.shape[^1]);
+                using var values = randn(parameter.shape, generator: generator) * scale + (isNorm && name.EndsWith("weight") ? 1 : 0);
+                parameter.copy_(values);
+            }
+        block.eval();
+        return block;
+    }
+
+    public static TorchSharp.Modules.LayerNorm Norm(ResidualAttentionBlock block, string name) =>
+        (TorchSharp.Modules.LayerNorm)block.named_children().Single(child => child.name == name).module;
+}
