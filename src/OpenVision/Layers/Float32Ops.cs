@@ -11,7 +11,8 @@ namespace OpenVision.Layers;
 /// layers at batch 1 at 120–175 GFLOP/s and its attention at a third of that; the kernel runs the linear layers at
 /// 175–210 GFLOP/s (docs/speed.md). The arithmetic is libtorch's in float32 with other summation orders: features agree
 /// with libtorch's path within float32 round-off, and every output element is one sum in a fixed order, so a block's
-/// output for an image does not depend on the batch it came in, the thread count or the thread layout.</summary>
+/// output for an image does not depend on the batch it came in (up to <see cref="MaxRows"/>), the thread count or the
+/// thread layout. Larger batches run through libtorch, whose GEMMs block for the cache and were as fast there.</summary>
 /// <remarks>Used for inference only: not when autograd records (grad mode on and a tensor requires grad). Each
 /// layer's packed weight is made on its first call and kept: the vision tower's weights are held twice (ViT-B/16 86M
 /// parameters, 340 MB more). <c>OPENVISION_F32_KERNELS=0</c> keeps libtorch's operations.</remarks>
@@ -33,6 +34,12 @@ internal static unsafe class Float32Ops
     }
 
     public static bool Available => Loaded.Value is not null;
+
+    /// <summary>The most rows (images × tokens) a block runs through the kernels: beyond, libtorch's cache-blocked
+    /// GEMMs were as fast or faster (two Zen 4 runs, own blocks / libtorch's operations: 197 rows 1.14–1.77×, 257 rows
+    /// (Large/14, one image) 1.17×, 1,576 rows 0.98–1.12×, 2,056 rows 0.91×, 6,304 rows 0.97–1.02×; docs/speed.md).
+    /// A few images per call run through the kernels, larger batches through libtorch.</summary>
+    public const long MaxRows = 1024;
 
     private static volatile bool suspended;
 
@@ -64,7 +71,7 @@ internal static unsafe class Float32Ops
         var (projWeight, projBias) = (mlp.Proj.weight!, mlp.Proj.bias);
         long hidden = fcWeight.shape[0], headWidth = heads > 0 ? width / heads : 0;
         // Row offsets are 32-bit in the kernel's gathers and tiles: a block's rows, widths and tokens stay far below.
-        bool fits = width > 0 && width == headWidth * heads && tokens > 0 && tokens <= int.MaxValue / 4
+        bool fits = width > 0 && width == headWidth * heads && tokens > 0 && x.shape[0] * tokens <= MaxRows
             && hidden <= int.MaxValue / 4 && width <= int.MaxValue / 16
             && WeightFits(qkvWeight, qkvBias, 3 * width, width) && WeightFits(outWeight, outBias, width, width)
             && WeightFits(fcWeight, fcBias, hidden, width) && WeightFits(projWeight, projBias, width, hidden)

@@ -123,7 +123,8 @@ public class Float32BlockTests(ITestOutputHelper output)
         }
     }
 
-    // The text tower (tanh GELU, causal mask), other element types and training go through the operations.
+    // The text tower (tanh GELU, causal mask), other element types, batches past MaxRows and training go through the
+    // operations.
     [Fact]
     public void ItStepsAsideWhereItDoesNotApply()
     {
@@ -135,6 +136,11 @@ public class Float32BlockTests(ITestOutputHelper output)
             Assert.Null(Float32Ops.Block(x, Norm(tanh, "ln_1"), tanh.Attention, Norm(tanh, "ln_2"), tanh.Mlp, 1e-6));
             using var exact = RandomBlock(64, 2, 256, tanhGelu: false, seed: 2);
             Assert.Null(Float32Ops.Block(x.to(ScalarType.BFloat16), Norm(exact, "ln_1"), exact.Attention, Norm(exact, "ln_2"), exact.Mlp, 1e-6));
+            // More rows than the kernels take (libtorch's cache-blocked GEMMs were as fast there).
+            var many = randn([Float32Ops.MaxRows / 5 + 1, 5, 64], generator: new Generator(9));
+            Assert.Null(Float32Ops.Block(many, Norm(exact, "ln_1"), exact.Attention, Norm(exact, "ln_2"), exact.Mlp, 1e-6));
+            if (Float32Ops.Available)
+                Assert.NotNull(Float32Ops.Block(many[..(int)(Float32Ops.MaxRows / 5)], Norm(exact, "ln_1"), exact.Attention, Norm(exact, "ln_2"), exact.Mlp, 1e-6));
             exact.to(F64);
             Assert.Null(Float32Ops.Block(x.to(F64), Norm(exact, "ln_1"), exact.Attention, Norm(exact, "ln_2"), exact.Mlp, 1e-6));
         }
