@@ -19,20 +19,13 @@ internal static unsafe class BFloat16Ops
 {
     public const string ShimFileName = "libopenvision_bf16.so";
 
-    private static readonly Lazy<Kernels?> Loaded = new(Load);
-    private static string status = "not loaded yet (loads on the first bfloat16 linear layer)";
+    private static readonly KernelLibrary<Kernels> Library =
+        new(ShimFileName, "OPENVISION_BF16_KERNELS", handle => new Kernels(handle), kernels => kernels.Init(), "AVX512-BF16 kernels", "AVX512-BF16");
 
     /// <summary>"AVX512-BF16 kernels", or why libtorch's kernel runs.</summary>
-    public static string Status
-    {
-        get
-        {
-            _ = Loaded.Value;
-            return status;
-        }
-    }
+    public static string Status => Library.Status;
 
-    public static bool Available => Loaded.Value is not null;
+    public static bool Available => Library.Kernels is not null;
 
     /// <summary>x [..., K] · weightᵀ [N, K] + bias [N], then exact (erf) GELU when <paramref name="gelu"/>, then
     /// + <paramref name="residual"/> [..., N] (the block's skip connection): through the kernels where they apply (all
@@ -48,7 +41,7 @@ internal static unsafe class BFloat16Ops
             using var activated = nn.functional.gelu(product);
             return residual.add(activated, KeptScalars.One);
         }
-        var kernels = Loaded.Value!;
+        var kernels = Library.Kernels!;
         long k = weight.shape[1], n = weight.shape[0];
         var packed = cache.For(weight, bias, kernels);
         using var input = x.contiguous();
@@ -76,7 +69,7 @@ internal static unsafe class BFloat16Ops
         var output = torch.empty(x.shape, ScalarType.BFloat16);
         long rows = input.numel() / width;
         if (rows > 0)
-            Loaded.Value!.LayerNorm((ushort*)TensorMemory.Address(input), rows, (int)width,
+            Library.Kernels!.LayerNorm((ushort*)TensorMemory.Address(input), rows, (int)width,
                 gamma is null ? null : (ushort*)TensorMemory.Address(gamma), beta is null ? null : (ushort*)TensorMemory.Address(beta),
                 (float)eps, (ushort*)TensorMemory.Address(output), torch.get_num_threads());
         return output;
@@ -93,7 +86,7 @@ internal static unsafe class BFloat16Ops
         using var input = qkv.contiguous();
         var output = torch.empty([batch, tokens, width], ScalarType.BFloat16);
         if (batch > 0)
-            Loaded.Value!.Attention((ushort*)TensorMemory.Address(input), batch, (int)tokens, heads, (int)headWidth,
+            Library.Kernels!.Attention((ushort*)TensorMemory.Address(input), batch, (int)tokens, heads, (int)headWidth,
                 (float)(1 / Math.Sqrt(headWidth)), (ushort*)TensorMemory.Address(output), torch.get_num_threads());
         return output;
     }
@@ -119,7 +112,7 @@ internal static unsafe class BFloat16Ops
             && WeightFits(qkvWeight, qkvBias, 3 * width, width) && WeightFits(outWeight, outBias, width, width)
             && WeightFits(fcWeight, fcBias, hidden, width) && WeightFits(projWeight, projBias, width, hidden)
             && NormFits(ln1, width) && NormFits(ln2, width);
-        return fits ? NativeBlock.Run(x, ln1, attention, ln2, mlp, eps, Loaded.Value!) : null;
+        return fits ? NativeBlock.Run(x, ln1, attention, ln2, mlp, eps, Library.Kernels!) : null;
     }
 
     // The applicability checks, one per kind of operand; each also refuses a tensor autograd records for.
@@ -146,16 +139,12 @@ internal static unsafe class BFloat16Ops
         tensor.dtype == ScalarType.BFloat16 && tensor.device_type == DeviceType.CPU && tensor.shape.SequenceEqual(shape)
         && !(torch.is_grad_enabled() && tensor.requires_grad);
 
-
     /// <summary>Runs <paramref name="rounds"/> rounds of the kernels' peak loop (16 independent vdpbf16ps chains) on
     /// the calling thread and returns the FLOPs done; 0 where the kernels are not available.</summary>
-    public static long PeakLoop(long rounds) => Loaded.Value is { } kernels ? kernels.PeakLoop(rounds) : 0;
+    public static long PeakLoop(long rounds) => Library.Kernels is { } kernels ? kernels.PeakLoop(rounds) : 0;
 
     private static bool Applies(Tensor x, Tensor weight, Tensor? bias) =>
         weight.dim() == 2 && InputFits(x) && x.dim() >= 1 && WeightFits(weight, bias, weight.shape[0], x.shape[^1]);
-
-    private static Kernels? Load() =>
-        KernelLibrary.Load(ShimFileName, "OPENVISION_BF16_KERNELS", handle => new Kernels(handle), kernels => kernels.Init(), "AVX512-BF16 kernels", "AVX512-BF16", out status);
 
     internal sealed class Kernels(IntPtr library) : IBlockKernels
     {

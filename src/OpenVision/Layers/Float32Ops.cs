@@ -20,20 +20,13 @@ internal static unsafe class Float32Ops
 {
     public const string ShimFileName = "libopenvision_f32.so";
 
-    private static readonly Lazy<Kernels?> Loaded = new(Load);
-    private static string status = "not loaded yet (loads on the first float32 vision block)";
+    private static readonly KernelLibrary<Kernels> Library =
+        new(ShimFileName, "OPENVISION_F32_KERNELS", handle => new Kernels(handle), kernels => kernels.Init(), "AVX-512 float32 kernels", "AVX-512");
 
     /// <summary>"AVX-512 float32 kernels", or why libtorch's operations run.</summary>
-    public static string Status
-    {
-        get
-        {
-            _ = Loaded.Value;
-            return status;
-        }
-    }
+    public static string Status => Library.Status;
 
-    public static bool Available => Loaded.Value is not null;
+    public static bool Available => Library.Kernels is not null;
 
     /// <summary>The most rows (images × tokens) a block runs through the kernels: beyond, libtorch's cache-blocked
     /// GEMMs were as fast or faster (two Zen 4 runs, own blocks / libtorch's operations: 197 rows 1.14–1.77×, 257 rows
@@ -76,7 +69,7 @@ internal static unsafe class Float32Ops
             && WeightFits(qkvWeight, qkvBias, 3 * width, width) && WeightFits(outWeight, outBias, width, width)
             && WeightFits(fcWeight, fcBias, hidden, width) && WeightFits(projWeight, projBias, width, hidden)
             && NormFits(ln1, width) && NormFits(ln2, width);
-        return fits ? NativeBlock.Run(x, ln1, attention, ln2, mlp, eps, Loaded.Value!) : null;
+        return fits ? NativeBlock.Run(x, ln1, attention, ln2, mlp, eps, Library.Kernels!) : null;
     }
 
     // An activation: float32 on the CPU, not recorded by autograd, with the kernels loaded (checked last: the first
@@ -97,10 +90,6 @@ internal static unsafe class Float32Ops
 
     private static bool Operand(Tensor tensor) =>
         tensor.dtype == ScalarType.Float32 && tensor.device_type == DeviceType.CPU && !(torch.is_grad_enabled() && tensor.requires_grad);
-
-
-    private static Kernels? Load() =>
-        KernelLibrary.Load(ShimFileName, "OPENVISION_F32_KERNELS", handle => new Kernels(handle), kernels => kernels.Init(), "AVX-512 float32 kernels", "AVX-512", out status);
 
     internal sealed class Kernels(IntPtr library) : IBlockKernels
     {

@@ -67,32 +67,29 @@ internal static unsafe class NativeBlock
     private static void* AddressOrNull(Tensor? tensor) => tensor is null ? null : (void*)TensorMemory.Address(tensor);
 }
 
-/// <summary>Loads a kernel shim that runs on libtorch's OpenMP threads and whose init returns 0 (the CPU lacks the
-/// instructions), 1 (libtorch's OpenMP runtime was not found) or 2 (ready).</summary>
-internal static class KernelLibrary
+/// <summary>A kernel shim that runs on libtorch's OpenMP threads, loaded on first use, whose init returns 0 (the CPU
+/// lacks the instructions), 1 (libtorch's OpenMP runtime was not found) or 2 (ready).</summary>
+internal sealed class KernelLibrary<T>(string fileName, string optOutVariable, Func<IntPtr, T> create, Func<T, int> init, string ready,
+    string instructions) where T : class
 {
-    /// <summary>The kernels, or null with <paramref name="status"/> saying why libtorch runs instead.</summary>
-    public static T? Load<T>(string fileName, string optOutVariable, Func<IntPtr, T> create, Func<T, int> init, string ready, string instructions,
-        out string status) where T : class
+    private readonly Lazy<(T? Kernels, string Status)> loaded = new(() => Load(fileName, optOutVariable, create, init, ready, instructions));
+
+    /// <summary>The kernels, or null where libtorch runs instead.</summary>
+    public T? Kernels => loaded.Value.Kernels;
+
+    /// <summary><c>ready</c>, or "libtorch (why)".</summary>
+    public string Status => loaded.Value.Status;
+
+    private static (T?, string) Load(string fileName, string optOutVariable, Func<IntPtr, T> create, Func<T, int> init, string ready, string instructions)
     {
-        if (NativeLibraries.TryLoadShipped(fileName, optOutVariable, out var handle) is { } whyNot)
-        {
-            status = $"libtorch ({whyNot})";
-            return null;
-        }
+        if (NativeLibraries.TryLoadShipped(fileName, optOutVariable, out var handle) is { } whyNot) return (null, $"libtorch ({whyNot})");
         var kernels = create(handle);
         using (torch.empty(1)) { } // libtorch must be loaded: the kernels run on its OpenMP threads
-        switch (init(kernels))
+        return init(kernels) switch
         {
-            case 2:
-                status = ready;
-                return kernels;
-            case 1:
-                status = $"libtorch (its OpenMP runtime was not found for the {ready})";
-                return null;
-            default:
-                status = $"libtorch (the CPU has no {instructions})";
-                return null;
-        }
+            2 => (kernels, ready),
+            1 => (null, $"libtorch (its OpenMP runtime was not found for the {ready})"),
+            _ => (null, $"libtorch (the CPU has no {instructions})"),
+        };
     }
 }
