@@ -101,17 +101,10 @@ internal static unsafe class BFloat16Ops
         if (!InputFits(x) || !mlp.ExactGelu || x.dim() != 3) return null;
         long tokens = x.shape[1], width = x.shape[2];
         int heads = attention.Heads;
-        var (qkvWeight, qkvBias) = (attention.InProjWeight, attention.InProjBias);
-        var (outWeight, outBias) = (attention.OutProj.weight!, attention.OutProj.bias);
-        var (fcWeight, fcBias) = (mlp.Fc.weight!, mlp.Fc.bias);
-        var (projWeight, projBias) = (mlp.Proj.weight!, mlp.Proj.bias);
-        long hidden = fcWeight.shape[0], headWidth = width / heads;
         // WeightFits demands even input widths (width for qkv, hidden for proj), as the kernels' k-pairs need.
-        bool fits = width > 0 && width == headWidth * heads && headWidth % 2 == 0
-            && tokens > 0 && tokens <= int.MaxValue / 4 && hidden <= int.MaxValue / 4 && width <= int.MaxValue / 4
-            && WeightFits(qkvWeight, qkvBias, 3 * width, width) && WeightFits(outWeight, outBias, width, width)
-            && WeightFits(fcWeight, fcBias, hidden, width) && WeightFits(projWeight, projBias, width, hidden)
-            && NormFits(ln1, width) && NormFits(ln2, width);
+        bool fits = heads > 0 && width > 0 && width % heads == 0 && width / heads % 2 == 0
+            && tokens > 0 && tokens <= int.MaxValue / 4 && width <= int.MaxValue / 4
+            && NativeBlock.LayersFit(ln1, attention, ln2, mlp, width, WeightFits, NormFits);
         return fits ? NativeBlock.Run(x, ln1, attention, ln2, mlp, eps, Library.Kernels!) : null;
     }
 

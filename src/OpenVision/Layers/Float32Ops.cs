@@ -58,17 +58,9 @@ internal static unsafe class Float32Ops
         if (!InputFits(x) || !mlp.ExactGelu || x.dim() != 3) return null;
         long tokens = x.shape[1], width = x.shape[2];
         int heads = attention.Heads;
-        var (qkvWeight, qkvBias) = (attention.InProjWeight, attention.InProjBias);
-        var (outWeight, outBias) = (attention.OutProj.weight!, attention.OutProj.bias);
-        var (fcWeight, fcBias) = (mlp.Fc.weight!, mlp.Fc.bias);
-        var (projWeight, projBias) = (mlp.Proj.weight!, mlp.Proj.bias);
-        long hidden = fcWeight.shape[0], headWidth = heads > 0 ? width / heads : 0;
         // Row offsets are 32-bit in the kernel's gathers and tiles: a block's rows, widths and tokens stay far below.
-        bool fits = width > 0 && width == headWidth * heads && tokens > 0 && x.shape[0] * tokens <= MaxRows
-            && hidden <= int.MaxValue / 4 && width <= int.MaxValue / 16
-            && WeightFits(qkvWeight, qkvBias, 3 * width, width) && WeightFits(outWeight, outBias, width, width)
-            && WeightFits(fcWeight, fcBias, hidden, width) && WeightFits(projWeight, projBias, width, hidden)
-            && NormFits(ln1, width) && NormFits(ln2, width);
+        bool fits = heads > 0 && width > 0 && width % heads == 0 && tokens > 0 && x.shape[0] * tokens <= MaxRows && width <= int.MaxValue / 16
+            && NativeBlock.LayersFit(ln1, attention, ln2, mlp, width, WeightFits, NormFits);
         return fits ? NativeBlock.Run(x, ln1, attention, ln2, mlp, eps, Library.Kernels!) : null;
     }
 

@@ -30,6 +30,19 @@ internal static unsafe class NativeBlock
         public float Eps, AttentionScale;
     }
 
+    /// <summary>True when the block's four linear layers and two layer norms have the shapes of a block of width
+    /// <paramref name="width"/> and pass the library's own operand checks.</summary>
+    public static bool LayersFit(TorchSharp.Modules.LayerNorm ln1, SelfAttention attention, TorchSharp.Modules.LayerNorm ln2, Mlp mlp, long width,
+        Func<Tensor, Tensor?, long, long, bool> weightFits, Func<TorchSharp.Modules.LayerNorm, long, bool> normFits)
+    {
+        long hidden = mlp.Fc.weight!.shape[0];
+        return hidden <= int.MaxValue / 4
+            && weightFits(attention.InProjWeight, attention.InProjBias, 3 * width, width)
+            && weightFits(attention.OutProj.weight!, attention.OutProj.bias, width, width)
+            && weightFits(mlp.Fc.weight!, mlp.Fc.bias, hidden, width) && weightFits(mlp.Proj.weight!, mlp.Proj.bias, width, hidden)
+            && normFits(ln1, width) && normFits(ln2, width);
+    }
+
     public static Tensor Run(Tensor x, TorchSharp.Modules.LayerNorm ln1, SelfAttention attention, TorchSharp.Modules.LayerNorm ln2, Mlp mlp,
         double eps, IBlockKernels kernels)
     {
