@@ -11,8 +11,9 @@ namespace OpenVision.Layers;
 /// layers at batch 1 at 120–175 GFLOP/s and its attention at a third of that; the kernel runs the linear layers at
 /// 175–210 GFLOP/s (docs/speed.md). The arithmetic is libtorch's in float32 with other summation orders: features agree
 /// with libtorch's path within float32 round-off, and every output element is one sum in a fixed order, so a block's
-/// output for an image does not depend on the batch it came in (up to <see cref="MaxRows"/>), the thread count or the
-/// thread layout. Larger batches run through libtorch, whose GEMMs block for the cache and were as fast there.</summary>
+/// output for an image does not depend on the batch it came in (for larger blocks up to <see cref="MaxRows"/>), the
+/// thread count or the thread layout. Larger batches of larger blocks run through libtorch, whose GEMMs block for the
+/// cache and were as fast there.</summary>
 /// <remarks>Used for inference only: not when autograd records (grad mode on and a tensor requires grad). Each
 /// layer's packed weight is made on its first call and kept: the vision tower's weights are held twice (ViT-B/16 86M
 /// parameters, 340 MB more). <c>OPENVISION_F32_KERNELS=0</c> keeps libtorch's operations.</remarks>
@@ -28,11 +29,17 @@ internal static unsafe class Float32Ops
 
     public static bool Available => Library.Kernels is not null;
 
-    /// <summary>The most rows (images × tokens) a block runs through the kernels: beyond, libtorch's cache-blocked
-    /// GEMMs were as fast or faster (two Zen 4 runs, own blocks / libtorch's operations: 197 rows 1.14–1.77×, 257 rows
-    /// (Large/14, one image) 1.17×, 1,576 rows 0.98–1.12×, 2,056 rows 0.91×, 6,304 rows 0.97–1.02×; docs/speed.md).
-    /// A few images per call run through the kernels, larger batches through libtorch.</summary>
+    /// <summary>The most rows (images × tokens) a block with more than <see cref="SmallBlockBytes"/> of weights runs
+    /// through the kernels: beyond, libtorch's cache-blocked GEMMs were as fast or faster (own blocks / libtorch's
+    /// operations, ViT-B/16 and L/14: 197 rows 1.29–1.77× and 257 rows 1.17× on Zen 4; 1,576 rows 0.98–0.99× on Zen 4,
+    /// 0.99–1.05× on Zen 5; 2,056 rows 0.91× and 0.95×; 6,304 rows 0.97× and 1.00–1.02×; docs/speed.md).</summary>
     public const long MaxRows = 1024;
+
+    /// <summary>Blocks whose four weight matrices take at most this many bytes (ViT-Ti's 1.8 MB; ViT-S has 7 MB) run
+    /// through the kernels at any batch size: each thread then carries its own rows through the whole block
+    /// (openvision_schedule.h), which beat libtorch at every batch size measured (ViT-Ti/16 batch 8 1.00–1.12×, batch
+    /// 32 0.97–1.07× on Zen 4 and Zen 5), and an image's features do not depend on its batch at all.</summary>
+    public const long SmallBlockBytes = 4L << 20;
 
     private static volatile bool suspended;
 
@@ -59,10 +66,14 @@ internal static unsafe class Float32Ops
         long tokens = x.shape[1], width = x.shape[2];
         int heads = attention.Heads;
         // Row offsets are 32-bit in the kernel's gathers and tiles: a block's rows, widths and tokens stay far below.
-        bool fits = heads > 0 && width > 0 && width % heads == 0 && tokens > 0 && x.shape[0] * tokens <= MaxRows && width <= int.MaxValue / 16
-            && NativeBlock.LayersFit(ln1, attention, ln2, mlp, width, WeightFits, NormFits);
+        bool fits = heads > 0 && width > 0 && width % heads == 0 && tokens > 0 && width <= int.MaxValue / 16
+            && NativeBlock.LayersFit(ln1, attention, ln2, mlp, width, WeightFits, NormFits)
+            && (x.shape[0] * tokens <= MaxRows || WeightBytes(width, mlp.Fc.weight!.shape[0]) <= SmallBlockBytes);
         return fits ? NativeBlock.Run(x, ln1, attention, ln2, mlp, eps, Library.Kernels!) : null;
     }
+
+    // The block's qkv, out, fc and proj weights.
+    private static long WeightBytes(long width, long hidden) => sizeof(float) * (4 * width * width + 2 * width * hidden);
 
     // An activation: float32 on the CPU, not recorded by autograd, with the kernels loaded (checked last: the first
     // float32 block loads them).

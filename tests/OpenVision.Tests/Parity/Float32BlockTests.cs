@@ -77,10 +77,11 @@ public class Float32BlockTests(ITestOutputHelper output)
         using var scope = NewDisposeScope();
         using var _ = no_grad();
         using var block = RandomBlock(192, 3, 768, tanhGelu: false, seed: 3);
-        var x = randn([3, 197, 192], generator: new Generator(5));
+        // Six images: 1,182 rows, past MaxRows, which ViT-Ti-sized blocks (under SmallBlockBytes) still run in the kernels.
+        var x = randn([6, 197, 192], generator: new Generator(5));
         var batched = block.call(x, null);
-        var alone = cat(Enumerable.Range(0, 3).Select(i => block.call(x[i..(i + 1)], null)).ToArray(), 0);
-        Assert.True(Same(batched, alone), "a batch of three (rows per thread) against three single images (stages split by columns)");
+        var alone = cat(Enumerable.Range(0, 6).Select(i => block.call(x[i..(i + 1)], null)).ToArray(), 0);
+        Assert.True(Same(batched, alone), "a batch of six (rows per thread) against six single images (stages split by columns)");
         int threads = get_num_threads();
         set_num_threads(1);
         try
@@ -123,8 +124,8 @@ public class Float32BlockTests(ITestOutputHelper output)
         }
     }
 
-    // The text tower (tanh GELU, causal mask), other element types, batches past MaxRows and training go through the
-    // operations.
+    // The text tower (tanh GELU, causal mask), other element types, large blocks' batches past MaxRows and training go
+    // through the operations.
     [Fact]
     public void ItStepsAsideWhereItDoesNotApply()
     {
@@ -136,11 +137,18 @@ public class Float32BlockTests(ITestOutputHelper output)
             Assert.Null(Float32Ops.Block(x, Norm(tanh, "ln_1"), tanh.Attention, Norm(tanh, "ln_2"), tanh.Mlp, 1e-6));
             using var exact = RandomBlock(64, 2, 256, tanhGelu: false, seed: 2);
             Assert.Null(Float32Ops.Block(x.to(ScalarType.BFloat16), Norm(exact, "ln_1"), exact.Attention, Norm(exact, "ln_2"), exact.Mlp, 1e-6));
-            // More rows than the kernels take (libtorch's cache-blocked GEMMs were as fast there).
-            var many = randn([Float32Ops.MaxRows / 5 + 1, 5, 64], generator: new Generator(9));
-            Assert.Null(Float32Ops.Block(many, Norm(exact, "ln_1"), exact.Attention, Norm(exact, "ln_2"), exact.Mlp, 1e-6));
+            // Blocks of more than SmallBlockBytes of weights take up to MaxRows rows (libtorch's cache-blocked GEMMs were
+            // as fast beyond); smaller ones any number.
+            using var large = RandomBlock(512, 8, 2048, tanhGelu: false, seed: 3);
+            Assert.True(4L * (4 * 512 * 512 + 2 * 512 * 2048) > Float32Ops.SmallBlockBytes);
+            var many = randn([Float32Ops.MaxRows / 5 + 1, 5, 512], generator: new Generator(9));
+            Assert.Null(Float32Ops.Block(many, Norm(large, "ln_1"), large.Attention, Norm(large, "ln_2"), large.Mlp, 1e-6));
             if (Float32Ops.Available)
-                Assert.NotNull(Float32Ops.Block(many[..(int)(Float32Ops.MaxRows / 5)], Norm(exact, "ln_1"), exact.Attention, Norm(exact, "ln_2"), exact.Mlp, 1e-6));
+            {
+                Assert.NotNull(Float32Ops.Block(many[..(int)(Float32Ops.MaxRows / 5)], Norm(large, "ln_1"), large.Attention, Norm(large, "ln_2"), large.Mlp, 1e-6));
+                var manySmall = randn([Float32Ops.MaxRows / 5 + 1, 5, 64], generator: new Generator(10));
+                Assert.NotNull(Float32Ops.Block(manySmall, Norm(exact, "ln_1"), exact.Attention, Norm(exact, "ln_2"), exact.Mlp, 1e-6));
+            }
             exact.to(F64);
             Assert.Null(Float32Ops.Block(x.to(F64), Norm(exact, "ln_1"), exact.Attention, Norm(exact, "ln_2"), exact.Mlp, 1e-6));
         }
