@@ -70,7 +70,7 @@ public static class ThroughputBenchmark
             if (options.LatencyRuns > 0)
             {
                 Latency(LatencyBenchmark.Images(model, options.LatencyRuns));
-                if (compareLibtorchOps)
+                if (compareLibtorchOps && Float32Kernels.RunsBlocks(model.Config.VisionCfg, 1))
                     using (Float32Ops.UseLibtorchOperations()) Latency(LatencyBenchmark.Images(model, options.LatencyRuns) with { Backend = "torch, libtorch ops" });
                 if (compareAllThreads) Latency(EncodeBenchmark.OnAllThreads(model, () => LatencyBenchmark.Images(model, options.LatencyRuns)) with { Backend = "torch, all threads" });
             }
@@ -83,7 +83,7 @@ public static class ThroughputBenchmark
                     Print(bf16);
                 }
                 else if (!compareAllThreads) Print(EncodeBenchmark.Images(model, batch, options.Budget));
-                if (compareLibtorchOps)
+                if (compareLibtorchOps && Float32Kernels.RunsBlocks(model.Config.VisionCfg, batch))
                 {
                     var (kernels, libtorchOps) = EncodeBenchmark.ImagesAgainstLibtorchOps(model, batch, options.Budget);
                     Print(kernels);

@@ -68,12 +68,15 @@ internal static unsafe class Float32Ops
         // Row offsets are 32-bit in the kernel's gathers and tiles: a block's rows, widths and tokens stay far below.
         bool fits = heads > 0 && width > 0 && width % heads == 0 && tokens > 0 && width <= int.MaxValue / 16
             && NativeBlock.LayersFit(ln1, attention, ln2, mlp, width, WeightFits, NormFits)
-            && (x.shape[0] * tokens <= MaxRows || WeightBytes(width, mlp.Fc.weight!.shape[0]) <= SmallBlockBytes);
+            && RowsFit(x.shape[0] * tokens, width, mlp.Fc.weight!.shape[0]);
         return fits ? NativeBlock.Run(x, ln1, attention, ln2, mlp, eps, Library.Kernels!) : null;
     }
 
-    // The block's qkv, out, fc and proj weights.
-    private static long WeightBytes(long width, long hidden) => sizeof(float) * (4 * width * width + 2 * width * hidden);
+    /// <summary>True when a block of this width and MLP width takes this many rows: any number for blocks of at most
+    /// <see cref="SmallBlockBytes"/> of weights (its qkv, out, fc and proj matrices), else up to
+    /// <see cref="MaxRows"/>.</summary>
+    public static bool RowsFit(long rows, long width, long hidden) =>
+        rows <= MaxRows || sizeof(float) * (4 * width * width + 2 * width * hidden) <= SmallBlockBytes;
 
     // An activation: float32 on the CPU, not recorded by autograd, with the kernels loaded (checked last: the first
     // float32 block loads them).

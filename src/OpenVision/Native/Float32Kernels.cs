@@ -1,3 +1,4 @@
+using OpenVision.Configs;
 using OpenVision.Layers;
 
 namespace OpenVision.Native;
@@ -13,4 +14,13 @@ public static class Float32Kernels
 
     /// <summary>True when float32 vision blocks run through the shipped kernels.</summary>
     public static bool Available => Float32Ops.Available;
+
+    /// <summary>True when the kernels run the blocks of this vision tower at this batch size (larger towers' larger
+    /// batches go through libtorch's cache-blocked operations, as fast there).</summary>
+    public static bool RunsBlocks(VisionConfig vision, int batchSize)
+    {
+        ArgumentNullException.ThrowIfNull(vision);
+        long tokens = (long)vision.GridSize * vision.GridSize + 1; // the patches and the class token
+        return Available && Float32Ops.RowsFit(batchSize * tokens, vision.Width, vision.MlpWidth);
+    }
 }

@@ -158,5 +158,18 @@ public class Float32BlockTests(ITestOutputHelper output)
         Assert.NotNull(x.grad);
     }
 
+    // What bench --libtorch-ops asks before it compares: ViT-Ti's blocks (1.8 MB of weights) at any batch, ViT-B/16's
+    // (28 MB) up to 5 images (1,024 rows), none where the kernels are off.
+    [Fact]
+    public void RunsBlocksSaysWhichBatchesTheKernelsTake()
+    {
+        var tiny = OpenVision.Configs.ModelRegistry.Get("openvision-vit-tiny-patch16-224").VisionCfg;
+        var vitBase = OpenVision.Configs.ModelRegistry.Get("openvision-vit-base-patch16-224").VisionCfg;
+        bool on = Float32Ops.Available;
+        Assert.Equal([on, on, on, on, false, false],
+            new[] { (tiny, 1), (tiny, 32), (vitBase, 1), (vitBase, 5), (vitBase, 6), (vitBase, 32) }
+                .Select(c => OpenVision.Native.Float32Kernels.RunsBlocks(c.Item1, c.Item2)));
+    }
+
     private static TorchSharp.Modules.LayerNorm Norm(ResidualAttentionBlock block, string name) => RandomBlocks.Norm(block, name);
 }
