@@ -29,7 +29,7 @@ public static class BFloat16Breakdown
     {
         ArgumentNullException.ThrowIfNull(config);
         var v = config.VisionCfg;
-        int grid = v.ImageSize / v.PatchSize, tokens = grid * grid + 1, width = v.Width, mlp = v.MlpWidth, heads = v.Width / v.HeadWidth;
+        int tokens = v.Tokens, width = v.Width, mlp = v.MlpWidth, heads = v.Heads;
         bool tanh = v.ActKwargs?.Approximate == ActConfig.Tanh;
         var rows = new List<OpTiming>();
         using var _ = no_grad();
@@ -66,7 +66,7 @@ public static class BFloat16Breakdown
     {
         ArgumentNullException.ThrowIfNull(config);
         var v = config.VisionCfg;
-        int grid = v.ImageSize / v.PatchSize, tokens = grid * grid + 1;
+        int tokens = v.Tokens;
         using var _ = no_grad();
         using var block = new ResidualAttentionBlock(v.Width, v.Width / v.HeadWidth, v.MlpWidth, v.NormKwargs.Eps, v.ActKwargs?.Approximate == ActConfig.Tanh);
         block.eval();

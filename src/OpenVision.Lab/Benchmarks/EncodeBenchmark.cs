@@ -56,8 +56,7 @@ public static class EncodeBenchmark
         using (NewDisposeScope())
         {
             var reference = model.EncodeImage(pixels);
-            var diff = reduced.EncodeImage(pixels).to(ScalarType.Float32).sub(reference).abs().max();
-            error = diff.item<float>() / reference.abs().max().item<float>();
+            error = RelativeDifference(reduced.EncodeImage(pixels).to(ScalarType.Float32), reference);
         }
         var (float32, reducedSeconds) = AlternatingMedianSeconds(() => model.EncodeImage(pixels).Dispose(), () => reduced.EncodeImage(pixels).Dispose(), budget);
         return (ImageRow(model, ScalarType.Float32, batchSize, float32, null), ImageRow(model, dtype, batchSize, reducedSeconds, error));
@@ -82,12 +81,16 @@ public static class EncodeBenchmark
             var kernels = model.EncodeImage(pixels);
             Tensor libtorch;
             using (Float32Ops.UseLibtorchOperations()) libtorch = model.EncodeImage(pixels);
-            difference = libtorch.sub(kernels).abs().max().item<float>() / kernels.abs().max().item<float>();
+            difference = RelativeDifference(libtorch, kernels);
         }
         var (kernelSeconds, libtorchSeconds) = AlternatingMedianSeconds(() => model.EncodeImage(pixels).Dispose(), ThroughLibtorch, budget);
         return (ImageRow(model, ScalarType.Float32, batchSize, kernelSeconds, null) with { Task = KernelsTask },
                 ImageRow(model, ScalarType.Float32, batchSize, libtorchSeconds, difference) with { Task = LibtorchOpsTask });
     }
+
+    // max |x − reference| / max |reference|, the rows' "err vs fp32".
+    private static double RelativeDifference(Tensor x, Tensor reference) =>
+        x.sub(reference).abs().max().item<float>() / reference.abs().max().item<float>();
 
     /// <summary>Task names of <see cref="ImagesAgainstLibtorchOps"/>'s rows.</summary>
     public const string KernelsTask = "encode_image[f32 kernels]", LibtorchOpsTask = "encode_image[libtorch ops]";

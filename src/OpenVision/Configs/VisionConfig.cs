@@ -80,4 +80,7 @@ public sealed record VisionConfig
 
     /// <summary>Patches per side at <see cref="ImageSize"/>.</summary>
     [JsonIgnore] public int GridSize => ImageSize / PatchSize;
+
+    /// <summary>Tokens through the blocks at <see cref="ImageSize"/>: the patches and the class token.</summary>
+    [JsonIgnore] public int Tokens => GridSize * GridSize + 1;
 }

@@ -20,7 +20,6 @@ public static class Float32Kernels
     public static bool RunsBlocks(VisionConfig vision, int batchSize)
     {
         ArgumentNullException.ThrowIfNull(vision);
-        long tokens = (long)vision.GridSize * vision.GridSize + 1; // the patches and the class token
-        return Available && Float32Ops.RowsFit(batchSize * tokens, vision.Width, vision.MlpWidth);
+        return Available && Float32Ops.RowsFit((long)batchSize * vision.Tokens, vision.Width, vision.MlpWidth);
     }
 }

@@ -4,7 +4,8 @@ using static TorchSharp.torch;
 
 namespace OpenVision.Tests.Parity;
 
-/// <summary>What the fused-block tests share: seeded random blocks and their layer norms.</summary>
+/// <summary>What the fused-block tests share: seeded random blocks, their layer norms, bitwise comparison and
+/// single-thread runs.</summary>
 internal static class RandomBlocks
 {
     /// <summary>A block with seeded random parameters (biases and layer-norm affines away from their zero/one
@@ -23,6 +24,24 @@ internal static class RandomBlocks
             }
         block.eval();
         return block;
+    }
+
+    /// <summary>Same shape, element type and bits.</summary>
+    public static bool Same(Tensor a, Tensor b) => a.shape.SequenceEqual(b.shape) && a.dtype == b.dtype && a.eq(b).all().item<bool>();
+
+    /// <summary>The result of <paramref name="call"/> with libtorch's thread count set to one, restored after it.</summary>
+    public static Tensor OnOneThread(Func<Tensor> call)
+    {
+        int threads = get_num_threads();
+        set_num_threads(1);
+        try
+        {
+            return call();
+        }
+        finally
+        {
+            set_num_threads(threads);
+        }
     }
 
     public static TorchSharp.Modules.LayerNorm Norm(ResidualAttentionBlock block, string name) =>

@@ -1,0 +1,31 @@
+using OpenVision.Native;
+using TorchSharp;
+
+namespace OpenVision.Layers;
+
+/// <summary>A kernel shim that runs on libtorch's OpenMP threads, loaded on first use, whose init returns 0 (the CPU
+/// lacks the instructions), 1 (libtorch's OpenMP runtime was not found) or 2 (ready).</summary>
+internal sealed class KernelLibrary<T>(string fileName, string optOutVariable, Func<IntPtr, T> create, Func<T, int> init, string ready,
+    string instructions) where T : class
+{
+    private readonly Lazy<(T? Kernels, string Status)> loaded = new(() => Load(fileName, optOutVariable, create, init, ready, instructions));
+
+    /// <summary>The kernels, or null where libtorch runs instead.</summary>
+    public T? Kernels => loaded.Value.Kernels;
+
+    /// <summary><c>ready</c>, or "libtorch (why)".</summary>
+    public string Status => loaded.Value.Status;
+
+    private static (T?, string) Load(string fileName, string optOutVariable, Func<IntPtr, T> create, Func<T, int> init, string ready, string instructions)
+    {
+        if (NativeLibraries.TryLoadShipped(fileName, optOutVariable, out var handle) is { } whyNot) return (null, $"libtorch ({whyNot})");
+        var kernels = create(handle);
+        using (torch.empty(1)) { } // libtorch must be loaded: the kernels run on its OpenMP threads
+        return init(kernels) switch
+        {
+            2 => (kernels, ready),
+            1 => (null, $"libtorch (its OpenMP runtime was not found for the {ready})"),
+            _ => (null, $"libtorch (the CPU has no {instructions})"),
+        };
+    }
+}
