@@ -15,7 +15,7 @@ public class BFloat16OpsTests(ITestOutputHelper output)
     private static bool CpuHasBFloat16Instructions() =>
         File.Exists("/proc/cpuinfo") && File.ReadLines("/proc/cpuinfo").Any(line => line.StartsWith("flags") && line.Split(' ').Contains("avx512_bf16"));
 
-    private static bool Same(Tensor a, Tensor b) => a.shape.SequenceEqual(b.shape) && a.dtype == b.dtype && a.eq(b).all().item<bool>();
+    private static bool Same(Tensor a, Tensor b) => RandomBlocks.Same(a, b);
 
     private static bool ShimBuilt() => File.Exists(Path.Combine(AppContext.BaseDirectory, BFloat16Ops.ShimFileName));
 
@@ -213,19 +213,7 @@ public class BFloat16OpsTests(ITestOutputHelper output)
         Assert.True(worst <= 0, $"{what}: exceeds its bound by {worst:E3}");
     }
 
-    private static Tensor OnOneThread(Func<Tensor> run)
-    {
-        int threads = get_num_threads();
-        set_num_threads(1);
-        try
-        {
-            return run();
-        }
-        finally
-        {
-            set_num_threads(threads);
-        }
-    }
+    private static Tensor OnOneThread(Func<Tensor> run) => RandomBlocks.OnOneThread(run);
 
     // A cache follows the weight's storage: a different weight tensor is packed anew.
     [Fact]
