@@ -32,7 +32,7 @@ internal static unsafe class BFloat16Ops
     /// in float32 before the one rounding), otherwise libtorch (linear, gelu and add as separate operations).</summary>
     public static Tensor Linear(Tensor x, Tensor weight, Tensor? bias, PackedWeight cache, Tensor? residual = null, bool gelu = false)
     {
-        if (!Applies(x, weight, bias) || (residual is not null && !Fits(residual, x.shape[..^1].Append(weight.shape[0]).ToArray())))
+        if (!Applies(x, weight, bias) || (residual is not null && !Fits(residual, x, weight.size(0))))
         {
             if (residual is null && !gelu) return nn.functional.linear(x, weight, bias);
             using var product = nn.functional.linear(x, weight, bias);
@@ -42,13 +42,11 @@ internal static unsafe class BFloat16Ops
             return residual.add(activated, KeptScalars.One);
         }
         var kernels = Library.Kernels!;
-        long k = weight.shape[1], n = weight.shape[0];
+        long k = weight.size(1), n = weight.size(0);
         var packed = cache.For(weight, bias, kernels);
         using var input = x.contiguous();
         long m = input.numel() / k;
-        var shape = x.shape.ToArray();
-        shape[^1] = n;
-        var output = torch.empty(shape, ScalarType.BFloat16);
+        var output = torch.empty(TensorSizes.WithLast(x, n), ScalarType.BFloat16);
         using var skip = residual?.contiguous();
         if (m > 0)
             kernels.Linear((ushort*)TensorMemory.Address(input), m, (int)k, (ushort*)packed.Weight, (int)n, packed.Bias, gelu ? 1 : 0,
@@ -63,10 +61,10 @@ internal static unsafe class BFloat16Ops
     {
         var (gamma, beta) = (norm.weight, norm.bias);
         if (!InputFits(x) || x.dim() < 1) return norm.call(x);
-        long width = x.shape[^1];
+        long width = TensorSizes.Last(x);
         if (width <= 0 || width > int.MaxValue || !NormFits(norm, width)) return norm.call(x);
         using var input = x.contiguous();
-        var output = torch.empty(x.shape, ScalarType.BFloat16);
+        var output = torch.empty_like(input);
         long rows = input.numel() / width;
         if (rows > 0)
             Library.Kernels!.LayerNorm((ushort*)TensorMemory.Address(input), rows, (int)width,
@@ -81,8 +79,8 @@ internal static unsafe class BFloat16Ops
     public static Tensor? Attention(Tensor qkv, int heads)
     {
         if (!InputFits(qkv) || qkv.dim() != 3) return null;
-        long batch = qkv.shape[0], tokens = qkv.shape[1], width = qkv.shape[2] / 3, headWidth = width / heads;
-        if (qkv.shape[2] != 3 * width || width != headWidth * heads || headWidth % 2 != 0 || tokens == 0 || tokens > int.MaxValue / 4) return null;
+        long batch = qkv.size(0), tokens = qkv.size(1), width = qkv.size(2) / 3, headWidth = width / heads;
+        if (qkv.size(2) != 3 * width || width != headWidth * heads || headWidth % 2 != 0 || tokens == 0 || tokens > int.MaxValue / 4) return null;
         using var input = qkv.contiguous();
         var output = torch.empty([batch, tokens, width], ScalarType.BFloat16);
         if (batch > 0)
@@ -99,7 +97,7 @@ internal static unsafe class BFloat16Ops
     public static Tensor? Block(Tensor x, TorchSharp.Modules.LayerNorm ln1, SelfAttention attention, TorchSharp.Modules.LayerNorm ln2, Mlp mlp, double eps)
     {
         if (!InputFits(x) || !mlp.ExactGelu || x.dim() != 3) return null;
-        long tokens = x.shape[1], width = x.shape[2];
+        long tokens = x.size(1), width = x.size(2);
         int heads = attention.Heads;
         // WeightFits demands even input widths (width for qkv, hidden for proj), as the kernels' k-pairs need.
         bool fits = heads > 0 && width > 0 && width % heads == 0 && width / heads % 2 == 0
@@ -111,33 +109,34 @@ internal static unsafe class BFloat16Ops
     // The applicability checks, one per kind of operand; each also refuses a tensor autograd records for.
 
     // An activation: bfloat16 on the CPU, with the kernels loaded (checked last: the first bfloat16 call loads them).
-    private static bool InputFits(Tensor x) =>
-        x.dtype == ScalarType.BFloat16 && x.device_type == DeviceType.CPU && !(torch.is_grad_enabled() && x.requires_grad) && Available;
+    private static bool InputFits(Tensor x) => Operand(x) && Available;
 
     // A linear layer's weight [rows, columns] (columns even: the kernels take k in pairs) and bias [rows] or none,
     // contiguous, so that their first elements' addresses describe them.
     private static bool WeightFits(Tensor weight, Tensor? bias, long rows, long columns) =>
-        weight.dtype == ScalarType.BFloat16 && weight.device_type == DeviceType.CPU && weight.dim() == 2
-        && weight.shape[0] == rows && weight.shape[1] == columns && columns % 2 == 0 && rows <= int.MaxValue && columns <= int.MaxValue
-        && weight.is_contiguous() && VectorFits(bias, rows) && !(torch.is_grad_enabled() && weight.requires_grad);
+        Operand(weight) && TensorSizes.Are(weight, rows, columns) && columns % 2 == 0 && rows <= int.MaxValue && columns <= int.MaxValue
+        && weight.is_contiguous() && VectorFits(bias, rows);
 
     // A layer norm's γ and β, [width] each or none.
     private static bool NormFits(TorchSharp.Modules.LayerNorm norm, long width) => VectorFits(norm.weight, width) && VectorFits(norm.bias, width);
 
     // A bias, γ or β: [length], contiguous, or none.
-    private static bool VectorFits(Tensor? vector, long length) => vector is null || (Fits(vector, [length]) && vector.is_contiguous());
+    private static bool VectorFits(Tensor? vector, long length) => vector is null || (Operand(vector) && TensorSizes.Are(vector, length) && vector.is_contiguous());
 
-    // Any bfloat16 CPU operand of exactly this shape (a skip connection may be strided: it is made contiguous).
-    private static bool Fits(Tensor tensor, long[] shape) =>
-        tensor.dtype == ScalarType.BFloat16 && tensor.device_type == DeviceType.CPU && tensor.shape.SequenceEqual(shape)
-        && !(torch.is_grad_enabled() && tensor.requires_grad);
+    // A skip connection: a bfloat16 CPU operand with the sizes of x but the last, which is the layer's output width
+    // (it may be strided: it is made contiguous).
+    private static bool Fits(Tensor residual, Tensor x, long outputs) => Operand(residual) && TensorSizes.AreLike(residual, x, outputs);
+
+    // Any bfloat16 CPU operand autograd does not record for.
+    private static bool Operand(Tensor tensor) =>
+        tensor.dtype == ScalarType.BFloat16 && tensor.device_type == DeviceType.CPU && !(torch.is_grad_enabled() && tensor.requires_grad);
 
     /// <summary>Runs <paramref name="rounds"/> rounds of the kernels' peak loop (16 independent vdpbf16ps chains) on
     /// the calling thread and returns the FLOPs done; 0 where the kernels are not available.</summary>
     public static long PeakLoop(long rounds) => Library.Kernels is { } kernels ? kernels.PeakLoop(rounds) : 0;
 
     private static bool Applies(Tensor x, Tensor weight, Tensor? bias) =>
-        weight.dim() == 2 && InputFits(x) && x.dim() >= 1 && WeightFits(weight, bias, weight.shape[0], x.shape[^1]);
+        weight.dim() == 2 && InputFits(x) && x.dim() >= 1 && WeightFits(weight, bias, weight.size(0), TensorSizes.Last(x));
 
     internal sealed class Kernels(IntPtr library) : IBlockKernels
     {

@@ -63,12 +63,12 @@ internal static unsafe class Float32Ops
     public static Tensor? Block(Tensor x, TorchSharp.Modules.LayerNorm ln1, SelfAttention attention, TorchSharp.Modules.LayerNorm ln2, Mlp mlp, double eps)
     {
         if (!InputFits(x) || !mlp.ExactGelu || x.dim() != 3) return null;
-        long tokens = x.shape[1], width = x.shape[2];
+        long tokens = x.size(1), width = x.size(2);
         int heads = attention.Heads;
         // Row offsets are 32-bit in the kernel's gathers and tiles: a block's rows, widths and tokens stay far below.
         bool fits = heads > 0 && width > 0 && width % heads == 0 && tokens > 0 && width <= int.MaxValue / 16
             && NativeBlock.LayersFit(ln1, attention, ln2, mlp, width, WeightFits, NormFits)
-            && RowsFit(x.shape[0] * tokens, width, mlp.Fc.weight!.shape[0]);
+            && RowsFit(x.size(0) * tokens, width, mlp.Fc.weight!.size(0));
         return fits ? NativeBlock.Run(x, ln1, attention, ln2, mlp, eps, Library.Kernels!) : null;
     }
 
@@ -86,13 +86,13 @@ internal static unsafe class Float32Ops
     // A linear layer's weight [rows, columns] and bias [rows] or none, contiguous, so that their first elements'
     // addresses describe them.
     private static bool WeightFits(Tensor weight, Tensor? bias, long rows, long columns) =>
-        Operand(weight) && weight.dim() == 2 && weight.shape[0] == rows && weight.shape[1] == columns
+        Operand(weight) && TensorSizes.Are(weight, rows, columns)
         && rows <= int.MaxValue && columns <= int.MaxValue && weight.is_contiguous() && VectorFits(bias, rows);
 
     private static bool NormFits(TorchSharp.Modules.LayerNorm norm, long width) => VectorFits(norm.weight, width) && VectorFits(norm.bias, width);
 
     private static bool VectorFits(Tensor? vector, long length) =>
-        vector is null || (Operand(vector) && vector.shape.SequenceEqual([length]) && vector.is_contiguous());
+        vector is null || (Operand(vector) && TensorSizes.Are(vector, length) && vector.is_contiguous());
 
     private static bool Operand(Tensor tensor) =>
         tensor.dtype == ScalarType.Float32 && tensor.device_type == DeviceType.CPU && !(torch.is_grad_enabled() && tensor.requires_grad);

@@ -35,7 +35,7 @@ internal static unsafe class NativeBlock
     public static bool LayersFit(TorchSharp.Modules.LayerNorm ln1, SelfAttention attention, TorchSharp.Modules.LayerNorm ln2, Mlp mlp, long width,
         Func<Tensor, Tensor?, long, long, bool> weightFits, Func<TorchSharp.Modules.LayerNorm, long, bool> normFits)
     {
-        long hidden = mlp.Fc.weight!.shape[0];
+        long hidden = mlp.Fc.weight!.size(0);
         return hidden <= int.MaxValue / 4
             && weightFits(attention.InProjWeight, attention.InProjBias, 3 * width, width)
             && weightFits(attention.OutProj.weight!, attention.OutProj.bias, width, width)
@@ -46,14 +46,14 @@ internal static unsafe class NativeBlock
     public static Tensor Run(Tensor x, TorchSharp.Modules.LayerNorm ln1, SelfAttention attention, TorchSharp.Modules.LayerNorm ln2, Mlp mlp,
         double eps, IBlockKernels kernels)
     {
-        long batch = x.shape[0], tokens = x.shape[1], width = x.shape[2], hidden = mlp.Fc.weight!.shape[0];
+        long batch = x.size(0), tokens = x.size(1), width = x.size(2), hidden = mlp.Fc.weight!.size(0);
         int heads = attention.Heads;
         var qkv = attention.InProjPacked.For(attention.InProjWeight, attention.InProjBias, kernels);
         var output = attention.OutProjPacked.For(attention.OutProj.weight!, attention.OutProj.bias, kernels);
         var fc = mlp.FcPacked.For(mlp.Fc.weight!, mlp.Fc.bias, kernels);
         var proj = mlp.ProjPacked.For(mlp.Proj.weight!, mlp.Proj.bias, kernels);
         using var input = x.contiguous();
-        var y = torch.empty(x.shape, x.dtype);
+        var y = torch.empty_like(input);
         long rows = batch * tokens;
         if (rows > 0)
         {

@@ -55,7 +55,7 @@ internal readonly record struct PackedSource(IWeightPacker Packer, IntPtr Weight
     {
         IntPtr weightAddress = TensorMemory.Address(weight), biasAddress = bias is null ? IntPtr.Zero : TensorMemory.Address(bias);
         ulong sample = Hash(weightAddress, Words(weight), bias is null ? 0 : Hash(biasAddress, Words(bias), 0));
-        return new PackedSource(packer, weightAddress, biasAddress, weight.shape[0], weight.shape[1], sample);
+        return new PackedSource(packer, weightAddress, biasAddress, weight.size(0), weight.size(1), sample);
     }
 
     private static long Words(Tensor tensor) => tensor.numel() * tensor.ElementSize / 2;

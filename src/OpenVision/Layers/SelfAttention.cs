@@ -57,7 +57,7 @@ internal sealed class SelfAttention : nn.Module<Tensor, Tensor?, Tensor>
     /// <summary>libtorch's attention of qkv [B, L, 3D] (q, k, v of each head side by side): [B, L, D], heads merged.</summary>
     internal static Tensor Attend(Tensor qkv, int heads, Tensor? mask)
     {
-        long batch = qkv.shape[0], length = qkv.shape[1], width = qkv.shape[2] / 3;
+        long batch = qkv.size(0), length = qkv.size(1), width = qkv.size(2) / 3;
         using var split = qkv.view(batch, length, 3, heads, width / heads).permute(2, 0, 3, 1, 4); // [3, B, H, L, hd]
         using var q = split[0];
         using var k = split[1];

@@ -54,7 +54,7 @@ public sealed partial class OpenVisionModel
         var config = Config.TextCfg;   // throws the one-line vision-only error first
         if (token_embedding is null || positional_embedding is null || transformer is null || ln_final is null || text_projection is null)
             throw ModelConfig.VisionOnlyError(Config.Name);
-        if (tokenIds.ndim != 2 || tokenIds.shape[1] != config.ContextLength)
+        if (tokenIds.ndim != 2 || tokenIds.size(1) != config.ContextLength)
             throw new ArgumentException($"token ids must be [B, {config.ContextLength}], got [{string.Join(", ", tokenIds.shape)}]");
         if (tokenIds.dtype != ScalarType.Int64) throw new ArgumentException($"token ids must be int64, got {tokenIds.dtype}");
         var x = token_embedding.call(tokenIds);                                  // [B, L, W]
@@ -66,7 +66,7 @@ public sealed partial class OpenVisionModel
         {
             "last" => states[.., -1],                                            // OpenVision: position L-1 always holds [CLS]
             "first" => states[.., 0],
-            _ => states[RowIndices(states.shape[0], states.device), tokenIds.argmax(-1)],
+            _ => states[RowIndices(states.size(0), states.device), tokenIds.argmax(-1)],
         };
         return new TextOutput(pooled.matmul(text_projection), states, encoded);
     }

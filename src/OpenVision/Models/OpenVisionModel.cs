@@ -189,15 +189,15 @@ public sealed partial class OpenVisionModel : nn.Module
 
     private T OnAdaptiveThreads<T>(string task, Tensor input, Func<int, int, T> slice, Func<IReadOnlyList<T>, T> merge) where T : class, IDisposable
     {
-        if (Device.type != DeviceType.CPU || input.dim() < 1) return slice(0, input.dim() < 1 ? 0 : (int)input.shape[0]);
-        return Threads.Run(task, task == "image" && input.dim() == 4 ? (int)input.shape[^1] : 0, (int)input.shape[0], slice, merge);
+        if (Device.type != DeviceType.CPU || input.dim() < 1) return slice(0, input.dim() < 1 ? 0 : (int)input.size(0));
+        return Threads.Run(task, task == "image" && input.dim() == 4 ? (int)input.size(3) : 0, (int)input.size(0), slice, merge);
     }
 
     // A call without parts sees the caller's tensor itself; a part, a view of its rows that it disposes (part threads
     // have no dispose scope: a view left undisposed would wait for the finalizer).
     private static T OnRows<T>(Tensor input, int start, int count, Func<Tensor, T> call)
     {
-        if (input.dim() < 1 || start == 0 && count == input.shape[0]) return call(input);
+        if (input.dim() < 1 || start == 0 && count == input.size(0)) return call(input);
         using var rows = input.narrow(0, start, count);
         return call(rows);
     }

@@ -69,12 +69,12 @@ public sealed class VisionTransformer : nn.Module<Tensor, Tensor>
     /// <param name="layers">0-based block indices whose outputs [B, 1+G, W] (class token first) to return.</param>
     public VisionOutput Forward(Tensor pixels, IReadOnlySet<int> layers)
     {
-        if (pixels.ndim != 4 || pixels.shape[1] != config.InChannels)
+        if (pixels.ndim != 4 || pixels.size(1) != config.InChannels)
             throw new ArgumentException($"pixels must be [B, {config.InChannels}, H, W], got [{string.Join(", ", pixels.shape)}]");
-        if (pixels.shape[2] != pixels.shape[3] || pixels.shape[2] < config.PatchSize)
+        long side = pixels.size(2), batch = pixels.size(0);
+        if (side != pixels.size(3) || side < config.PatchSize)
             throw new ArgumentException($"pixels must be square and at least {config.PatchSize} px, got {pixels.shape[2]}×{pixels.shape[3]}");
-        int grid = (int)(pixels.shape[2] / config.PatchSize);
-        long batch = pixels.shape[0];
+        int grid = (int)(side / config.PatchSize);
 
         var x = PatchEmbedding(pixels);                                         // [B, W, g, g]
         x = x.flatten(2).transpose(1, 2);                                       // [B, g², W], row-major patches
@@ -115,11 +115,11 @@ public sealed class VisionTransformer : nn.Module<Tensor, Tensor>
         using var scope = torch.NewDisposeScope();
         if (weight.dtype == ScalarType.BFloat16 && pixels.dtype == ScalarType.BFloat16 && BFloat16Ops.Available)
         {
-            long batch = pixels.shape[0], channels = pixels.shape[1], p = config.PatchSize, grid = pixels.shape[2] / p;
+            long batch = pixels.size(0), channels = pixels.size(1), p = config.PatchSize, grid = pixels.size(2) / p;
             var patches = pixels[.., .., ..(int)(grid * p), ..(int)(grid * p)]          // a stride-p convolution drops the rest
                 .reshape(batch, channels, grid, p, grid, p).permute(0, 2, 4, 1, 3, 5)  // [B, g, g, C, p, p]
                 .reshape(batch, grid * grid, channels * p * p);                         // (C, p, p): the filters' order
-            var embedded = BFloat16Ops.Linear(patches, weight.view(weight.shape[0], -1), null, patchPacked); // [B, g², W]
+            var embedded = BFloat16Ops.Linear(patches, weight.view(weight.size(0), -1), null, patchPacked); // [B, g², W]
             return embedded.transpose(1, 2).view(batch, -1, grid, grid).MoveToOuterDisposeScope();          // [B, W, g, g]
         }
         var wide = nn.functional.conv2d(pixels.to(ScalarType.Float32), weight.to(ScalarType.Float32),
