@@ -221,12 +221,16 @@ static void run_block(const ov_t *x, int64_t batch, int tokens, const struct blo
         .proj = {wide, l->proj, l->proj_bias, 0, y, y, m, w, l->hidden},
         .attention = {wide, normed, batch * l->heads, tokens, l->heads, w / l->heads, l->attention_scale},
     };
-    /* Rows per thread when there are enough of them and the block's weights are small enough for every thread to read
-       all of them (ViT-Ti: 0.9 MB in bfloat16, 1.8 MB in float32; ViT-S 3.5 MB in bfloat16): bf16 Tiny batch 8 and 32
-       1.11× faster on 2 Zen 5 cores, Small batch 8 1.09×; with one image (Tiny neutral, Small 0.95×) or Base's 14 MB
-       (batch 1 0.90×, batch 8 1.01×) the stages split by columns are as fast or faster. */
+    /* Rows per thread when the block's weights are small enough for every thread to read all of them, and there are
+       enough rows: ViT-Ti (0.9 MB in bfloat16, 1.8 MB in float32) at any batch with at least 8 blocks of queries per
+       thread, larger blocks up to 4 MB (ViT-S in bfloat16: 3.5 MB) from 512 rows. On 2 Zen 5 cores: bf16 Tiny batch 8
+       and 32 1.11× faster than the stages split by columns, Small batch 8 1.09×; Tiny batch 1 1.05× in bfloat16 and
+       1.06× in float32 (12 blocks of distinct weights in turn, five alternating runs); Small batch 1 0.96× and Base's
+       14 MB (batch 1 0.90×, batch 8 1.01×) ran as fast or faster split by columns. */
     int64_t weight_bytes = (int64_t)sizeof(ov_t) * ((int64_t)4 * w * w + (int64_t)2 * w * l->hidden);
-    int by_rows = m >= 512 && weight_bytes <= ((int64_t)4 << 20);
+    int64_t query_blocks = batch * ((tokens + MR - 1) / MR); /* threads ≤ 0 (the pool's own count): not by this rule */
+    int by_rows = (weight_bytes <= ((int64_t)2 << 20) && threads > 0 && query_blocks >= (int64_t)8 * threads)
+        || (m >= 512 && weight_bytes <= ((int64_t)4 << 20));
     gomp_parallel(by_rows ? block_rows : block_share, &b, threads > 0 ? (unsigned)threads : 0u, 0);
 }
 #endif

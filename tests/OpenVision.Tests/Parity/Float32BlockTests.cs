@@ -35,7 +35,8 @@ public class Float32BlockTests(ITestOutputHelper output)
         // multiple of 32; widths below a 16-lane vector
         { 1, 197, 192, 3, 768 }, { 1, 197, 768, 12, 3072 }, { 2, 1, 64, 1, 256 }, { 3, 33, 144, 2, 288 }, { 1, 50, 144, 2, 70 },
         { 2, 65, 160, 2, 132 }, { 1, 9, 24, 1, 96 }, { 2, 17, 48, 2, 40 }, { 1, 5, 7, 7, 9 },
-        // 512 rows or more with small weights: each thread carries its own rows through the block (the other schedule)
+        // 512 rows or more with small weights (and ViT-Ti's single image on up to 3 threads): each thread carries its own
+        // rows through the block (the other schedule)
         { 4, 197, 192, 3, 768 }, { 3, 201, 64, 4, 132 },
     };
 
@@ -68,8 +69,8 @@ public class Float32BlockTests(ITestOutputHelper output)
     }
 
     // Each output element is one sum in one order in every stage, whichever thread computes it and whichever schedule
-    // splits the work (rows per thread from 512 rows, stages split by columns below): the batch and the thread count
-    // must not change a bit.
+    // splits the work (rows per thread from 512 rows, or for ViT-Ti-sized blocks from 8 blocks of 8 queries per thread;
+    // stages split by columns otherwise): the batch and the thread count must not change a bit.
     [Fact]
     public void ARowGetsTheSameBitsInAnyBatchAndOnAnyNumberOfThreads()
     {
@@ -77,11 +78,12 @@ public class Float32BlockTests(ITestOutputHelper output)
         using var scope = NewDisposeScope();
         using var _ = no_grad();
         using var block = RandomBlock(192, 3, 768, tanhGelu: false, seed: 3);
-        // Six images: 1,182 rows, past MaxRows, which ViT-Ti-sized blocks (under SmallBlockBytes) still run in the kernels.
-        var x = randn([6, 197, 192], generator: new Generator(5));
+        // Eleven images of 100 tokens: 1,100 rows, past MaxRows, which ViT-Ti-sized blocks (under SmallBlockBytes) still
+        // run in the kernels. One image has 13 blocks of queries: on two or more threads its stages split by columns.
+        var x = randn([11, 100, 192], generator: new Generator(5));
         var batched = block.call(x, null);
-        var alone = cat(Enumerable.Range(0, 6).Select(i => block.call(x[i..(i + 1)], null)).ToArray(), 0);
-        Assert.True(Same(batched, alone), "a batch of six (rows per thread) against six single images (stages split by columns)");
+        var alone = cat(Enumerable.Range(0, 11).Select(i => block.call(x[i..(i + 1)], null)).ToArray(), 0);
+        Assert.True(Same(batched, alone), "a batch of eleven (rows per thread) against eleven single images (stages split by columns)");
         Assert.True(Same(batched, RandomBlocks.OnOneThread(() => block.call(x, null))));
     }
 
