@@ -172,6 +172,54 @@ public class BFloat16OpsTests(ITestOutputHelper output)
         Assert.Equal(new float[] { 256, 260, 255 }, actual);
     }
 
+    // The kernels round with the CPU's conversion, which flushes denormals to zero and gives x86's negative default NaN;
+    // those lanes must still come out as c10::BFloat16 rounds them. Products p = 2^-63·(1 + a/128) · 2^-63·(1 + b/128)
+    // are exact and normal, and the skip connection is added in float32 before the rounding: p − 2^-126 is
+    // (128a + 128b + ab)·2^-140, a float32 denormal with bits below bfloat16's steps of 2^-133 (a = b = 8: a tie).
+    // −∞ + ∞ gives NaN; the other columns are normal; all of them share vectors.
+    [Fact]
+    public void DenormalAndNaNOutputsRoundAsC10Does()
+    {
+        if (!BFloat16Ops.Available) return;
+        using var scope = NewDisposeScope();
+        using var _ = no_grad();
+        const int rows = 10, outputs = 40;
+        var random = new Random(11);
+        float Tiny(int steps) => MathF.ScaleB(1 + steps / 128f, -63);
+        float[] xs = Enumerable.Range(0, rows).Select(i => Tiny(i == 0 ? 8 : random.Next(40))).ToArray();
+        float[] ws = new float[outputs], bias = new float[outputs], skip = new float[outputs];
+        for (int j = 0; j < outputs; j++)
+            (ws[j], bias[j], skip[j]) = (j % 3) switch
+            {
+                0 => (Tiny(j == 0 ? 8 : random.Next(40)), 0f, -MathF.ScaleB(1, -126)),
+                1 => (0f, random.Next(-4, 5), 1f),
+                _ => (0f, float.NegativeInfinity, float.PositiveInfinity),
+            };
+        var x = zeros(rows, 2);
+        x[TensorIndex.Colon, 0] = tensor(xs);
+        x[rows - 1, 1] = tensor(float.NaN);
+        var w = zeros(outputs, 2);
+        w[TensorIndex.Colon, 0] = tensor(ws);
+        var actual = BFloat16Ops.Linear(x.to(BF16), w.to(BF16), tensor(bias).to(BF16), new PackedWeight(),
+            tensor(skip).expand(rows, outputs).to(BF16).contiguous());
+        float[] sums = Enumerable.Range(0, rows * outputs)
+            .Select(e => (e / outputs, e % outputs))
+            .Select(at => at.Item1 == rows - 1 ? float.NaN : bias[at.Item2] + xs[at.Item1] * ws[at.Item2] + skip[at.Item2]).ToArray();
+        Assert.True(sums.Count(float.IsSubnormal) >= rows * 10 && sums.Any(float.IsNaN), "the sums must include denormals and NaN");
+        uint[] expected = sums.Select(s => (uint)C10Round(s) << 16).ToArray();
+        // bfloat16 → float32 puts the 16 bits on top, NaN's included.
+        uint[] bits = actual.to(ScalarType.Float32).contiguous().data<float>().Select(BitConverter.SingleToUInt32Bits).ToArray();
+        Assert.Equal(expected, bits);
+    }
+
+    // c10::BFloat16's rounding of a float: to nearest even on the bits, NaN → 0x7FC0.
+    private static ushort C10Round(float value)
+    {
+        if (float.IsNaN(value)) return 0x7FC0;
+        uint bits = BitConverter.SingleToUInt32Bits(value);
+        return (ushort)((bits + 0x7FFF + ((bits >> 16) & 1)) >> 16);
+    }
+
     [Fact]
     public void NonFiniteInputsPropagate()
     {
