@@ -85,6 +85,13 @@ public class Float32BlockTests(ITestOutputHelper output)
         var alone = cat(Enumerable.Range(0, 11).Select(i => block.call(x[i..(i + 1)], null)).ToArray(), 0);
         Assert.True(Same(batched, alone), "a batch of eleven (rows per thread) against eleven single images (stages split by columns)");
         Assert.True(Same(batched, RandomBlocks.OnOneThread(() => block.call(x, null))));
+        // A single 197-token image has 25 blocks of queries: on two or three threads they share its attention by
+        // (head, block) units and take equal runs of rows; in a batch of three, or on one thread, each thread has whole
+        // images.
+        var three = randn([3, 197, 192], generator: new Generator(6));
+        var single = block.call(three[..1], null);
+        Assert.True(Same(block.call(three, null)[..1], single), "one ViT-Ti image alone against the same image in a batch of three");
+        Assert.True(Same(single, RandomBlocks.OnOneThread(() => block.call(three[..1], null))));
     }
 
     // The packed weights follow the module's: after an in-place load (load_state_dict copies into the same storage) and
