@@ -23,8 +23,8 @@ struct attention_buffers {
 };
 #include "openvision_schedule.h"
 
-/* 0: the CPU lacks AVX512-BF16 or the AVX-512 subsets that come with it; 1: it has it but libtorch's OpenMP runtime was not found (not used then);
-   2: ready. Call after libtorch is loaded. */
+/* 0: the CPU lacks AVX512-BF16 or the AVX-512 subsets that come with it; 1: it has them but libtorch's OpenMP runtime
+   was not found (not used then); 2: ready. Call after libtorch is loaded. */
 int ov_bf16_init(void) {
     __builtin_cpu_init();
     if (!__builtin_cpu_supports("avx512f") || !__builtin_cpu_supports("avx512bw") || !__builtin_cpu_supports("avx512vl")
