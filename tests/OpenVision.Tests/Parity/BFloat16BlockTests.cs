@@ -23,13 +23,13 @@ public class BFloat16BlockTests
     public static TheoryData<long, long, int, int, int> Shapes() => new()
     {
         // batch, tokens, width, heads, hidden: ViT-Tiny's block (one image: on two or three threads each takes a run
-        // of rows and they share its attention by (head, block of queries) units); one token; token counts past the 8-query and
-        // 32-key blocks; head widths 2, 72 and 16; hidden widths that are not a multiple of 32; widths below a panel
+        // of rows and they share its attention by (head, block of queries) units); one token; token counts past the
+        // 8-query and 32-key blocks; head widths 2, 72 and 16; hidden widths that are not a multiple of 32; widths
+        // below a panel
         { 1, 197, 192, 3, 768 }, { 2, 1, 64, 1, 256 }, { 3, 33, 144, 2, 288 }, { 1, 50, 32, 16, 70 }, { 2, 65, 64, 4, 132 },
         { 1, 9, 24, 2, 96 },
-        // 512 rows or more with small weights (and ViT-Ti's single image on up to 3 threads): each thread carries its own
-        // rows through the block (the other schedule); and 512 rows with weights past 4 MiB, back to the stages split
-        // by columns
+        // 512 rows or more with small weights: each thread carries its own rows through the block (the other schedule);
+        // and 512 rows with weights past 4 MiB, back to the stages split by columns
         { 4, 197, 192, 3, 768 }, { 3, 201, 64, 4, 132 }, { 2, 257, 512, 8, 2048 },
     };
 

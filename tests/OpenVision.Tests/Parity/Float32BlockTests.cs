@@ -35,8 +35,8 @@ public class Float32BlockTests(ITestOutputHelper output)
         // multiple of 32; widths below a 16-lane vector
         { 1, 197, 192, 3, 768 }, { 1, 197, 768, 12, 3072 }, { 2, 1, 64, 1, 256 }, { 3, 33, 144, 2, 288 }, { 1, 50, 144, 2, 70 },
         { 2, 65, 160, 2, 132 }, { 1, 9, 24, 1, 96 }, { 2, 17, 48, 2, 40 }, { 1, 5, 7, 7, 9 },
-        // 512 rows or more with small weights (and ViT-Ti's single image on up to 3 threads): each thread carries its own
-        // rows through the block (the other schedule)
+        // 512 rows or more with small weights: each thread carries its own rows through the block (the other schedule;
+        // ViT-Ti's single image above takes it too on two or three threads, sharing its attention by units)
         { 4, 197, 192, 3, 768 }, { 3, 201, 64, 4, 132 },
     };
 
