@@ -109,8 +109,10 @@ static inline void tile(const uint16_t *x, int k, const uint16_t *panel, const f
     __m512 b1 = bias ? _mm512_maskz_loadu_ps(first(columns - 16), bias + 16) : _mm512_setzero_ps();
     for (int i = 0; i < rows; i++) { c0[i] = b0; c1[i] = b1; }
     accumulate(x, k, k, panel, c0, c1, rows);
-    if (activate)
-        for (int i = 0; i < rows; i++) { c0[i] = gelu(c0[i]); c1[i] = gelu(c1[i]); }
+    if (activate) {
+        gelu_lockstep(c0, rows);
+        gelu_lockstep(c1, rows);
+    }
     if (residual)
         for (int i = 0; i < rows; i++) {
             c0[i] = _mm512_add_ps(c0[i], widen(residual + (int64_t)i * n, columns));

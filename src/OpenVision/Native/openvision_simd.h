@@ -25,22 +25,42 @@ static inline __m512 exp_nonpositive(__m512 x) {
     return _mm512_scalef_ps(p, n);
 }
 
-/* Exact (erf) GELU, x·Φ(x) = x·(1 − erfc(x/√2)/2) for x ≥ 0 and x·erfc(−x/√2)/2 below, with erfc(z) for z ≥ 0 from
-   Numerical Recipes' Chebyshev fit t·exp(−z² + P(t)), t = 1/(1 + z/2), relative error below 1.2e-7. */
-__attribute__((target("avx512f")))
-static inline __m512 gelu(__m512 x) {
-    __m512 z = _mm512_mul_ps(_mm512_abs_ps(x), _mm512_set1_ps(0.70710678118654752f));
-    /* t = 1/d by the 14-bit reciprocal and one Newton step (relative error near 2^-28): a division cost a third of
-       the GELU. */
-    __m512 d = _mm512_fmadd_ps(z, _mm512_set1_ps(0.5f), _mm512_set1_ps(1.0f)), t = _mm512_rcp14_ps(d);
-    t = _mm512_fmadd_ps(t, _mm512_fnmadd_ps(d, t, _mm512_set1_ps(1.0f)), t);
+/* Exact (erf) GELU of `count` vectors in place, x·Φ(x) = x·(1 − erfc(x/√2)/2) for x ≥ 0 and x·erfc(−x/√2)/2 below,
+   with erfc(z) for z ≥ 0 from Numerical Recipes' Chebyshev fit t·exp(−z² + P(t)), t = 1/(1 + z/2), relative error
+   below 1.2e-7. Each step runs on all the vectors before the next, so the CPU always has independent work: one GELU is
+   a chain of about 30 dependent operations, and one vector at a time (8 of them from a tile) took 16.4 time-stamp
+   ticks per vector on Zen 5 against 9.2 in lockstep, the same bits. Always inlined with a constant count (at most 8). */
+__attribute__((target("avx512f"), always_inline))
+static inline void gelu_lockstep(__m512 *v, int count) {
     static const float c[10] = {-1.26551223f, 1.00002368f, 0.37409196f, 0.09678418f, -0.18628806f,
                                 0.27886807f, -1.13520398f, 1.48851587f, -0.82215223f, 0.17087277f};
-    __m512 p = _mm512_set1_ps(c[9]);
-    for (int i = 8; i >= 0; i--) p = _mm512_fmadd_ps(p, t, _mm512_set1_ps(c[i]));
-    __m512 erfc = _mm512_mul_ps(t, exp_nonpositive(_mm512_fnmadd_ps(z, z, p)));
-    __m512 half = _mm512_mul_ps(erfc, _mm512_set1_ps(0.5f));
-    __mmask16 negative = _mm512_cmp_ps_mask(x, _mm512_setzero_ps(), _CMP_LT_OQ);
-    return _mm512_mul_ps(x, _mm512_mask_blend_ps(negative, _mm512_sub_ps(_mm512_set1_ps(1.0f), half), half));
+    static const float e[7] = {1.0f, 1.0f, 0.5f, 1.0f / 6, 1.0f / 24, 1.0f / 120, 1.0f / 720}; /* e^r's Taylor terms */
+    __m512 z[8], t[8], p[8], n[8], r[8];
+    for (int i = 0; i < count; i++) {
+        z[i] = _mm512_mul_ps(_mm512_abs_ps(v[i]), _mm512_set1_ps(0.70710678118654752f));
+        /* t = 1/d by the 14-bit reciprocal and one Newton step (relative error near 2^-28): a division cost a third of
+           the GELU. */
+        __m512 d = _mm512_fmadd_ps(z[i], _mm512_set1_ps(0.5f), _mm512_set1_ps(1.0f));
+        t[i] = _mm512_rcp14_ps(d);
+        t[i] = _mm512_fmadd_ps(t[i], _mm512_fnmadd_ps(d, t[i], _mm512_set1_ps(1.0f)), t[i]);
+        p[i] = _mm512_set1_ps(c[9]);
+    }
+    for (int k = 8; k >= 0; k--)
+        for (int i = 0; i < count; i++) p[i] = _mm512_fmadd_ps(p[i], t[i], _mm512_set1_ps(c[k]));
+    /* exp_nonpositive(−z² + P(t)), step by step */
+    for (int i = 0; i < count; i++) {
+        __m512 x = _mm512_max_ps(_mm512_fnmadd_ps(z[i], z[i], p[i]), _mm512_set1_ps(-104.0f));
+        n[i] = _mm512_roundscale_ps(_mm512_mul_ps(x, _mm512_set1_ps(1.44269504088896341f)), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+        r[i] = _mm512_fnmadd_ps(n[i], _mm512_set1_ps(0.693145751953125f), x);
+        r[i] = _mm512_fnmadd_ps(n[i], _mm512_set1_ps(1.42860682030941723212e-6f), r[i]);
+        p[i] = _mm512_set1_ps(e[6]);
+    }
+    for (int k = 5; k >= 0; k--)
+        for (int i = 0; i < count; i++) p[i] = _mm512_fmadd_ps(p[i], r[i], _mm512_set1_ps(e[k]));
+    for (int i = 0; i < count; i++) {
+        __m512 half = _mm512_mul_ps(_mm512_mul_ps(t[i], _mm512_scalef_ps(p[i], n[i])), _mm512_set1_ps(0.5f));
+        __mmask16 negative = _mm512_cmp_ps_mask(v[i], _mm512_setzero_ps(), _CMP_LT_OQ);
+        v[i] = _mm512_mul_ps(v[i], _mm512_mask_blend_ps(negative, _mm512_sub_ps(_mm512_set1_ps(1.0f), half), half));
+    }
 }
 #endif
