@@ -7,22 +7,29 @@
 /* The mask of the first `count` of 16 lanes. */
 static inline __mmask16 first(int count) { return count >= 16 ? 0xFFFF : count <= 0 ? 0 : (__mmask16)((1u << count) - 1); }
 
-/* e^x for x ≤ 0 (scores minus their maximum): x = n·ln2 + r, |r| ≤ ln2/2, e^r by a degree-6 Taylor polynomial
-   (relative error below 2e-7 there), scaled by 2^n; underflows to 0. */
-__attribute__((target("avx512f")))
+/* e^x for x ≤ 0 (scores minus their maximum), `count` vectors in place: x = n·ln2 + r, |r| ≤ ln2/2, e^r by a degree-6
+   Taylor polynomial (relative error below 2e-7 there), scaled by 2^n; underflows to 0. Each step runs on all the
+   vectors before the next (see gelu_lockstep). Always inlined with a constant count (at most 8). */
+__attribute__((target("avx512f"), always_inline))
+static inline void exp_nonpositive_lockstep(__m512 *x, int count) {
+    static const float e[7] = {1.0f, 1.0f, 0.5f, 1.0f / 6, 1.0f / 24, 1.0f / 120, 1.0f / 720};
+    __m512 n[8], r[8], p[8];
+    for (int i = 0; i < count; i++) {
+        __m512 y = _mm512_max_ps(x[i], _mm512_set1_ps(-104.0f));
+        n[i] = _mm512_roundscale_ps(_mm512_mul_ps(y, _mm512_set1_ps(1.44269504088896341f)), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+        r[i] = _mm512_fnmadd_ps(n[i], _mm512_set1_ps(0.693145751953125f), y);   /* ln2 in two parts: exact n·hi */
+        r[i] = _mm512_fnmadd_ps(n[i], _mm512_set1_ps(1.42860682030941723212e-6f), r[i]);
+        p[i] = _mm512_set1_ps(e[6]);
+    }
+    for (int k = 5; k >= 0; k--)
+        for (int i = 0; i < count; i++) p[i] = _mm512_fmadd_ps(p[i], r[i], _mm512_set1_ps(e[k]));
+    for (int i = 0; i < count; i++) x[i] = _mm512_scalef_ps(p[i], n[i]);
+}
+
+__attribute__((target("avx512f"), always_inline))
 static inline __m512 exp_nonpositive(__m512 x) {
-    x = _mm512_max_ps(x, _mm512_set1_ps(-104.0f));
-    __m512 n = _mm512_roundscale_ps(_mm512_mul_ps(x, _mm512_set1_ps(1.44269504088896341f)), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-    __m512 r = _mm512_fnmadd_ps(n, _mm512_set1_ps(0.693145751953125f), x);   /* ln2 in two parts: exact n·hi */
-    r = _mm512_fnmadd_ps(n, _mm512_set1_ps(1.42860682030941723212e-6f), r);
-    __m512 p = _mm512_set1_ps(1.0f / 720);
-    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f / 120));
-    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f / 24));
-    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f / 6));
-    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(0.5f));
-    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f));
-    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f));
-    return _mm512_scalef_ps(p, n);
+    exp_nonpositive_lockstep(&x, 1);
+    return x;
 }
 
 /* Exact (erf) GELU of `count` vectors in place, x·Φ(x) = x·(1 − erfc(x/√2)/2) for x ≥ 0 and x·erfc(−x/√2)/2 below,
@@ -34,8 +41,7 @@ __attribute__((target("avx512f"), always_inline))
 static inline void gelu_lockstep(__m512 *v, int count) {
     static const float c[10] = {-1.26551223f, 1.00002368f, 0.37409196f, 0.09678418f, -0.18628806f,
                                 0.27886807f, -1.13520398f, 1.48851587f, -0.82215223f, 0.17087277f};
-    static const float e[7] = {1.0f, 1.0f, 0.5f, 1.0f / 6, 1.0f / 24, 1.0f / 120, 1.0f / 720}; /* e^r's Taylor terms */
-    __m512 z[8], t[8], p[8], n[8], r[8];
+    __m512 z[8], t[8], p[8];
     for (int i = 0; i < count; i++) {
         z[i] = _mm512_mul_ps(_mm512_abs_ps(v[i]), _mm512_set1_ps(0.70710678118654752f));
         /* t = 1/d by the 14-bit reciprocal and one Newton step (relative error near 2^-28): a division cost a third of
@@ -47,18 +53,10 @@ static inline void gelu_lockstep(__m512 *v, int count) {
     }
     for (int k = 8; k >= 0; k--)
         for (int i = 0; i < count; i++) p[i] = _mm512_fmadd_ps(p[i], t[i], _mm512_set1_ps(c[k]));
-    /* exp_nonpositive(−z² + P(t)), step by step */
+    for (int i = 0; i < count; i++) p[i] = _mm512_fnmadd_ps(z[i], z[i], p[i]);
+    exp_nonpositive_lockstep(p, count); /* e^(−z² + P(t)) */
     for (int i = 0; i < count; i++) {
-        __m512 x = _mm512_max_ps(_mm512_fnmadd_ps(z[i], z[i], p[i]), _mm512_set1_ps(-104.0f));
-        n[i] = _mm512_roundscale_ps(_mm512_mul_ps(x, _mm512_set1_ps(1.44269504088896341f)), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-        r[i] = _mm512_fnmadd_ps(n[i], _mm512_set1_ps(0.693145751953125f), x);
-        r[i] = _mm512_fnmadd_ps(n[i], _mm512_set1_ps(1.42860682030941723212e-6f), r[i]);
-        p[i] = _mm512_set1_ps(e[6]);
-    }
-    for (int k = 5; k >= 0; k--)
-        for (int i = 0; i < count; i++) p[i] = _mm512_fmadd_ps(p[i], r[i], _mm512_set1_ps(e[k]));
-    for (int i = 0; i < count; i++) {
-        __m512 half = _mm512_mul_ps(_mm512_mul_ps(t[i], _mm512_scalef_ps(p[i], n[i])), _mm512_set1_ps(0.5f));
+        __m512 half = _mm512_mul_ps(_mm512_mul_ps(t[i], p[i]), _mm512_set1_ps(0.5f));
         __mmask16 negative = _mm512_cmp_ps_mask(v[i], _mm512_setzero_ps(), _CMP_LT_OQ);
         v[i] = _mm512_mul_ps(v[i], _mm512_mask_blend_ps(negative, _mm512_sub_ps(_mm512_set1_ps(1.0f), half), half));
     }
