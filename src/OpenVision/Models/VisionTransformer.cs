@@ -108,20 +108,27 @@ public sealed class VisionTransformer : nn.Module<Tensor, Tensor>
     // convolutions and bfloat16 matmuls are correct. The cost is one float32 GEMM of 1–5 % of the model's FLOPs.
     // Where the bfloat16 kernels run, the patches are cut out and multiplied by the flattened filters there instead:
     // the same arithmetic (exact products, float32 sums, one rounding) at bfloat16 speed.
+    // Float32 models take the same route through the float32 kernels where they run (at inference), where libtorch's
+    // convolution took 1.0–1.75 times as long (docs/speed.md); training keeps the convolution.
     internal Tensor PatchEmbedding(Tensor pixels)
     {
         var weight = conv1.weight!;
-        if (weight.dtype is not (ScalarType.BFloat16 or ScalarType.Float16)) return conv1.call(pixels);
+        bool float32 = weight.dtype == ScalarType.Float32 && pixels.dtype == ScalarType.Float32 && Float32Ops.Available;
+        if (weight.dtype is not (ScalarType.BFloat16 or ScalarType.Float16) && !float32) return conv1.call(pixels);
         using var scope = torch.NewDisposeScope();
-        if (weight.dtype == ScalarType.BFloat16 && pixels.dtype == ScalarType.BFloat16 && BFloat16Ops.Available)
+        var filters = weight.view(weight.size(0), -1);                                  // [W, C·p·p]
+        bool float32Kernels = float32 && Float32Ops.LinearWeightFits(filters, null);
+        if (float32Kernels || (weight.dtype == ScalarType.BFloat16 && pixels.dtype == ScalarType.BFloat16 && BFloat16Ops.Available))
         {
             long batch = pixels.size(0), channels = pixels.size(1), p = config.PatchSize, grid = pixels.size(2) / p;
             var patches = pixels[.., .., ..(int)(grid * p), ..(int)(grid * p)]          // a stride-p convolution drops the rest
                 .reshape(batch, channels, grid, p, grid, p).permute(0, 2, 4, 1, 3, 5)  // [B, g, g, C, p, p]
                 .reshape(batch, grid * grid, channels * p * p);                         // (C, p, p): the filters' order
-            var embedded = BFloat16Ops.Linear(patches, weight.view(weight.size(0), -1), null, patchPacked); // [B, g², W]
-            return embedded.transpose(1, 2).view(batch, -1, grid, grid).MoveToOuterDisposeScope();          // [B, W, g, g]
+            var embedded = float32Kernels ? Float32Ops.Linear(patches, filters, null, patchPacked) : BFloat16Ops.Linear(patches, filters, null, patchPacked);
+            if (embedded is not null)
+                return embedded.transpose(1, 2).view(batch, -1, grid, grid).MoveToOuterDisposeScope();      // [B, W, g, g]
         }
+        if (float32) return conv1.call(pixels).MoveToOuterDisposeScope();
         var wide = nn.functional.conv2d(pixels.to(ScalarType.Float32), weight.to(ScalarType.Float32),
             strides: [config.PatchSize, config.PatchSize]);
         return wide.to(weight.dtype).MoveToOuterDisposeScope();

@@ -239,6 +239,13 @@ static void norm_rows(const struct norm_job *j, int64_t r0, int64_t r1) {
     }
 }
 
+/* y [m, n] = x [m, k] · Wᵀ (+ bias [n] or null), W packed by ov_f32_pack; row-major: the patch embedding of float32
+   models (its patches as rows), where libtorch's convolution took 1.0-1.75 times as long (docs/speed.md). */
+void ov_f32_linear(const float *x, int64_t m, int k, const float *packed, int n, const float *bias, float *y, int threads) {
+    struct job j = {x, packed, bias, 0, 0, y, m, n, k};
+    gomp_parallel(run_share, &j, threads > 0 ? (unsigned)threads : 0u, 0);
+}
+
 /* ---- The whole block (openvision_schedule.h's run_block); the layers as struct block_layers with float elements. */
 
 /* Floats of scratch memory ov_f32_block needs for `rows` = batch × tokens. */
