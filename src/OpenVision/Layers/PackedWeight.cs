@@ -47,7 +47,7 @@ internal sealed class PackedWeight : IDisposable
 }
 
 /// <summary>What a packed weight was made from: the packer, the storage addresses, the shape, and 64 sampled 16-bit
-/// words of the weight and the bias, so that an in-place load (load_state_dict copies into the same storage) is packed
+/// words of the weight and the bias (four runs of 16), so that an in-place load (load_state_dict copies into the same storage) is packed
 /// anew. A change that keeps every sampled word is not detected.</summary>
 internal readonly record struct PackedSource(IWeightPacker Packer, IntPtr Weight, IntPtr Bias, long Rows, long Columns, ulong Sample)
 {
@@ -60,13 +60,19 @@ internal readonly record struct PackedSource(IWeightPacker Packer, IntPtr Weight
 
     private static long Words(Tensor tensor) => tensor.numel() * tensor.ElementSize / 2;
 
-    // FNV-1a over 64 evenly spaced 16-bit words (the first and the last included).
+    // FNV-1a over 64 16-bit words in four runs of 16 (the first and the last words included), evenly spaced: four
+    // cache lines to read on every call, where 64 scattered words were 64 (the weights themselves are cold: the
+    // kernels read the packed copy).
     private static unsafe ulong Hash(IntPtr data, long count, ulong seed)
     {
         ulong hash = 14695981039346656037UL ^ seed;
         var words = (ushort*)data;
-        for (int i = 0; i < 64 && count > 0; i++)
-            hash = (hash ^ words[i * (count - 1) / 63]) * 1099511628211UL;
+        long run = Math.Min(16, count);
+        for (int r = 0; r < 4 && count > 0; r++)
+        {
+            long start = r * (count - run) / 3;
+            for (long i = start; i < start + run; i++) hash = (hash ^ words[i]) * 1099511628211UL;
+        }
         return hash;
     }
 }
