@@ -13,6 +13,30 @@ internal interface IWeightPacker
     void Pack(IntPtr weight, int rows, int columns, IntPtr packed);
 }
 
+/// <summary>Packs a bfloat16 matrix stored as the one x multiplies ([K, N], x · W: the towers' output projections) in
+/// another packer's layout of its transpose [N, K], so that the linear kernels compute x · W.</summary>
+internal sealed unsafe class TransposedPacker(IWeightPacker inner) : IWeightPacker
+{
+    public long PackedBytes(int rows, int columns) => inner.PackedBytes(columns, rows);
+
+    public void Pack(IntPtr weight, int rows, int columns, IntPtr packed)
+    {
+        var from = (ushort*)weight;
+        var transposed = (ushort*)NativeMemory.Alloc((nuint)rows * (nuint)columns, sizeof(ushort));
+        try
+        {
+            for (long r = 0; r < rows; r++)
+                for (long c = 0; c < columns; c++)
+                    transposed[c * rows + r] = from[r * columns + c];
+            inner.Pack((IntPtr)transposed, columns, rows, packed);
+        }
+        finally
+        {
+            NativeMemory.Free(transposed);
+        }
+    }
+}
+
 /// <summary>One layer's weight in a kernel library's layout and its bias in float32, made on first use and kept;
 /// thread-safe. Packed anew when the weight changes (see <see cref="PackedSource"/>) or another library asks.</summary>
 internal sealed class PackedWeight : IDisposable

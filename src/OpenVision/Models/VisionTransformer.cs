@@ -18,7 +18,7 @@ public sealed class VisionTransformer : nn.Module<Tensor, Tensor>
     private readonly LayerNorm ln_post;
     private readonly VisionConfig config;
     private readonly Dictionary<int, Tensor> positionTables = new();
-    private readonly PackedWeight patchPacked = new();
+    private readonly PackedWeight patchPacked = new(), projPacked = new();
     private bool? storedTableIsSinCos;
 
     /// <summary>Builds the tower with open_clip's initial values (class token, table and projection ~ N(0, width^-1)).</summary>
@@ -97,7 +97,7 @@ public sealed class VisionTransformer : nn.Module<Tensor, Tensor>
             tokens = normed[.., 1..];
             pooled = Pool(normed);
         }
-        return new VisionOutput(pooled.matmul(proj), tokens, hidden);
+        return new VisionOutput(BFloat16Ops.Project(pooled, proj, projPacked), tokens, hidden);
     }
 
     // For a bfloat16 model the patch embedding runs in float32 on the (already rounded) pixels and weights and is rounded
@@ -162,7 +162,12 @@ public sealed class VisionTransformer : nn.Module<Tensor, Tensor>
     /// <inheritdoc/>
     protected override void Dispose(bool disposing)
     {
-        if (disposing) foreach (var t in positionTables.Values) t.Dispose();
+        if (disposing)
+        {
+            foreach (var t in positionTables.Values) t.Dispose();
+            patchPacked.Dispose();
+            projPacked.Dispose();
+        }
         positionTables.Clear();
         base.Dispose(disposing);
     }

@@ -67,6 +67,31 @@ public class BFloat16OpsTests(ITestOutputHelper output)
         Assert.True(Same(expected, actual), $"[{rows}×{inputs}]·[{inputs}×{outputs}]: max |difference| {(expected.to(F64) - actual.to(F64)).abs().max().item<double>()}");
     }
 
+    // A tower's projection x · P ([K, N], packed from its transpose): the same single rounding of exact sums, libtorch's
+    // matmul where the operands are not bfloat16, and the new values after an in-place change of P.
+    [Theory]
+    [InlineData(1, 192, 192)]
+    [InlineData(3, 72, 33)]
+    [InlineData(2, 1152, 1152)]
+    public void TheProjectionIsOneRoundingOfExactSums(long rows, long inputs, long outputs)
+    {
+        if (!BFloat16Ops.Available) return;
+        using var scope = NewDisposeScope();
+        using var _ = no_grad();
+        var generator = new Generator((ulong)(rows * 17 + inputs + outputs));
+        var x = SmallIntegers(generator, 8, 1, rows, inputs);
+        var projection = SmallIntegers(generator, 8, 1 / 8.0, inputs, outputs);
+        using var cache = new PackedWeight();
+        var actual = BFloat16Ops.Project(x, projection, cache);
+        var exact = x.to(F64).matmul(projection.to(F64));
+        Assert.True(exact.abs().max().item<double>() < 1 << 21, "sums must stay exact in float32");
+        Assert.True(Same(exact.to(ScalarType.Float32).to(BF16), actual), $"[{rows}×{inputs}]·[{inputs}×{outputs}]");
+        var x32 = x.to(ScalarType.Float32);
+        Assert.True(Same(x32.matmul(projection.to(ScalarType.Float32)), BFloat16Ops.Project(x32, projection.to(ScalarType.Float32), new PackedWeight())));
+        projection.copy_(SmallIntegers(generator, 8, 1 / 8.0, inputs, outputs));
+        Assert.True(Same(x.to(F64).matmul(projection.to(F64)).to(ScalarType.Float32).to(BF16), BFloat16Ops.Project(x, projection, cache)), "after an in-place change");
+    }
+
     // The skip connection is added to the float32 sum before the one rounding: with small integers still exact.
     [Theory]
     [InlineData(197, 192, 576)]
