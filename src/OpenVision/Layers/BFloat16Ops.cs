@@ -42,14 +42,18 @@ internal static unsafe class BFloat16Ops
             return residual.add(activated, KeptScalars.One);
         }
         var kernels = Library.Kernels!;
-        long k = weight.size(1), n = weight.size(0);
-        var packed = cache.For(weight, bias, kernels);
+        return RunLinear(x, weight.size(1), weight.size(0), cache.For(weight, bias, kernels), residual, gelu);
+    }
+
+    // y [..., N] = x [..., K] through one packed weight (the operands checked by the caller).
+    private static Tensor RunLinear(Tensor x, long k, long n, Packed packed, Tensor? residual, bool gelu)
+    {
         using var input = x.contiguous();
         long m = input.numel() / k;
         var output = torch.empty(TensorSizes.WithLast(x, n), ScalarType.BFloat16);
         using var skip = residual?.contiguous();
         if (m > 0)
-            kernels.Linear((ushort*)TensorMemory.Address(input), m, (int)k, (ushort*)packed.Weight, (int)n, packed.Bias, gelu ? 1 : 0,
+            Library.Kernels!.Linear((ushort*)TensorMemory.Address(input), m, (int)k, (ushort*)packed.Weight, (int)n, packed.Bias, gelu ? 1 : 0,
                 skip is null ? null : (ushort*)TensorMemory.Address(skip), (ushort*)TensorMemory.Address(output), torch.get_num_threads());
         GC.KeepAlive(packed);
         return output;
@@ -67,16 +71,7 @@ internal static unsafe class BFloat16Ops
         bool fits = Operand(projection) && TensorSizes.Are(projection, k, n) && k % 2 == 0 && k <= int.MaxValue && n <= int.MaxValue
             && projection.is_contiguous();
         if (!fits) return x.matmul(projection);
-        var kernels = Library.Kernels!;
-        var packed = cache.For(projection, null, kernels.Transposed);
-        using var input = x.contiguous();
-        long m = input.numel() / k;
-        var output = torch.empty(TensorSizes.WithLast(x, n), ScalarType.BFloat16);
-        if (m > 0)
-            kernels.Linear((ushort*)TensorMemory.Address(input), m, (int)k, (ushort*)packed.Weight, (int)n, null, 0, null,
-                (ushort*)TensorMemory.Address(output), torch.get_num_threads());
-        GC.KeepAlive(packed);
-        return output;
+        return RunLinear(x, k, n, cache.For(projection, null, Library.Kernels!.Transposed), null, gelu: false);
     }
 
     /// <summary>LayerNorm over the last dimension of <paramref name="x"/> with the module's weight and bias: through the
@@ -184,8 +179,9 @@ internal static unsafe class BFloat16Ops
 
         private IWeightPacker? transposed;
 
-        /// <summary>Packs a [K, N] matrix as the weight [N, K] it is the transpose of.</summary>
-        public IWeightPacker Transposed => transposed ??= new TransposedPacker(this);
+        /// <summary>Packs a [K, N] matrix as the weight [N, K] it is the transpose of: one instance, since a packed
+        /// weight is made anew when another packer asks.</summary>
+        public IWeightPacker Transposed => LazyInitializer.EnsureInitialized(ref transposed, () => new TransposedPacker(this));
 
         public long BlockScratch(long rows, int width, int hidden) => blockScratch(rows, width, hidden);
 

@@ -71,8 +71,8 @@ internal sealed class PackedWeight : IDisposable
 }
 
 /// <summary>What a packed weight was made from: the packer, the storage addresses, the shape, and 64 sampled 16-bit
-/// words of the weight and the bias (four runs of 16), so that an in-place load (load_state_dict copies into the same storage) is packed
-/// anew. A change that keeps every sampled word is not detected.</summary>
+/// words of the weight and the bias (four runs of 16), so that an in-place load (load_state_dict copies into the same
+/// storage) is packed anew. A change that keeps every sampled word is not detected.</summary>
 internal readonly record struct PackedSource(IWeightPacker Packer, IntPtr Weight, IntPtr Bias, long Rows, long Columns, ulong Sample)
 {
     public static PackedSource Of(Tensor weight, Tensor? bias, IWeightPacker packer)

@@ -114,21 +114,23 @@ public sealed class VisionTransformer : nn.Module<Tensor, Tensor>
     {
         var weight = conv1.weight!;
         bool float32 = weight.dtype == ScalarType.Float32 && pixels.dtype == ScalarType.Float32 && Float32Ops.Available;
-        if (weight.dtype is not (ScalarType.BFloat16 or ScalarType.Float16) && !float32) return conv1.call(pixels);
+        bool bfloat16 = weight.dtype == ScalarType.BFloat16 && pixels.dtype == ScalarType.BFloat16 && BFloat16Ops.Available;
+        if (!float32 && weight.dtype is not (ScalarType.BFloat16 or ScalarType.Float16)) return conv1.call(pixels);
         using var scope = torch.NewDisposeScope();
         var filters = weight.view(weight.size(0), -1);                                  // [W, C·p·p]
-        bool float32Kernels = float32 && Float32Ops.LinearWeightFits(filters, null);
-        if (float32Kernels || (weight.dtype == ScalarType.BFloat16 && pixels.dtype == ScalarType.BFloat16 && BFloat16Ops.Available))
+        // Checked before the patches are cut out: where autograd records, the convolution runs without that copy.
+        float32 = float32 && Float32Ops.LinearWeightFits(filters, null);
+        if (float32 || bfloat16)
         {
             long batch = pixels.size(0), channels = pixels.size(1), p = config.PatchSize, grid = pixels.size(2) / p;
             var patches = pixels[.., .., ..(int)(grid * p), ..(int)(grid * p)]          // a stride-p convolution drops the rest
                 .reshape(batch, channels, grid, p, grid, p).permute(0, 2, 4, 1, 3, 5)  // [B, g, g, C, p, p]
                 .reshape(batch, grid * grid, channels * p * p);                         // (C, p, p): the filters' order
-            var embedded = float32Kernels ? Float32Ops.Linear(patches, filters, null, patchPacked) : BFloat16Ops.Linear(patches, filters, null, patchPacked);
-            if (embedded is not null)
+            var embedded = float32 ? Float32Ops.Linear(patches, filters, null, patchPacked) : BFloat16Ops.Linear(patches, filters, null, patchPacked);
+            if (embedded is not null)                                                   // null: the pixels need a gradient
                 return embedded.transpose(1, 2).view(batch, -1, grid, grid).MoveToOuterDisposeScope();      // [B, W, g, g]
         }
-        if (float32) return conv1.call(pixels).MoveToOuterDisposeScope();
+        if (weight.dtype is not (ScalarType.BFloat16 or ScalarType.Float16)) return conv1.call(pixels).MoveToOuterDisposeScope();
         var wide = nn.functional.conv2d(pixels.to(ScalarType.Float32), weight.to(ScalarType.Float32),
             strides: [config.PatchSize, config.PatchSize]);
         return wide.to(weight.dtype).MoveToOuterDisposeScope();
