@@ -126,16 +126,13 @@ static void tile_plain_rows(const float *x, int64_t lda, int k, const float *pan
 __attribute__((target("avx512f")))
 static void pack_head(const float *k, const float *v, int64_t row, int L, int hd, float *keys, float *values) {
     int key_panels = (L + NR - 1) / NR, value_panels = (hd + NR - 1) / NR;
-    __m512i lanes = _mm512_set_epi32(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0);
-    __m512i stride = _mm512_mullo_epi32(lanes, _mm512_set1_epi32((int)row));
     for (int p = 0; p < key_panels; p++)
         for (int half = 0; half < 2; half++) {
-            int key0 = p * NR + half * 16;
-            __mmask16 valid = first(L - key0);
-            const float *from = k + (int64_t)key0 * row;
-            float *to = keys + (int64_t)p * hd * NR + half * 16;
-            for (int d = 0; d < hd; d++)
-                _mm512_storeu_ps(to + (int64_t)d * NR, _mm512_mask_i32gather_ps(_mm512_setzero_ps(), valid, stride, from + d, 4));
+            int key0 = p * NR + half * 16, rows = L - key0 < 16 ? (L - key0 > 0 ? L - key0 : 0) : 16;
+            const int32_t *from = (const int32_t *)(k + (int64_t)key0 * row);
+            int32_t *to = (int32_t *)(keys + (int64_t)p * hd * NR) + half * 16;
+            for (int d0 = 0; d0 < hd; d0 += 16)
+                transpose_words(from + d0, row, rows, hd - d0 < 16 ? hd - d0 : 16, to + (int64_t)d0 * NR, NR);
         }
     for (int p = 0; p < value_panels; p++) {
         __mmask16 low = first(hd - p * NR), high = first(hd - p * NR - 16);

@@ -1,8 +1,9 @@
 /* Shared by the AVX-512 kernels of bfloat16 and float32 models (openvision_bf16.c, openvision_f32.c): masks, e^x for
-   softmax and the exact (erf) GELU, all in float32. */
+   softmax and the exact (erf) GELU, all in float32; the transposes that pack attention's keys. */
 #ifndef OPENVISION_SIMD_H
 #define OPENVISION_SIMD_H
 #include <immintrin.h>
+#include <stdint.h>
 
 /* The mask of the first `count` of 16 lanes. */
 static inline __mmask16 first(int count) { return count >= 16 ? 0xFFFF : count <= 0 ? 0 : (__mmask16)((1u << count) - 1); }
@@ -60,5 +61,35 @@ static inline void gelu_lockstep(__m512 *v, int count) {
         __mmask16 negative = _mm512_cmp_ps_mask(v[i], _mm512_setzero_ps(), _CMP_LT_OQ);
         v[i] = _mm512_mul_ps(v[i], _mm512_mask_blend_ps(negative, _mm512_sub_ps(_mm512_set1_ps(1.0f), half), half));
     }
+}
+
+/* Columns [0, cols) of `rows` rows of 32-bit words (`from_stride` words apart; rows, cols ≤ 16) written as rows of 16
+   words `to_stride` apart, zeros past the last source row: a 16 × 16 transpose in four rounds of two-source shuffles.
+   Packing attention's keys this way took a fraction of the time of 16-lane gathers, which ran at about 50 cycles each
+   on Zen 5 and were three quarters of the packing. */
+__attribute__((target("avx512f")))
+static inline void transpose_words(const int32_t *from, int64_t from_stride, int rows, int cols, int32_t *to, int64_t to_stride) {
+    __m512i r[16], t[16];
+    for (int i = 0; i < 16; i++) r[i] = i < rows ? _mm512_maskz_loadu_epi32(first(cols), from + i * from_stride) : _mm512_setzero_si512();
+    for (int i = 0; i < 16; i += 2) {
+        t[i] = _mm512_unpacklo_epi32(r[i], r[i + 1]);
+        t[i + 1] = _mm512_unpackhi_epi32(r[i], r[i + 1]);
+    }
+    for (int i = 0; i < 16; i += 4) {
+        r[i] = _mm512_unpacklo_epi64(t[i], t[i + 2]);
+        r[i + 1] = _mm512_unpackhi_epi64(t[i], t[i + 2]);
+        r[i + 2] = _mm512_unpacklo_epi64(t[i + 1], t[i + 3]);
+        r[i + 3] = _mm512_unpackhi_epi64(t[i + 1], t[i + 3]);
+    }
+    for (int h = 0; h < 16; h += 8)
+        for (int i = 0; i < 4; i++) {
+            t[h + i] = _mm512_shuffle_i32x4(r[h + i], r[h + i + 4], 0x88);
+            t[h + i + 4] = _mm512_shuffle_i32x4(r[h + i], r[h + i + 4], 0xDD);
+        }
+    for (int i = 0; i < 8; i++) {
+        r[i] = _mm512_shuffle_i32x4(t[i], t[i + 8], 0x88);
+        r[i + 8] = _mm512_shuffle_i32x4(t[i], t[i + 8], 0xDD);
+    }
+    for (int c = 0; c < cols; c++) _mm512_storeu_si512(to + c * to_stride, r[c]);
 }
 #endif
