@@ -113,16 +113,19 @@ internal static unsafe class BFloat16Ops
     /// <see cref="LayerNorm"/>, <see cref="Linear"/> and <see cref="Attention"/> one after another (bit for bit),
     /// without their managed calls, intermediate tensors and thread-team starts. Null where it does not apply (then the
     /// caller runs the operations).</summary>
-    public static Tensor? Block(Tensor x, TorchSharp.Modules.LayerNorm ln1, SelfAttention attention, TorchSharp.Modules.LayerNorm ln2, Mlp mlp, double eps)
+    public static Tensor? Block(Tensor x, TorchSharp.Modules.LayerNorm ln1, SelfAttention attention, TorchSharp.Modules.LayerNorm ln2, Mlp mlp, double eps) =>
+        Tower(x, [new BlockParts(ln1, attention, ln2, mlp, eps)]);
+
+    /// <summary>Blocks of one shape applied in turn as in <see cref="Block"/>, all in one native call and one parallel
+    /// region (the same bits); null where any of them does not apply.</summary>
+    public static Tensor? Tower(Tensor x, IReadOnlyList<BlockParts> blocks)
     {
-        if (!InputFits(x) || !mlp.ExactGelu || x.dim() != 3) return null;
+        if (!InputFits(x) || x.dim() != 3) return null;
         long tokens = x.size(1), width = x.size(2);
-        int heads = attention.Heads;
         // WeightFits demands even input widths (width for qkv, hidden for proj), as the kernels' k-pairs need.
-        bool fits = heads > 0 && width > 0 && width % heads == 0 && width / heads % 2 == 0
-            && tokens > 0 && tokens <= int.MaxValue / 4 && width <= int.MaxValue / 4
-            && NativeBlock.LayersFit(ln1, attention, ln2, mlp, width, WeightFits, NormFits);
-        return fits ? NativeBlock.Run(x, ln1, attention, ln2, mlp, eps, Library.Kernels!) : null;
+        bool fits = width > 0 && tokens > 0 && tokens <= int.MaxValue / 4 && width <= int.MaxValue / 4
+            && NativeBlock.Fit(blocks, width, evenHeadWidth: true, WeightFits, NormFits);
+        return fits ? NativeBlock.Run(x, blocks, Library.Kernels!) : null;
     }
 
     // The applicability checks, one per kind of operand; each also refuses a tensor autograd records for.
@@ -174,8 +177,8 @@ internal static unsafe class BFloat16Ops
             (delegate* unmanaged<ushort*, long, int, int, int, float, ushort*, int, void>)NativeLibrary.GetExport(library, "ov_bf16_attention");
         private readonly delegate* unmanaged<long, int, int, long> blockScratch =
             (delegate* unmanaged<long, int, int, long>)NativeLibrary.GetExport(library, "ov_bf16_block_scratch");
-        private readonly delegate* unmanaged<void*, long, int, NativeBlock.Layers*, void*, void*, int, void> block =
-            (delegate* unmanaged<void*, long, int, NativeBlock.Layers*, void*, void*, int, void>)NativeLibrary.GetExport(library, "ov_bf16_block");
+        private readonly delegate* unmanaged<void*, long, int, NativeBlock.Layers*, int, void*, void*, void*, int, void> tower =
+            (delegate* unmanaged<void*, long, int, NativeBlock.Layers*, int, void*, void*, void*, int, void>)NativeLibrary.GetExport(library, "ov_bf16_tower");
 
         private IWeightPacker? transposed;
 
@@ -185,8 +188,8 @@ internal static unsafe class BFloat16Ops
 
         public long BlockScratch(long rows, int width, int hidden) => blockScratch(rows, width, hidden);
 
-        public void Block(void* x, long batch, int tokens, NativeBlock.Layers* layers, void* scratch, void* y, int threads) =>
-            block(x, batch, tokens, layers, scratch, y, threads);
+        public void Tower(void* x, long batch, int tokens, NativeBlock.Layers* layers, int count, void* scratch, void* y, void* spare, int threads) =>
+            tower(x, batch, tokens, layers, count, scratch, y, spare, threads);
         public readonly delegate* unmanaged<long, long> PeakLoop = (delegate* unmanaged<long, long>)NativeLibrary.GetExport(library, "ov_bf16_peak_loop");
     }
 }

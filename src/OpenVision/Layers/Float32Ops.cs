@@ -6,7 +6,7 @@ using static TorchSharp.torch;
 namespace OpenVision.Layers;
 
 /// <summary>Whole float32 vision blocks at inference through <c>libopenvision_f32.so</c> (AVX-512 fused multiply-adds,
-/// one native call and one parallel region per block) where the CPU has AVX-512; elsewhere, and for anything the kernel
+/// one native call and one parallel region per block, or per stack of blocks) where the CPU has AVX-512; elsewhere, and for anything the kernel
 /// does not cover, libtorch's operations. On two AMD Zen 4 cores libtorch's MKL runs ViT-Tiny's and ViT-Base's linear
 /// layers at batch 1 at 120–175 GFLOP/s and its attention at a third of that; the kernel runs the linear layers at
 /// 175–210 GFLOP/s (docs/speed.md). The arithmetic is libtorch's in float32 with other summation orders: features agree
@@ -60,16 +60,19 @@ internal static unsafe class Float32Ops
     /// <summary>A whole pre-norm block with exact GELU and no mask, x1 = x + out(attention(qkv(LN1(x)))), then
     /// x1 + proj(GELU(fc(LN2(x1)))), as one native call; null where it does not apply (then the caller runs the
     /// operations).</summary>
-    public static Tensor? Block(Tensor x, TorchSharp.Modules.LayerNorm ln1, SelfAttention attention, TorchSharp.Modules.LayerNorm ln2, Mlp mlp, double eps)
+    public static Tensor? Block(Tensor x, TorchSharp.Modules.LayerNorm ln1, SelfAttention attention, TorchSharp.Modules.LayerNorm ln2, Mlp mlp, double eps) =>
+        Tower(x, [new BlockParts(ln1, attention, ln2, mlp, eps)]);
+
+    /// <summary>Blocks of one shape applied in turn as in <see cref="Block"/>, all in one native call (the same bits);
+    /// null where any of them does not apply.</summary>
+    public static Tensor? Tower(Tensor x, IReadOnlyList<BlockParts> blocks)
     {
-        if (!InputFits(x) || !mlp.ExactGelu || x.dim() != 3) return null;
+        if (!InputFits(x) || x.dim() != 3) return null;
         long tokens = x.size(1), width = x.size(2);
-        int heads = attention.Heads;
-        // Row offsets are 32-bit in the kernel's gathers and tiles: a block's rows, widths and tokens stay far below.
-        bool fits = heads > 0 && width > 0 && width % heads == 0 && tokens > 0 && width <= int.MaxValue / 16
-            && NativeBlock.LayersFit(ln1, attention, ln2, mlp, width, WeightFits, NormFits)
-            && RowsFit(x.size(0) * tokens, width, mlp.Fc.weight!.size(0));
-        return fits ? NativeBlock.Run(x, ln1, attention, ln2, mlp, eps, Library.Kernels!) : null;
+        // Row offsets are 32-bit in the kernel's tiles: a block's rows, widths and tokens stay far below.
+        bool fits = width > 0 && tokens > 0 && width <= int.MaxValue / 16 && NativeBlock.Fit(blocks, width, evenHeadWidth: false, WeightFits, NormFits)
+            && RowsFit(x.size(0) * tokens, width, blocks[0].Mlp.Fc.weight!.size(0));
+        return fits ? NativeBlock.Run(x, blocks, Library.Kernels!) : null;
     }
 
     /// <summary>x [..., K] · weightᵀ [N, K] + bias [N] through the kernels (each output element one sum in a fixed
@@ -129,16 +132,16 @@ internal static unsafe class Float32Ops
         private readonly delegate* unmanaged<float*, int, int, float*, void> pack = (delegate* unmanaged<float*, int, int, float*, void>)NativeLibrary.GetExport(library, "ov_f32_pack");
         private readonly delegate* unmanaged<long, int, int, long> blockScratch =
             (delegate* unmanaged<long, int, int, long>)NativeLibrary.GetExport(library, "ov_f32_block_scratch");
-        private readonly delegate* unmanaged<void*, long, int, NativeBlock.Layers*, void*, void*, int, void> block =
-            (delegate* unmanaged<void*, long, int, NativeBlock.Layers*, void*, void*, int, void>)NativeLibrary.GetExport(library, "ov_f32_block");
+        private readonly delegate* unmanaged<void*, long, int, NativeBlock.Layers*, int, void*, void*, void*, int, void> tower =
+            (delegate* unmanaged<void*, long, int, NativeBlock.Layers*, int, void*, void*, void*, int, void>)NativeLibrary.GetExport(library, "ov_f32_tower");
 
         public readonly delegate* unmanaged<float*, long, int, float*, int, float*, float*, int, void> Linear =
             (delegate* unmanaged<float*, long, int, float*, int, float*, float*, int, void>)NativeLibrary.GetExport(library, "ov_f32_linear");
 
         public long BlockScratch(long rows, int width, int hidden) => blockScratch(rows, width, hidden);
 
-        public void Block(void* x, long batch, int tokens, NativeBlock.Layers* layers, void* scratch, void* y, int threads) =>
-            block(x, batch, tokens, layers, scratch, y, threads);
+        public void Tower(void* x, long batch, int tokens, NativeBlock.Layers* layers, int count, void* scratch, void* y, void* spare, int threads) =>
+            tower(x, batch, tokens, layers, count, scratch, y, spare, threads);
 
         public long PackedBytes(int rows, int columns) => packedBytes(rows, columns);
 

@@ -27,6 +27,9 @@ internal sealed class ResidualAttentionBlock : nn.Module<Tensor, Tensor?, Tensor
 
     public Mlp Mlp => mlp;
 
+    /// <summary>The modules as the kernel libraries take them.</summary>
+    public BlockParts Parts => new(ln_1, attn, ln_2, mlp, eps);
+
     public override Tensor forward(Tensor x, Tensor? mask)
     {
         // A float32 or bfloat16 vision block runs as one native call where the kernels apply (the same operations in

@@ -8,6 +8,7 @@ namespace OpenVision.Layers;
 internal sealed class Transformer : nn.Module<Tensor, Tensor?, Tensor>
 {
     private readonly ModuleList<ResidualAttentionBlock> resblocks;
+    private BlockParts[]? parts;
 
     public Transformer(int width, int layers, int heads, int mlpWidth, double eps, bool tanhGelu) : base(nameof(Transformer))
     {
@@ -28,6 +29,13 @@ internal sealed class Transformer : nn.Module<Tensor, Tensor?, Tensor>
     public Tensor ForwardCollecting(Tensor x, Tensor? mask, IReadOnlySet<int> layers, out Dictionary<int, Tensor> collected)
     {
         collected = new Dictionary<int, Tensor>();
+        // Without a mask and with no block output asked for, the kernels run the whole stack in one call where they
+        // apply to every block (the same bits as one call per block).
+        if (mask is null && !layers.Any(i => i >= 0 && i < resblocks.Count))
+        {
+            parts ??= [.. resblocks.Select(block => block.Parts)];
+            if ((Float32Ops.Tower(x, parts) ?? BFloat16Ops.Tower(x, parts)) is { } tower) return tower;
+        }
         var current = x;
         for (int i = 0; i < resblocks.Count; i++)
         {

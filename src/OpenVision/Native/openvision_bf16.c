@@ -320,18 +320,19 @@ void ov_bf16_layer_norm(const uint16_t *x, int64_t m, int w, const uint16_t *gam
     gomp_parallel(norm_share, &j, threads > 0 ? (unsigned)threads : 0u, 0);
 }
 
-/* ---- The whole block (openvision_schedule.h's run_block), the same kernels and roundings as the operation-by-operation
-   path; what it saves is seven trips through the managed layer, the tensor allocations between them and six of the
-   seven thread-team starts. The layers as struct block_layers with bfloat16 elements. */
+/* ---- Whole blocks (openvision_schedule.h's run_tower), the same kernels and roundings as the operation-by-operation
+   path; what it saves is seven trips per block through the managed layer, the tensor allocations between them and all
+   but one of the thread-team starts. The layers as struct block_layers with bfloat16 elements. */
 
-/* Elements of bfloat16 scratch memory ov_bf16_block needs for `rows` = batch × tokens. */
+/* Elements of bfloat16 scratch memory ov_bf16_tower needs for `rows` = batch × tokens. */
 int64_t ov_bf16_block_scratch(int64_t rows, int width, int hidden) { return block_scratch(rows, width, hidden); }
 
-/* y [B, L, W] = the block applied to x [B, L, W] (bfloat16, contiguous; y must not overlap x); width, hidden and
-   width / heads even; weights packed by ov_bf16_pack. */
-void ov_bf16_block(const uint16_t *x, int64_t batch, int tokens, const struct block_layers *l, uint16_t *scratch, uint16_t *y,
-                   int threads) {
-    run_block(x, batch, tokens, l, scratch, y, threads);
+/* y [B, L, W] = `count` blocks (weights packed by ov_bf16_pack) applied in turn to x [B, L, W] (bfloat16, contiguous;
+   width, hidden and width / heads even) in one parallel region. y and spare [B, L, W] must not overlap x or each other;
+   spare may be null for one block. */
+void ov_bf16_tower(const uint16_t *x, int64_t batch, int tokens, const struct block_layers *layers, int count, uint16_t *scratch, uint16_t *y,
+                   uint16_t *spare, int threads) {
+    run_tower(x, batch, tokens, layers, count, scratch, y, spare, threads);
 }
 
 /* The bfloat16 peak: `rounds` rounds of 16 independent vdpbf16ps chains on the calling thread (enough in flight to

@@ -243,13 +243,14 @@ void ov_f32_linear(const float *x, int64_t m, int k, const float *packed, int n,
     gomp_parallel(run_share, &j, threads > 0 ? (unsigned)threads : 0u, 0);
 }
 
-/* ---- The whole block (openvision_schedule.h's run_block); the layers as struct block_layers with float elements. */
+/* ---- Whole blocks (openvision_schedule.h's run_tower); the layers as struct block_layers with float elements. */
 
-/* Floats of scratch memory ov_f32_block needs for `rows` = batch × tokens. */
+/* Floats of scratch memory ov_f32_tower needs for `rows` = batch × tokens. */
 int64_t ov_f32_block_scratch(int64_t rows, int width, int hidden) { return block_scratch(rows, width, hidden); }
 
-/* y [B, L, W] = the block applied to x [B, L, W] (float32, contiguous; y must not overlap x), weights packed by
-   ov_f32_pack. */
-void ov_f32_block(const float *x, int64_t batch, int tokens, const struct block_layers *l, float *scratch, float *y, int threads) {
-    run_block(x, batch, tokens, l, scratch, y, threads);
+/* y [B, L, W] = `count` blocks (weights packed by ov_f32_pack) applied in turn to x [B, L, W] (float32, contiguous) in
+   one parallel region. y and spare [B, L, W] must not overlap x or each other; spare may be null for one block. */
+void ov_f32_tower(const float *x, int64_t batch, int tokens, const struct block_layers *layers, int count, float *scratch, float *y,
+                  float *spare, int threads) {
+    run_tower(x, batch, tokens, layers, count, scratch, y, spare, threads);
 }

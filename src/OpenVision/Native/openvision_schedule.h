@@ -171,6 +171,7 @@ struct block_job {
     struct norm_job ln1, ln2;
     struct job qkv, out, fc, proj;
     struct attention_job attention;
+    int after_block; /* another block ran before this one in the same parallel region (run_tower) */
 };
 
 /* The first row of query unit `unit` (image, block of 8 queries), or the end of the rows. */
@@ -184,8 +185,9 @@ static int64_t unit_row(int64_t unit, int blocks, int tokens) {
    fewer images than threads, every thread would pack each head's keys and values of the image it shares; then the
    threads take equal runs of rows and share attention by (head, block of queries) units instead, which packs each head
    about once and balances the work to a unit (ViT-Ti batch 1 on 2 threads: 98 and 99 rows, 37 and 38 units, against
-   96 and 101 rows, 36 and 39 units). Attention's output then comes from several threads: one more barrier before
-   out_proj, one fewer before c_fc (attention is over by then). */
+   96 and 101 rows, 36 and 39 units). Attention's output then comes from several threads: one more barrier, before
+   out_proj. In a tower (run_tower) a thread goes on to the next block without waiting; with rows per image, other
+   threads' attention may still read its keys and values then, so it waits once more before overwriting them. */
 static void block_rows(void *data) {
     const struct block_job *b = data;
     int thread = omp_thread_num(), threads = omp_num_threads();
@@ -196,6 +198,7 @@ static void block_rows(void *data) {
     int64_t r0 = shared ? b->qkv.m * thread / threads : unit_row(u0, blocks, tokens);
     int64_t r1 = shared ? b->qkv.m * (thread + 1) / threads : unit_row(u1, blocks, tokens);
     norm_rows(&b->ln1, r0, r1);
+    if (b->after_block && !shared) gomp_barrier(); /* the previous block's attention may still read keys and values here */
     run_range(&b->qkv, r0, r1, 0, panels(&b->qkv));
     gomp_barrier(); /* attention reads every row's keys and values */
     if (shared) {
@@ -206,7 +209,6 @@ static void block_rows(void *data) {
     }
     run_range(&b->out, r0, r1, 0, panels(&b->out));
     norm_rows(&b->ln2, r0, r1);
-    if (!shared) gomp_barrier(); /* c_fc overwrites the keys and values the others may still read */
     run_range(&b->fc, r0, r1, 0, panels(&b->fc));
     run_range(&b->proj, r0, r1, 0, panels(&b->proj));
 }
@@ -221,36 +223,80 @@ static void block_share(void *data) {
     }
 }
 
-/* Elements of scratch memory a block needs for `rows` = batch × tokens. */
-static int64_t block_scratch(int64_t rows, int width, int hidden) {
-    return rows * ((int64_t)width + (hidden > 3 * width ? hidden : 3 * (int64_t)width));
-}
+/* Elements of scratch memory a block needs for `rows` = batch × tokens: the layer norms' (and attention's) output
+   [rows, width], qkv's [rows, 3·width] and c_fc's [rows, hidden]. qkv and c_fc get their own rows so that a thread
+   may write the next block's qkv rows while another still reads its c_fc rows (run_tower): sharing one buffer, rows of
+   two widths overlap across threads. */
+static int64_t block_scratch(int64_t rows, int width, int hidden) { return rows * (4 * (int64_t)width + hidden); }
 
-/* y [B, L, W] = the block applied to x [B, L, W] (contiguous; y must not overlap x). */
-static void run_block(const ov_t *x, int64_t batch, int tokens, const struct block_layers *l, ov_t *scratch, ov_t *y, int threads) {
+/* Block `l` applied to x [B, L, W] into y (contiguous, not overlapping x), `scratch` holding block_scratch elements. */
+static struct block_job block_job(const ov_t *x, int64_t batch, int tokens, const struct block_layers *l, ov_t *scratch, ov_t *y) {
     int64_t m = batch * tokens;
     int w = l->width;
-    ov_t *normed = scratch, *wide = scratch + m * w; /* normed also holds the attention output */
+    ov_t *normed = scratch, *qkv = scratch + m * w, *hidden = qkv + m * 3 * w; /* normed also holds attention's output */
     struct block_job b = {
         .ln1 = {x, l->ln1_gamma, l->ln1_beta, normed, m, w, l->eps},
         .ln2 = {y, l->ln2_gamma, l->ln2_beta, normed, m, w, l->eps},
-        .qkv = {normed, l->qkv, l->qkv_bias, 0, 0, wide, m, 3 * w, w},
+        .qkv = {normed, l->qkv, l->qkv_bias, 0, 0, qkv, m, 3 * w, w},
         .out = {normed, l->out, l->out_bias, 0, x, y, m, w, w},
-        .fc = {normed, l->fc, l->fc_bias, 1, 0, wide, m, l->hidden, w},
+        .fc = {normed, l->fc, l->fc_bias, 1, 0, hidden, m, l->hidden, w},
         /* y is its own residual here: each tile reads its residual before it writes the same elements. */
-        .proj = {wide, l->proj, l->proj_bias, 0, y, y, m, w, l->hidden},
-        .attention = {wide, normed, batch * l->heads, tokens, l->heads, w / l->heads, l->attention_scale},
+        .proj = {hidden, l->proj, l->proj_bias, 0, y, y, m, w, l->hidden},
+        .attention = {qkv, normed, batch * l->heads, tokens, l->heads, w / l->heads, l->attention_scale},
     };
-    /* Rows per thread when the block's weights are small enough for every thread to read all of them, and there are
-       enough rows: ViT-Ti (0.9 MB in bfloat16, 1.8 MB in float32) at any batch with at least 8 blocks of queries per
-       thread, larger blocks up to 4 MB (ViT-S in bfloat16: 3.5 MB) from 512 rows. On 2 Zen 5 cores: bf16 Tiny batch 8
-       and 32 1.11× faster than the stages split by columns, Small batch 8 1.09×; Tiny batch 1 1.05× in bfloat16 and
-       1.06× in float32 (12 blocks of distinct weights in turn, five alternating runs); Small batch 1 0.96× and Base's
-       14 MB (batch 1 0.90×, batch 8 1.01×) ran as fast or faster split by columns. */
-    int64_t weight_bytes = (int64_t)sizeof(ov_t) * ((int64_t)4 * w * w + (int64_t)2 * w * l->hidden);
-    int64_t query_blocks = batch * ((tokens + MR - 1) / MR); /* threads ≤ 0 (the pool's own count): not by this rule */
-    int by_rows = (weight_bytes <= ((int64_t)2 << 20) && threads > 0 && query_blocks >= (int64_t)8 * threads)
-        || (m >= 512 && weight_bytes <= ((int64_t)4 << 20));
-    gomp_parallel(by_rows ? block_rows : block_share, &b, threads > 0 ? (unsigned)threads : 0u, 0);
+    return b;
+}
+
+/* Rows per thread when the block's weights are small enough for every thread to read all of them, and there are enough
+   rows: ViT-Ti (0.9 MB in bfloat16, 1.8 MB in float32) at any batch with at least 8 blocks of queries per thread, larger
+   blocks up to 4 MB (ViT-S in bfloat16: 3.5 MB) from 512 rows. On 2 Zen 5 cores: bf16 Tiny batch 8 and 32 1.11× faster
+   than the stages split by columns, Small batch 8 1.09×; Tiny batch 1 1.05× in bfloat16 and 1.06× in float32 (12 blocks
+   of distinct weights in turn, five alternating runs); Small batch 1 0.96× and Base's 14 MB (batch 1 0.90×, batch 8
+   1.01×) ran as fast or faster split by columns. threads ≤ 0 (the pool's own count): not by the first rule. */
+static int block_by_rows(int64_t batch, int tokens, const struct block_layers *l, int threads) {
+    int64_t w = l->width, weight_bytes = (int64_t)sizeof(ov_t) * (4 * w * w + 2 * w * l->hidden);
+    int64_t query_blocks = batch * ((tokens + MR - 1) / MR);
+    return (weight_bytes <= ((int64_t)2 << 20) && threads > 0 && query_blocks >= (int64_t)8 * threads)
+        || (batch * tokens >= 512 && weight_bytes <= ((int64_t)4 << 20));
+}
+
+struct tower_job {
+    const struct block_job *blocks;
+    int count, by_rows;
+};
+
+/* The blocks in turn in one parallel region. Split by rows, a thread goes on to the next block's layer norm of its own
+   rows without waiting (it reads only those rows of the previous output), and to its qkv once no thread can still be
+   in the previous block's attention: with attention shared by units, the barrier after it saw to that; with rows per
+   image, block_rows waits first. Split by columns, each block begins after a barrier. */
+static void tower_share(void *data) {
+    const struct tower_job *t = data;
+    for (int i = 0; i < t->count; i++) {
+        if (t->by_rows) {
+            block_rows((void *)&t->blocks[i]);
+        } else {
+            if (i > 0) gomp_barrier(); /* the next layer norm reads whole rows, written by column shares */
+            block_share((void *)&t->blocks[i]);
+        }
+    }
+}
+
+/* y [B, L, W] = blocks layers[0], ..., layers[count − 1] applied in turn to x [B, L, W] (contiguous; y and spare, each
+   [B, L, W], must not overlap x or each other; spare is unused for one block and may be null then): one parallel region
+   instead of one per block, the same bits as the blocks one at a time. The blocks must share the shapes (width,
+   hidden, heads). Outputs alternate between y and spare so that the last lands in y. */
+static void run_tower(const ov_t *x, int64_t batch, int tokens, const struct block_layers *layers, int count, ov_t *scratch, ov_t *y,
+                      ov_t *spare, int threads) {
+    if (count <= 0) return;
+    struct block_job jobs[count]; /* a few hundred bytes each: a few KB for the deepest towers */
+    const ov_t *in = x;
+    for (int i = 0; i < count; i++) {
+        ov_t *out = (count - 1 - i) % 2 == 0 ? y : spare;
+        jobs[i] = block_job(in, batch, tokens, &layers[i], scratch, out);
+        jobs[i].after_block = i > 0;
+        in = out;
+    }
+    struct tower_job t = {jobs, count, block_by_rows(batch, tokens, &layers[0], threads)};
+    gomp_parallel(tower_share, &t, threads > 0 ? (unsigned)threads : 0u, 0);
 }
 #endif

@@ -10,30 +10,40 @@ internal static class RandomBlocks
 {
     /// <summary>A block with seeded random parameters (biases and layer-norm affines away from their zero/one
     /// initialisation, so that each is used), weights of fan-in variance as in a trained ViT, in float32.</summary>
-    public static ResidualAttentionBlock Create(int width, int heads, int hidden, bool tanhGelu, ulong seed)
+    public static ResidualAttentionBlock Create(int width, int heads, int hidden, bool tanhGelu, ulong seed) =>
+        Randomized(new ResidualAttentionBlock(width, heads, hidden, 1e-6, tanhGelu), seed);
+
+    /// <summary>A stack of such blocks (exact GELU).</summary>
+    public static Transformer CreateStack(int width, int heads, int hidden, int layers, ulong seed) =>
+        Randomized(new Transformer(width, layers, heads, hidden, 1e-6, tanhGelu: false), seed);
+
+    private static T Randomized<T>(T module, ulong seed) where T : nn.Module
     {
-        var block = new ResidualAttentionBlock(width, heads, hidden, 1e-6, tanhGelu);
         var generator = new Generator(seed);
         using (no_grad())
-            foreach (var (name, parameter) in block.named_parameters())
+            foreach (var (name, parameter) in module.named_parameters())
             {
                 bool isNorm = name.Contains("ln_");
                 double scale = isNorm ? 0.2 : 1 / Math.Sqrt(parameter.shape[^1]);
                 using var values = randn(parameter.shape, generator: generator) * scale + (isNorm && name.EndsWith("weight") ? 1 : 0);
                 parameter.copy_(values);
             }
-        block.eval();
-        return block;
+        module.eval();
+        return module;
     }
 
     /// <summary>Same shape, element type and bits.</summary>
     public static bool Same(Tensor a, Tensor b) => a.shape.SequenceEqual(b.shape) && a.dtype == b.dtype && a.eq(b).all().item<bool>();
 
     /// <summary>The result of <paramref name="call"/> with libtorch's thread count set to one, restored after it.</summary>
-    public static Tensor OnOneThread(Func<Tensor> call)
+    public static Tensor OnOneThread(Func<Tensor> call) => OnThreads(1, call);
+
+    /// <summary>The result of <paramref name="call"/> with libtorch's thread count set to <paramref name="count"/>,
+    /// restored after it.</summary>
+    public static Tensor OnThreads(int count, Func<Tensor> call)
     {
         int threads = get_num_threads();
-        set_num_threads(1);
+        set_num_threads(count);
         try
         {
             return call();
