@@ -223,17 +223,27 @@ static void block_share(void *data) {
     }
 }
 
+/* True for blocks whose weights may run split by rows (block_by_rows): at most 4 MB. */
+static int small_block(int64_t width, int64_t hidden) {
+    return (int64_t)sizeof(ov_t) * (4 * width * width + 2 * width * hidden) <= ((int64_t)4 << 20);
+}
+
 /* Elements of scratch memory a block needs for `rows` = batch × tokens: the layer norms' (and attention's) output
-   [rows, width], qkv's [rows, 3·width] and c_fc's [rows, hidden]. qkv and c_fc get their own rows so that a thread
-   may write the next block's qkv rows while another still reads its c_fc rows (run_tower): sharing one buffer, rows of
-   two widths overlap across threads. */
-static int64_t block_scratch(int64_t rows, int width, int hidden) { return rows * (4 * (int64_t)width + hidden); }
+   [rows, width], then qkv's [rows, 3·width] and c_fc's [rows, hidden]. Blocks that may run split by rows give c_fc
+   its own rows, so that in a tower a thread may write the next block's qkv rows while another still reads its c_fc
+   rows (rows of two widths in one buffer overlap across threads); split by columns, barriers separate every stage
+   and the two share one buffer. */
+static int64_t block_scratch(int64_t rows, int width, int hidden) {
+    int64_t w = width, h = hidden;
+    return rows * (small_block(w, h) ? 4 * w + h : w + (h > 3 * w ? h : 3 * w));
+}
 
 /* Block `l` applied to x [B, L, W] into y (contiguous, not overlapping x), `scratch` holding block_scratch elements. */
 static struct block_job block_job(const ov_t *x, int64_t batch, int tokens, const struct block_layers *l, ov_t *scratch, ov_t *y) {
     int64_t m = batch * tokens;
     int w = l->width;
-    ov_t *normed = scratch, *qkv = scratch + m * w, *hidden = qkv + m * 3 * w; /* normed also holds attention's output */
+    ov_t *normed = scratch, *qkv = scratch + m * w; /* normed also holds attention's output */
+    ov_t *hidden = small_block(w, l->hidden) ? qkv + m * 3 * w : qkv; /* see block_scratch */
     struct block_job b = {
         .ln1 = {x, l->ln1_gamma, l->ln1_beta, normed, m, w, l->eps},
         .ln2 = {y, l->ln2_gamma, l->ln2_beta, normed, m, w, l->eps},
@@ -257,7 +267,7 @@ static int block_by_rows(int64_t batch, int tokens, const struct block_layers *l
     int64_t w = l->width, weight_bytes = (int64_t)sizeof(ov_t) * (4 * w * w + 2 * w * l->hidden);
     int64_t query_blocks = batch * ((tokens + MR - 1) / MR);
     return (weight_bytes <= ((int64_t)2 << 20) && threads > 0 && query_blocks >= (int64_t)8 * threads)
-        || (batch * tokens >= 512 && weight_bytes <= ((int64_t)4 << 20));
+        || (batch * tokens >= 512 && small_block(w, l->hidden));
 }
 
 struct tower_job {
