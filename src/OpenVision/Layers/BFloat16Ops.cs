@@ -74,6 +74,15 @@ internal static unsafe class BFloat16Ops
         return RunLinear(x, k, n, cache.For(projection, null, Library.Kernels!.Transposed), null, gelu: false);
     }
 
+    /// <summary>The tokens [B, 1 + g², W] a vision tower's blocks start from (class token, patches times the flattened
+    /// filters [W, C·p·p], positional table [1 + g², W] added) in one call, each token summed in float32 and rounded
+    /// once (the patch embedding and the table's addition round twice); null where the kernels do not apply.</summary>
+    public static Tensor? Embed(Tensor pixels, int patch, Tensor filters, PackedWeight cache, Tensor classToken, Tensor positions) =>
+        InputFits(pixels) && filters.dim() == 2 && WeightFits(filters, null, filters.size(0), filters.size(1)) && Operand(classToken)
+        && Operand(positions) && NativeEmbedding.Fit(pixels, patch, filters, classToken, positions)
+            ? NativeEmbedding.Run(pixels, patch, filters, cache, classToken, positions, Library.Kernels!)
+            : null;
+
     /// <summary>LayerNorm over the last dimension of <paramref name="x"/> with the module's weight and bias: through the
     /// kernels where they apply (float32 inside, one rounding), otherwise the module itself.</summary>
     public static Tensor LayerNorm(Tensor x, TorchSharp.Modules.LayerNorm norm, double eps)
@@ -160,8 +169,15 @@ internal static unsafe class BFloat16Ops
     private static bool Applies(Tensor x, Tensor weight, Tensor? bias) =>
         weight.dim() == 2 && InputFits(x) && x.dim() >= 1 && WeightFits(weight, bias, weight.size(0), TensorSizes.Last(x));
 
-    internal sealed class Kernels(IntPtr library) : IBlockKernels
+    internal sealed class Kernels(IntPtr library) : IBlockKernels, IEmbedKernels
     {
+        private readonly delegate* unmanaged<void*, long, int, int, int, IntPtr, int, void*, void*, void*, void*, int, void> embed =
+            (delegate* unmanaged<void*, long, int, int, int, IntPtr, int, void*, void*, void*, void*, int, void>)NativeLibrary.GetExport(library, "ov_bf16_embed");
+
+        public void Embed(void* pixels, long batch, int channels, int side, int patch, IntPtr packed, int width, void* classToken, void* positions,
+            void* patches, void* y, int threads) =>
+            embed(pixels, batch, channels, side, patch, packed, width, classToken, positions, patches, y, threads);
+
         long IWeightPacker.PackedBytes(int rows, int columns) => PackedBytes(rows, columns);
 
         void IWeightPacker.Pack(IntPtr weight, int rows, int columns, IntPtr packed) => Pack((ushort*)weight, rows, columns, (ushort*)packed);

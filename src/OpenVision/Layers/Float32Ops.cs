@@ -95,6 +95,15 @@ internal static unsafe class Float32Ops
         return output;
     }
 
+    /// <summary>The tokens [B, 1 + g², W] a vision tower's blocks start from (class token, patches times the flattened
+    /// filters [W, C·p·p], positional table [1 + g², W] added) in one call: the same bits as the patch embedding through
+    /// <see cref="Linear"/> followed by libtorch's concatenation and addition; null where the kernels do not apply.</summary>
+    public static Tensor? Embed(Tensor pixels, int patch, Tensor filters, PackedWeight cache, Tensor classToken, Tensor positions) =>
+        InputFits(pixels) && LinearWeightFits(filters, null) && Operand(classToken) && Operand(positions)
+        && NativeEmbedding.Fit(pixels, patch, filters, classToken, positions)
+            ? NativeEmbedding.Run(pixels, patch, filters, cache, classToken, positions, Library.Kernels!)
+            : null;
+
     /// <summary>True when <see cref="Linear"/> takes this weight [N, K] and bias (given float32 input of width K): the
     /// kernels are loaded and in use, and autograd records neither.</summary>
     public static bool LinearWeightFits(Tensor weight, Tensor? bias) =>
@@ -125,8 +134,15 @@ internal static unsafe class Float32Ops
     private static bool Operand(Tensor tensor) =>
         tensor.dtype == ScalarType.Float32 && tensor.device_type == DeviceType.CPU && !(torch.is_grad_enabled() && tensor.requires_grad);
 
-    internal sealed class Kernels(IntPtr library) : IBlockKernels
+    internal sealed class Kernels(IntPtr library) : IBlockKernels, IEmbedKernels
     {
+        private readonly delegate* unmanaged<void*, long, int, int, int, IntPtr, int, void*, void*, void*, void*, int, void> embed =
+            (delegate* unmanaged<void*, long, int, int, int, IntPtr, int, void*, void*, void*, void*, int, void>)NativeLibrary.GetExport(library, "ov_f32_embed");
+
+        public void Embed(void* pixels, long batch, int channels, int side, int patch, IntPtr packed, int width, void* classToken, void* positions,
+            void* patches, void* y, int threads) =>
+            embed(pixels, batch, channels, side, patch, packed, width, classToken, positions, patches, y, threads);
+
         public readonly delegate* unmanaged<int> Init = (delegate* unmanaged<int>)NativeLibrary.GetExport(library, "ov_f32_init");
         private readonly delegate* unmanaged<int, int, long> packedBytes = (delegate* unmanaged<int, int, long>)NativeLibrary.GetExport(library, "ov_f32_packed_bytes");
         private readonly delegate* unmanaged<float*, int, int, float*, void> pack = (delegate* unmanaged<float*, int, int, float*, void>)NativeLibrary.GetExport(library, "ov_f32_pack");

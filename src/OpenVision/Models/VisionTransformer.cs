@@ -76,11 +76,7 @@ public sealed class VisionTransformer : nn.Module<Tensor, Tensor>
             throw new ArgumentException($"pixels must be square and at least {config.PatchSize} px, got {pixels.shape[2]}×{pixels.shape[3]}");
         int grid = (int)(side / config.PatchSize);
 
-        var x = PatchEmbedding(pixels);                                         // [B, W, g, g]
-        x = x.flatten(2).transpose(1, 2);                                       // [B, g², W], row-major patches
-        var cls = class_embedding.to(x.dtype).view(1, 1, -1).expand(batch, 1, -1);
-        x = torch.cat([cls, x], 1);                                             // [B, 1+g², W]
-        x = x.add(PositionTable(grid).to(x.dtype, x.device), KeptScalars.One);   // explicit alpha: see KeptScalars
+        var x = Tokens(pixels, grid);                                           // [B, 1+g², W]
         if (ln_pre is not null) x = BFloat16Ops.LayerNorm(x, ln_pre, config.NormKwargs.Eps);
 
         x = transformer.ForwardCollecting(x, null, layers, out var hidden);     // [B, 1+g², W]
@@ -98,6 +94,28 @@ public sealed class VisionTransformer : nn.Module<Tensor, Tensor>
             pooled = Pool(normed);
         }
         return new VisionOutput(BFloat16Ops.Project(pooled, proj, projPacked), tokens, hidden);
+    }
+
+    // The class token and the embedded patches, the positional table added: one native call where the kernels apply
+    // (at inference; the same bits in float32, one rounding instead of two in bfloat16), otherwise the patch embedding,
+    // libtorch's concatenation and its addition.
+    private Tensor Tokens(Tensor pixels, int grid)
+    {
+        var table = PositionTable(grid);
+        using (var scope = torch.NewDisposeScope())
+        {
+            var weight = conv1.weight!;
+            var filters = weight.view(weight.size(0), -1);                             // [W, C·p·p], the (c, y, x) order
+            var positions = table.to(pixels.dtype, pixels.device);
+            var tokens = Float32Ops.Embed(pixels, config.PatchSize, filters, patchPacked, class_embedding, positions)
+                ?? BFloat16Ops.Embed(pixels, config.PatchSize, filters, patchPacked, class_embedding, positions);
+            if (tokens is not null) return tokens.MoveToOuterDisposeScope();
+        }
+        var x = PatchEmbedding(pixels);                                         // [B, W, g, g]
+        x = x.flatten(2).transpose(1, 2);                                       // [B, g², W], row-major patches
+        var cls = class_embedding.to(x.dtype).view(1, 1, -1).expand(x.size(0), 1, -1);
+        x = torch.cat([cls, x], 1);                                             // [B, 1+g², W]
+        return x.add(table.to(x.dtype, x.device), KeptScalars.One);             // explicit alpha: see KeptScalars
     }
 
     // For a bfloat16 model the patch embedding runs in float32 on the (already rounded) pixels and weights and is rounded

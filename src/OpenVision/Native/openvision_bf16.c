@@ -320,6 +320,29 @@ void ov_bf16_layer_norm(const uint16_t *x, int64_t m, int w, const uint16_t *gam
     gomp_parallel(norm_share, &j, threads > 0 ? (unsigned)threads : 0u, 0);
 }
 
+__attribute__((target(OV_TARGET)))
+static void copy_run(const uint16_t *from, uint16_t *to, int n) {
+    for (int i = 0; i < n; i += 32) {
+        __mmask32 valid = n - i >= 32 ? 0xFFFFFFFFu : (__mmask32)((1u << (n - i)) - 1);
+        _mm512_mask_storeu_epi16(to + i, valid, _mm512_maskz_loadu_epi16(valid, from + i));
+    }
+}
+
+__attribute__((target(OV_TARGET)))
+static void add_row(const uint16_t *a, const uint16_t *b, uint16_t *y, int w) {
+    for (int c = 0; c < w; c += 16) store_bf16(y + c, _mm512_add_ps(widen(a + c, w - c), widen(b + c, w - c)), w - c);
+}
+
+/* y [B, 1 + g², W] = the tokens of images [B, C, S, S] (bfloat16, contiguous; g = S / p, C·p·p even): the class token
+   [W] plus the first row of `positions` [1 + g², W], then each patch (its C·p·p values cut out into `patches`,
+   [B·g², C·p·p]) times the filters (packed by ov_bf16_pack from [W, C·p·p]) plus the next row, summed in float32 and
+   rounded once (a convolution and then the table's addition round twice). */
+void ov_bf16_embed(const uint16_t *pixels, int64_t batch, int channels, int side, int patch, const uint16_t *packed, int width,
+                   const uint16_t *class_token, const uint16_t *positions, uint16_t *patches, uint16_t *y, int threads) {
+    struct embed_job e = {pixels, packed, class_token, positions, patches, y, batch, channels, side, patch, side / patch, width};
+    run_embed(&e, threads);
+}
+
 /* ---- Whole blocks (openvision_schedule.h's run_tower), the same kernels and roundings as the operation-by-operation
    path; what it saves is seven trips per block through the managed layer, the tensor allocations between them and all
    but one of the thread-team starts. The layers as struct block_layers with bfloat16 elements. */

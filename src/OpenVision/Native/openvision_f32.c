@@ -243,6 +243,27 @@ void ov_f32_linear(const float *x, int64_t m, int k, const float *packed, int n,
     gomp_parallel(run_share, &j, threads > 0 ? (unsigned)threads : 0u, 0);
 }
 
+__attribute__((target("avx512f")))
+static void copy_run(const float *from, float *to, int n) {
+    for (int i = 0; i < n; i += 16) _mm512_mask_storeu_ps(to + i, first(n - i), _mm512_maskz_loadu_ps(first(n - i), from + i));
+}
+
+__attribute__((target("avx512f")))
+static void add_row(const float *a, const float *b, float *y, int w) {
+    for (int c = 0; c < w; c += 16)
+        _mm512_mask_storeu_ps(y + c, first(w - c), _mm512_add_ps(_mm512_maskz_loadu_ps(first(w - c), a + c), _mm512_maskz_loadu_ps(first(w - c), b + c)));
+}
+
+/* y [B, 1 + g², W] = the tokens of images [B, C, S, S] (float32, contiguous; g = S / p): the class token [W] plus the
+   first row of `positions` [1 + g², W], then each patch (its C·p·p values cut out into `patches`, [B·g², C·p·p]) times
+   the filters (packed by ov_f32_pack from [W, C·p·p]) plus the next row. The same sums as ov_f32_linear and the same
+   single additions as adding the table afterwards: the same bits, in one call. */
+void ov_f32_embed(const float *pixels, int64_t batch, int channels, int side, int patch, const float *packed, int width,
+                  const float *class_token, const float *positions, float *patches, float *y, int threads) {
+    struct embed_job e = {pixels, packed, class_token, positions, patches, y, batch, channels, side, patch, side / patch, width};
+    run_embed(&e, threads);
+}
+
 /* ---- Whole blocks (openvision_schedule.h's run_tower); the layers as struct block_layers with float elements. */
 
 /* Floats of scratch memory ov_f32_tower needs for `rows` = batch × tokens. */

@@ -79,6 +79,9 @@ static void tile_rows(const ov_t *x, int k, const ov_t *panel, const float *bias
 static void norm_rows(const struct norm_job *j, int64_t r0, int64_t r1);
 static int attention_buffers(const struct attention_job *j, struct attention_buffers *buffers);
 static void attention_head(const struct attention_job *j, int64_t head, int first_block, int last_block, const struct attention_buffers *a);
+/* y [w] = a + b, rounded once to the element type; `n` elements copied from `from` to `to`. */
+static void add_row(const ov_t *a, const ov_t *b, ov_t *y, int w);
+static void copy_run(const ov_t *from, ov_t *to, int n);
 
 static int panels(const struct job *j) { return (j->n + NR - 1) / NR; }
 
@@ -308,5 +311,42 @@ static void run_tower(const ov_t *x, int64_t batch, int tokens, const struct blo
     }
     struct tower_job t = {jobs, count, block_by_rows(batch, tokens, &layers[0], threads)};
     gomp_parallel(tower_share, &t, threads > 0 ? (unsigned)threads : 0u, 0);
+}
+/* ---- The tokens a vision tower starts from: images [B, C, S, S] cut into g × g patches of p × p (S ≥ g·p; the rest is
+   dropped, as by a stride-p convolution), each patch a row of C·p·p values in the filters' order (c, y, x), times the
+   packed filters, plus the positional table; before them the class token plus the table's first row. */
+struct embed_job {
+    const ov_t *pixels, *packed, *class_token, *positions; /* positions [1 + g², W] */
+    ov_t *patches, *y;                                       /* patches [B·g², C·p·p] scratch; y [B, 1 + g², W] */
+    int64_t batch;
+    int channels, side, patch, grid, width;
+};
+
+static void embed_share(void *data) {
+    const struct embed_job *e = data;
+    int thread = omp_thread_num(), threads = omp_num_threads();
+    int p = e->patch, g = e->grid, k = e->channels * p * p, w = e->width;
+    int64_t cells = (int64_t)g * g, rows = e->batch * cells, tokens = cells + 1;
+    for (int64_t r = rows * thread / threads; r < rows * (thread + 1) / threads; r++) {
+        int64_t image = r / cells;
+        int gy = (int)(r % cells / g), gx = (int)(r % g);
+        ov_t *to = e->patches + r * k;
+        for (int c = 0; c < e->channels; c++)
+            for (int y = 0; y < p; y++)
+                copy_run(e->pixels + (((image * e->channels + c) * e->side) + (int64_t)gy * p + y) * e->side + (int64_t)gx * p,
+                         to + ((int64_t)c * p + y) * p, p);
+    }
+    gomp_barrier(); /* an image's patches may have been cut out by another thread */
+    for (int64_t image = 0; image < e->batch; image++) {
+        ov_t *first = e->y + image * tokens * w;
+        /* The patch rows of the image: their products plus the table's rows 1 … g² in the tile, one rounding. */
+        struct job j = {e->patches + image * cells * k, e->packed, 0, 0, e->positions + w, first + w, cells, w, k};
+        run_share(&j);
+        if (thread == threads - 1) add_row(e->class_token, e->positions, first, w);
+    }
+}
+
+static void run_embed(const struct embed_job *e, int threads) {
+    gomp_parallel(embed_share, (void *)e, threads > 0 ? (unsigned)threads : 0u, 0);
 }
 #endif
