@@ -4,7 +4,8 @@ using TorchSharp;
 namespace OpenVision.Layers;
 
 /// <summary>A kernel shim that runs on libtorch's OpenMP threads, loaded on first use, whose init returns 0 (the CPU
-/// lacks the instructions), 1 (libtorch's OpenMP runtime was not found) or 2 (ready).</summary>
+/// lacks the instructions), 1 (libtorch's OpenMP runtime was not found), 2 (ready) or 3 (the CPU has AMX, whose
+/// tile products libtorch's oneDNN uses instead).</summary>
 internal sealed class KernelLibrary<T>(string fileName, string optOutVariable, Func<IntPtr, T> create, Func<T, int> init, string ready,
     string instructions) where T : class
 {
@@ -25,6 +26,7 @@ internal sealed class KernelLibrary<T>(string fileName, string optOutVariable, F
         {
             2 => (kernels, ready),
             1 => (null, $"libtorch (its OpenMP runtime was not found for the {ready})"),
+            3 => (null, $"libtorch (the CPU has AMX, whose tile products libtorch's oneDNN uses: faster than the {ready})"),
             _ => (null, $"libtorch (the CPU has no {instructions})"),
         };
     }
