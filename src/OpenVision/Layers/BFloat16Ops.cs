@@ -1,4 +1,3 @@
-using System.Runtime.InteropServices;
 using OpenVision.Native;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -169,43 +168,20 @@ internal static unsafe class BFloat16Ops
     private static bool Applies(Tensor x, Tensor weight, Tensor? bias) =>
         weight.dim() == 2 && InputFits(x) && x.dim() >= 1 && WeightFits(weight, bias, weight.size(0), TensorSizes.Last(x));
 
-    internal sealed class Kernels(IntPtr library) : IBlockKernels, IEmbedKernels
+    internal sealed class Kernels(IntPtr library) : KernelExports(library, "bf16")
     {
-        private readonly delegate* unmanaged<void*, long, int, int, int, IntPtr, int, void*, void*, void*, void*, int, void> embed =
-            (delegate* unmanaged<void*, long, int, int, int, IntPtr, int, void*, void*, void*, void*, int, void>)NativeLibrary.GetExport(library, "ov_bf16_embed");
-
-        public void Embed(void* pixels, long batch, int channels, int side, int patch, IntPtr packed, int width, void* classToken, void* positions,
-            void* patches, void* y, int threads) =>
-            embed(pixels, batch, channels, side, patch, packed, width, classToken, positions, patches, y, threads);
-
-        long IWeightPacker.PackedBytes(int rows, int columns) => PackedBytes(rows, columns);
-
-        void IWeightPacker.Pack(IntPtr weight, int rows, int columns, IntPtr packed) => Pack((ushort*)weight, rows, columns, (ushort*)packed);
-
-        public readonly delegate* unmanaged<int> Init = (delegate* unmanaged<int>)NativeLibrary.GetExport(library, "ov_bf16_init");
-        public readonly delegate* unmanaged<int, int, long> PackedBytes = (delegate* unmanaged<int, int, long>)NativeLibrary.GetExport(library, "ov_bf16_packed_bytes");
-        public readonly delegate* unmanaged<ushort*, int, int, ushort*, void> Pack = (delegate* unmanaged<ushort*, int, int, ushort*, void>)NativeLibrary.GetExport(library, "ov_bf16_pack");
         public readonly delegate* unmanaged<ushort*, long, int, ushort*, int, float*, int, ushort*, ushort*, int, void> Linear =
-            (delegate* unmanaged<ushort*, long, int, ushort*, int, float*, int, ushort*, ushort*, int, void>)NativeLibrary.GetExport(library, "ov_bf16_linear");
+            (delegate* unmanaged<ushort*, long, int, ushort*, int, float*, int, ushort*, ushort*, int, void>)Export(library, "bf16", "linear");
         public readonly delegate* unmanaged<ushort*, long, int, ushort*, ushort*, float, ushort*, int, void> LayerNorm =
-            (delegate* unmanaged<ushort*, long, int, ushort*, ushort*, float, ushort*, int, void>)NativeLibrary.GetExport(library, "ov_bf16_layer_norm");
+            (delegate* unmanaged<ushort*, long, int, ushort*, ushort*, float, ushort*, int, void>)Export(library, "bf16", "layer_norm");
         public readonly delegate* unmanaged<ushort*, long, int, int, int, float, ushort*, int, void> Attention =
-            (delegate* unmanaged<ushort*, long, int, int, int, float, ushort*, int, void>)NativeLibrary.GetExport(library, "ov_bf16_attention");
-        private readonly delegate* unmanaged<long, int, int, long> blockScratch =
-            (delegate* unmanaged<long, int, int, long>)NativeLibrary.GetExport(library, "ov_bf16_block_scratch");
-        private readonly delegate* unmanaged<void*, long, int, NativeBlock.Layers*, int, void*, void*, void*, int, void> tower =
-            (delegate* unmanaged<void*, long, int, NativeBlock.Layers*, int, void*, void*, void*, int, void>)NativeLibrary.GetExport(library, "ov_bf16_tower");
+            (delegate* unmanaged<ushort*, long, int, int, int, float, ushort*, int, void>)Export(library, "bf16", "attention");
+        public readonly delegate* unmanaged<long, long> PeakLoop = (delegate* unmanaged<long, long>)Export(library, "bf16", "peak_loop");
 
         private IWeightPacker? transposed;
 
         /// <summary>Packs a [K, N] matrix as the weight [N, K] it is the transpose of: one instance, since a packed
         /// weight is made anew when another packer asks.</summary>
         public IWeightPacker Transposed => LazyInitializer.EnsureInitialized(ref transposed, () => new TransposedPacker(this));
-
-        public long BlockScratch(long rows, int width, int hidden) => blockScratch(rows, width, hidden);
-
-        public void Tower(void* x, long batch, int tokens, NativeBlock.Layers* layers, int count, void* scratch, void* y, void* spare, int threads) =>
-            tower(x, batch, tokens, layers, count, scratch, y, spare, threads);
-        public readonly delegate* unmanaged<long, long> PeakLoop = (delegate* unmanaged<long, long>)NativeLibrary.GetExport(library, "ov_bf16_peak_loop");
     }
 }

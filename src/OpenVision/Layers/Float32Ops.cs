@@ -1,4 +1,3 @@
-using System.Runtime.InteropServices;
 using OpenVision.Native;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -134,33 +133,9 @@ internal static unsafe class Float32Ops
     private static bool Operand(Tensor tensor) =>
         tensor.dtype == ScalarType.Float32 && tensor.device_type == DeviceType.CPU && !(torch.is_grad_enabled() && tensor.requires_grad);
 
-    internal sealed class Kernels(IntPtr library) : IBlockKernels, IEmbedKernels
+    internal sealed class Kernels(IntPtr library) : KernelExports(library, "f32")
     {
-        private readonly delegate* unmanaged<void*, long, int, int, int, IntPtr, int, void*, void*, void*, void*, int, void> embed =
-            (delegate* unmanaged<void*, long, int, int, int, IntPtr, int, void*, void*, void*, void*, int, void>)NativeLibrary.GetExport(library, "ov_f32_embed");
-
-        public void Embed(void* pixels, long batch, int channels, int side, int patch, IntPtr packed, int width, void* classToken, void* positions,
-            void* patches, void* y, int threads) =>
-            embed(pixels, batch, channels, side, patch, packed, width, classToken, positions, patches, y, threads);
-
-        public readonly delegate* unmanaged<int> Init = (delegate* unmanaged<int>)NativeLibrary.GetExport(library, "ov_f32_init");
-        private readonly delegate* unmanaged<int, int, long> packedBytes = (delegate* unmanaged<int, int, long>)NativeLibrary.GetExport(library, "ov_f32_packed_bytes");
-        private readonly delegate* unmanaged<float*, int, int, float*, void> pack = (delegate* unmanaged<float*, int, int, float*, void>)NativeLibrary.GetExport(library, "ov_f32_pack");
-        private readonly delegate* unmanaged<long, int, int, long> blockScratch =
-            (delegate* unmanaged<long, int, int, long>)NativeLibrary.GetExport(library, "ov_f32_block_scratch");
-        private readonly delegate* unmanaged<void*, long, int, NativeBlock.Layers*, int, void*, void*, void*, int, void> tower =
-            (delegate* unmanaged<void*, long, int, NativeBlock.Layers*, int, void*, void*, void*, int, void>)NativeLibrary.GetExport(library, "ov_f32_tower");
-
         public readonly delegate* unmanaged<float*, long, int, float*, int, float*, float*, int, void> Linear =
-            (delegate* unmanaged<float*, long, int, float*, int, float*, float*, int, void>)NativeLibrary.GetExport(library, "ov_f32_linear");
-
-        public long BlockScratch(long rows, int width, int hidden) => blockScratch(rows, width, hidden);
-
-        public void Tower(void* x, long batch, int tokens, NativeBlock.Layers* layers, int count, void* scratch, void* y, void* spare, int threads) =>
-            tower(x, batch, tokens, layers, count, scratch, y, spare, threads);
-
-        public long PackedBytes(int rows, int columns) => packedBytes(rows, columns);
-
-        public void Pack(IntPtr weight, int rows, int columns, IntPtr packed) => pack((float*)weight, rows, columns, (float*)packed);
+            (delegate* unmanaged<float*, long, int, float*, int, float*, float*, int, void>)Export(library, "f32", "linear");
     }
 }

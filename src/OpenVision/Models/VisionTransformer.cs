@@ -71,7 +71,7 @@ public sealed class VisionTransformer : nn.Module<Tensor, Tensor>
     {
         if (pixels.ndim != 4 || pixels.size(1) != config.InChannels)
             throw new ArgumentException($"pixels must be [B, {config.InChannels}, H, W], got [{string.Join(", ", pixels.shape)}]");
-        long side = pixels.size(2), batch = pixels.size(0);
+        long side = pixels.size(2);
         if (side != pixels.size(3) || side < config.PatchSize)
             throw new ArgumentException($"pixels must be square and at least {config.PatchSize} px, got {pixels.shape[2]}×{pixels.shape[3]}");
         int grid = (int)(side / config.PatchSize);

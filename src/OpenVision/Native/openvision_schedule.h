@@ -227,9 +227,11 @@ static void block_share(void *data) {
 }
 
 /* True for blocks whose weights may run split by rows (block_by_rows): at most 4 MB. */
-static int small_block(int64_t width, int64_t hidden) {
-    return (int64_t)sizeof(ov_t) * (4 * width * width + 2 * width * hidden) <= ((int64_t)4 << 20);
+static int64_t block_weight_bytes(int64_t width, int64_t hidden) {
+    return (int64_t)sizeof(ov_t) * (4 * width * width + 2 * width * hidden);
 }
+
+static int small_block(int64_t width, int64_t hidden) { return block_weight_bytes(width, hidden) <= ((int64_t)4 << 20); }
 
 /* Elements of scratch memory a block needs for `rows` = batch × tokens: the layer norms' (and attention's) output
    [rows, width], then qkv's [rows, 3·width] and c_fc's [rows, hidden]. Blocks that may run split by rows give c_fc
@@ -267,10 +269,9 @@ static struct block_job block_job(const ov_t *x, int64_t batch, int tokens, cons
    of distinct weights in turn, five alternating runs); Small batch 1 0.96× and Base's 14 MB (batch 1 0.90×, batch 8
    1.01×) ran as fast or faster split by columns. threads ≤ 0 (the pool's own count): not by the first rule. */
 static int block_by_rows(int64_t batch, int tokens, const struct block_layers *l, int threads) {
-    int64_t w = l->width, weight_bytes = (int64_t)sizeof(ov_t) * (4 * w * w + 2 * w * l->hidden);
     int64_t query_blocks = batch * ((tokens + MR - 1) / MR);
-    return (weight_bytes <= ((int64_t)2 << 20) && threads > 0 && query_blocks >= (int64_t)8 * threads)
-        || (batch * tokens >= 512 && small_block(w, l->hidden));
+    return (block_weight_bytes(l->width, l->hidden) <= ((int64_t)2 << 20) && threads > 0 && query_blocks >= (int64_t)8 * threads)
+        || (batch * tokens >= 512 && small_block(l->width, l->hidden));
 }
 
 struct tower_job {

@@ -48,9 +48,6 @@ public class BFloat16OpsTests(ITestOutputHelper output)
 
     /// <summary>Integers in [−<paramref name="bound"/>, <paramref name="bound"/>] times a power of two
     /// <paramref name="scale"/>, in bfloat16: exact there, and their products' float32 sums stay exact.</summary>
-    private static Tensor SmallIntegers(Generator generator, int bound, double scale, params long[] shape) =>
-        (randint(-bound, bound + 1, shape, generator: generator) * scale).to(BF16);
-
     // Small integers are exact in bfloat16 and their float32 sums are exact, so the only rounding is the final one:
     // the result must equal the float64 result rounded to nearest even, bit for bit.
     [Theory]
@@ -61,9 +58,9 @@ public class BFloat16OpsTests(ITestOutputHelper output)
         using var scope = NewDisposeScope();
         using var _ = no_grad();
         var generator = new Generator((ulong)(rows * 131 + inputs * 7 + outputs));
-        var x = SmallIntegers(generator, 8, 1, 2, rows, inputs);
-        var w = SmallIntegers(generator, 8, 1, outputs, inputs);
-        var b = hasBias ? SmallIntegers(generator, 512, 0.25, outputs) : null;
+        var x = ExactValues.SmallIntegers(generator, 8, 1, 2, rows, inputs);
+        var w = ExactValues.SmallIntegers(generator, 8, 1, outputs, inputs);
+        var b = hasBias ? ExactValues.SmallIntegers(generator, 512, 0.25, outputs) : null;
         var actual = BFloat16Ops.Linear(x, w, b, new PackedWeight());
         Assert.Equal(new long[] { 2, rows, outputs }, actual.shape);
         var exact = nn.functional.linear(x.to(F64), w.to(F64), b?.to(F64));
@@ -84,8 +81,8 @@ public class BFloat16OpsTests(ITestOutputHelper output)
         using var scope = NewDisposeScope();
         using var _ = no_grad();
         var generator = new Generator((ulong)(rows * 17 + inputs + outputs));
-        var x = SmallIntegers(generator, 8, 1, rows, inputs);
-        var projection = SmallIntegers(generator, 8, 1 / 8.0, inputs, outputs);
+        var x = ExactValues.SmallIntegers(generator, 8, 1, rows, inputs);
+        var projection = ExactValues.SmallIntegers(generator, 8, 1 / 8.0, inputs, outputs);
         using var cache = new PackedWeight();
         var actual = BFloat16Ops.Project(x, projection, cache);
         var exact = x.to(F64).matmul(projection.to(F64));
@@ -93,7 +90,7 @@ public class BFloat16OpsTests(ITestOutputHelper output)
         Assert.True(Same(exact.to(ScalarType.Float32).to(BF16), actual), $"[{rows}×{inputs}]·[{inputs}×{outputs}]");
         var x32 = x.to(ScalarType.Float32);
         Assert.True(Same(x32.matmul(projection.to(ScalarType.Float32)), BFloat16Ops.Project(x32, projection.to(ScalarType.Float32), new PackedWeight())));
-        projection.copy_(SmallIntegers(generator, 8, 1 / 8.0, inputs, outputs));
+        projection.copy_(ExactValues.SmallIntegers(generator, 8, 1 / 8.0, inputs, outputs));
         Assert.True(Same(x.to(F64).matmul(projection.to(F64)).to(ScalarType.Float32).to(BF16), BFloat16Ops.Project(x, projection, cache)), "after an in-place change");
     }
 
@@ -107,10 +104,10 @@ public class BFloat16OpsTests(ITestOutputHelper output)
         using var scope = NewDisposeScope();
         using var _ = no_grad();
         var generator = new Generator((ulong)(rows + inputs));
-        var x = SmallIntegers(generator, 8, 1, 2, rows, inputs);
-        var w = SmallIntegers(generator, 8, 1, outputs, inputs);
-        var b = SmallIntegers(generator, 64, 1, outputs);
-        var residual = SmallIntegers(generator, 4096, 0.5, 2, rows, outputs);
+        var x = ExactValues.SmallIntegers(generator, 8, 1, 2, rows, inputs);
+        var w = ExactValues.SmallIntegers(generator, 8, 1, outputs, inputs);
+        var b = ExactValues.SmallIntegers(generator, 64, 1, outputs);
+        var residual = ExactValues.SmallIntegers(generator, 4096, 0.5, 2, rows, outputs);
         var actual = BFloat16Ops.Linear(x, w, b, new PackedWeight(), residual);
         var expected = (nn.functional.linear(x.to(F64), w.to(F64), b.to(F64)) + residual.to(F64)).to(ScalarType.Float32).to(BF16);
         Assert.True(Same(expected, actual));
@@ -128,9 +125,9 @@ public class BFloat16OpsTests(ITestOutputHelper output)
         using var scope = NewDisposeScope();
         using var _ = no_grad();
         var generator = new Generator((ulong)(rows * 3 + outputs));
-        var x = SmallIntegers(generator, 8, 1 / 4.0, rows, inputs);
-        var w = SmallIntegers(generator, 8, 1 / 16.0, outputs, inputs);
-        var b = SmallIntegers(generator, 32, 1 / 8.0, outputs);
+        var x = ExactValues.SmallIntegers(generator, 8, 1 / 4.0, rows, inputs);
+        var w = ExactValues.SmallIntegers(generator, 8, 1 / 16.0, outputs, inputs);
+        var b = ExactValues.SmallIntegers(generator, 32, 1 / 8.0, outputs);
         var actual = BFloat16Ops.Linear(x, w, b, new PackedWeight(), gelu: true);
         var z = nn.functional.linear(x.to(F64), w.to(F64), b.to(F64));
         // Φ through erfc, accurate in float64 for negative z too (libtorch's 1 + erf(z/√2) cancels to 0 below z ≈ −8).

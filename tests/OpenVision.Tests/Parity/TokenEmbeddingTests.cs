@@ -61,10 +61,10 @@ public class TokenEmbeddingTests(ITestOutputHelper output)
         using var _ = no_grad();
         var generator = new Generator((ulong)(imageSize * 3 + width));
         long grid = imageSize / patch, kept = grid * patch;
-        var pixels = SmallIntegers(generator, 8, 1, batch, 3, imageSize, imageSize);
-        var filters = SmallIntegers(generator, 8, 1 / 8.0, width, 3 * patch * patch);
-        var classToken = SmallIntegers(generator, 512, 1 / 4.0, width);
-        var positions = SmallIntegers(generator, 4096, 1 / 16.0, 1 + grid * grid, width);
+        var pixels = ExactValues.SmallIntegers(generator, 8, 1, batch, 3, imageSize, imageSize);
+        var filters = ExactValues.SmallIntegers(generator, 8, 1 / 8.0, width, 3 * patch * patch);
+        var classToken = ExactValues.SmallIntegers(generator, 512, 1 / 4.0, width);
+        var positions = ExactValues.SmallIntegers(generator, 4096, 1 / 16.0, 1 + grid * grid, width);
         var actual = BFloat16Ops.Embed(pixels, patch, filters, new PackedWeight(), classToken, positions);
         Assert.NotNull(actual);
         var weight = filters.to(F64).view(width, 3, patch, patch);
@@ -95,7 +95,4 @@ public class TokenEmbeddingTests(ITestOutputHelper output)
         }
         Assert.Null(Float32Ops.Embed(pixels, 8, filters, new PackedWeight(), classToken.requires_grad_(), positions));
     }
-
-    private static Tensor SmallIntegers(Generator generator, int bound, double scale, params long[] shape) =>
-        (randint(-bound, bound + 1, shape, generator: generator) * scale).to(BF16);
 }
