@@ -6,6 +6,7 @@
 #ifndef OPENVISION_SCHEDULE_H
 #define OPENVISION_SCHEDULE_H
 #include <stdint.h>
+#include <x86intrin.h>
 #include "libtorch_openmp.h"
 
 #define NR 32 /* output columns per packed panel: two 16-lane vectors */
@@ -125,20 +126,25 @@ static void run_share(void *data) {
     }
 }
 
-static void attention_share(void *data) {
-    const struct attention_job *j = data;
-    int thread = omp_thread_num(), threads = omp_num_threads();
+/* (head, block of 8 queries) units [u0, u1) of attention; each head touched is packed once. */
+static void attention_units(const struct attention_job *j, int64_t u0, int64_t u1) {
     struct attention_buffers buffers;
-    if (!attention_buffers(j, &buffers)) return;
-    /* Each thread takes an equal run of (head, block of 8 queries) units and packs each head it touches once. */
+    if (u0 >= u1 || !attention_buffers(j, &buffers)) return;
     int blocks = (j->tokens + MR - 1) / MR;
-    int64_t units = j->heads_total * blocks, end = units * (thread + 1) / threads;
-    for (int64_t unit = units * thread / threads; unit < end;) {
+    for (int64_t unit = u0; unit < u1;) {
         int64_t head = unit / blocks;
-        int first_block = (int)(unit % blocks), last_block = end - unit < blocks - first_block ? first_block + (int)(end - unit) : blocks;
+        int first_block = (int)(unit % blocks), last_block = u1 - unit < blocks - first_block ? first_block + (int)(u1 - unit) : blocks;
         attention_head(j, head, first_block, last_block, &buffers);
         unit += last_block - first_block;
     }
+}
+
+/* Each thread takes an equal run of units. */
+static void attention_share(void *data) {
+    const struct attention_job *j = data;
+    int thread = omp_thread_num(), threads = omp_num_threads();
+    int64_t units = j->heads_total * ((j->tokens + MR - 1) / MR);
+    attention_units(j, units * thread / threads, units * (thread + 1) / threads);
 }
 
 /* Query units [u0, u1), a unit being (image, block of 8 queries), over every head: the queries of a run of rows. */
@@ -174,46 +180,12 @@ struct block_job {
     struct norm_job ln1, ln2;
     struct job qkv, out, fc, proj;
     struct attention_job attention;
-    int after_block; /* another block ran before this one in the same parallel region (run_tower) */
 };
 
 /* The first row of query unit `unit` (image, block of 8 queries), or the end of the rows. */
 static int64_t unit_row(int64_t unit, int blocks, int tokens) {
     int64_t block_row = (int64_t)(unit % blocks) * MR;
     return unit / blocks * tokens + (block_row < tokens ? block_row : tokens);
-}
-
-/* Each thread takes a run of whole query blocks and carries its rows through the block alone, all columns of every
-   layer, so only attention (which reads every row's keys and values) makes it wait for the others. Where there are
-   fewer images than threads, every thread would pack each head's keys and values of the image it shares; then the
-   threads take equal runs of rows and share attention by (head, block of queries) units instead, which packs each head
-   about once and balances the work to a unit (ViT-Ti batch 1 on 2 threads: 98 and 99 rows, 37 and 38 units, against
-   96 and 101 rows, 36 and 39 units). Attention's output then comes from several threads: one more barrier, before
-   out_proj. In a tower (run_tower) a thread goes on to the next block without waiting; with rows per image, other
-   threads' attention may still read its keys and values then, so it waits once more before overwriting them. */
-static void block_rows(void *data) {
-    const struct block_job *b = data;
-    int thread = omp_thread_num(), threads = omp_num_threads();
-    int tokens = b->attention.tokens, blocks = (tokens + MR - 1) / MR;
-    int64_t images = b->attention.heads_total / b->attention.heads, units = images * blocks;
-    int64_t u0 = units * thread / threads, u1 = units * (thread + 1) / threads;
-    int shared = images < threads;
-    int64_t r0 = shared ? b->qkv.m * thread / threads : unit_row(u0, blocks, tokens);
-    int64_t r1 = shared ? b->qkv.m * (thread + 1) / threads : unit_row(u1, blocks, tokens);
-    norm_rows(&b->ln1, r0, r1);
-    if (b->after_block && !shared) gomp_barrier(); /* the previous block's attention may still read keys and values here */
-    run_range(&b->qkv, r0, r1, 0, panels(&b->qkv));
-    gomp_barrier(); /* attention reads every row's keys and values */
-    if (shared) {
-        attention_share((void *)&b->attention);
-        gomp_barrier(); /* out_proj reads every head of its rows */
-    } else {
-        attention_rows(&b->attention, u0, u1);
-    }
-    run_range(&b->out, r0, r1, 0, panels(&b->out));
-    norm_rows(&b->ln2, r0, r1);
-    run_range(&b->fc, r0, r1, 0, panels(&b->fc));
-    run_range(&b->proj, r0, r1, 0, panels(&b->proj));
 }
 
 static void block_share(void *data) {
@@ -274,24 +246,130 @@ static int block_by_rows(int64_t batch, int tokens, const struct block_layers *l
         || (batch * tokens >= 512 && small_block(l->width, l->hidden));
 }
 
+/* Shares of work in proportion to each thread's measured speed. With equal shares, on two Zen 5 cores of a virtual
+   machine where one core ran about 10 % slower than the other for a while (pinned single-thread runs), the other
+   waited 10-14 % of the time at the barriers. Taking the work in chunks from a shared counter instead balanced it but
+   cost more than it saved: smaller chunks read the block's weights again each (ViT-Ti batch 1: 8.3 → 9.1 ms in
+   float32). So each phase of the tower is split once, in proportion to the speeds the threads measured (in time-stamp
+   ticks) in the same phase of the block before, and every thread computes the same split from the same numbers; which
+   thread computes which rows does not change a bit. With the cores running alike it came out level at ViT-Ti batch 1
+   and 1-3 % faster at batch 32 (alternating runs). A thread descheduled for a time slice is beyond it. Speeds are
+   written to the slot of the block's parity and read from the other, so a thread that runs ahead into the next phase
+   never overwrites numbers another thread has yet to read (a barrier lies between). */
+#define OV_MAX_PACED 64 /* more threads than this take equal shares */
+
+struct pace {
+    double speed[2][OV_MAX_PACED]; /* work per tick by block parity; 0: not measured yet */
+};
+
+/* [*begin, *end) of `total` for this thread: in proportion to the speeds in `speed` where every thread has one, else
+   equal shares. No thread counts as slower than a quarter of the fastest, so none is left without work to measure. */
+static void paced_share(const double *speed, int threads, int thread, int64_t total, int64_t *begin, int64_t *end) {
+    double fastest = 0;
+    int measured = threads <= OV_MAX_PACED;
+    for (int t = 0; measured && t < threads; t++) {
+        if (!(speed[t] > 0)) measured = 0;
+        else if (speed[t] > fastest) fastest = speed[t];
+    }
+    if (!measured) {
+        *begin = total * thread / threads;
+        *end = total * (thread + 1) / threads;
+        return;
+    }
+    /* Running sums that every thread computes alike, so one thread's end is the next one's beginning. */
+    double at[OV_MAX_PACED + 1], sum = 0;
+    for (int t = 0; t < threads; t++) {
+        at[t] = sum;
+        sum += speed[t] > 0.25 * fastest ? speed[t] : 0.25 * fastest;
+    }
+    at[threads] = sum;
+    *begin = thread == 0 ? 0 : (int64_t)((double)total * at[thread] / sum);
+    *end = thread == threads - 1 ? total : (int64_t)((double)total * at[thread + 1] / sum);
+    if (*end > total) *end = total;
+    if (*begin > *end) *begin = *end;
+}
+
+/* Records this thread's speed over `work` units done in `ticks`, half the new measurement and half the last one (a
+   thread preempted once should not be left almost nothing next time). */
+static void record_speed(double *speed, const double *last, int thread, int64_t work, uint64_t ticks) {
+    if (thread >= OV_MAX_PACED) return;
+    if (work <= 0 || ticks == 0) {
+        speed[thread] = last[thread];
+        return;
+    }
+    double now = (double)work / (double)ticks;
+    speed[thread] = last[thread] > 0 ? 0.5 * (now + last[thread]) : now;
+}
+
+/* What follows a block's attention on rows [r0, r1): out_proj and the skip connection, LN2, c_fc with GELU, c_proj
+   and the skip connection. */
+static void block_tail(const struct block_job *b, int64_t r0, int64_t r1) {
+    run_range(&b->out, r0, r1, 0, panels(&b->out));
+    norm_rows(&b->ln2, r0, r1);
+    run_range(&b->fc, r0, r1, 0, panels(&b->fc));
+    run_range(&b->proj, r0, r1, 0, panels(&b->proj));
+}
+
 struct tower_job {
     const struct block_job *blocks;
     int count, by_rows;
+    struct pace *rows_pace, *attention_pace; /* by rows: zeroed */
 };
 
-/* The blocks in turn in one parallel region. Split by rows, a thread goes on to the next block's layer norm of its own
-   rows without waiting (it reads only those rows of the previous output), and to its qkv once no thread can still be
-   in the previous block's attention: with attention shared by units, the barrier after it saw to that; with rows per
-   image, block_rows waits first. Split by columns, each block begins after a barrier. */
+/* The blocks in turn in one parallel region, split by rows: every thread reads all of a block's weights (they are
+   small) and carries its share of the rows through every layer between two barriers; only attention, which reads
+   every row's keys and values, needs them. Where there are fewer images than threads (each thread would pack every
+   head of the image it shares), attention is shared by (head, block of 8 queries) units between the barriers, and a
+   share of rows goes through the previous block's tail, this block's LN1 and qkv. With at least one image per thread,
+   a share of query units (image, block of 8 queries) goes through attention and the tail, and a share of rows through
+   the next LN1 and qkv after a barrier, since other threads' attention may still read the keys and values that qkv
+   overwrites. Shares follow the threads' speeds (see struct pace). */
+static void tower_rows(const struct tower_job *t) {
+    const struct block_job *blocks = t->blocks;
+    int thread = omp_thread_num(), threads = omp_num_threads();
+    int tokens = blocks[0].attention.tokens, per_image = (tokens + MR - 1) / MR;
+    int64_t images = blocks[0].attention.heads_total / blocks[0].attention.heads, m = blocks[0].qkv.m;
+    int shared = images < threads;
+    int64_t units = shared ? blocks[0].attention.heads_total * per_image : images * per_image;
+    double *const rows_speed[2] = {t->rows_pace->speed[0], t->rows_pace->speed[1]};
+    double *const units_speed[2] = {t->attention_pace->speed[0], t->attention_pace->speed[1]};
+    int64_t r0, r1, u0, u1;
+    for (int i = 0; i <= t->count; i++) {
+        const struct block_job *b = &blocks[i < t->count ? i : t->count - 1];
+        int now = i % 2, last = 1 - now;
+        /* Rows: the previous block's tail (attention shared) or nothing (it went with attention), then LN1 and qkv. */
+        paced_share(rows_speed[last], threads, thread, m, &r0, &r1);
+        uint64_t start = __rdtsc();
+        if (shared && i > 0) block_tail(b - (i < t->count), r0, r1);
+        if (i == t->count) break;
+        norm_rows(&b->ln1, r0, r1);
+        run_range(&b->qkv, r0, r1, 0, panels(&b->qkv));
+        record_speed(rows_speed[now], rows_speed[last], thread, r1 - r0, __rdtsc() - start);
+        gomp_barrier(); /* attention reads every row's keys and values */
+        paced_share(units_speed[last], threads, thread, units, &u0, &u1);
+        start = __rdtsc();
+        if (shared) {
+            attention_units(&b->attention, u0, u1);
+        } else {
+            attention_rows(&b->attention, u0, u1);
+            block_tail(b, unit_row(u0, per_image, tokens), unit_row(u1, per_image, tokens));
+        }
+        record_speed(units_speed[now], units_speed[last], thread, u1 - u0, __rdtsc() - start);
+        if (i + 1 < t->count || shared) gomp_barrier(); /* out_proj reads every head of its rows; the next qkv
+                                                           overwrites keys and values other threads' attention reads */
+    }
+}
+
+/* Split by columns, each stage of each block begins after a barrier. */
 static void tower_share(void *data) {
     const struct tower_job *t = data;
+    if (t->by_rows) {
+        tower_rows(t);
+        return;
+    }
     for (int i = 0; i < t->count; i++) {
-        if (t->by_rows) {
-            block_rows((void *)&t->blocks[i]);
-        } else {
-            if (i > 0) gomp_barrier(); /* the next layer norm reads whole rows, written by column shares */
-            block_share((void *)&t->blocks[i]);
-        }
+        if (i > 0) gomp_barrier(); /* the next layer norm reads whole rows, written by column shares */
+        block_share((void *)&t->blocks[i]);
     }
 }
 
@@ -307,10 +385,12 @@ static void run_tower(const ov_t *x, int64_t batch, int tokens, const struct blo
     for (int i = 0; i < count; i++) {
         ov_t *out = (count - 1 - i) % 2 == 0 ? y : spare;
         jobs[i] = block_job(in, batch, tokens, &layers[i], scratch, out);
-        jobs[i].after_block = i > 0;
         in = out;
     }
-    struct tower_job t = {jobs, count, block_by_rows(batch, tokens, &layers[0], threads)};
+    struct pace rows_pace, attention_pace;
+    memset(&rows_pace, 0, sizeof rows_pace);
+    memset(&attention_pace, 0, sizeof attention_pace);
+    struct tower_job t = {jobs, count, block_by_rows(batch, tokens, &layers[0], threads), &rows_pace, &attention_pace};
     gomp_parallel(tower_share, &t, threads > 0 ? (unsigned)threads : 0u, 0);
 }
 /* ---- The tokens a vision tower starts from: images [B, C, S, S] cut into g × g patches of p × p (S ≥ g·p; the rest is
