@@ -196,10 +196,10 @@ static void pack_head(const uint16_t *k, const uint16_t *v, int64_t row, int L, 
     }
 }
 
-/* Query blocks [first_block, last_block) of one head of one image, its keys and values packed: per block of 8 queries,
-   scores, softmax, probabilities · values. Buffers are the caller's. */
+/* Queries [q0, q1) of one head of one image, its keys and values packed: per 8 queries, scores, softmax,
+   probabilities · values. Buffers are the caller's. */
 __attribute__((target(OV_TARGET)))
-static void attention_blocks(const struct attention_job *j, int64_t head, int first_block, int last_block, const uint16_t *keys,
+static void attention_blocks(const struct attention_job *j, int64_t head, int q0, int q1, const uint16_t *keys,
                              const uint16_t *values, float *scores, uint16_t *probabilities, float *sums, float *outputs) {
     int L = j->tokens, hd = j->head_width, H = j->heads;
     int64_t D = (int64_t)H * hd, row = 3 * D;
@@ -208,8 +208,8 @@ static void attention_blocks(const struct attention_job *j, int64_t head, int fi
     int value_panels = (hd + NR - 1) / NR, hdpad = value_panels * NR;
     const uint16_t *q = head_queries(j, head);
     __m512 scale = _mm512_set1_ps(j->scale);
-    for (int block = first_block; block < last_block; block++) {
-        int i0 = block * MR, rows = L - i0 < MR ? L - i0 : MR;
+    for (int i0 = q0; i0 < q1; i0 += MR) {
+        int rows = q1 - i0 < MR ? q1 - i0 : MR;
         for (int p = 0; p < key_panels; p++)
             tile_f32_rows(q + i0 * row, row, hd, keys + (int64_t)p * (hd / 2) * NR * 2, scores + p * NR, Lpad, rows);
         for (int i = 0; i < rows; i++) {
@@ -265,12 +265,12 @@ static int attention_buffers(const struct attention_job *j, struct attention_buf
     return 1;
 }
 
-/* Query blocks [first_block, last_block) of one head, its keys and values packed first. */
-static void attention_head(const struct attention_job *j, int64_t head, int first_block, int last_block, const struct attention_buffers *a) {
+/* Queries [q0, q1) of one head, its keys and values packed first. */
+static void attention_head(const struct attention_job *j, int64_t head, int q0, int q1, const struct attention_buffers *a) {
     int64_t D = (int64_t)j->heads * j->head_width;
     const uint16_t *q = head_queries(j, head);
     pack_head(q + D, q + 2 * D, 3 * D, j->tokens, j->head_width, a->keys, a->values);
-    attention_blocks(j, head, first_block, last_block, a->keys, a->values, a->scores, a->probabilities, a->sums, a->outputs);
+    attention_blocks(j, head, q0, q1, a->keys, a->values, a->scores, a->probabilities, a->sums, a->outputs);
 }
 
 /* out [B, L, H·hd] = attention of qkv [B, L, 3, H, hd] (all bfloat16, contiguous; hd even), no mask. */

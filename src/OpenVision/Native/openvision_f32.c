@@ -170,10 +170,10 @@ static int attention_buffers(const struct attention_job *j, struct attention_buf
     return 1;
 }
 
-/* Query blocks [first_block, last_block) of one head of one image, its keys and values packed first: per block of 8
-   queries, scores, softmax, probabilities · values, the division by the sums. */
+/* Queries [q0, q1) of one head of one image, its keys and values packed first: per 8 queries, scores, softmax,
+   probabilities · values, the division by the sums. */
 __attribute__((target("avx512f")))
-static void attention_head(const struct attention_job *j, int64_t head, int first_block, int last_block, const struct attention_buffers *a) {
+static void attention_head(const struct attention_job *j, int64_t head, int q0, int q1, const struct attention_buffers *a) {
     int L = j->tokens, hd = j->head_width, H = j->heads;
     int64_t D = (int64_t)H * hd, row = 3 * D;
     int b = (int)(head / H), h = (int)(head % H);
@@ -182,8 +182,8 @@ static void attention_head(const struct attention_job *j, int64_t head, int firs
     const float *q = head_queries(j, head);
     pack_head(q + D, q + 2 * D, row, L, hd, a->keys, a->values);
     __m512 scale = _mm512_set1_ps(j->scale);
-    for (int block = first_block; block < last_block; block++) {
-        int i0 = block * MR, rows = L - i0 < MR ? L - i0 : MR;
+    for (int i0 = q0; i0 < q1; i0 += MR) {
+        int rows = q1 - i0 < MR ? q1 - i0 : MR;
         for (int p = 0; p < key_panels; p++)
             tile_plain_rows(q + i0 * row, row, hd, a->keys + (int64_t)p * hd * NR, a->scores + p * NR, Lpad, rows);
         for (int i = 0; i < rows; i++) {

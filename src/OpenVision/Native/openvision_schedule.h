@@ -74,12 +74,12 @@ struct norm_job {
 };
 
 /* The including file's kernels: a tile of rows × 32 outputs; layer-norm rows [r0, r1); the calling thread's attention
-   buffers (0 when out of memory); query blocks [first_block, last_block) of one head. */
+   buffers (0 when out of memory); queries [q0, q1) of one head. */
 static void tile_rows(const ov_t *x, int k, const ov_t *panel, const float *bias, int activate, const ov_t *residual, ov_t *y,
                       int n, int columns, int rows);
 static void norm_rows(const struct norm_job *j, int64_t r0, int64_t r1);
 static int attention_buffers(const struct attention_job *j, struct attention_buffers *buffers);
-static void attention_head(const struct attention_job *j, int64_t head, int first_block, int last_block, const struct attention_buffers *a);
+static void attention_head(const struct attention_job *j, int64_t head, int q0, int q1, const struct attention_buffers *a);
 /* y [w] = a + b, rounded once to the element type; `n` elements copied from `from` to `to`. */
 static void add_row(const ov_t *a, const ov_t *b, ov_t *y, int w);
 static void copy_run(const ov_t *from, ov_t *to, int n);
@@ -126,37 +126,30 @@ static void run_share(void *data) {
     }
 }
 
-/* (head, block of 8 queries) units [u0, u1) of attention; each head touched is packed once. */
-static void attention_units(const struct attention_job *j, int64_t u0, int64_t u1) {
+static void attention_share(void *data) {
+    const struct attention_job *j = data;
+    int thread = omp_thread_num(), threads = omp_num_threads();
     struct attention_buffers buffers;
-    if (u0 >= u1 || !attention_buffers(j, &buffers)) return;
+    if (!attention_buffers(j, &buffers)) return;
+    /* Each thread takes an equal run of (head, block of 8 queries) units and packs each head it touches once. */
     int blocks = (j->tokens + MR - 1) / MR;
-    for (int64_t unit = u0; unit < u1;) {
+    int64_t units = j->heads_total * blocks, end = units * (thread + 1) / threads;
+    for (int64_t unit = units * thread / threads; unit < end;) {
         int64_t head = unit / blocks;
-        int first_block = (int)(unit % blocks), last_block = u1 - unit < blocks - first_block ? first_block + (int)(u1 - unit) : blocks;
-        attention_head(j, head, first_block, last_block, &buffers);
+        int first_block = (int)(unit % blocks), last_block = end - unit < blocks - first_block ? first_block + (int)(end - unit) : blocks;
+        attention_head(j, head, first_block * MR, last_block * MR < j->tokens ? last_block * MR : j->tokens, &buffers);
         unit += last_block - first_block;
     }
 }
 
-/* Each thread takes an equal run of units. */
-static void attention_share(void *data) {
-    const struct attention_job *j = data;
-    int thread = omp_thread_num(), threads = omp_num_threads();
-    int64_t units = j->heads_total * ((j->tokens + MR - 1) / MR);
-    attention_units(j, units * thread / threads, units * (thread + 1) / threads);
-}
-
-/* Query units [u0, u1), a unit being (image, block of 8 queries), over every head: the queries of a run of rows. */
-static void attention_rows(const struct attention_job *j, int64_t u0, int64_t u1) {
+/* The queries of rows [r0, r1) of [B·L], every head: each image they touch has its heads packed once. */
+static void attention_queries(const struct attention_job *j, int64_t r0, int64_t r1) {
     struct attention_buffers buffers;
-    if (u0 >= u1 || !attention_buffers(j, &buffers)) return;
-    int blocks = (j->tokens + MR - 1) / MR;
-    for (int64_t unit = u0; unit < u1;) {
-        int64_t image = unit / blocks;
-        int first_block = (int)(unit % blocks), last_block = u1 - unit < blocks - first_block ? first_block + (int)(u1 - unit) : blocks;
-        for (int h = 0; h < j->heads; h++) attention_head(j, image * j->heads + h, first_block, last_block, &buffers);
-        unit += last_block - first_block;
+    if (r0 >= r1 || !attention_buffers(j, &buffers)) return;
+    int L = j->tokens;
+    for (int64_t image = r0 / L; image * L < r1; image++) {
+        int q0 = r0 > image * L ? (int)(r0 - image * L) : 0, q1 = r1 < (image + 1) * L ? (int)(r1 - image * L) : L;
+        for (int h = 0; h < j->heads; h++) attention_head(j, image * j->heads + h, q0, q1, &buffers);
     }
 }
 
@@ -182,12 +175,6 @@ struct block_job {
     struct attention_job attention;
 };
 
-/* The first row of query unit `unit` (image, block of 8 queries), or the end of the rows. */
-static int64_t unit_row(int64_t unit, int blocks, int tokens) {
-    int64_t block_row = (int64_t)(unit % blocks) * MR;
-    return unit / blocks * tokens + (block_row < tokens ? block_row : tokens);
-}
-
 static void block_share(void *data) {
     const struct block_job *b = data;
     void (*const stages[])(void *) = {norm_share, run_share, attention_share, run_share, norm_share, run_share, run_share};
@@ -206,21 +193,23 @@ static int64_t block_weight_bytes(int64_t width, int64_t hidden) {
 static int small_block(int64_t width, int64_t hidden) { return block_weight_bytes(width, hidden) <= ((int64_t)4 << 20); }
 
 /* Elements of scratch memory a block needs for `rows` = batch × tokens: the layer norms' (and attention's) output
-   [rows, width], then qkv's [rows, 3·width] and c_fc's [rows, hidden]. Blocks that may run split by rows give c_fc
-   its own rows, so that in a tower a thread may write the next block's qkv rows while another still reads its c_fc
-   rows (rows of two widths in one buffer overlap across threads); split by columns, barriers separate every stage
-   and the two share one buffer. */
+   [rows, width], then qkv's [rows, 3·width] and c_fc's [rows, hidden]. Blocks that may run split by rows have two qkv
+   buffers, taken by turns in a tower, and c_fc its own rows: a thread may write the next block's qkv rows while
+   another still reads this block's keys and values, or its c_fc rows (rows of two widths in one buffer overlap across
+   threads). Split by columns, barriers separate every stage and qkv and c_fc share one buffer. */
 static int64_t block_scratch(int64_t rows, int width, int hidden) {
     int64_t w = width, h = hidden;
-    return rows * (small_block(w, h) ? 4 * w + h : w + (h > 3 * w ? h : 3 * w));
+    return rows * (small_block(w, h) ? 7 * w + h : w + (h > 3 * w ? h : 3 * w));
 }
 
-/* Block `l` applied to x [B, L, W] into y (contiguous, not overlapping x), `scratch` holding block_scratch elements. */
-static struct block_job block_job(const ov_t *x, int64_t batch, int tokens, const struct block_layers *l, ov_t *scratch, ov_t *y) {
+/* Block `l` applied to x [B, L, W] into y (contiguous, not overlapping x), `scratch` holding block_scratch elements;
+   `turn` 1 takes the second qkv buffer of a block that has two. */
+static struct block_job block_job(const ov_t *x, int64_t batch, int tokens, const struct block_layers *l, ov_t *scratch, ov_t *y,
+                                  int turn) {
     int64_t m = batch * tokens;
-    int w = l->width;
-    ov_t *normed = scratch, *qkv = scratch + m * w; /* normed also holds attention's output */
-    ov_t *hidden = small_block(w, l->hidden) ? qkv + m * 3 * w : qkv; /* see block_scratch */
+    int w = l->width, small = small_block(w, l->hidden);
+    ov_t *normed = scratch, *qkv = scratch + m * w + (small && turn ? m * 3 * w : 0); /* normed also holds attention's output */
+    ov_t *hidden = small ? scratch + m * 7 * w : qkv;                                 /* see block_scratch */
     struct block_job b = {
         .ln1 = {x, l->ln1_gamma, l->ln1_beta, normed, m, w, l->eps},
         .ln2 = {y, l->ln2_gamma, l->ln2_beta, normed, m, w, l->eps},
@@ -246,20 +235,19 @@ static int block_by_rows(int64_t batch, int tokens, const struct block_layers *l
         || (batch * tokens >= 512 && small_block(l->width, l->hidden));
 }
 
-/* Shares of work in proportion to each thread's measured speed. With equal shares, on two Zen 5 cores of a virtual
+/* Shares of rows in proportion to each thread's measured speed. With equal shares, on two Zen 5 cores of a virtual
    machine where one core ran about 10 % slower than the other for a while (pinned single-thread runs), the other
-   waited 10-14 % of the time at the barriers. Taking the work in chunks from a shared counter instead balanced it but
-   cost more than it saved: smaller chunks read the block's weights again each (ViT-Ti batch 1: 8.3 → 9.1 ms in
-   float32). So each phase of the tower is split once, in proportion to the speeds the threads measured (in time-stamp
-   ticks) in the same phase of the block before, and every thread computes the same split from the same numbers; which
-   thread computes which rows does not change a bit. With the cores running alike it came out level at ViT-Ti batch 1
-   and 1-3 % faster at batch 32 (alternating runs). A thread descheduled for a time slice is beyond it. Speeds are
-   written to the slot of the block's parity and read from the other, so a thread that runs ahead into the next phase
-   never overwrites numbers another thread has yet to read (a barrier lies between). */
+   waited 10-14 % of the time at the barriers. Taking the rows in chunks from a shared counter instead balanced them
+   but cost more than it saved: smaller chunks read the block's weights again each (ViT-Ti batch 1: 8.3 → 9.1 ms in
+   float32). So the rows between two barriers are split once, in proportion to the speeds the threads measured (in
+   time-stamp ticks) between the two barriers before, and every thread computes the same split from the same numbers;
+   which thread computes which rows does not change a bit. A thread descheduled for a time slice is beyond it. Speeds
+   are written to the slot of the block's parity and read from the other, so a thread that runs ahead past the barrier
+   never overwrites numbers another thread has yet to read. */
 #define OV_MAX_PACED 64 /* more threads than this take equal shares */
 
 struct pace {
-    double speed[2][OV_MAX_PACED]; /* work per tick by block parity; 0: not measured yet */
+    double speed[2][OV_MAX_PACED]; /* rows per tick by block parity; 0: not measured yet */
 };
 
 /* [*begin, *end) of `total` for this thread: in proportion to the speeds in `speed` where every thread has one, else
@@ -313,50 +301,35 @@ static void block_tail(const struct block_job *b, int64_t r0, int64_t r1) {
 struct tower_job {
     const struct block_job *blocks;
     int count, by_rows;
-    struct pace *rows_pace, *attention_pace; /* by rows: zeroed */
+    struct pace *pace; /* by rows: zeroed */
 };
 
 /* The blocks in turn in one parallel region, split by rows: every thread reads all of a block's weights (they are
-   small) and carries its share of the rows through every layer between two barriers; only attention, which reads
-   every row's keys and values, needs them. Where there are fewer images than threads (each thread would pack every
-   head of the image it shares), attention is shared by (head, block of 8 queries) units between the barriers, and a
-   share of rows goes through the previous block's tail, this block's LN1 and qkv. With at least one image per thread,
-   a share of query units (image, block of 8 queries) goes through attention and the tail, and a share of rows through
-   the next LN1 and qkv after a barrier, since other threads' attention may still read the keys and values that qkv
-   overwrites. Shares follow the threads' speeds (see struct pace). */
+   small) and carries its share of the rows through every layer, so only attention, which reads every row's keys and
+   values, makes it wait for the others: one barrier per block, after qkv. Then a thread takes the attention of its
+   rows' queries (every head of each image its rows touch), the block's tail, and the next block's LN1 and qkv of the
+   same rows. The blocks take the two qkv buffers by turns, so that a thread may write the next keys and values while
+   another still reads this block's. Against the former schedule with a second barrier per block (attention shared by
+   (head, block of 8 queries) units between the two, which packed each head about once, and equal shares): ViT-Ti
+   batch 1 on 2 Zen 5 cores, ten alternating runs, float32 0.3-6 % faster and bfloat16 0.7-8 % (most where the machine
+   ran slow), batch 32 level. Shares follow the threads' speeds (see struct pace). */
 static void tower_rows(const struct tower_job *t) {
     const struct block_job *blocks = t->blocks;
     int thread = omp_thread_num(), threads = omp_num_threads();
-    int tokens = blocks[0].attention.tokens, per_image = (tokens + MR - 1) / MR;
-    int64_t images = blocks[0].attention.heads_total / blocks[0].attention.heads, m = blocks[0].qkv.m;
-    int shared = images < threads;
-    int64_t units = shared ? blocks[0].attention.heads_total * per_image : images * per_image;
-    double *const rows_speed[2] = {t->rows_pace->speed[0], t->rows_pace->speed[1]};
-    double *const units_speed[2] = {t->attention_pace->speed[0], t->attention_pace->speed[1]};
-    int64_t r0, r1, u0, u1;
+    int64_t m = blocks[0].qkv.m, r0, r1;
     for (int i = 0; i <= t->count; i++) {
-        const struct block_job *b = &blocks[i < t->count ? i : t->count - 1];
         int now = i % 2, last = 1 - now;
-        /* Rows: the previous block's tail (attention shared) or nothing (it went with attention), then LN1 and qkv. */
-        paced_share(rows_speed[last], threads, thread, m, &r0, &r1);
+        paced_share(t->pace->speed[last], threads, thread, m, &r0, &r1);
         uint64_t start = __rdtsc();
-        if (shared && i > 0) block_tail(b - (i < t->count), r0, r1);
-        if (i == t->count) break;
-        norm_rows(&b->ln1, r0, r1);
-        run_range(&b->qkv, r0, r1, 0, panels(&b->qkv));
-        record_speed(rows_speed[now], rows_speed[last], thread, r1 - r0, __rdtsc() - start);
-        gomp_barrier(); /* attention reads every row's keys and values */
-        paced_share(units_speed[last], threads, thread, units, &u0, &u1);
-        start = __rdtsc();
-        if (shared) {
-            attention_units(&b->attention, u0, u1);
-        } else {
-            attention_rows(&b->attention, u0, u1);
-            block_tail(b, unit_row(u0, per_image, tokens), unit_row(u1, per_image, tokens));
+        if (i > 0) {
+            attention_queries(&blocks[i - 1].attention, r0, r1);
+            block_tail(&blocks[i - 1], r0, r1);
         }
-        record_speed(units_speed[now], units_speed[last], thread, u1 - u0, __rdtsc() - start);
-        if (i + 1 < t->count || shared) gomp_barrier(); /* out_proj reads every head of its rows; the next qkv
-                                                           overwrites keys and values other threads' attention reads */
+        if (i == t->count) break;
+        norm_rows(&blocks[i].ln1, r0, r1);
+        run_range(&blocks[i].qkv, r0, r1, 0, panels(&blocks[i].qkv));
+        record_speed(t->pace->speed[now], t->pace->speed[last], thread, r1 - r0, __rdtsc() - start);
+        gomp_barrier(); /* attention reads every row's keys and values */
     }
 }
 
@@ -384,13 +357,12 @@ static void run_tower(const ov_t *x, int64_t batch, int tokens, const struct blo
     const ov_t *in = x;
     for (int i = 0; i < count; i++) {
         ov_t *out = (count - 1 - i) % 2 == 0 ? y : spare;
-        jobs[i] = block_job(in, batch, tokens, &layers[i], scratch, out);
+        jobs[i] = block_job(in, batch, tokens, &layers[i], scratch, out, i % 2);
         in = out;
     }
-    struct pace rows_pace, attention_pace;
-    memset(&rows_pace, 0, sizeof rows_pace);
-    memset(&attention_pace, 0, sizeof attention_pace);
-    struct tower_job t = {jobs, count, block_by_rows(batch, tokens, &layers[0], threads), &rows_pace, &attention_pace};
+    struct pace pace;
+    memset(&pace, 0, sizeof pace);
+    struct tower_job t = {jobs, count, block_by_rows(batch, tokens, &layers[0], threads), &pace};
     gomp_parallel(tower_share, &t, threads > 0 ? (unsigned)threads : 0u, 0);
 }
 /* ---- The tokens a vision tower starts from: images [B, C, S, S] cut into g × g patches of p × p (S ≥ g·p; the rest is
