@@ -246,10 +246,6 @@ static int block_by_rows(int64_t batch, int tokens, const struct block_layers *l
    never overwrites numbers another thread has yet to read. */
 #define OV_MAX_PACED 64 /* more threads than this take equal shares */
 
-struct pace {
-    double speed[2][OV_MAX_PACED]; /* rows per tick by block parity; 0: not measured yet */
-};
-
 /* [*begin, *end) of `total` for this thread: in proportion to the speeds in `speed` where every thread has one, else
    equal shares. No thread counts as slower than a quarter of the fastest, so none is left without work to measure. */
 static void paced_share(const double *speed, int threads, int thread, int64_t total, int64_t *begin, int64_t *end) {
@@ -273,8 +269,6 @@ static void paced_share(const double *speed, int threads, int thread, int64_t to
     at[threads] = sum;
     *begin = thread == 0 ? 0 : (int64_t)((double)total * at[thread] / sum);
     *end = thread == threads - 1 ? total : (int64_t)((double)total * at[thread + 1] / sum);
-    if (*end > total) *end = total;
-    if (*begin > *end) *begin = *end;
 }
 
 /* Records this thread's speed over `work` units done in `ticks`, half the new measurement and half the last one (a
@@ -301,7 +295,7 @@ static void block_tail(const struct block_job *b, int64_t r0, int64_t r1) {
 struct tower_job {
     const struct block_job *blocks;
     int count, by_rows;
-    struct pace *pace; /* by rows: zeroed */
+    double speed[2][OV_MAX_PACED]; /* by rows: rows per tick by block parity, 0 until measured (see paced_share) */
 };
 
 /* The blocks in turn in one parallel region, split by rows: every thread reads all of a block's weights (they are
@@ -312,14 +306,14 @@ struct tower_job {
    another still reads this block's. Against the former schedule with a second barrier per block (attention shared by
    (head, block of 8 queries) units between the two, which packed each head about once, and equal shares): ViT-Ti
    batch 1 on 2 Zen 5 cores, ten alternating runs, float32 0.3-6 % faster and bfloat16 0.7-8 % (most where the machine
-   ran slow), batch 32 level. Shares follow the threads' speeds (see struct pace). */
-static void tower_rows(const struct tower_job *t) {
+   ran slow), batch 32 level. Shares follow the threads' speeds (see paced_share). */
+static void tower_rows(struct tower_job *t) {
     const struct block_job *blocks = t->blocks;
     int thread = omp_thread_num(), threads = omp_num_threads();
     int64_t m = blocks[0].qkv.m, r0, r1;
     for (int i = 0; i <= t->count; i++) {
         int now = i % 2, last = 1 - now;
-        paced_share(t->pace->speed[last], threads, thread, m, &r0, &r1);
+        paced_share(t->speed[last], threads, thread, m, &r0, &r1);
         uint64_t start = __rdtsc();
         if (i > 0) {
             attention_queries(&blocks[i - 1].attention, r0, r1);
@@ -328,14 +322,14 @@ static void tower_rows(const struct tower_job *t) {
         if (i == t->count) break;
         norm_rows(&blocks[i].ln1, r0, r1);
         run_range(&blocks[i].qkv, r0, r1, 0, panels(&blocks[i].qkv));
-        record_speed(t->pace->speed[now], t->pace->speed[last], thread, r1 - r0, __rdtsc() - start);
+        record_speed(t->speed[now], t->speed[last], thread, r1 - r0, __rdtsc() - start);
         gomp_barrier(); /* attention reads every row's keys and values */
     }
 }
 
 /* Split by columns, each stage of each block begins after a barrier. */
 static void tower_share(void *data) {
-    const struct tower_job *t = data;
+    struct tower_job *t = data;
     if (t->by_rows) {
         tower_rows(t);
         return;
@@ -360,9 +354,7 @@ static void run_tower(const ov_t *x, int64_t batch, int tokens, const struct blo
         jobs[i] = block_job(in, batch, tokens, &layers[i], scratch, out, i % 2);
         in = out;
     }
-    struct pace pace;
-    memset(&pace, 0, sizeof pace);
-    struct tower_job t = {jobs, count, block_by_rows(batch, tokens, &layers[0], threads), &pace};
+    struct tower_job t = {jobs, count, block_by_rows(batch, tokens, &layers[0], threads), {{0}}}; /* speeds unmeasured */
     gomp_parallel(tower_share, &t, threads > 0 ? (unsigned)threads : 0u, 0);
 }
 /* ---- The tokens a vision tower starts from: images [B, C, S, S] cut into g × g patches of p × p (S ≥ g·p; the rest is

@@ -46,8 +46,6 @@ public class BFloat16OpsTests(ITestOutputHelper output)
         { 17, 768, 269, false }, { 200, 3072, 72, true }, { 3, 30, 100, true },
     };
 
-    /// <summary>Integers in [−<paramref name="bound"/>, <paramref name="bound"/>] times a power of two
-    /// <paramref name="scale"/>, in bfloat16: exact there, and their products' float32 sums stay exact.</summary>
     // Small integers are exact in bfloat16 and their float32 sums are exact, so the only rounding is the final one:
     // the result must equal the float64 result rounded to nearest even, bit for bit.
     [Theory]
