@@ -73,6 +73,32 @@ internal static unsafe class BFloat16Ops
         return RunLinear(x, k, n, cache.For(projection, null, Library.Kernels!.Transposed), null, gelu: false);
     }
 
+    /// <summary>A vision tower's features [B, E] from its last block's tokens <paramref name="x"/> [B, L, W]: the mean of
+    /// tokens 1 … L−1 (<paramref name="average"/>) or token 0, then <paramref name="norm"/>, then times
+    /// <paramref name="projection"/> [W, E], in one call on the calling thread (each step in float32, rounded once, as
+    /// libtorch's mean, layer norm and the kernels' product round); null where the kernels do not apply. libtorch's
+    /// bfloat16 mean of ViT-Ti's tokens took 90–120 µs after the tower, a fiftieth of a batch-1 image (docs/speed.md).</summary>
+    public static Tensor? Head(Tensor x, bool average, TorchSharp.Modules.LayerNorm norm, double eps, Tensor projection, PackedWeight cache)
+    {
+        if (!InputFits(x) || x.dim() != 3 || projection.dim() != 2) return null;
+        long batch = x.size(0), tokens = x.size(1), width = x.size(2), n = projection.size(1);
+        bool fits = tokens >= (average ? 2 : 1) && tokens <= int.MaxValue && width > 0 && width % 2 == 0 && width <= int.MaxValue / 4
+            && n > 0 && n <= int.MaxValue && NormFits(norm, width) && Operand(projection) && TensorSizes.Are(projection, width, n)
+            && projection.is_contiguous();
+        if (!fits) return null;
+        var kernels = Library.Kernels!;
+        var packed = cache.For(projection, null, kernels.Transposed);
+        using var input = x.contiguous();
+        using var scratch = torch.empty(2 * batch * width, ScalarType.BFloat16);
+        var output = torch.empty(batch, n, ScalarType.BFloat16);
+        if (batch > 0)
+            kernels.Head((ushort*)TensorMemory.Address(input), batch, (int)tokens, (int)width, average ? 1 : 0,
+                norm.weight is null ? null : (ushort*)TensorMemory.Address(norm.weight), norm.bias is null ? null : (ushort*)TensorMemory.Address(norm.bias),
+                (float)eps, (ushort*)packed.Weight, (int)n, (ushort*)TensorMemory.Address(scratch), (ushort*)TensorMemory.Address(output));
+        GC.KeepAlive(packed);
+        return output;
+    }
+
     /// <summary>The tokens [B, 1 + g², W] a vision tower's blocks start from (class token, patches times the flattened
     /// filters [W, C·p·p], positional table [1 + g², W] added) in one call, each token summed in float32 and rounded
     /// once (the patch embedding and the table's addition round twice); null where the kernels do not apply.</summary>
@@ -176,6 +202,8 @@ internal static unsafe class BFloat16Ops
             (delegate* unmanaged<ushort*, long, int, ushort*, ushort*, float, ushort*, int, void>)Export(library, "bf16", "layer_norm");
         public readonly delegate* unmanaged<ushort*, long, int, int, int, float, ushort*, int, void> Attention =
             (delegate* unmanaged<ushort*, long, int, int, int, float, ushort*, int, void>)Export(library, "bf16", "attention");
+        public readonly delegate* unmanaged<ushort*, long, int, int, int, ushort*, ushort*, float, ushort*, int, ushort*, ushort*, void> Head =
+            (delegate* unmanaged<ushort*, long, int, int, int, ushort*, ushort*, float, ushort*, int, ushort*, ushort*, void>)Export(library, "bf16", "head");
         public readonly delegate* unmanaged<long, long> PeakLoop = (delegate* unmanaged<long, long>)Export(library, "bf16", "peak_loop");
 
         private IWeightPacker? transposed;

@@ -85,6 +85,8 @@ public sealed class VisionTransformer : nn.Module<Tensor, Tensor>
         if (config.FinalLnAfterPool)
         {
             tokens = x[.., 1..];                                                // raw patch tokens, no ln_post
+            var features = BFloat16Ops.Head(x, config.PoolType == VisionPoolType.Avg, ln_post, config.NormKwargs.Eps, proj, projPacked);
+            if (features is not null) return new VisionOutput(features, tokens, hidden);
             pooled = ln_post.call(Pool(x));
         }
         else
