@@ -211,28 +211,45 @@ static void attention_head(const struct attention_job *j, int64_t head, int q0, 
     }
 }
 
-/* ---- LayerNorm of float32 rows: the mean, then the mean square of the deviations, (x − mean)·rstd·γ + β. */
-__attribute__((target("avx512f")))
-static void norm_rows(const struct norm_job *j, int64_t r0, int64_t r1) {
+/* ---- LayerNorm of float32 rows: the mean, then the mean square of the deviations, (x − mean)·rstd·γ + β. Rows go in
+   groups of four in lockstep so that their chains of dependent sums overlap (see openvision_bf16.c's norm_rows); each
+   row's arithmetic, and so its bits, is that of a row alone. */
+__attribute__((target("avx512f"), always_inline))
+static inline void norm_group(const struct norm_job *j, int64_t r, int count) {
     int w = j->w;
-    for (int64_t r = r0; r < r1; r++) {
-        const float *x = j->x + r * w;
-        __m512 total = _mm512_setzero_ps();
-        for (int c = 0; c < w; c += 16) total = _mm512_add_ps(total, _mm512_maskz_loadu_ps(first(w - c), x + c));
-        __m512 centre = _mm512_set1_ps(_mm512_reduce_add_ps(total) / w), squares = _mm512_setzero_ps();
-        for (int c = 0; c < w; c += 16) {
-            __m512 d = _mm512_maskz_sub_ps(first(w - c), _mm512_maskz_loadu_ps(first(w - c), x + c), centre);
-            squares = _mm512_fmadd_ps(d, d, squares);
+    __m512 total[4], centre[4], squares[4], rstd[4];
+    for (int i = 0; i < count; i++) total[i] = _mm512_setzero_ps();
+    for (int c = 0; c < w; c += 16)
+        for (int i = 0; i < count; i++) total[i] = _mm512_add_ps(total[i], _mm512_maskz_loadu_ps(first(w - c), j->x + (r + i) * w + c));
+    for (int i = 0; i < count; i++) {
+        centre[i] = _mm512_set1_ps(_mm512_reduce_add_ps(total[i]) / w);
+        squares[i] = _mm512_setzero_ps();
+    }
+    for (int c = 0; c < w; c += 16)
+        for (int i = 0; i < count; i++) {
+            __m512 d = _mm512_maskz_sub_ps(first(w - c), _mm512_maskz_loadu_ps(first(w - c), j->x + (r + i) * w + c), centre[i]);
+            squares[i] = _mm512_fmadd_ps(d, d, squares[i]);
         }
-        __m512 rstd = _mm512_set1_ps(1.0f / sqrtf(_mm512_reduce_add_ps(squares) / w + j->eps));
-        float *y = j->y + r * w;
-        for (int c = 0; c < w; c += 16) {
-            __mmask16 valid = first(w - c);
-            __m512 v = _mm512_mul_ps(_mm512_sub_ps(_mm512_maskz_loadu_ps(valid, x + c), centre), rstd);
+    for (int i = 0; i < count; i++) rstd[i] = _mm512_set1_ps(1.0f / sqrtf(_mm512_reduce_add_ps(squares[i]) / w + j->eps));
+    for (int c = 0; c < w; c += 16) {
+        __mmask16 valid = first(w - c);
+        for (int i = 0; i < count; i++) {
+            __m512 v = _mm512_mul_ps(_mm512_sub_ps(_mm512_maskz_loadu_ps(valid, j->x + (r + i) * w + c), centre[i]), rstd[i]);
             v = j->gamma ? _mm512_mul_ps(v, _mm512_maskz_loadu_ps(valid, j->gamma + c)) : v;
             v = j->beta ? _mm512_add_ps(v, _mm512_maskz_loadu_ps(valid, j->beta + c)) : v;
-            _mm512_mask_storeu_ps(y + c, valid, v);
+            _mm512_mask_storeu_ps(j->y + (r + i) * w + c, valid, v);
         }
+    }
+}
+
+__attribute__((target("avx512f")))
+static void norm_rows(const struct norm_job *j, int64_t r0, int64_t r1) {
+    int64_t r = r0;
+    for (; r + 4 <= r1; r += 4) norm_group(j, r, 4);
+    switch (r1 - r) { /* constant counts, so the sums stay in registers */
+    case 3: norm_group(j, r, 3); break;
+    case 2: norm_group(j, r, 2); break;
+    case 1: norm_group(j, r, 1); break;
     }
 }
 
