@@ -170,6 +170,35 @@ static int attention_buffers(const struct attention_job *j, struct attention_buf
     return 1;
 }
 
+/* The softmax numerators of `count` rows of scores (`Lpad` apart; L valid), e^(s·scale − max), in place of the
+   scores, their sums into `sums`. The rows go in lockstep, each step on all of them before the next, so that one row's
+   chains of dependent maxima, sums and reductions overlap the others' (see openvision_bf16.c's softmax_rows); each
+   row's arithmetic, and so its bits, is that of a row alone. Always inlined with a constant count (at most 4). */
+__attribute__((target("avx512f"), always_inline))
+static inline void softmax_rows(float *scores, int Lpad, int L, __m512 scale, float *sums, int count) {
+    __m512 top[4], peak[4], total[4];
+    for (int i = 0; i < count; i++) top[i] = _mm512_set1_ps(-INFINITY);
+    for (int t = 0; t < L; t += 16)
+        for (int i = 0; i < count; i++)
+            top[i] = _mm512_max_ps(top[i], _mm512_mask_mul_ps(_mm512_set1_ps(-INFINITY), first(L - t), _mm512_loadu_ps(scores + (int64_t)i * Lpad + t), scale));
+    for (int i = 0; i < count; i++) {
+        peak[i] = _mm512_set1_ps(_mm512_reduce_max_ps(top[i]));
+        total[i] = _mm512_setzero_ps();
+    }
+    for (int t = 0; t < L; t += 16) {
+        __mmask16 valid = first(L - t);
+        __m512 e[4];
+        for (int i = 0; i < count; i++) e[i] = _mm512_sub_ps(_mm512_mul_ps(_mm512_loadu_ps(scores + (int64_t)i * Lpad + t), scale), peak[i]);
+        exp_nonpositive_lockstep(e, count);
+        for (int i = 0; i < count; i++) {
+            e[i] = _mm512_maskz_mov_ps(valid, e[i]);
+            total[i] = _mm512_add_ps(total[i], e[i]);
+            _mm512_mask_storeu_ps(scores + (int64_t)i * Lpad + t, valid, e[i]);
+        }
+    }
+    for (int i = 0; i < count; i++) sums[i] = _mm512_reduce_add_ps(total[i]);
+}
+
 /* Queries [q0, q1) of one head of one image, its keys and values packed first: per 8 queries, scores, softmax,
    probabilities · values, the division by the sums. */
 __attribute__((target("avx512f")))
@@ -186,19 +215,12 @@ static void attention_head(const struct attention_job *j, int64_t head, int q0, 
         int rows = q1 - i0 < MR ? q1 - i0 : MR;
         for (int p = 0; p < key_panels; p++)
             tile_plain_rows(q + i0 * row, row, hd, a->keys + (int64_t)p * hd * NR, a->scores + p * NR, Lpad, rows);
-        for (int i = 0; i < rows; i++) {
-            float *s = a->scores + (int64_t)i * Lpad;
-            __m512 top = _mm512_set1_ps(-INFINITY);
-            for (int t = 0; t < L; t += 16)
-                top = _mm512_max_ps(top, _mm512_mask_mul_ps(_mm512_set1_ps(-INFINITY), first(L - t), _mm512_loadu_ps(s + t), scale));
-            __m512 peak = _mm512_set1_ps(_mm512_reduce_max_ps(top)), total = _mm512_setzero_ps();
-            for (int t = 0; t < L; t += 16) {
-                __mmask16 valid = first(L - t);
-                __m512 e = _mm512_maskz_mov_ps(valid, exp_nonpositive(_mm512_sub_ps(_mm512_mul_ps(_mm512_loadu_ps(s + t), scale), peak)));
-                total = _mm512_add_ps(total, e);
-                _mm512_mask_storeu_ps(s + t, valid, e); /* the probabilities replace the scores */
-            }
-            a->sums[i] = _mm512_reduce_add_ps(total);
+        int i = 0;
+        for (; i + 4 <= rows; i += 4) softmax_rows(a->scores + (int64_t)i * Lpad, Lpad, L, scale, a->sums + i, 4);
+        switch (rows - i) { /* constant counts, so the rows' vectors stay in registers */
+        case 3: softmax_rows(a->scores + (int64_t)i * Lpad, Lpad, L, scale, a->sums + i, 3); break;
+        case 2: softmax_rows(a->scores + (int64_t)i * Lpad, Lpad, L, scale, a->sums + i, 2); break;
+        case 1: softmax_rows(a->scores + (int64_t)i * Lpad, Lpad, L, scale, a->sums + i, 1); break;
         }
         for (int p = 0; p < value_panels; p++)
             tile_plain_rows(a->scores, Lpad, L, a->values + (int64_t)p * L * NR, a->outputs + p * NR, hdpad, rows);
