@@ -101,9 +101,11 @@ internal static unsafe class BFloat16Ops
 
     /// <summary>The tokens [B, 1 + g², W] a vision tower's blocks start from (class token, patches times the flattened
     /// filters [W, C·p·p], positional table [1 + g², W] added) in one call, each token summed in float32 and rounded
-    /// once (the patch embedding and the table's addition round twice); null where the kernels do not apply.</summary>
+    /// once (the patch embedding and the table's addition round twice); null where the kernels do not apply.
+    /// <paramref name="pixels"/> may be float32: each pixel is rounded to bfloat16 as the patches are cut out, as a cast
+    /// rounds it, without the cast's pass and tensor.</summary>
     public static Tensor? Embed(Tensor pixels, int patch, Tensor filters, PackedWeight cache, Tensor classToken, Tensor positions) =>
-        InputFits(pixels) && filters.dim() == 2 && WeightFits(filters, null, filters.size(0), filters.size(1)) && Operand(classToken)
+        (InputFits(pixels) || (FloatInput(pixels) && Library.Kernels!.EmbedsFloatPixels)) && filters.dim() == 2 && WeightFits(filters, null, filters.size(0), filters.size(1)) && Operand(classToken)
         && Operand(positions) && NativeEmbedding.Fit(pixels, patch, filters, classToken, positions)
             ? NativeEmbedding.Run(pixels, patch, filters, cache, classToken, positions, Library.Kernels!)
             : null;
@@ -166,6 +168,10 @@ internal static unsafe class BFloat16Ops
 
     // An activation: bfloat16 on the CPU, with the kernels loaded (checked last: the first bfloat16 call loads them).
     private static bool InputFits(Tensor x) => Operand(x) && Available;
+
+    // Float32 images on the CPU for a bfloat16 tower, autograd not recording, the kernels loaded.
+    private static bool FloatInput(Tensor x) =>
+        x.dtype == ScalarType.Float32 && x.device_type == DeviceType.CPU && !(torch.is_grad_enabled() && x.requires_grad) && Available;
 
     // A linear layer's weight [rows, columns] (columns even: the kernels take k in pairs) and bias [rows] or none,
     // contiguous, so that their first elements' addresses describe them.

@@ -15,7 +15,14 @@ internal abstract unsafe class KernelExports(IntPtr library, string prefix) : IB
     private readonly delegate* unmanaged<void*, long, int, int, int, IntPtr, int, void*, void*, void*, void*, int, void> embed =
         (delegate* unmanaged<void*, long, int, int, int, IntPtr, int, void*, void*, void*, void*, int, void>)Export(library, prefix, "embed");
 
+    // Float32 images for a library of another element type, rounded as they are cut out (bfloat16's); null where absent.
+    private readonly delegate* unmanaged<void*, long, int, int, int, IntPtr, int, void*, void*, void*, void*, int, void> embedFloat =
+        NativeLibrary.TryGetExport(library, $"ov_{prefix}_embed_float", out var address)
+            ? (delegate* unmanaged<void*, long, int, int, int, IntPtr, int, void*, void*, void*, void*, int, void>)address : null;
+
     protected static IntPtr Export(IntPtr library, string prefix, string name) => NativeLibrary.GetExport(library, $"ov_{prefix}_{name}");
+
+    public bool EmbedsFloatPixels => embedFloat != null;
 
     public long PackedBytes(int rows, int columns) => packedBytes(rows, columns);
 
@@ -26,7 +33,12 @@ internal abstract unsafe class KernelExports(IntPtr library, string prefix) : IB
     public void Tower(void* x, long batch, int tokens, NativeBlock.Layers* layers, int count, void* scratch, void* y, void* spare, int threads) =>
         tower(x, batch, tokens, layers, count, scratch, y, spare, threads);
 
-    public void Embed(void* pixels, long batch, int channels, int side, int patch, IntPtr packed, int width, void* classToken, void* positions,
-        void* patches, void* y, int threads) =>
-        embed(pixels, batch, channels, side, patch, packed, width, classToken, positions, patches, y, threads);
+    public void Embed(void* pixels, bool floatPixels, long batch, int channels, int side, int patch, IntPtr packed, int width, void* classToken,
+        void* positions, void* patches, void* y, int threads)
+    {
+        if (floatPixels && embedFloat != null)
+            embedFloat(pixels, batch, channels, side, patch, packed, width, classToken, positions, patches, y, threads);
+        else
+            embed(pixels, batch, channels, side, patch, packed, width, classToken, positions, patches, y, threads);
+    }
 }

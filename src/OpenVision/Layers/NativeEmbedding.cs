@@ -8,8 +8,12 @@ namespace OpenVision.Layers;
 /// <c>run_embed</c>).</summary>
 internal unsafe interface IEmbedKernels : IWeightPacker
 {
-    void Embed(void* pixels, long batch, int channels, int side, int patch, IntPtr packed, int width, void* classToken, void* positions,
-        void* patches, void* y, int threads);
+    /// <summary>True when the library also takes float32 images for its own element type (rounding each pixel).</summary>
+    bool EmbedsFloatPixels { get; }
+
+    /// <summary><paramref name="floatPixels"/>: the images are float32 while the library's element type is not.</summary>
+    void Embed(void* pixels, bool floatPixels, long batch, int channels, int side, int patch, IntPtr packed, int width, void* classToken,
+        void* positions, void* patches, void* y, int threads);
 }
 
 /// <summary>The tokens [B, 1 + g², W] a vision tower's blocks start from, in one native call: the class token plus the
@@ -36,10 +40,13 @@ internal static unsafe class NativeEmbedding
         long batch = pixels.size(0), channels = pixels.size(1), side = pixels.size(2), grid = side / patch, width = filters.size(0);
         var packed = cache.For(filters, null, kernels);
         using var input = pixels.contiguous();
-        using var patches = torch.empty([batch * grid * grid, channels * patch * patch], pixels.dtype);
-        var y = torch.empty([batch, 1 + grid * grid, width], pixels.dtype);
+        // Float32 images for a model of another type are rounded to it as the patches are cut out (the caller checked
+        // EmbedsFloatPixels), as a cast would round them.
+        bool floatPixels = pixels.dtype != filters.dtype;
+        using var patches = torch.empty([batch * grid * grid, channels * patch * patch], filters.dtype);
+        var y = torch.empty([batch, 1 + grid * grid, width], filters.dtype);
         if (batch > 0)
-            kernels.Embed((void*)TensorMemory.Address(input), batch, (int)channels, (int)side, patch, packed.Weight, (int)width,
+            kernels.Embed((void*)TensorMemory.Address(input), floatPixels, batch, (int)channels, (int)side, patch, packed.Weight, (int)width,
                 (void*)TensorMemory.Address(classToken), (void*)TensorMemory.Address(positions), (void*)TensorMemory.Address(patches),
                 (void*)TensorMemory.Address(y), torch.get_num_threads());
         GC.KeepAlive(packed);

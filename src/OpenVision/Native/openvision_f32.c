@@ -283,8 +283,10 @@ void ov_f32_linear(const float *x, int64_t m, int k, const float *packed, int n,
 }
 
 __attribute__((target("avx512f")))
-static void copy_run(const float *from, float *to, int n) {
-    for (int i = 0; i < n; i += 16) _mm512_mask_storeu_ps(to + i, first(n - i), _mm512_maskz_loadu_ps(first(n - i), from + i));
+static void cut_run(const void *from, int rounded, float *to, int n) {
+    (void)rounded; /* float32 pixels are this library's element type */
+    const float *pixels = from;
+    for (int i = 0; i < n; i += 16) _mm512_mask_storeu_ps(to + i, first(n - i), _mm512_maskz_loadu_ps(first(n - i), pixels + i));
 }
 
 __attribute__((target("avx512f")))
@@ -299,7 +301,7 @@ static void add_row(const float *a, const float *b, float *y, int w) {
    single additions as adding the table afterwards: the same bits, in one call. */
 void ov_f32_embed(const float *pixels, int64_t batch, int channels, int side, int patch, const float *packed, int width,
                   const float *class_token, const float *positions, float *patches, float *y, int threads) {
-    struct embed_job e = {pixels, packed, class_token, positions, patches, y, batch, channels, side, patch, side / patch, width};
+    struct embed_job e = {pixels, packed, class_token, positions, patches, y, batch, channels, side, patch, side / patch, width, 0};
     run_embed(&e, threads);
 }
 

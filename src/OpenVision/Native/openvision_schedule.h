@@ -82,7 +82,8 @@ static int attention_buffers(const struct attention_job *j, struct attention_buf
 static void attention_head(const struct attention_job *j, int64_t head, int q0, int q1, const struct attention_buffers *a);
 /* y [w] = a + b, rounded once to the element type; `n` elements copied from `from` to `to`. */
 static void add_row(const ov_t *a, const ov_t *b, ov_t *y, int w);
-static void copy_run(const ov_t *from, ov_t *to, int n);
+/* `n` pixels from `from` into `to`: copied where they have the element type; float32 pixels rounded to it (`rounded`). */
+static void cut_run(const void *from, int rounded, ov_t *to, int n);
 
 static int panels(const struct job *j) { return (j->n + NR - 1) / NR; }
 
@@ -361,10 +362,11 @@ static void run_tower(const ov_t *x, int64_t batch, int tokens, const struct blo
    dropped, as by a stride-p convolution), each patch a row of C·p·p values in the filters' order (c, y, x), times the
    packed filters, plus the positional table; before them the class token plus the table's first row. */
 struct embed_job {
-    const ov_t *pixels, *packed, *class_token, *positions; /* positions [1 + g², W] */
+    const void *pixels;                                      /* ov_t, or float32 where `rounded` */
+    const ov_t *packed, *class_token, *positions;            /* positions [1 + g², W] */
     ov_t *patches, *y;                                       /* patches [B·g², C·p·p] scratch; y [B, 1 + g², W] */
     int64_t batch;
-    int channels, side, patch, grid, width;
+    int channels, side, patch, grid, width, rounded;
 };
 
 static void embed_share(void *data) {
@@ -377,9 +379,11 @@ static void embed_share(void *data) {
         int gy = (int)(r % cells / g), gx = (int)(r % g);
         ov_t *to = e->patches + r * k;
         for (int c = 0; c < e->channels; c++)
-            for (int y = 0; y < p; y++)
-                copy_run(e->pixels + (((image * e->channels + c) * e->side) + (int64_t)gy * p + y) * e->side + (int64_t)gx * p,
-                         to + ((int64_t)c * p + y) * p, p);
+            for (int y = 0; y < p; y++) {
+                int64_t at = (((image * e->channels + c) * e->side) + (int64_t)gy * p + y) * e->side + (int64_t)gx * p;
+                cut_run((const char *)e->pixels + at * (e->rounded ? (int64_t)sizeof(float) : (int64_t)sizeof(ov_t)), e->rounded,
+                        to + ((int64_t)c * p + y) * p, p);
+            }
     }
     gomp_barrier(); /* an image's patches may have been cut out by another thread */
     for (int64_t image = 0; image < e->batch; image++) {

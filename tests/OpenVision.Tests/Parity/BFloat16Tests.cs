@@ -190,6 +190,22 @@ public class BFloat16Tests(ITestOutputHelper output)
         Assert.True(error <= bound, $"{name} at 80 px: relative error {error:E3} exceeds the derived bound {bound:E3}");
     }
 
+    // Float32 images reach a bfloat16 tower as they are (it rounds each pixel as it cuts out the patches, where its
+    // kernels run, or casts them first): the features are those of the images cast to bfloat16 beforehand, bit for bit,
+    // whichever route runs (OPENVISION_BF16_KERNELS=0 in the AVX2 pass of scripts/test.sh).
+    [Fact]
+    public void Float32ImagesGiveTheFeaturesOfTheCastImages()
+    {
+        using var model = Load("ovtest-mini-p16-64", ScalarType.BFloat16);
+        using var scope = NewDisposeScope();
+        using var _ = no_grad();
+        var pixels = randn(3, 3, 64, 64, generator: new Generator(11));
+        var fromFloat = model.EncodeImage(pixels);
+        var fromCast = model.Visual.call(pixels.to(ScalarType.BFloat16)).to(ScalarType.Float32);
+        Assert.True(RandomBlocks.Same(fromCast, fromFloat));
+        Assert.True(RandomBlocks.Same(fromCast, model.Visual.call(pixels).to(ScalarType.Float32)), "the tower called with float32 images");
+    }
+
     [Fact]
     public void UnsupportedDTypeIsAClearError()
     {

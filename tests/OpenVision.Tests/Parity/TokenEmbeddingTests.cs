@@ -74,6 +74,37 @@ public class TokenEmbeddingTests(ITestOutputHelper output)
         Assert.True(RandomBlocks.Same(exact.to(ScalarType.Float32).to(BF16), actual!), $"[{batch}, 3, {imageSize}, {imageSize}] /{patch} width {width}");
     }
 
+    // Float32 images for a bfloat16 tower: each pixel rounded as it is cut out must give the tokens of the cast images,
+    // bit for bit, including pixels a cast treats specially (ties, denormals, NaN, infinities, values past bfloat16's
+    // range).
+    [Theory]
+    [MemberData(nameof(Shapes))]
+    public void BFloat16FromFloat32PixelsIsTheCastImages(int batch, int imageSize, int patch, int width)
+    {
+        if (!BFloat16Ops.Available) return;
+        using var scope = NewDisposeScope();
+        using var _ = no_grad();
+        var generator = new Generator((ulong)(imageSize * 5 + width));
+        long grid = imageSize / patch;
+        var pixels = randn([batch, 3, imageSize, imageSize], generator: generator);
+        var flat = pixels.view(-1);
+        float[] special = [1.00390625f, 1.01171875f, 1e-40f, -3e-39f, float.NaN, float.PositiveInfinity, float.NegativeInfinity, 3.4e38f];
+        for (int i = 0; i < special.Length; i++) flat[i * 7].fill_(special[i]);
+        var filters = (randn([width, 3 * patch * patch], generator: generator) * 0.05).to(BF16);
+        var classToken = randn([width], generator: generator).to(BF16);
+        var positions = randn([1 + grid * grid, width], generator: generator).to(BF16);
+        var fromFloat = BFloat16Ops.Embed(pixels, patch, filters, new PackedWeight(), classToken, positions);
+        var fromCast = BFloat16Ops.Embed(pixels.to(BF16), patch, filters, new PackedWeight(), classToken, positions);
+        Assert.NotNull(fromFloat);
+        Assert.NotNull(fromCast);
+        // NaN where the cast has NaN, the same values everywhere else (bfloat16 widens to float32 exactly).
+        var expected = fromCast!.to(ScalarType.Float32);
+        var actual = fromFloat!.to(ScalarType.Float32);
+        Assert.True(expected.isnan().any().item<bool>(), "the NaN pixel reaches the tokens");
+        Assert.True(expected.isnan().eq(actual.isnan()).all().item<bool>() && expected.nan_to_num(0).eq(actual.nan_to_num(0)).all().item<bool>(),
+            $"[{batch}, 3, {imageSize}, {imageSize}] /{patch} width {width}");
+    }
+
     // Other element types, a table of the wrong size, a patch size that does not match the filters, and operands autograd
     // records for go back to the caller's path.
     [Fact]
