@@ -105,8 +105,8 @@ internal static unsafe class BFloat16Ops
     /// <paramref name="pixels"/> may be float32: each pixel is rounded to bfloat16 as the patches are cut out, as a cast
     /// rounds it, without the cast's pass and tensor.</summary>
     public static Tensor? Embed(Tensor pixels, int patch, Tensor filters, PackedWeight cache, Tensor classToken, Tensor positions) =>
-        (InputFits(pixels) || (FloatInput(pixels) && Library.Kernels!.EmbedsFloatPixels)) && filters.dim() == 2 && WeightFits(filters, null, filters.size(0), filters.size(1)) && Operand(classToken)
-        && Operand(positions) && NativeEmbedding.Fit(pixels, patch, filters, classToken, positions)
+        (InputFits(pixels) || (FloatInput(pixels) && Library.Kernels!.EmbedsFloatPixels)) && filters.dim() == 2
+        && WeightFits(filters, null, filters.size(0), filters.size(1)) && Operand(classToken) && Operand(positions) && NativeEmbedding.Fit(pixels, patch, filters, classToken, positions)
             ? NativeEmbedding.Run(pixels, patch, filters, cache, classToken, positions, Library.Kernels!)
             : null;
 
