@@ -6,8 +6,14 @@ using static TorchSharp.torch;
 
 namespace OpenVision.Lab.Tests.Benchmarks;
 
+// Float32Ops.UseLibtorchOperations is process-wide: while it times libtorch's side, a float32 model in a test running
+// beside it would take libtorch's operations too. So this test runs alone.
+[CollectionDefinition(nameof(LibtorchOpsComparisonTests), DisableParallelization = true)]
+public class LibtorchOpsComparisonCollection;
+
 /// <summary><c>bench --libtorch-ops</c>: the default float32 path and libtorch's operations timed in one run, their
 /// features compared, the ratio summarised, and the kernels in use again afterwards.</summary>
+[Collection(nameof(LibtorchOpsComparisonTests))]
 public class LibtorchOpsComparisonTests
 {
     [Fact]
