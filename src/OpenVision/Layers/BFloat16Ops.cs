@@ -66,10 +66,7 @@ internal static unsafe class BFloat16Ops
     {
         if (!InputFits(x) || x.dim() < 1 || projection.dim() != 2) return x.matmul(projection);
         long k = TensorSizes.Last(x), n = projection.size(1);
-        // The kernels take k in pairs; the packed form is of the transpose [N, K].
-        bool fits = Operand(projection) && TensorSizes.Are(projection, k, n) && k % 2 == 0 && k <= int.MaxValue && n <= int.MaxValue
-            && projection.is_contiguous();
-        if (!fits) return x.matmul(projection);
+        if (!ProjectionFits(projection, k)) return x.matmul(projection);
         return RunLinear(x, k, n, cache.For(projection, null, Library.Kernels!.Transposed), null, gelu: false);
     }
 
@@ -82,9 +79,8 @@ internal static unsafe class BFloat16Ops
     {
         if (!InputFits(x) || x.dim() != 3 || projection.dim() != 2) return null;
         long batch = x.size(0), tokens = x.size(1), width = x.size(2), n = projection.size(1);
-        bool fits = tokens >= (average ? 2 : 1) && tokens <= int.MaxValue && width > 0 && width % 2 == 0 && width <= int.MaxValue / 4
-            && n > 0 && n <= int.MaxValue && NormFits(norm, width) && Operand(projection) && TensorSizes.Are(projection, width, n)
-            && projection.is_contiguous();
+        bool fits = tokens >= (average ? 2 : 1) && tokens <= int.MaxValue && width > 0 && width <= int.MaxValue / 4 && n > 0
+            && NormFits(norm, width) && ProjectionFits(projection, width);
         if (!fits) return null;
         var kernels = Library.Kernels!;
         var packed = cache.For(projection, null, kernels.Transposed);
@@ -178,6 +174,12 @@ internal static unsafe class BFloat16Ops
     private static bool WeightFits(Tensor weight, Tensor? bias, long rows, long columns) =>
         Operand(weight) && TensorSizes.Are(weight, rows, columns) && columns % 2 == 0 && rows <= int.MaxValue && columns <= int.MaxValue
         && weight.is_contiguous() && VectorFits(bias, rows);
+
+    // A tower's projection [K, N] for the kernels: K even (they take k in pairs; the packed form is of the transpose
+    // [N, K]), contiguous.
+    private static bool ProjectionFits(Tensor projection, long k) =>
+        Operand(projection) && projection.dim() == 2 && TensorSizes.Are(projection, k, projection.size(1)) && k % 2 == 0
+        && k <= int.MaxValue && projection.size(1) <= int.MaxValue && projection.is_contiguous();
 
     // A layer norm's γ and β, [width] each or none.
     private static bool NormFits(TorchSharp.Modules.LayerNorm norm, long width) => VectorFits(norm.weight, width) && VectorFits(norm.bias, width);

@@ -204,10 +204,9 @@ public sealed partial class OpenVisionModel : nn.Module
 
     private static Tensor Concatenate(IReadOnlyList<Tensor> parts) => torch.cat(parts.ToArray(), dim: 0);
 
-    // Float32 images stay float32 for a bfloat16 model: its vision tower rounds them as it cuts out the patches (the
-    // same values a cast gives, without the cast's pass); any other pair of types is cast here.
-    private Tensor ToModel(Tensor pixels) =>
-        pixels.dtype == ScalarType.Float32 && DType == ScalarType.BFloat16 ? pixels.to(Device) : pixels.to(DType, Device);
+    // The vision tower casts images of another type itself, or rounds them as it cuts out the patches where its kernels
+    // take them as they are (float32 images for a bfloat16 model: no cast's pass).
+    private Tensor ToModel(Tensor pixels) => pixels.to(Device);
 }
 
 /// <summary>Outputs of <see cref="OpenVisionModel.EncodeImageDetailed"/>; the caller disposes the tensors.</summary>

@@ -100,26 +100,32 @@ public sealed class VisionTransformer : nn.Module<Tensor, Tensor>
 
     // The class token and the embedded patches, the positional table added: one native call where the kernels apply
     // (at inference; the same bits in float32, one rounding instead of two in bfloat16), otherwise the patch embedding,
-    // libtorch's concatenation and its addition.
-    // Pixels of another type than the weights are cast to it; the bfloat16 kernels round float32 pixels themselves.
+    // libtorch's concatenation and its addition. Pixels of another type than the weights are cast to it, unless the
+    // kernels take them as they are (the bfloat16 kernels round float32 pixels as they cut out the patches).
     private Tensor Tokens(Tensor pixels, int grid)
     {
         var table = PositionTable(grid);
         var weight = conv1.weight!;
-        using (var scope = torch.NewDisposeScope())
-        {
-            var filters = weight.view(weight.size(0), -1);                             // [W, C·p·p], the (c, y, x) order
-            var positions = table.to(weight.dtype, pixels.device);
-            var tokens = Float32Ops.Embed(pixels, config.PatchSize, filters, patchPacked, class_embedding, positions)
-                ?? BFloat16Ops.Embed(pixels, config.PatchSize, filters, patchPacked, class_embedding, positions);
-            if (tokens is not null) return tokens.MoveToOuterDisposeScope();
-        }
+        if (NativeTokens(pixels, table) is { } tokens) return tokens;
         using var cast = pixels.dtype == weight.dtype ? null : pixels.to(weight.dtype);
+        if (cast is not null && NativeTokens(cast, table) is { } castTokens) return castTokens;
         var x = PatchEmbedding(cast ?? pixels);                                 // [B, W, g, g]
         x = x.flatten(2).transpose(1, 2);                                       // [B, g², W], row-major patches
         var cls = class_embedding.to(x.dtype).view(1, 1, -1).expand(x.size(0), 1, -1);
         x = torch.cat([cls, x], 1);                                             // [B, 1+g², W]
         return x.add(table.to(x.dtype, x.device), KeptScalars.One);             // explicit alpha: see KeptScalars
+    }
+
+    // The tokens in one native call, or null where neither kernel library takes these pixels.
+    private Tensor? NativeTokens(Tensor pixels, Tensor table)
+    {
+        using var scope = torch.NewDisposeScope();
+        var weight = conv1.weight!;
+        var filters = weight.view(weight.size(0), -1);                                 // [W, C·p·p], the (c, y, x) order
+        var positions = table.to(weight.dtype, pixels.device);
+        var tokens = Float32Ops.Embed(pixels, config.PatchSize, filters, patchPacked, class_embedding, positions)
+            ?? BFloat16Ops.Embed(pixels, config.PatchSize, filters, patchPacked, class_embedding, positions);
+        return tokens?.MoveToOuterDisposeScope();
     }
 
     // For a bfloat16 model the patch embedding runs in float32 on the (already rounded) pixels and weights and is rounded
