@@ -205,15 +205,9 @@ static void pack_head(const uint16_t *k, const uint16_t *v, int64_t row, int L, 
 __attribute__((target(OV_TARGET), always_inline))
 static inline void softmax_rows(const float *scores, int Lpad, int L, int Leven, __m512 scale, uint16_t *probabilities, float *sums,
                                 int count) {
-    __m512 top[4], peak[4], total[4];
-    for (int i = 0; i < count; i++) top[i] = _mm512_set1_ps(-INFINITY);
-    for (int t = 0; t < L; t += 16)
-        for (int i = 0; i < count; i++)
-            top[i] = _mm512_max_ps(top[i], _mm512_mask_mul_ps(_mm512_set1_ps(-INFINITY), first(L - t), _mm512_loadu_ps(scores + (int64_t)i * Lpad + t), scale));
-    for (int i = 0; i < count; i++) {
-        peak[i] = _mm512_set1_ps(_mm512_reduce_max_ps(top[i]));
-        total[i] = _mm512_setzero_ps();
-    }
+    __m512 peak[4], total[4];
+    scaled_maxima(scores, Lpad, L, scale, peak, count);
+    for (int i = 0; i < count; i++) total[i] = _mm512_setzero_ps();
     for (int t = 0; t < Leven; t += 16) {
         __m512 e[4];
         for (int i = 0; i < count; i++) e[i] = _mm512_fmsub_ps(_mm512_loadu_ps(scores + (int64_t)i * Lpad + t), scale, peak[i]);
@@ -243,13 +237,9 @@ static void attention_blocks(const struct attention_job *j, int64_t head, int q0
         int rows = q1 - i0 < MR ? q1 - i0 : MR;
         for (int p = 0; p < key_panels; p++)
             tile_f32_rows(q + i0 * row, row, hd, keys + (int64_t)p * (hd / 2) * NR * 2, scores + p * NR, Lpad, rows);
-        int i = 0;
-        for (; i + 4 <= rows; i += 4) softmax_rows(scores + (int64_t)i * Lpad, Lpad, L, Leven, scale, probabilities + (int64_t)i * Leven, sums + i, 4);
-        switch (rows - i) { /* constant counts, so the rows' vectors stay in registers */
-        case 3: softmax_rows(scores + (int64_t)i * Lpad, Lpad, L, Leven, scale, probabilities + (int64_t)i * Leven, sums + i, 3); break;
-        case 2: softmax_rows(scores + (int64_t)i * Lpad, Lpad, L, Leven, scale, probabilities + (int64_t)i * Leven, sums + i, 2); break;
-        case 1: softmax_rows(scores + (int64_t)i * Lpad, Lpad, L, Leven, scale, probabilities + (int64_t)i * Leven, sums + i, 1); break;
-        }
+#define OV_SOFTMAX(i, count) softmax_rows(scores + (i) * Lpad, Lpad, L, Leven, scale, probabilities + (i) * Leven, sums + (i), count)
+        OV_IN_FOURS(0, rows, OV_SOFTMAX);
+#undef OV_SOFTMAX
         for (int p = 0; p < value_panels; p++)
             tile_f32_rows(probabilities, Leven, Leven, values + (int64_t)p * (Leven / 2) * NR * 2, outputs + p * NR, hdpad, rows);
         for (int i = 0; i < rows; i++) {
@@ -347,13 +337,9 @@ static void norm_rows(const struct norm_job *j, int64_t r0, int64_t r1) {
         if (j->gamma) _mm512_storeu_ps(gamma + c, widen(j->gamma + c, w - c));
         if (j->beta) _mm512_storeu_ps(beta + c, widen(j->beta + c, w - c));
     }
-    int64_t r = r0;
-    for (; r + 4 <= r1; r += 4) norm_group(j, r, gamma, beta, rows, 4);
-    switch (r1 - r) { /* constant counts, so the sums stay in registers */
-    case 3: norm_group(j, r, gamma, beta, rows, 3); break;
-    case 2: norm_group(j, r, gamma, beta, rows, 2); break;
-    case 1: norm_group(j, r, gamma, beta, rows, 1); break;
-    }
+#define OV_NORM(r, count) norm_group(j, r, gamma, beta, rows, count)
+    OV_IN_FOURS(r0, r1, OV_NORM);
+#undef OV_NORM
 }
 
 /* y [m, w] = LayerNorm(x [m, w]) with γ and β ([w] or null), all bfloat16. */
@@ -364,13 +350,13 @@ void ov_bf16_layer_norm(const uint16_t *x, int64_t m, int w, const uint16_t *gam
 }
 
 __attribute__((target(OV_TARGET)))
-static void cut_run(const void *from, int rounded, uint16_t *to, int n) {
-    if (rounded) {
-        const float *pixels = from;
+static void cut_run(const struct embed_job *e, int64_t at, uint16_t *to, int n) {
+    if (e->rounded) {
+        const float *pixels = (const float *)e->pixels + at;
         for (int i = 0; i < n; i += 16) store_bf16(to + i, _mm512_maskz_loadu_ps(first(n - i), pixels + i), n - i);
         return;
     }
-    const uint16_t *pixels = from;
+    const uint16_t *pixels = (const uint16_t *)e->pixels + at;
     for (int i = 0; i < n; i += 32) {
         __mmask32 valid = n - i >= 32 ? 0xFFFFFFFFu : (__mmask32)((1u << (n - i)) - 1);
         _mm512_mask_storeu_epi16(to + i, valid, _mm512_maskz_loadu_epi16(valid, pixels + i));

@@ -176,15 +176,9 @@ static int attention_buffers(const struct attention_job *j, struct attention_buf
    row's arithmetic, and so its bits, is that of a row alone. Always inlined with a constant count (at most 4). */
 __attribute__((target("avx512f"), always_inline))
 static inline void softmax_rows(float *scores, int Lpad, int L, __m512 scale, float *sums, int count) {
-    __m512 top[4], peak[4], total[4];
-    for (int i = 0; i < count; i++) top[i] = _mm512_set1_ps(-INFINITY);
-    for (int t = 0; t < L; t += 16)
-        for (int i = 0; i < count; i++)
-            top[i] = _mm512_max_ps(top[i], _mm512_mask_mul_ps(_mm512_set1_ps(-INFINITY), first(L - t), _mm512_loadu_ps(scores + (int64_t)i * Lpad + t), scale));
-    for (int i = 0; i < count; i++) {
-        peak[i] = _mm512_set1_ps(_mm512_reduce_max_ps(top[i]));
-        total[i] = _mm512_setzero_ps();
-    }
+    __m512 peak[4], total[4];
+    scaled_maxima(scores, Lpad, L, scale, peak, count);
+    for (int i = 0; i < count; i++) total[i] = _mm512_setzero_ps();
     for (int t = 0; t < L; t += 16) {
         __mmask16 valid = first(L - t);
         __m512 e[4];
@@ -215,13 +209,9 @@ static void attention_head(const struct attention_job *j, int64_t head, int q0, 
         int rows = q1 - i0 < MR ? q1 - i0 : MR;
         for (int p = 0; p < key_panels; p++)
             tile_plain_rows(q + i0 * row, row, hd, a->keys + (int64_t)p * hd * NR, a->scores + p * NR, Lpad, rows);
-        int i = 0;
-        for (; i + 4 <= rows; i += 4) softmax_rows(a->scores + (int64_t)i * Lpad, Lpad, L, scale, a->sums + i, 4);
-        switch (rows - i) { /* constant counts, so the rows' vectors stay in registers */
-        case 3: softmax_rows(a->scores + (int64_t)i * Lpad, Lpad, L, scale, a->sums + i, 3); break;
-        case 2: softmax_rows(a->scores + (int64_t)i * Lpad, Lpad, L, scale, a->sums + i, 2); break;
-        case 1: softmax_rows(a->scores + (int64_t)i * Lpad, Lpad, L, scale, a->sums + i, 1); break;
-        }
+#define OV_SOFTMAX(i, count) softmax_rows(a->scores + (i) * Lpad, Lpad, L, scale, a->sums + (i), count)
+        OV_IN_FOURS(0, rows, OV_SOFTMAX);
+#undef OV_SOFTMAX
         for (int p = 0; p < value_panels; p++)
             tile_plain_rows(a->scores, Lpad, L, a->values + (int64_t)p * L * NR, a->outputs + p * NR, hdpad, rows);
         for (int i = 0; i < rows; i++) {
@@ -266,13 +256,9 @@ static inline void norm_group(const struct norm_job *j, int64_t r, int count) {
 
 __attribute__((target("avx512f")))
 static void norm_rows(const struct norm_job *j, int64_t r0, int64_t r1) {
-    int64_t r = r0;
-    for (; r + 4 <= r1; r += 4) norm_group(j, r, 4);
-    switch (r1 - r) { /* constant counts, so the sums stay in registers */
-    case 3: norm_group(j, r, 3); break;
-    case 2: norm_group(j, r, 2); break;
-    case 1: norm_group(j, r, 1); break;
-    }
+#define OV_NORM(r, count) norm_group(j, r, count)
+    OV_IN_FOURS(r0, r1, OV_NORM);
+#undef OV_NORM
 }
 
 /* y [m, n] = x [m, k] · Wᵀ (+ bias [n] or null), W packed by ov_f32_pack; row-major: the patch embedding of float32
@@ -283,9 +269,8 @@ void ov_f32_linear(const float *x, int64_t m, int k, const float *packed, int n,
 }
 
 __attribute__((target("avx512f")))
-static void cut_run(const void *from, int rounded, float *to, int n) {
-    (void)rounded; /* float32 pixels are this library's element type */
-    const float *pixels = from;
+static void cut_run(const struct embed_job *e, int64_t at, float *to, int n) {
+    const float *pixels = (const float *)e->pixels + at; /* float32 pixels: this library's element type */
     for (int i = 0; i < n; i += 16) _mm512_mask_storeu_ps(to + i, first(n - i), _mm512_maskz_loadu_ps(first(n - i), pixels + i));
 }
 

@@ -82,8 +82,10 @@ static int attention_buffers(const struct attention_job *j, struct attention_buf
 static void attention_head(const struct attention_job *j, int64_t head, int q0, int q1, const struct attention_buffers *a);
 /* y [w] = a + b, rounded once to the element type; `n` elements copied from `from` to `to`. */
 static void add_row(const ov_t *a, const ov_t *b, ov_t *y, int w);
-/* `n` pixels from `from` into `to`: copied where they have the element type; float32 pixels rounded to it (`rounded`). */
-static void cut_run(const void *from, int rounded, ov_t *to, int n);
+/* `n` of an embedding job's pixels from element `at` into `to`: copied where they have the element type, float32
+   pixels rounded to it where the job says `rounded`. */
+struct embed_job;
+static void cut_run(const struct embed_job *e, int64_t at, ov_t *to, int n);
 
 static int panels(const struct job *j) { return (j->n + NR - 1) / NR; }
 
@@ -381,8 +383,7 @@ static void embed_share(void *data) {
         for (int c = 0; c < e->channels; c++)
             for (int y = 0; y < p; y++) {
                 int64_t at = (((image * e->channels + c) * e->side) + (int64_t)gy * p + y) * e->side + (int64_t)gx * p;
-                cut_run((const char *)e->pixels + at * (e->rounded ? (int64_t)sizeof(float) : (int64_t)sizeof(ov_t)), e->rounded,
-                        to + ((int64_t)c * p + y) * p, p);
+                cut_run(e, at, to + ((int64_t)c * p + y) * p, p);
             }
     }
     gomp_barrier(); /* an image's patches may have been cut out by another thread */

@@ -3,6 +3,7 @@
 #ifndef OPENVISION_SIMD_H
 #define OPENVISION_SIMD_H
 #include <immintrin.h>
+#include <math.h>
 #include <stdint.h>
 
 /* The mask of the first `count` of 16 lanes. */
@@ -61,6 +62,27 @@ static inline void gelu_lockstep(__m512 *v, int count) {
         __mmask16 negative = _mm512_cmp_ps_mask(v[i], _mm512_setzero_ps(), _CMP_LT_OQ);
         v[i] = _mm512_mul_ps(v[i], _mm512_mask_blend_ps(negative, _mm512_sub_ps(_mm512_set1_ps(1.0f), half), half));
     }
+}
+
+/* `call(first, count)` on [begin, end) in groups of four, the rest as one group of 1-3: each count a constant, so
+   that the lockstep helpers it calls keep their vectors in registers. */
+#define OV_IN_FOURS(begin, end, call) \
+    do { \
+        int64_t ov_at_ = (begin), ov_end_ = (end); \
+        for (; ov_at_ + 4 <= ov_end_; ov_at_ += 4) call(ov_at_, 4); \
+        switch (ov_end_ - ov_at_) { case 3: call(ov_at_, 3); break; case 2: call(ov_at_, 2); break; case 1: call(ov_at_, 1); break; } \
+    } while (0)
+
+/* The maxima of `count` rows of scores (`Lpad` apart, L valid) times `scale`, each broadcast to a vector: the softmax's
+   first pass, rows in lockstep (see softmax_rows in the kernel files). Always inlined with a constant count (≤ 4). */
+__attribute__((target("avx512f"), always_inline))
+static inline void scaled_maxima(const float *scores, int Lpad, int L, __m512 scale, __m512 *peak, int count) {
+    __m512 top[4];
+    for (int i = 0; i < count; i++) top[i] = _mm512_set1_ps(-INFINITY);
+    for (int t = 0; t < L; t += 16)
+        for (int i = 0; i < count; i++)
+            top[i] = _mm512_max_ps(top[i], _mm512_mask_mul_ps(_mm512_set1_ps(-INFINITY), first(L - t), _mm512_loadu_ps(scores + (int64_t)i * Lpad + t), scale));
+    for (int i = 0; i < count; i++) peak[i] = _mm512_set1_ps(_mm512_reduce_max_ps(top[i]));
 }
 
 /* Columns [0, cols) of `rows` rows of 32-bit words (`from_stride` words apart; rows, cols ≤ 16) written as rows of 16
