@@ -36,9 +36,9 @@ internal abstract unsafe class KernelExports(IntPtr library, string prefix) : IB
     public void Embed(void* pixels, bool floatPixels, long batch, int channels, int side, int patch, IntPtr packed, int width, void* classToken,
         void* positions, void* patches, void* y, int threads)
     {
-        if (floatPixels && embedFloat != null)
-            embedFloat(pixels, batch, channels, side, patch, packed, width, classToken, positions, patches, y, threads);
-        else
-            embed(pixels, batch, channels, side, patch, packed, width, classToken, positions, patches, y, threads);
+        // Float32 pixels through the plain export would be read as this library's element type: refuse, never guess.
+        if (floatPixels && embedFloat == null)
+            throw new InvalidOperationException($"this kernel library does not take float32 images ({nameof(EmbedsFloatPixels)} is false)");
+        (floatPixels ? embedFloat : embed)(pixels, batch, channels, side, patch, packed, width, classToken, positions, patches, y, threads);
     }
 }
