@@ -32,6 +32,12 @@ public class TokenEmbeddingTests(ITestOutputHelper output)
         return tokens.add(positions, 1);
     }
 
+    // Random filters [W, C·p·p] (scaled so the tokens stay of order one), class token [W] and table [1 + g², W] of `dtype`.
+    private static (Tensor Filters, Tensor ClassToken, Tensor Positions) RandomOperands(Generator generator, int patch, int width, long grid,
+                                                                                       ScalarType dtype) =>
+        ((randn([width, 3 * patch * patch], generator: generator) * 0.05).to(dtype), randn([width], generator: generator).to(dtype),
+         randn([1 + grid * grid, width], generator: generator).to(dtype));
+
     [Theory]
     [MemberData(nameof(Shapes))]
     public void Float32GivesTheBitsOfThePatchEmbeddingThenTheConcatenationAndTheAddition(int batch, int imageSize, int patch, int width)
@@ -42,9 +48,7 @@ public class TokenEmbeddingTests(ITestOutputHelper output)
         var generator = new Generator((ulong)(imageSize + width));
         long grid = imageSize / patch;
         var pixels = randn([batch, 3, imageSize, imageSize], generator: generator);
-        var filters = randn([width, 3 * patch * patch], generator: generator) * 0.05;
-        var classToken = randn([width], generator: generator);
-        var positions = randn([1 + grid * grid, width], generator: generator);
+        var (filters, classToken, positions) = RandomOperands(generator, patch, width, grid, ScalarType.Float32);
         var actual = Float32Ops.Embed(pixels, patch, filters, new PackedWeight(), classToken, positions);
         Assert.NotNull(actual);
         Assert.True(RandomBlocks.Same(Sequence(pixels, patch, filters, classToken, positions), actual!), $"[{batch}, 3, {imageSize}, {imageSize}] /{patch} width {width}");
@@ -90,9 +94,7 @@ public class TokenEmbeddingTests(ITestOutputHelper output)
         var flat = pixels.view(-1);
         float[] special = [1.00390625f, 1.01171875f, 1e-40f, -3e-39f, float.NaN, float.PositiveInfinity, float.NegativeInfinity, 3.4e38f];
         for (int i = 0; i < special.Length; i++) flat[i * 7].fill_(special[i]);
-        var filters = (randn([width, 3 * patch * patch], generator: generator) * 0.05).to(BF16);
-        var classToken = randn([width], generator: generator).to(BF16);
-        var positions = randn([1 + grid * grid, width], generator: generator).to(BF16);
+        var (filters, classToken, positions) = RandomOperands(generator, patch, width, grid, BF16);
         var fromFloat = BFloat16Ops.Embed(pixels, patch, filters, new PackedWeight(), classToken, positions);
         var fromCast = BFloat16Ops.Embed(pixels.to(BF16), patch, filters, new PackedWeight(), classToken, positions);
         Assert.NotNull(fromFloat);
