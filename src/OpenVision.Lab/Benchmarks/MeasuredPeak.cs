@@ -1,3 +1,5 @@
+using System.Globalization;
+
 namespace OpenVision.Lab.Benchmarks;
 
 /// <summary>The machine's measured peaks, as cached in <see cref="PeakCache"/>.</summary>
@@ -18,12 +20,23 @@ public sealed record MeasuredPeak(string CpuModel, int Cores, double Float32Gflo
     /// <summary>Whether the bf16 figure came from the dot-product loop (a peak), not from a GEMM (an achieved rate).</summary>
     public bool HasBFloat16LoopPeak => BFloat16Method?.StartsWith(PeakMeter.BFloat16LoopMethod, StringComparison.Ordinal) == true;
 
+    /// <summary>Whether bf16 matrix products ran at under a twentieth of the fp32 peak: libtorch emulating bf16 on a CPU
+    /// without bf16 arithmetic (0.16 against 70 GFLOP/s on a 2-core AVX2 EPYC), where a bf16 model call takes minutes.</summary>
+    public bool BFloat16Emulated => !HasBFloat16LoopPeak && BFloat16Gflops is { } bf16 && bf16 < Float32Gflops / 20;
+
+    /// <summary>A rate in GFLOP/s as the bench prints it: whole numbers, two significant digits below 10.</summary>
+    public static string FormatGflops(double gflops) => gflops >= 10
+        ? gflops.ToString("F0", CultureInfo.InvariantCulture)
+        : gflops.ToString("G2", CultureInfo.InvariantCulture);
+
     /// <summary>What the two measured rates allow bf16 to gain over fp32 on this machine, for the bench header;
     /// null without a bf16 figure. Only a dot-product peak bounds the gain: a GEMM rate is achieved, not a peak.</summary>
     public string? BFloat16Outlook()
     {
         if (BFloat16Gflops is not { } bf16) return null;
         double ratio = bf16 / Float32Gflops;
+        if (BFloat16Emulated)
+            return string.Create(CultureInfo.InvariantCulture, $"bf16/fp32 rates {ratio:G2}x (bf16 from a GEMM): this CPU has no bf16 arithmetic and libtorch emulates it, so bf16 is far slower than fp32 here");
         if (!HasBFloat16LoopPeak)
             return $"bf16/fp32 rates {ratio:F2}x (bf16 from a GEMM, a lower bound)";
         return ratio < 1

@@ -13,15 +13,24 @@ public static class PeakMeter
 {
     /// <summary>Measures both figures for <paramref name="machine"/>; <paramref name="perThread"/> is the timed span of
     /// the FMA loop (after a warm-up of a third of it).</summary>
-    public static MeasuredPeak Measure(MachineInfo machine, TimeSpan perThread, int bf16Size = 2048)
+    public static MeasuredPeak Measure(MachineInfo machine, TimeSpan perThread, int bf16MaxSize = 2048)
     {
         double? load = LoadAverage();
         string busy = load > 0.5 * machine.Cores ? $", load average {load:F1} (other work shared the cores: understated, rerun with --remeasure-peak when quiet)" : "";
         double fp32 = LoopGflops(machine.Cores, perThread, FmaPeakKernel.Run);
-        var (bf16, bf16Method) = BFloat16Ops.PeakLoop(1) > 0
-            ? (LoopGflops(machine.Cores, perThread, rounds => BFloat16Ops.PeakLoop(rounds / 16)),
-               $"{BFloat16LoopMethod}, {machine.Cores} threads x 16 accumulators, {perThread.TotalSeconds:F1} s after warm-up{busy}")
-            : (BFloat16GemmGflops(bf16Size, repetitions: 3), $"achieved (libtorch bf16 GEMM {bf16Size}^3, best of 3; not a peak: the CPU has no AVX512-BF16 or the bf16 kernels are absent)");
+        string bf16Method;
+        double bf16;
+        if (BFloat16Ops.PeakLoop(1) > 0)
+        {
+            bf16 = LoopGflops(machine.Cores, perThread, rounds => BFloat16Ops.PeakLoop(rounds / 16));
+            bf16Method = $"{BFloat16LoopMethod}, {machine.Cores} threads x 16 accumulators, {perThread.TotalSeconds:F1} s after warm-up{busy}";
+        }
+        else
+        {
+            var gemm = BFloat16GemmGflops(bf16MaxSize, repetitions: 3);
+            bf16 = gemm.Gflops;
+            bf16Method = $"achieved (libtorch bf16 GEMM {gemm.Size}^3, best of {gemm.Repetitions}; not a peak: the CPU has no AVX512-BF16 or the bf16 kernels are absent)";
+        }
         return new MeasuredPeak(machine.CpuModel, machine.Cores, fp32,
             $"fp32 FMA loop, {machine.Cores} threads x {FmaPeakKernel.Lanes} lanes x {FmaPeakKernel.Accumulators} accumulators, {perThread.TotalSeconds:F1} s after warm-up{busy}",
             bf16, bf16Method, DateTime.UtcNow);
@@ -70,20 +79,35 @@ public static class PeakMeter
         return Enumerable.Range(0, threads).Sum(t => flops[t] / seconds[t]) / 1e9;
     }
 
-    /// <summary>Best GFLOP/s of libtorch's bf16 matmul of two <paramref name="size"/>² matrices (2·n³ FLOPs) after one warm-up.</summary>
-    public static double BFloat16GemmGflops(int size, int repetitions)
+    /// <summary>Best GFLOP/s of libtorch's bf16 matmul of two square matrices (2·n³ FLOPs), after one warm-up call at the
+    /// smallest size. The size doubles from 256 up to <paramref name="maxSize"/> while a call takes under a quarter of a
+    /// second, and slow calls are repeated less: where the CPU has no bf16 arithmetic libtorch emulates it at a fraction of a
+    /// GFLOP/s (0.16 on a 2-core AVX2 EPYC), and a 2048² product would take nearly two minutes a call.</summary>
+    /// <returns>The rate, the size it was measured at and the number of timed calls.</returns>
+    public static (double Gflops, int Size, int Repetitions) BFloat16GemmGflops(int maxSize, int repetitions)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(maxSize, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(repetitions, 1);
+        int size = Math.Min(256, maxSize);
+        double seconds = TimeMatmul(size);
+        seconds = TimeMatmul(size); // the first call above was the warm-up
+        while (seconds < 0.25 && size < maxSize)
+        {
+            size = Math.Min(2 * size, maxSize);
+            seconds = TimeMatmul(size);
+        }
+        int done = 1;
+        for (; done < repetitions && done * seconds < 1.0; done++) seconds = Math.Min(seconds, TimeMatmul(size));
+        return (2.0 * size * size * size / seconds / 1e9, size, done);
+    }
+
+    private static double TimeMatmul(int size)
     {
         using var scope = NewDisposeScope();
         var a = randn(size, size, generator: new Generator(1)).to(ScalarType.BFloat16);
         var b = randn(size, size, generator: new Generator(2)).to(ScalarType.BFloat16);
+        var clock = Stopwatch.StartNew();
         a.matmul(b).Dispose();
-        double best = double.MaxValue;
-        for (int i = 0; i < repetitions; i++)
-        {
-            var clock = Stopwatch.StartNew();
-            a.matmul(b).Dispose();
-            best = Math.Min(best, clock.Elapsed.TotalSeconds);
-        }
-        return 2.0 * size * size * size / best / 1e9;
+        return clock.Elapsed.TotalSeconds;
     }
 }

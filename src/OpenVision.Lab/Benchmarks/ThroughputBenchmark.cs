@@ -38,7 +38,7 @@ public static class ThroughputBenchmark
         var peak = ResolvePeak(options, machine);
         lines.Report($"cpu {machine.CpuModel}, {machine.Cores} cores @ {machine.MegaHertz:F0} MHz{(machine.HasAvx512Bf16 ? ", AVX-512 BF16" : "")}: " +
             $"fp32 peak {peak.Float32Gflops:F0} GFLOP/s measured, {machine.PeakFloat32Gflops:F0} estimated from /proc/cpuinfo" +
-            (peak.BFloat16Gflops is { } bf ? $", bf16 {bf:F0} GFLOP/s" : ""));
+            (peak.BFloat16Gflops is { } bf ? $", bf16 {MeasuredPeak.FormatGflops(bf)} GFLOP/s" : ""));
         lines.Report($"peak: {peak.Float32Method}{(peak.BFloat16Method is { } m ? $"; bf16 {m}" : "")}; measured {peak.MeasuredAtUtc:yyyy-MM-dd HH:mm}Z");
         if (peak.BFloat16Outlook() is { } outlook) lines.Report(outlook);
         using var background = new BackgroundLoad(options.BackgroundLoad);
@@ -74,9 +74,12 @@ public static class ThroughputBenchmark
                     using (Float32Ops.UseLibtorchOperations()) Latency(LatencyBenchmark.Images(model, options.LatencyRuns) with { Backend = "torch, libtorch ops" });
                 if (compareAllThreads) Latency(EncodeBenchmark.OnAllThreads(model, () => LatencyBenchmark.Images(model, options.LatencyRuns)) with { Backend = "torch, all threads" });
             }
+            string? skipBFloat16 = options.BFloat16 ? BFloat16SkipReason(peak) : null;
+            bool timeBFloat16 = options.BFloat16 && skipBFloat16 is null;
+            if (skipBFloat16 is not null) lines.Report($"{model.Config.Name}: {skipBFloat16}");
             foreach (int batch in options.BatchSizes)
             {
-                if (options.BFloat16)
+                if (timeBFloat16)
                 {
                     var (fp32, bf16) = EncodeBenchmark.ImagesAgainstFloat32(model, batch, options.Budget, ScalarType.BFloat16);
                     Print(fp32);
@@ -92,7 +95,7 @@ public static class ThroughputBenchmark
                 if (compareAllThreads)
                 {
                     var (adaptive, allThreads) = EncodeBenchmark.ImagesAgainstAllThreads(model, batch, options.Budget);
-                    if (!options.BFloat16) Print(adaptive);
+                    if (!timeBFloat16) Print(adaptive);
                     Print(allThreads with { Task = AllThreadsTask });
                 }
             }
@@ -122,6 +125,12 @@ public static class ThroughputBenchmark
             stale: cached => !cached.HasBFloat16LoopPeak && BFloat16Ops.PeakLoop(1) > 0);
 
     private const string ManualPeakMethod = "given with --peak-gflops";
+
+    /// <summary>Why <c>--bf16</c>'s rows are not timed on this machine, or null when they are: where libtorch emulates
+    /// bf16 (<see cref="MeasuredPeak.BFloat16Emulated"/>) a bf16 call of ViT-Ti at batch 32 takes minutes.</summary>
+    public static string? BFloat16SkipReason(MeasuredPeak peak) => peak.BFloat16Emulated
+        ? $"bf16 rows skipped: libtorch's bf16 matmul ran at {MeasuredPeak.FormatGflops(peak.BFloat16Gflops ?? 0)} GFLOP/s here against an fp32 peak of {peak.Float32Gflops:F0} (the CPU has no bf16 arithmetic), so each bf16 call would take minutes"
+        : null;
 
     /// <summary>A warning when a float32 row went faster than the measured peak: the peak was measured while other work
     /// shared the cores (it is cached), so every "% meas" is overstated.</summary>
