@@ -97,7 +97,7 @@ public static class OnnxExportCache
     private static string Key(string weightsPath, OnnxExportOptions options)
     {
         var file = new FileInfo(weightsPath);
-        string identity = $"{file.FullName}|{file.Length}|{file.LastWriteTimeUtc.Ticks}|{options.ImageSize}|{options.Float16}|{options.Int8}|{options.ImageTokens}|v1";
+        string identity = $"{file.FullName}|{file.Length}|{file.LastWriteTimeUtc.Ticks}|{options.ImageSize}|{options.Float16}|{options.Int8}|{options.ImageTokens}|v2";
         return Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(identity)))[..16].ToLowerInvariant();
     }
 }

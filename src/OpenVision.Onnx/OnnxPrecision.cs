@@ -10,7 +10,8 @@ public enum OnnxPrecision
     /// <summary>Float16 weights and compute (LayerNormalization accumulates in float32), with Casts at the inputs and outputs.</summary>
     Float16,
 
-    /// <summary>Dynamic int8 quantisation of the transformer's weight MatMuls (per-column symmetric int8 weights,
-    /// activations quantised per call by DynamicQuantizeLinear); everything else float32.</summary>
+    /// <summary>Dynamic int8 quantisation of the transformer's weight MatMuls (per-column symmetric int8 weights in
+    /// −64…64, so that CPUs without VNNI cannot saturate their 16-bit pair sums; activations quantised per call by
+    /// DynamicQuantizeLinear); everything else float32.</summary>
     Int8,
 }

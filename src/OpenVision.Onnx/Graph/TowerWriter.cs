@@ -69,16 +69,22 @@ internal sealed class TowerWriter
     public string Project(string x, string key) => Graph.Node("MatMul", [x, Weight(key)]);
 
     // The graph onnxruntime's own quantize_dynamic writes (which its optimizer fuses into DynamicQuantizeMatMul):
-    // uint8 activations with a per-call scale and zero point, int8 weights with one symmetric scale per output column.
+    // uint8 activations with a per-call scale and zero point, int8 weights with one symmetric scale per output column,
+    // in its reduce_range form (−64…64). On x86 CPUs without VNNI, ONNX Runtime multiplies uint8 by int8 with vpmaddubsw,
+    // which adds each pair of products into 16 bits with saturation: 255 · 127 · 2 overflows, and on a 2-core AVX2 EPYC
+    // the text features of the test models came out 0.11–0.22 off (relative), over the stated 1e-1. 255 · 64 · 2 = 32,640
+    // fits, so every CPU computes the same exact integer sums.
+    internal const int WeightLevels = 64;
+
     private string QuantizedMatMul(string x, string name, Tensor weight)
     {
         using var scope = NewDisposeScope();
         // Numbers go to TorchSharp as Scalars held until the operator returns: its temporaries can be freed by a
         // collection on another thread while libtorch still reads them.
-        using var levels = 127f.ToScalar();
+        using var levels = ((float)WeightLevels).ToScalar();
         using var zero = 0.ToScalar();
-        using var lowest = (-127).ToScalar();
-        using var highest = 127.ToScalar();
+        using var lowest = (-WeightLevels).ToScalar();
+        using var highest = WeightLevels.ToScalar();
         var scale = weight.abs().amax([0]).div(levels);                           // [out]
         scale = torch.where(scale.gt(zero), scale, torch.ones_like(scale));
         var quantized = (weight / scale).round().clamp(lowest, highest).to(ScalarType.Int8);
