@@ -9,8 +9,7 @@ namespace OpenVision.Onnx.Selection;
 /// <param name="ImageSize">Resolution measured.</param>
 /// <param name="Cpu">CPU model and logical processors it was measured on.</param>
 /// <param name="Candidates">The paths compared; the first is the default one and wins ties.</param>
-/// <param name="Rates">Measured batch sizes, ascending. A candidate dropped as far too slow has NaN at the batch sizes after
-/// the one where it was dropped.</param>
+/// <param name="Rates">Measured batch sizes, ascending.</param>
 /// <param name="LoadAverage">The 1-minute load average when measured (NaN when unknown): a busy machine skews the choice.</param>
 /// <param name="MeasuredAtUtc">When.</param>
 public sealed record BackendChoice(string Model, int ImageSize, string Cpu, IReadOnlyList<string> Candidates, IReadOnlyList<BackendRate> Rates, double LoadAverage, DateTime MeasuredAtUtc)
@@ -35,7 +34,6 @@ public sealed record BackendChoice(string Model, int ImageSize, string Cpu, IRea
         double bestScore = double.NegativeInfinity;
         for (int i = 0; i < Candidates.Count; i++)
         {
-            if (Rates.Any(r => double.IsNaN(r.ImagesPerSecond[i]))) continue; // dropped as too slow (BackendChoiceMeasurement.SlowFactor)
             double score = Rates.Average(r => Math.Log(Math.Max(r.ImagesPerSecond[i], 1e-12)));
             if (score > bestScore) (best, bestScore) = (i, score);
         }
@@ -49,7 +47,6 @@ public sealed record BackendChoice(string Model, int ImageSize, string Cpu, IRea
     /// <summary>One line: every candidate's rate per measured batch size, the fastest marked, the load and the date.</summary>
     public string Describe() =>
         $"{Model} at {ImageSize} px: " + string.Join("; ", Rates.Select(r => $"batch {r.BatchSize} " + string.Join(", ", Candidates.Select((c, i) =>
-            double.IsNaN(r.ImagesPerSecond[i]) ? $"{c} not timed (too slow)"
-                : string.Create(CultureInfo.InvariantCulture, $"{c} {r.ImagesPerSecond[i]:F1}{(i == r.Fastest ? "*" : "")}"))))) +
+            string.Create(CultureInfo.InvariantCulture, $"{c} {r.ImagesPerSecond[i]:F1}{(i == r.Fastest ? "*" : "")}"))))) +
         string.Create(CultureInfo.InvariantCulture, $" images/s (* fastest); measured {MeasuredAtUtc:yyyy-MM-dd HH:mm}Z at load {LoadAverage:F1}");
 }

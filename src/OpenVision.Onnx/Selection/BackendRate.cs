@@ -5,8 +5,7 @@ namespace OpenVision.Onnx.Selection;
 /// <param name="ImagesPerSecond">Median rate of each candidate, in the order of <see cref="BackendChoice.Candidates"/>.</param>
 public sealed record BackendRate(int BatchSize, IReadOnlyList<double> ImagesPerSecond)
 {
-    /// <summary>Index of the fastest candidate; a tie goes to the earlier one (the first is the default path, always timed:
-    /// a candidate not timed, NaN, never wins).</summary>
+    /// <summary>Index of the fastest candidate; a tie goes to the earlier one (the first is the default path).</summary>
     public int Fastest
     {
         get
