@@ -74,12 +74,9 @@ public static class ThroughputBenchmark
                     using (Float32Ops.UseLibtorchOperations()) Latency(LatencyBenchmark.Images(model, options.LatencyRuns) with { Backend = "torch, libtorch ops" });
                 if (compareAllThreads) Latency(EncodeBenchmark.OnAllThreads(model, () => LatencyBenchmark.Images(model, options.LatencyRuns)) with { Backend = "torch, all threads" });
             }
-            string? skipBFloat16 = options.BFloat16 ? BFloat16SkipReason(peak) : null;
-            bool timeBFloat16 = options.BFloat16 && skipBFloat16 is null;
-            if (skipBFloat16 is not null) lines.Report($"{model.Config.Name}: {skipBFloat16}");
             foreach (int batch in options.BatchSizes)
             {
-                if (timeBFloat16)
+                if (options.BFloat16)
                 {
                     var (fp32, bf16) = EncodeBenchmark.ImagesAgainstFloat32(model, batch, options.Budget, ScalarType.BFloat16);
                     Print(fp32);
@@ -95,7 +92,7 @@ public static class ThroughputBenchmark
                 if (compareAllThreads)
                 {
                     var (adaptive, allThreads) = EncodeBenchmark.ImagesAgainstAllThreads(model, batch, options.Budget);
-                    if (!timeBFloat16) Print(adaptive);
+                    if (!options.BFloat16) Print(adaptive);
                     Print(allThreads with { Task = AllThreadsTask });
                 }
             }
@@ -125,12 +122,6 @@ public static class ThroughputBenchmark
             stale: cached => !cached.HasBFloat16LoopPeak && BFloat16Ops.PeakLoop(1) > 0);
 
     private const string ManualPeakMethod = "given with --peak-gflops";
-
-    /// <summary>Why <c>--bf16</c>'s rows are not timed on this machine, or null when they are: where libtorch emulates
-    /// bf16 (<see cref="MeasuredPeak.BFloat16Emulated"/>) a bf16 call of ViT-Ti at batch 32 takes minutes.</summary>
-    public static string? BFloat16SkipReason(MeasuredPeak peak) => peak.BFloat16Emulated
-        ? $"bf16 rows skipped: libtorch's bf16 matmul ran at {MeasuredPeak.FormatGflops(peak.BFloat16Gflops ?? 0)} GFLOP/s here against an fp32 peak of {peak.Float32Gflops:F0} (the CPU has no bf16 arithmetic), so each bf16 call would take minutes"
-        : null;
 
     /// <summary>A warning when a float32 row went faster than the measured peak: the peak was measured while other work
     /// shared the cores (it is cached), so every "% meas" is overstated.</summary>
