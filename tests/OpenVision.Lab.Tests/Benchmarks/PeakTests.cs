@@ -95,6 +95,16 @@ public class PeakTests : IDisposable
         Assert.False((emulated with { BFloat16Gflops = null, BFloat16Method = null }).BFloat16Emulated);
     }
 
+    [Fact]
+    public void OnlyALoopPeakGivesBf16RowsAFraction()
+    {
+        var row = new BenchmarkResult("openvision-vit-tiny-patch16-224", "encode_image", "BFloat16", 8, 3.7, 9.3, 6.4e-3);
+        var loop = new MeasuredPeak("cpu", 2, 300, "fp32 FMA loop", 600, PeakMeter.BFloat16LoopMethod, DateTime.UtcNow);
+        Assert.EndsWith("  1.6% of bf16", ThroughputBenchmark.RowLine(row, loop, Machine));
+        Assert.DoesNotContain("of bf16", ThroughputBenchmark.RowLine(row, loop with { BFloat16Gflops = 0.72, BFloat16Method = "achieved (libtorch bf16 GEMM 1024^3, best of 1)" }, Machine));
+        Assert.DoesNotContain("of bf16", ThroughputBenchmark.RowLine(row with { DType = "Float32" }, loop, Machine));
+    }
+
     [Theory]
     [InlineData(0.15949, "0.16")]
     [InlineData(7.26, "7.3")]
