@@ -20,7 +20,7 @@ public static class FastPrecision
 
     /// <summary>What is known about the accuracy of the candidates (docs/speed.md has the table).</summary>
     public const string AgreementNote = "Zero-shot top-1 agreement with fp32 measured on the 10,000 Fashion-MNIST test images with the demo model " +
-        "(24 px, width 96): bf16 99.83 % (99.88 % where libtorch computes bf16), int8 99.70 %, fp32 ONNX 100 %; check your model with 'openvision bench precision'.";
+        "(24 px, width 96): bf16 99.83 % (99.88-99.95 % where libtorch computes bf16), int8 99.61 % (7-bit weights), fp32 ONNX 100 %; check your model with 'openvision bench precision'.";
 
     /// <summary>Loads <paramref name="reference"/> on the fastest candidate path.</summary>
     /// <param name="reference">Built-in name, folder, checkpoint file or hf-hub: id.</param>
