@@ -47,7 +47,7 @@ public class PrecisionTests
 
         // Weights in −64…64 with each column's largest at ±64: CPUs without VNNI add two uint8 · int8 products in 16
         // bits with saturation (255 · 64 · 2 = 32,640 fits; 255 · 127 · 2 does not).
-        var graph = Proto.ModelProto.Parser.ParseFrom(File.ReadAllBytes(Path.Combine(folder, int8.Vision))).Graph;
+        var graph = OnnxOperators.Read(Path.Combine(folder, int8.Vision)).Graph;
         var weights = graph.Initializer.Where(t => t.Name.EndsWith(".weight_q", StringComparison.Ordinal)).ToList();
         Assert.NotEmpty(weights);
         foreach (var tensor in weights)
