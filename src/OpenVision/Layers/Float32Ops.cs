@@ -5,8 +5,9 @@ using static TorchSharp.torch;
 namespace OpenVision.Layers;
 
 /// <summary>Whole float32 vision blocks at inference through <c>libopenvision_f32.so</c> (AVX-512 fused multiply-adds,
-/// one native call and one parallel region per block, or per stack of blocks) where the CPU has AVX-512; elsewhere, and for anything the kernel
-/// does not cover, libtorch's operations. On two AMD Zen 4 cores libtorch's MKL runs ViT-Tiny's and ViT-Base's linear
+/// one native call and one parallel region per block, or per stack of blocks) where the CPU has AVX-512, through
+/// <c>libopenvision_f32_avx2.so</c> (the same with AVX2) where it has AVX2 and FMA only; elsewhere, and for anything the
+/// kernels do not cover, libtorch's operations. On two AMD Zen 4 cores libtorch's MKL runs ViT-Tiny's and ViT-Base's linear
 /// layers at batch 1 at 120–175 GFLOP/s and its attention at a third of that; the kernel runs the linear layers at
 /// 175–210 GFLOP/s (docs/speed.md). The arithmetic is libtorch's in float32 with other summation orders: features agree
 /// with libtorch's path within float32 round-off, and every output element is one sum in a fixed order, so a block's
@@ -20,10 +21,33 @@ internal static unsafe class Float32Ops
 {
     public const string ShimFileName = "libopenvision_f32.so";
 
-    private static readonly KernelLibrary<Kernels> Library =
-        new(ShimFileName, "OPENVISION_F32_KERNELS", handle => new Kernels(handle), kernels => kernels.Init(), "AVX-512 float32 kernels", "AVX-512");
+    /// <summary>The same kernels with AVX2 and FMA (<c>openvision_f32_avx2.c</c>), for CPUs without AVX-512.</summary>
+    public const string Avx2ShimFileName = "libopenvision_f32_avx2.so";
 
-    /// <summary>"AVX-512 float32 kernels", or why libtorch's operations run.</summary>
+    private const string OptOutVariable = "OPENVISION_F32_KERNELS";
+
+    private static readonly KernelLibrary<Kernels> Avx512Library =
+        new(ShimFileName, OptOutVariable, handle => new Kernels(handle), kernels => kernels.Init(), "AVX-512 float32 kernels", "AVX-512");
+
+    private static readonly KernelLibrary<Kernels> Avx2Library =
+        new(Avx2ShimFileName, OptOutVariable, handle => new Kernels(handle), kernels => kernels.Init(), "AVX2 float32 kernels", "AVX2 and FMA");
+
+    private static readonly Lazy<KernelLibrary<Kernels>> ChosenLibrary = new(Choose);
+
+    private static KernelLibrary<Kernels> Library => ChosenLibrary.Value;
+
+    // AVX-512 where the CPU has it; AVX2 where it has only that, or where OPENVISION_F32_KERNELS=avx2 asks for it (to
+    // compare the two on one machine).
+    private static KernelLibrary<Kernels> Choose() =>
+        Environment.GetEnvironmentVariable(OptOutVariable) == "avx2" || (Avx512Library.Kernels is null && Avx512Library.LacksInstructions)
+            ? Avx2Library
+            : Avx512Library;
+
+    /// <summary>The AVX2 kernels wherever the CPU has AVX2 and FMA, whichever library the model uses; null elsewhere.
+    /// Tests run them against the AVX-512 ones on CPUs that have both.</summary>
+    internal static Kernels? Avx2Kernels => Avx2Library.Kernels;
+
+    /// <summary>"AVX-512 float32 kernels", "AVX2 float32 kernels", or why libtorch's operations run.</summary>
     public static string Status => Library.Status;
 
     public static bool Available => Library.Kernels is not null;
@@ -64,25 +88,31 @@ internal static unsafe class Float32Ops
 
     /// <summary>Blocks of one shape applied in turn as in <see cref="Block"/>, all in one native call (the same bits);
     /// null where any of them does not apply.</summary>
-    public static Tensor? Tower(Tensor x, IReadOnlyList<BlockParts> blocks)
+    public static Tensor? Tower(Tensor x, IReadOnlyList<BlockParts> blocks) => Available ? Tower(x, blocks, Library.Kernels!) : null;
+
+    /// <summary><see cref="Tower(Tensor, IReadOnlyList{BlockParts})"/> through the given kernels.</summary>
+    internal static Tensor? Tower(Tensor x, IReadOnlyList<BlockParts> blocks, Kernels kernels)
     {
         if (!InputFits(x) || x.dim() != 3) return null;
         long tokens = x.size(1), width = x.size(2);
         // Row offsets are 32-bit in the kernel's tiles: a block's rows, widths and tokens stay far below.
         bool fits = width > 0 && tokens > 0 && width <= int.MaxValue / 16 && NativeBlock.Fit(blocks, width, evenHeadWidth: false, WeightFits, NormFits)
             && RowsFit(x.size(0) * tokens, width, blocks[0].Mlp.Fc.weight!.size(0));
-        return fits ? NativeBlock.Run(x, blocks, Library.Kernels!) : null;
+        return fits ? NativeBlock.Run(x, blocks, kernels) : null;
     }
 
     /// <summary>x [..., K] · weightᵀ [N, K] + bias [N] through the kernels (each output element one sum in a fixed
     /// order, as in the blocks); null where they do not apply (then the caller runs libtorch's operation). The float32
     /// patch embedding runs through it, where libtorch's convolution took 1.0–1.75 times as long.</summary>
-    public static Tensor? Linear(Tensor x, Tensor weight, Tensor? bias, PackedWeight cache)
+    public static Tensor? Linear(Tensor x, Tensor weight, Tensor? bias, PackedWeight cache) =>
+        Available ? Linear(x, weight, bias, cache, Library.Kernels!) : null;
+
+    /// <summary><see cref="Linear(Tensor, Tensor, Tensor?, PackedWeight)"/> through the given kernels.</summary>
+    internal static Tensor? Linear(Tensor x, Tensor weight, Tensor? bias, PackedWeight cache, Kernels kernels)
     {
         if (!InputFits(x) || x.dim() < 1 || !LinearWeightFits(weight, bias)) return null;
         long k = TensorSizes.Last(x), n = weight.size(0);
         if (k != weight.size(1)) return null;
-        var kernels = Library.Kernels!;
         var packed = cache.For(weight, bias, kernels);
         using var input = x.contiguous();
         long m = input.numel() / k;
@@ -96,14 +126,14 @@ internal static unsafe class Float32Ops
 
     /// <summary>The tokens [B, 1 + g², W] a vision tower's blocks start from (class token, patches times the flattened
     /// filters [W, C·p·p], positional table [1 + g², W] added) in one call: the same bits as the patch embedding through
-    /// <see cref="Linear"/> followed by libtorch's concatenation and addition; null where the kernels do not apply.</summary>
+    /// <see cref="Linear(Tensor, Tensor, Tensor?, PackedWeight)"/> followed by libtorch's concatenation and addition; null where the kernels do not apply.</summary>
     public static Tensor? Embed(Tensor pixels, int patch, Tensor filters, PackedWeight cache, Tensor classToken, Tensor positions) =>
         InputFits(pixels) && LinearWeightFits(filters, null) && Operand(classToken) && Operand(positions)
         && NativeEmbedding.Fit(pixels, patch, filters, classToken, positions)
             ? NativeEmbedding.Run(pixels, patch, filters, cache, classToken, positions, Library.Kernels!)
             : null;
 
-    /// <summary>True when <see cref="Linear"/> takes this weight [N, K] and bias (given float32 input of width K): the
+    /// <summary>True when <see cref="Linear(Tensor, Tensor, Tensor?, PackedWeight)"/> takes this weight [N, K] and bias (given float32 input of width K): the
     /// kernels are loaded and in use, and autograd records neither.</summary>
     public static bool LinearWeightFits(Tensor weight, Tensor? bias) =>
         !suspended && Available && weight.dim() == 2 && weight.size(1) > 0 && WeightFits(weight, bias, weight.size(0), weight.size(1));

@@ -20,6 +20,15 @@
     case 4: call(4); break; case 3: call(3); break; case 2: call(2); break; default: call(1); break; \
     }
 
+/* `call(first, count)` on [begin, end) in groups of four, the rest as one group of 1-3: each count a constant, so
+   that the lockstep helpers it calls keep their vectors in registers. */
+#define OV_IN_FOURS(begin, end, call) \
+    do { \
+        int64_t ov_at_ = (begin), ov_end_ = (end); \
+        for (; ov_at_ + 4 <= ov_end_; ov_at_ += 4) call(ov_at_, 4); \
+        switch (ov_end_ - ov_at_) { case 3: call(ov_at_, 3); break; case 2: call(ov_at_, 2); break; case 1: call(ov_at_, 1); break; } \
+    } while (0)
+
 typedef void (*gomp_parallel_t)(void (*)(void *), void *, unsigned, unsigned);
 typedef int (*omp_int_t)(void);
 typedef void (*gomp_barrier_t)(void);

@@ -64,15 +64,6 @@ static inline void gelu_lockstep(__m512 *v, int count) {
     }
 }
 
-/* `call(first, count)` on [begin, end) in groups of four, the rest as one group of 1-3: each count a constant, so
-   that the lockstep helpers it calls keep their vectors in registers. */
-#define OV_IN_FOURS(begin, end, call) \
-    do { \
-        int64_t ov_at_ = (begin), ov_end_ = (end); \
-        for (; ov_at_ + 4 <= ov_end_; ov_at_ += 4) call(ov_at_, 4); \
-        switch (ov_end_ - ov_at_) { case 3: call(ov_at_, 3); break; case 2: call(ov_at_, 2); break; case 1: call(ov_at_, 1); break; } \
-    } while (0)
-
 /* The maxima of `count` rows of scores (`Lpad` apart, L valid) times `scale`, each broadcast to a vector: the softmax's
    first pass, rows in lockstep (see softmax_rows in the kernel files). Always inlined with a constant count (≤ 4). */
 __attribute__((target("avx512f"), always_inline))

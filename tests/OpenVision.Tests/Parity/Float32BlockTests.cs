@@ -16,13 +16,19 @@ public class Float32BlockTests(ITestOutputHelper output)
     private static bool Same(Tensor a, Tensor b) => RandomBlocks.Same(a, b);
 
     [Fact]
-    public void TheKernelsRunWhereTheCpuHasAvx512()
+    public void TheKernelsRunWhereTheCpuHasAvx512OrAvx2()
     {
-        bool cpu = File.Exists("/proc/cpuinfo") && File.ReadLines("/proc/cpuinfo").Any(line => line.StartsWith("flags", StringComparison.Ordinal) && line.Split(' ').Contains("avx512f"));
-        bool shim = OpenVision.Native.NativeLibraries.FindShipped(Float32Ops.ShimFileName) is not null;
-        output.WriteLine($"{Float32Ops.Status}; CPU has avx512f: {cpu}; shim built: {shim}");
-        bool expected = cpu && shim && Environment.GetEnvironmentVariable("OPENVISION_F32_KERNELS") != "0";
-        Assert.True(expected == Float32Ops.Available, Float32Ops.Status);
+        var flags = File.Exists("/proc/cpuinfo")
+            ? File.ReadLines("/proc/cpuinfo").FirstOrDefault(line => line.StartsWith("flags", StringComparison.Ordinal))?.Split(' ') ?? []
+            : [];
+        bool avx512 = flags.Contains("avx512f"), avx2 = flags.Contains("avx2") && flags.Contains("fma");
+        string? variable = Environment.GetEnvironmentVariable("OPENVISION_F32_KERNELS");
+        bool wide = avx512 && variable != "avx2" && OpenVision.Native.NativeLibraries.FindShipped(Float32Ops.ShimFileName) is not null;
+        bool narrow = !wide && avx2 && OpenVision.Native.NativeLibraries.FindShipped(Float32Ops.Avx2ShimFileName) is not null;
+        output.WriteLine($"{Float32Ops.Status}; CPU has avx512f: {avx512}, avx2 and fma: {avx2}");
+        Assert.True((variable != "0" && (wide || narrow)) == Float32Ops.Available, Float32Ops.Status);
+        if (Float32Ops.Available) Assert.Equal(wide ? "AVX-512 float32 kernels" : "AVX2 float32 kernels", Float32Ops.Status);
+        Assert.True(avx2 == (Float32Ops.Avx2Kernels is not null) || variable == "0", "the AVX2 kernels load wherever the CPU has AVX2 and FMA");
     }
 
     private static ResidualAttentionBlock RandomBlock(int width, int heads, int hidden, bool tanhGelu, ulong seed) =>
@@ -50,7 +56,7 @@ public class Float32BlockTests(ITestOutputHelper output)
     [MemberData(nameof(Shapes))]
     public void OneCallAgreesWithFloat64AsCloselyAsLibtorch(long batch, long tokens, int width, int heads, int hidden)
     {
-        if (!Float32Ops.Available) return; // libtorch's operations run (TheKernelsRunWhereTheCpuHasAvx512 says why)
+        if (!Float32Ops.Available) return; // libtorch's operations run (TheKernelsRunWhereTheCpuHasAvx512OrAvx2 says why)
         using var scope = NewDisposeScope();
         using var _ = no_grad();
         using var block = RandomBlock(width, heads, hidden, tanhGelu: false, seed: (ulong)(tokens * 7 + width));
@@ -62,10 +68,44 @@ public class Float32BlockTests(ITestOutputHelper output)
         block.to(F64);
         var exact = block.ForwardByOperation(x.to(F64), null);
         double kernelError = Tolerance.RelativeError(fused!, exact), libtorchError = Tolerance.RelativeError(libtorch, exact);
-        output.WriteLine($"[{batch}, {tokens}, {width}] heads {heads} hidden {hidden}: kernel {kernelError:E2}, libtorch {libtorchError:E2}");
+        output.WriteLine($"[{batch}, {tokens}, {width}] heads {heads} hidden {hidden}: {Float32Ops.Status} {kernelError:E2}, libtorch {libtorchError:E2}");
         Assert.True(kernelError <= 3 * libtorchError + 1e-7 && kernelError < 1e-6, $"kernel error {kernelError:E2} against libtorch's {libtorchError:E2}");
+        // Where the model runs the AVX-512 kernels and the CPU has AVX2 too, the AVX2 kernels (which serve CPUs without
+        // AVX-512) are held to the same bound on the same block.
+        if (OtherAvx2Kernels() is { } avx2)
+        {
+            block.to(ScalarType.Float32);
+            var narrow = Float32Ops.Tower(x, [new BlockParts(Norm(block, "ln_1"), block.Attention, Norm(block, "ln_2"), block.Mlp, 1e-6)], avx2);
+            Assert.NotNull(narrow);
+            double narrowError = Tolerance.RelativeError(narrow!, exact);
+            output.WriteLine($"  AVX2 float32 kernels {narrowError:E2}");
+            Assert.True(narrowError <= 3 * libtorchError + 1e-7 && narrowError < 1e-6, $"AVX2 kernel error {narrowError:E2} against libtorch's {libtorchError:E2}");
+        }
         // The input is left as it was (the block writes its skip connection into the output, not into x).
         Assert.True(Same(randn([batch, tokens, width], generator: new Generator((ulong)hidden)), x));
+    }
+
+    // The AVX2 kernels where the model runs the AVX-512 ones (CPUs with both); null elsewhere, where the tests above
+    // already run whichever the model uses.
+    private static Float32Ops.Kernels? OtherAvx2Kernels() => Float32Ops.Status == "AVX-512 float32 kernels" ? Float32Ops.Avx2Kernels : null;
+
+    // The two libraries' linear layers run every chunk of KC = 128 terms of a sum from zero in k's order and add the
+    // chunks to the bias in order, 8 lanes at a time or 16: the same operations on each element, so the same bits (k
+    // here spans three chunks, n three panels with a partial one, m a partial tile).
+    [Fact]
+    public void TheAvx2LinearLayersGiveTheBitsOfTheAvx512Ones()
+    {
+        if (OtherAvx2Kernels() is not { } avx2) return; // one instruction set here: the tests above cover it
+        using var scope = NewDisposeScope();
+        using var _ = no_grad();
+        var x = randn([37, 300], generator: new Generator(11));
+        var weight = randn([70, 300], generator: new Generator(12));
+        var bias = randn([70], generator: new Generator(13));
+        using PackedWeight wide = new(), narrow = new();
+        var avx512 = Float32Ops.Linear(x, weight, bias, wide);
+        var avx2Result = Float32Ops.Linear(x, weight, bias, narrow, avx2);
+        Assert.NotNull(avx512);
+        Assert.True(Same(avx512!, avx2Result!));
     }
 
     // Each output element is one sum in one order in every stage, whichever thread computes it and whichever schedule
