@@ -84,7 +84,7 @@ else
 fi
 out="$app/bin/Release/net10.0"
 if [[ "$(uname -m)" == x86_64 && "$(uname -s)" == Linux ]]; then
-  for shim in "mkl_cpu:MKL" "jpeg:JPEG" "bf16:bfloat16" "f32:float32" "pool:thread-team"; do
+  for shim in "mkl_cpu:MKL" "jpeg:JPEG" "bf16:bfloat16" "f32:float32" "f32_avx2:AVX2 float32" "pool:thread-team"; do
     file="libopenvision_${shim%%:*}.so"
     if [[ -f "$out/runtimes/linux-x64/native/$file" ]]; then pass "consumer app: the ${shim#*:} shim arrived from the package (runtimes/linux-x64/native)"
     else fail "consumer app: runtimes/linux-x64/native/$file missing from $out"; fi

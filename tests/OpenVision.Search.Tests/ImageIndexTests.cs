@@ -98,7 +98,7 @@ public sealed class ImageIndexTests : IDisposable
         using var whole = ImageIndex.Open(reference);
         Assert.Equal(whole.Items.Select(i => i.Key), resumed.Items.Select(i => i.Key));
         // Batched differently (4 against the default), so the sums may run in another order where libtorch computes
-        // the blocks (CPUs without AVX-512): equal within 1e-5, where float32 parity with the reference holds 9e-7; a
+        // the blocks (CPUs without AVX2): equal within 1e-5, where float32 parity with the reference holds 9e-7; a
         // lost, shifted or zero-filled row is off by order 1.
         for (int i = 0; i < whole.Count; i++)
         {

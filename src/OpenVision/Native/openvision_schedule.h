@@ -10,12 +10,20 @@
 #include "libtorch_openmp.h"
 
 #define NR 32 /* output columns per packed panel: two 16-lane vectors */
-#define MR 8  /* rows per tile */
+#ifndef MR
+#define MR 8  /* rows per tile (the including file may choose 12) */
+#endif
 #define MC 96 /* rows per block that shares one pass over a panel */
 
-/* One copy of a tile per row count 1-8 (the last tile of a block may be short). */
+/* One copy of a tile per row count 1-MR (the last tile of a block may be short). */
+#if MR > 8
+#define OV_BY_ROWS_ABOVE_8(call) case 12: call(12); break; case 11: call(11); break; case 10: call(10); break; case 9: call(9); break;
+#else
+#define OV_BY_ROWS_ABOVE_8(call)
+#endif
 #define OV_BY_ROWS(call) \
     switch (rows) { \
+    OV_BY_ROWS_ABOVE_8(call) \
     case 8: call(8); break; case 7: call(7); break; case 6: call(6); break; case 5: call(5); break; \
     case 4: call(4); break; case 3: call(3); break; case 2: call(2); break; default: call(1); break; \
     }
