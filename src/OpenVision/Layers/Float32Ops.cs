@@ -88,7 +88,7 @@ internal static unsafe class Float32Ops
 
     /// <summary>Blocks of one shape applied in turn as in <see cref="Block"/>, all in one native call (the same bits);
     /// null where any of them does not apply.</summary>
-    public static Tensor? Tower(Tensor x, IReadOnlyList<BlockParts> blocks) => Available ? Tower(x, blocks, Library.Kernels!) : null;
+    public static Tensor? Tower(Tensor x, IReadOnlyList<BlockParts> blocks) => InputFits(x) ? Tower(x, blocks, Library.Kernels!) : null;
 
     /// <summary><see cref="Tower(Tensor, IReadOnlyList{BlockParts})"/> through the given kernels.</summary>
     internal static Tensor? Tower(Tensor x, IReadOnlyList<BlockParts> blocks, Kernels kernels)
@@ -105,7 +105,7 @@ internal static unsafe class Float32Ops
     /// order, as in the blocks); null where they do not apply (then the caller runs libtorch's operation). The float32
     /// patch embedding runs through it, where libtorch's convolution took 1.0–1.75 times as long.</summary>
     public static Tensor? Linear(Tensor x, Tensor weight, Tensor? bias, PackedWeight cache) =>
-        Available ? Linear(x, weight, bias, cache, Library.Kernels!) : null;
+        InputFits(x) ? Linear(x, weight, bias, cache, Library.Kernels!) : null;
 
     /// <summary><see cref="Linear(Tensor, Tensor, Tensor?, PackedWeight)"/> through the given kernels.</summary>
     internal static Tensor? Linear(Tensor x, Tensor weight, Tensor? bias, PackedWeight cache, Kernels kernels)
