@@ -251,22 +251,15 @@ static void attention_blocks(const struct attention_job *j, int64_t head, int q0
     }
 }
 
-/* The calling pool thread's attention buffers: kept between calls (a fresh allocation per call cost page faults), a
-   few hundred KB at ViT sizes, grown when a larger model comes. Null when out of memory. */
+/* The calling pool thread's attention buffers, a few hundred KB at ViT sizes, in its scratch memory (ov_thread_scratch); 0
+   when out of memory. */
 static int attention_buffers(const struct attention_job *j, struct attention_buffers *buffers) {
     int L = j->tokens, hd = j->head_width;
     int key_panels = (L + NR - 1) / NR, Lpad = key_panels * NR, Leven = (L + 1) & ~1, hdpad = (hd + NR - 1) / NR * NR;
     size_t bytes = (size_t)key_panels * NR * hd * 2 + (size_t)hdpad * Leven * 2 + (size_t)MR * Lpad * 4 + (size_t)MR * (Leven + 32) * 2
                    + MR * 4 + (size_t)MR * hdpad * 4 + 6 * 64;
-    static __thread char *scratch;
-    static __thread size_t scratch_bytes;
-    if (bytes > scratch_bytes) {
-        free(scratch);
-        scratch_bytes = (bytes + 63) / 64 * 64;
-        scratch = aligned_alloc(64, scratch_bytes);
-        if (!scratch) { scratch_bytes = 0; return 0; } /* out of memory: nothing sensible is left to do here */
-    }
-    char *at = scratch;
+    char *at = ov_thread_scratch(bytes);
+    if (!at) return 0; /* out of memory: nothing sensible is left to do here */
 #define OV_TAKE(type, name, count) buffers->name = (type *)at; at += ((size_t)(count) * sizeof(type) + 63) / 64 * 64;
     OV_TAKE(uint16_t, keys, (size_t)key_panels * NR * hd)
     OV_TAKE(uint16_t, values, (size_t)hdpad * Leven)

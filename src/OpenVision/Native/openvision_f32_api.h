@@ -30,21 +30,14 @@ void ov_f32_pack(const float *w, int n, int k, float *packed) {
         }
 }
 
-/* The calling pool thread's attention buffers: kept between calls (a fresh allocation per call cost page faults), a
-   few hundred KB at ViT sizes, grown when a larger model comes. */
+/* The calling pool thread's attention buffers, a few hundred KB at ViT sizes, in its scratch memory (ov_thread_scratch); 0
+   when out of memory. */
 static int attention_buffers(const struct attention_job *j, struct attention_buffers *buffers) {
     int L = j->tokens, hd = j->head_width;
     int key_panels = (L + NR - 1) / NR, Lpad = key_panels * NR, hdpad = (hd + NR - 1) / NR * NR;
     size_t bytes = ((size_t)Lpad * hd + (size_t)hdpad * L + (size_t)MR * Lpad + MR + (size_t)MR * hdpad) * 4 + 5 * 64;
-    static __thread char *scratch;
-    static __thread size_t scratch_bytes;
-    if (bytes > scratch_bytes) {
-        free(scratch);
-        scratch_bytes = (bytes + 63) / 64 * 64;
-        scratch = aligned_alloc(64, scratch_bytes);
-        if (!scratch) { scratch_bytes = 0; return 0; } /* out of memory: nothing sensible is left to do here */
-    }
-    char *at = scratch;
+    char *at = ov_thread_scratch(bytes);
+    if (!at) return 0; /* out of memory: nothing sensible is left to do here */
 #define OV_TAKE(name, count) buffers->name = (float *)at; at += ((size_t)(count) * 4 + 63) / 64 * 64;
     OV_TAKE(keys, (size_t)Lpad * hd)
     OV_TAKE(values, (size_t)hdpad * L)

@@ -6,6 +6,7 @@
 #ifndef OPENVISION_SCHEDULE_H
 #define OPENVISION_SCHEDULE_H
 #include <stdint.h>
+#include <stdlib.h>
 #include <x86intrin.h>
 #include "libtorch_openmp.h"
 
@@ -53,6 +54,20 @@ static int ov_find_openmp(void) {
     omp_num_threads = (omp_int_t)dlsym(torch, "omp_get_num_threads");
     gomp_barrier = (gomp_barrier_t)dlsym(torch, "GOMP_barrier");
     return gomp_parallel && omp_thread_num && omp_num_threads && gomp_barrier;
+}
+
+/* The calling pool thread's scratch memory of at least `bytes`, 64-byte aligned: kept between calls (a fresh
+   allocation per call cost page faults), grown when a larger model comes; null when out of memory. */
+static char *ov_thread_scratch(size_t bytes) {
+    static __thread char *scratch;
+    static __thread size_t scratch_bytes;
+    if (bytes > scratch_bytes) {
+        free(scratch);
+        scratch_bytes = (bytes + 63) / 64 * 64;
+        scratch = aligned_alloc(64, scratch_bytes);
+        if (!scratch) scratch_bytes = 0;
+    }
+    return scratch;
 }
 
 /* y [m, n] = x [m, k] · Wᵀ (+ bias) [, GELU] (+ residual), W packed in panels of 32 rows (k × 32 elements each). */
