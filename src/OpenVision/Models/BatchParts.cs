@@ -5,7 +5,7 @@ using TorchSharp;
 
 namespace OpenVision.Models;
 
-/// <summary>Runs one batch as contiguous parts, each on a thread of its own with one OpenMP thread, and merges the
+/// <summary>Runs one batch as contiguous parts, each on a thread of its own with one OpenMP and MKL thread, and merges the
 /// results in batch order. The calling thread takes parts too, and .NET thread-pool threads join it; if none is free,
 /// the caller takes every part, so a busy pool delays nothing and cannot deadlock.</summary>
 /// <remarks>Used by <see cref="ContentionAwareThreads"/> while other processes compete for the cores: libtorch's
@@ -66,8 +66,7 @@ internal static class BatchParts
             int start = (int)((long)batch * part / Parts), end = (int)((long)batch * (part + 1) / Parts);
             // libtorch sets a thread's OpenMP count on its first use there; done first, so that it cannot undo ours.
             torch.get_num_threads();
-            int prior = CallerThreads.MaxThreads;
-            CallerThreads.SetThreads(1);
+            var limit = CallerThreads.LimitTo(1);
             double cpu = CallerThreads.CpuSeconds();
             long started = Stopwatch.GetTimestamp();
             try
@@ -81,7 +80,7 @@ internal static class BatchParts
             finally
             {
                 double wall = Stopwatch.GetElapsedTime(started).TotalSeconds, used = CallerThreads.CpuSeconds() - cpu;
-                CallerThreads.SetThreads(prior);
+                limit.Dispose();
                 lock (gate)
                 {
                     CpuSeconds += used;

@@ -114,7 +114,7 @@ public sealed class ContentionAwareThreads
             if (pinned is null) Record(key, full, layout, batch, Stopwatch.GetElapsedTime(start).TotalSeconds, effort.CpuSeconds, effort.ThreadSeconds);
             return merged;
         }
-        if (layout == ThreadLayout.OneThread) CallerThreads.SetThreads(1);
+        var limit = layout == ThreadLayout.OneThread ? CallerThreads.LimitTo(1) : (CallerThreads.Limit?)null;
         try
         {
             double cpu = CallerThreads.CpuSeconds();
@@ -125,7 +125,7 @@ public sealed class ContentionAwareThreads
         }
         finally
         {
-            if (layout == ThreadLayout.OneThread) CallerThreads.SetThreads(full);
+            limit?.Dispose();
         }
     }
 

@@ -6,7 +6,7 @@ using static TorchSharp.torch;
 
 namespace OpenVision.Tests.Models;
 
-/// <summary>A batch in parts side by side: the parts cover the batch in order, each runs with one OpenMP thread (what
+/// <summary>A batch in parts side by side: the parts cover the batch in order, each runs with one OpenMP and MKL thread (what
 /// libtorch sees inside it) and leaves its thread's setting as it was, a failing part's error reaches the caller with
 /// the other parts disposed, and a model's features, patch tokens and block outputs in parts equal those of one call.</summary>
 public class BatchPartsTests
@@ -16,14 +16,15 @@ public class BatchPartsTests
     {
         Assert.True(CallerThreads.Available, $"caller thread control: {CallerThreads.Status}");
         int callers = CallerThreads.MaxThreads;
-        var seen = new System.Collections.Concurrent.ConcurrentBag<(int Start, int Count, int OpenMp, int Torch)>();
+        int mkl = CallerThreads.MklMaxThreads < 0 ? -1 : 1;   // -1: a libtorch without MKL
+        var seen = new System.Collections.Concurrent.ConcurrentBag<(int Start, int Count, int OpenMp, int Torch, int Mkl)>();
         using var merged = BatchParts.Run(7, 2, (start, count) =>
         {
-            seen.Add((start, count, CallerThreads.MaxThreads, torch.get_num_threads()));
+            seen.Add((start, count, CallerThreads.MaxThreads, torch.get_num_threads(), CallerThreads.MklMaxThreads));
             return torch.arange(start, start + count, ScalarType.Int64);
         }, parts => torch.cat(parts.ToArray()), out var effort);
         Assert.Equal(Enumerable.Range(0, 7).Select(i => (long)i), merged.data<long>().ToArray());
-        Assert.Equal([(0, 3, 1, 1), (3, 4, 1, 1)], seen.OrderBy(p => p.Start));
+        Assert.Equal([(0, 3, 1, 1, mkl), (3, 4, 1, 1, mkl)], seen.OrderBy(p => p.Start));
         Assert.Equal(callers, CallerThreads.MaxThreads);
         Assert.True(effort.ThreadSeconds > 0 && effort.CpuSeconds >= 0, $"{effort}");
     }

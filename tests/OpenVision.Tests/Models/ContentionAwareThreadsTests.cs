@@ -224,19 +224,19 @@ public class ContentionAwareThreadsTests
         var config = ModelRegistry.Get("openvision-vit-tiny-patch16-224");
         using var model = new OpenVisionModel(config);
         using var pixels = torch.randn([3, 3, 224, 224], generator: new torch.Generator(7));
-        int callers = CallerThreads.MaxThreads;
         using var all = model.EncodeImage(pixels);
-        CallerThreads.SetThreads(1);
         torch.Tensor one;
-        try
+        using (CallerThreads.LimitTo(1))
         {
-            model.Threads.Enabled = false; // the count set above, not a choice
-            one = model.EncodeImage(pixels);
-        }
-        finally
-        {
-            CallerThreads.SetThreads(callers);
-            model.Threads.Enabled = true;
+            try
+            {
+                model.Threads.Enabled = false; // the count set above, not a choice
+                one = model.EncodeImage(pixels);
+            }
+            finally
+            {
+                model.Threads.Enabled = true;
+            }
         }
         using (one)
         {
