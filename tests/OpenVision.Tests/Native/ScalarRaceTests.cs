@@ -32,7 +32,7 @@ public class ScalarRaceTests
                 {
                     var outputs = workload.Run();
                     for (int k = 0; k < quiet.Count; k++)
-                        if (!outputs[k].Equals(quiet[k])) failures.Add($"iteration {i}: output {k} differs from the quiet run");
+                        if (!outputs[k].Equals(quiet[k])) failures.Add($"iteration {i}: output {k} differs from the quiet run ({Difference(outputs[k], quiet[k])})");
                     foreach (var t in outputs) t.Dispose();
                 }
                 catch (Exception e)
@@ -45,6 +45,18 @@ public class ScalarRaceTests
         foreach (var t in quiet) t.Dispose();
         Assert.True(collections >= Iterations, $"only {collections} forced collections happened during {Iterations} iterations");
         Assert.True(failures.Count == 0, string.Join("\n", failures));
+    }
+
+    // How far apart: a last-bit difference points at a summation order, a wild one at memory read after it was freed.
+    private static string Difference(torch.Tensor actual, torch.Tensor expected)
+    {
+        if (!actual.shape.SequenceEqual(expected.shape)) return $"shape [{string.Join(", ", actual.shape)}] against [{string.Join(", ", expected.shape)}]";
+        using var a = actual.to(torch.ScalarType.Float64);
+        using var e = expected.to(torch.ScalarType.Float64);
+        using var gap = (a - e).abs();
+        using var differing = a.ne(e);
+        long count = differing.sum().item<long>();
+        return $"{count} of {a.numel()} elements, largest difference {gap.max().item<double>():G3} at values up to {e.abs().max().item<double>():G3}";
     }
 }
 
