@@ -1,4 +1,5 @@
 using OpenVision.Lab.Benchmarks;
+using OpenVision.Lab.Benchmarks.Onnx;
 using OpenVision.Lab.Benchmarks.Precision;
 
 namespace OpenVision.Lab.Tests.Benchmarks;
@@ -40,6 +41,19 @@ public class PrecisionSummaryTests
         Assert.Contains("end to end / model only (alternating batches) at batch 32: 93.8 %", lines[2]);
         Assert.Empty(BenchmarkSummary.Lines([Row("encode_image", "Float32", 8, 10)]));   // nothing to compare with
         Assert.Empty(BenchmarkSummary.Lines([Row("encode_image", "Float32", 32, 100), Row("end_to_end", "Float32", 32, 90)]));
+    }
+
+    [Fact]
+    public void TheFastestBackendComesFromTheDefaultPathTimedInOnnxRuntimesBlocks()
+    {
+        BenchmarkResult Row(string task, int batch, double rate) => new("m", task, "Float32", batch, rate, 0, null);
+        // The default path's own row (50) says onnx; the same path timed in the ONNX blocks (66) says torch.
+        var rows = new[] { Row("encode_image", 1, 50), Row("encode_image[onnx]", 1, 60), Row("encode_image[ort-plain]", 1, 64), Row(OnnxBenchmark.DefaultTask, 1, 66) };
+        Assert.Contains("batch 1: fastest fp32: torch (onnx/torch 0.91x, same blocks)", Assert.Single(BenchmarkSummary.Lines(rows)));
+        // Against the faster of the two ONNX Runtime paths of the same blocks: here the plain session.
+        var run = new OnnxBenchmarkRun(rows[1], rows[2], null, 1, null, rows[3]);
+        Assert.Equal(66.0 / 64, run.DefaultOverFastestOrt!.Value, 12);
+        Assert.Null((run with { Default = null }).DefaultOverFastestOrt);
     }
 
     [Fact]

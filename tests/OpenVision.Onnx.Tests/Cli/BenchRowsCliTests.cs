@@ -3,7 +3,8 @@ using OpenVision.Tests.Parity;
 namespace OpenVision.Onnx.Tests.Cli;
 
 /// <summary><c>openvision bench --backend all --bf16 --int8</c> prints every row kind of the speed table in one run:
-/// both backends, int8, bf16, both latencies, the ratio lines and end to end.</summary>
+/// both backends (the default path also timed in ONNX Runtime's blocks), int8, bf16, both latencies, the ratio lines and
+/// end to end.</summary>
 public class BenchRowsCliTests
 {
     private const string Name = "ovtest-mini-p16-64";
@@ -15,7 +16,8 @@ public class BenchRowsCliTests
         var result = CliProcess.Run(null, "bench", "--models", ReferenceModels.Folder(Name), "--backend", "all", "--bf16", "--int8", "--batch-sizes", "1", "2",
             "--seconds", "0.05", "--latency-runs", "3", "--peak-gflops", "100", "--json", json);
         Assert.True(result.ExitCode == 0, result.Stderr);
-        foreach (var row in new[] { "encode_image[onnx]", "encode_image[ort-plain]", "encode_image[onnx-int8]", "latency b1 p50/p99 ms[onnx]",
+        foreach (var row in new[] { "encode_image[onnx]", "encode_image[ort-plain]", "encode_image[default, alt]", "encode_image[onnx-int8]", "latency b1 p50/p99 ms[onnx]",
+                     "default (TorchSharp) / fastest ORT, same blocks: ", "same blocks)",
                      "latency b1 p50/p99 ms[torch]", "BFloat16", "end_to_end", "model_only", "batch 1: fastest fp32: ", "batch 2: fastest fp32: ", "int8/fp32 onnx", "bf16/fp32 torch",
                      "end to end / model only (alternating batches) at batch 2: " })
             Assert.Contains(row, result.Stdout);

@@ -8,19 +8,30 @@ using static TorchSharp.torch;
 
 namespace OpenVision.Lab.Benchmarks.Onnx;
 
-/// <summary>One batch size's figures: our backend, the anchor and, when given, an external graph.</summary>
+/// <summary>One batch size's figures: our backend, the anchor and, when given, an external graph and the default
+/// TorchSharp path.</summary>
 /// <param name="Ours">OnnxBackend.EncodeImage (TorchSharp tensor in and out, normalisation included).</param>
 /// <param name="Anchor">A plain session of our exported graph.</param>
 /// <param name="External">A plain session of the external graph (<see cref="ExternalVisionGraph"/>), or null.</param>
 /// <param name="CpuRatio">Ours / anchor speed by process CPU seconds per run (less sensitive to other processes).</param>
 /// <param name="ExternalCpuRatio">External / anchor speed by process CPU seconds per run, or null.</param>
-public sealed record OnnxBenchmarkRun(BenchmarkResult Ours, BenchmarkResult Anchor, BenchmarkResult? External, double CpuRatio, double? ExternalCpuRatio);
+/// <param name="Default">The TorchSharp model's EncodeImage (the default path) timed in the same blocks, or null.</param>
+public sealed record OnnxBenchmarkRun(BenchmarkResult Ours, BenchmarkResult Anchor, BenchmarkResult? External, double CpuRatio, double? ExternalCpuRatio,
+    BenchmarkResult? Default = null)
+{
+    /// <summary>The default path's rate over the faster ONNX Runtime path's (ours or the anchor), both from the same
+    /// alternating blocks; null without the default path.</summary>
+    public double? DefaultOverFastestOrt => Default is null ? null : Default.ItemsPerSecond / Math.Max(Ours.ItemsPerSecond, Anchor.ItemsPerSecond);
+}
 
 /// <summary>encode_image throughput of the ONNX Runtime backend next to its anchor: a plain ONNX Runtime session of the
 /// same exported graph, fed a ready OrtValue (no tensor conversion, no normalisation), with the same session settings;
 /// optionally also a plain session of a graph from another exporter (the same weights, checked by the caller).</summary>
 public static class OnnxBenchmark
 {
+    /// <summary>The task of the default TorchSharp path's row when it is timed in the ONNX blocks.</summary>
+    public const string DefaultTask = "encode_image[default, alt]";
+
     /// <summary>Times <see cref="OnnxBackend.EncodeImage(Tensor, bool)"/>, the plain session and the external graph in
     /// blocks, forth and back (<see cref="CallTiming.ForthAndBack"/>: not run for run, which timed each session beside the
     /// other's spinning threads), so that load from other processes falls on all alike; wall-clock medians, and process
@@ -30,7 +41,11 @@ public static class OnnxBenchmark
     /// <param name="budget">Time budget per path (two blocks, at least 2 timed runs each, after one warm-up).</param>
     /// <param name="external">Another exporter's graph of the same model, fed the same OrtValue; null for none.</param>
     /// <param name="externalError">The external graph's relative error vs TorchSharp, reported in its row.</param>
-    public static OnnxBenchmarkRun Images(OnnxBackend encoder, int batchSize, TimeSpan budget, ExternalVisionGraph? external = null, double? externalError = null)
+    /// <param name="defaultPath">The TorchSharp model whose EncodeImage (the default path) is timed in the same blocks on
+    /// the same pixels, so that "the default is at least as fast as ONNX Runtime" rests on alternating figures rather
+    /// than on rows timed minutes apart (on a shared machine those differed by 10 % for the same path); null for none.</param>
+    public static OnnxBenchmarkRun Images(OnnxBackend encoder, int batchSize, TimeSpan budget, ExternalVisionGraph? external = null, double? externalError = null,
+        OpenVision.Models.OpenVisionModel? defaultPath = null)
     {
         int size = encoder.ImageSize;
         using var pixels = randn(batchSize, 3, size, size, generator: new Generator(0));
@@ -50,6 +65,8 @@ public static class OnnxBenchmark
         };
         if (external is not null)
             paths.Add(new(() => { using var _ = external.Session.Run(runOptions, [external.InputName], inputs, [external.OutputName]); }));
+        var torchDefault = defaultPath is null ? null : new TimedPath(() => defaultPath.EncodeImage(pixels, normalize: true).Dispose());
+        if (torchDefault is not null) paths.Add(torchDefault);
         foreach (var path in paths) path.Run();                                  // warm-up
         CallTiming.ForthAndBack([.. paths.Select(p => (p.Run, (Action)p.Measure))], budget / 2, maximumPerBlock: 25);
 
@@ -62,7 +79,8 @@ public static class OnnxBenchmark
         }
         return new OnnxBenchmarkRun(Result("encode_image[onnx]", paths[0]), Result("encode_image[ort-plain]", paths[1]),
             external is null ? null : Result($"encode_image[{external.Label}]", paths[2], externalError),
-            paths[1].CpuSeconds / paths[0].CpuSeconds, external is null ? null : paths[1].CpuSeconds / paths[2].CpuSeconds);
+            paths[1].CpuSeconds / paths[0].CpuSeconds, external is null ? null : paths[1].CpuSeconds / paths[2].CpuSeconds,
+            torchDefault is null ? null : Result(DefaultTask, torchDefault) with { DType = "Float32" });
     }
 
     private sealed class TimedPath(Action run)
