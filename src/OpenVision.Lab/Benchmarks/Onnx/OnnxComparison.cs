@@ -1,7 +1,6 @@
 using System.Globalization;
 using OpenVision.Models;
 using OpenVision.Onnx;
-using OpenVision.Onnx.Selection;
 using TorchSharp;
 
 namespace OpenVision.Lab.Benchmarks.Onnx;
@@ -31,7 +30,6 @@ public static class OnnxComparison
                 (external is null ? "" : $"; [{external.Label}]: a plain ORT session of {options.ExternalGraph}"));
             using var encoder = OnnxBackend.Load(folder, runtime);
             using var int8 = options.Int8 ? OnnxBackend.Load(folder, runtime with { Precision = OnnxPrecision.Int8 }) : null;
-            if (options.Torch) WarmUp(model, encoder.ImageSize);
             if (options.LatencyRuns > 0)
             {
                 using var one = torch.randn(1, 3, encoder.ImageSize, encoder.ImageSize, generator: new torch.Generator(0));
@@ -63,14 +61,6 @@ public static class OnnxComparison
         {
             try { Directory.Delete(folder, true); } catch (IOException) { }
         }
-    }
-
-    // The default path is timed in the ONNX blocks before its own rows: warm it as those rows are warmed, so that the
-    // runtime's recompilation of hot methods does not fall into its timed calls.
-    private static void WarmUp(OpenVisionModel model, int imageSize)
-    {
-        using var one = torch.randn(1, 3, imageSize, imageSize, generator: new torch.Generator(0));
-        CallTiming.WarmUp(() => model.EncodeImage(one, normalize: true).Dispose());
     }
 
     // Timing a graph that computes something else means nothing: a mismatch ends the run before any timing.
