@@ -158,7 +158,7 @@ static void tile_f32_rows(const uint16_t *x, int64_t lda, int k, const uint16_t 
 void ov_bf16_linear(const uint16_t *x, int64_t m, int k, const uint16_t *packed, int n, const float *bias, int activate,
                     const uint16_t *residual, uint16_t *y, int threads) {
     struct job j = {x, packed, bias, activate, residual, y, m, n, k};
-    gomp_parallel(run_share, &j, threads > 0 ? (unsigned)threads : 0u, 0);
+    gomp_parallel(run_claimed, &j, threads > 0 ? (unsigned)threads : 0u, 0);
 }
 
 /* ---- Attention: softmax(q·kᵀ·scale)·v per head, as libtorch's CPU flash attention computes it for bfloat16 (scores

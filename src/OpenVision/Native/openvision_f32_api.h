@@ -52,7 +52,7 @@ static int attention_buffers(const struct attention_job *j, struct attention_buf
    models (its patches as rows), where libtorch's convolution took 1.0-1.75 times as long (docs/speed.md). */
 void ov_f32_linear(const float *x, int64_t m, int k, const float *packed, int n, const float *bias, float *y, int threads) {
     struct job j = {x, packed, bias, 0, 0, y, m, n, k};
-    gomp_parallel(run_share, &j, threads > 0 ? (unsigned)threads : 0u, 0);
+    gomp_parallel(run_claimed, &j, threads > 0 ? (unsigned)threads : 0u, 0);
 }
 
 /* y [B, 1 + g², W] = the tokens of images [B, C, S, S] (float32, contiguous; g = S / p): the class token [W] plus the

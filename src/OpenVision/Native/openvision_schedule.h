@@ -1,6 +1,7 @@
 /* The work split shared by the kernels of bfloat16 and float32 models (openvision_bf16.c, openvision_f32.c): linear
-   layers split by panels or rows between libtorch's OpenMP threads, attention by (head, block of queries), layer norms
-   by rows, and a whole transformer block in one parallel region. The including file defines the element type `ov_t`
+   layers split by panels or rows between libtorch's OpenMP threads (claimed in runs from a shared counter where a job
+   is shared), attention by (head, block of queries), layer norms by rows, and a whole transformer block in one parallel
+   region. The including file defines the element type `ov_t`
    (uint16_t for bfloat16, float), `struct attention_buffers`, and after the include the kernels declared below. Every
    output element is computed by one thread in one order whichever schedule runs, so the schedules give the same bits. */
 #ifndef OPENVISION_SCHEDULE_H
@@ -79,6 +80,7 @@ struct job {
     ov_t *y;
     int64_t m;
     int n, k;
+    int64_t claimed; /* units handed out so far by run_claimed: 0 in a new job */
 };
 
 /* Attention of qkv [B, L, 3, H, hd] into out [B, L, H·hd]. */
@@ -88,6 +90,7 @@ struct attention_job {
     int64_t heads_total; /* images × heads */
     int tokens, heads, head_width;
     float scale;
+    int64_t claimed; /* units handed out so far by attention_share: 0 in a new job */
 };
 
 /* The first query of head `head` (image head / H, head head % H); its keys are H·hd further on, its values 2·H·hd. */
@@ -161,20 +164,60 @@ static void run_share(void *data) {
     }
 }
 
+/* Units handed out from a shared counter, `take` at a time, until none are left: [*unit, *end) or 0 when done. On a
+   virtual machine's two Zen 1 cores, equal shares of Base's column-split stages left the threads waiting at the stages'
+   barriers 5-10 % of the time (a core slowed by its neighbours for a while; measured with time-stamp counters around
+   the barriers); claimed in small runs, the faster thread takes more. Which thread computes a unit does not change its
+   bits. */
+static int claim_units(int64_t *counter, int64_t take, int64_t units, int64_t *unit, int64_t *end) {
+    *unit = __atomic_fetch_add(counter, take, __ATOMIC_RELAXED);
+    if (*unit >= units) return 0;
+    *end = *unit + take < units ? *unit + take : units;
+    return 1;
+}
+
+/* Runs of `take` units, at least 8 per thread where there are enough units, at most `most` (larger runs keep more of
+   the next-panel prefetch in run_range, smaller ones balance better). */
+static int64_t claim_size(int64_t units, int threads, int64_t most) {
+    int64_t take = units / (8 * (int64_t)threads);
+    return take < 1 ? 1 : take > most ? most : take;
+}
+
+/* A job shared by the team, as units of (block of MC rows, panel) in block-major order claimed from j->claimed: the
+   same tiles as run_range over all rows and panels. Jobs with fewer than 4 units per thread take equal shares
+   (run_share). */
+static void run_claimed(void *data) {
+    struct job *j = data;
+    int count = panels(j), threads = omp_num_threads();
+    int64_t units = (j->m + MC - 1) / MC * count, unit, end;
+    if (units < 4 * (int64_t)threads) {
+        run_share(data);
+        return;
+    }
+    int64_t take = claim_size(units, threads, 4);
+    while (claim_units(&j->claimed, take, units, &unit, &end))
+        while (unit < end) {
+            int64_t m0 = unit / count * MC;
+            int p = (int)(unit % count), last = end - unit < count - p ? p + (int)(end - unit) : count;
+            run_range(j, m0, m0 + MC < j->m ? m0 + MC : j->m, p, last);
+            unit += last - p;
+        }
+}
+
+/* Units of (head, block of MR queries) claimed from j->claimed in runs; a run packs each head it touches once. */
 static void attention_share(void *data) {
-    const struct attention_job *j = data;
-    int thread = omp_thread_num(), threads = omp_num_threads();
+    struct attention_job *j = data;
     struct attention_buffers buffers;
     if (!attention_buffers(j, &buffers)) return;
-    /* Each thread takes an equal run of (head, block of 8 queries) units and packs each head it touches once. */
     int blocks = (j->tokens + MR - 1) / MR;
-    int64_t units = j->heads_total * blocks, end = units * (thread + 1) / threads;
-    for (int64_t unit = units * thread / threads; unit < end;) {
-        int64_t head = unit / blocks;
-        int first_block = (int)(unit % blocks), last_block = end - unit < blocks - first_block ? first_block + (int)(end - unit) : blocks;
-        attention_head(j, head, first_block * MR, last_block * MR < j->tokens ? last_block * MR : j->tokens, &buffers);
-        unit += last_block - first_block;
-    }
+    int64_t units = j->heads_total * blocks, take = claim_size(units, omp_num_threads(), blocks), unit, end;
+    while (claim_units(&j->claimed, take, units, &unit, &end))
+        while (unit < end) {
+            int64_t head = unit / blocks;
+            int first_block = (int)(unit % blocks), last_block = end - unit < blocks - first_block ? first_block + (int)(end - unit) : blocks;
+            attention_head(j, head, first_block * MR, last_block * MR < j->tokens ? last_block * MR : j->tokens, &buffers);
+            unit += last_block - first_block;
+        }
 }
 
 /* The queries of rows [r0, r1) of [B·L], every head: each image they touch has its heads packed once. */
@@ -211,12 +254,12 @@ struct block_job {
 };
 
 static void block_share(void *data) {
-    const struct block_job *b = data;
-    void (*const stages[])(void *) = {norm_share, run_share, attention_share, run_share, norm_share, run_share, run_share};
-    const void *const jobs[] = {&b->ln1, &b->qkv, &b->attention, &b->out, &b->ln2, &b->fc, &b->proj};
+    struct block_job *b = data; /* the stages' jobs count the units they hand out */
+    void (*const stages[])(void *) = {norm_share, run_claimed, attention_share, run_claimed, norm_share, run_claimed, run_claimed};
+    void *const jobs[] = {&b->ln1, &b->qkv, &b->attention, &b->out, &b->ln2, &b->fc, &b->proj};
     for (int stage = 0; stage < 7; stage++) {
         if (stage > 0) gomp_barrier(); /* each stage reads what the one before wrote */
-        stages[stage]((void *)jobs[stage]);
+        stages[stage](jobs[stage]);
     }
 }
 
@@ -328,7 +371,7 @@ static void block_tail(const struct block_job *b, int64_t r0, int64_t r1) {
 }
 
 struct tower_job {
-    const struct block_job *blocks;
+    struct block_job *blocks;
     int count, by_rows;
     double speed[2][OV_MAX_PACED]; /* by rows: rows per tick by block parity, 0 until measured (see paced_share) */
 };
@@ -371,7 +414,7 @@ static void tower_share(void *data) {
     }
     for (int i = 0; i < t->count; i++) {
         if (i > 0) gomp_barrier(); /* the next layer norm reads whole rows, written by column shares */
-        block_share((void *)&t->blocks[i]);
+        block_share(&t->blocks[i]);
     }
 }
 
