@@ -46,6 +46,26 @@ static gomp_parallel_t gomp_parallel;
 static gomp_barrier_t gomp_barrier;
 static omp_int_t omp_thread_num, omp_num_threads;
 
+/* A barrier of the tower's stages. Built with -DOV_COUNT_WAITS (benchmarks/native/compare.sh does), each thread's
+   time-stamp ticks at these barriers and in whole towers are counted, and ov_tower_waits reads them: how evenly a
+   split kept the threads busy. */
+#ifdef OV_COUNT_WAITS
+static uint64_t ov_waited[64], ov_towered[64];
+#define OV_STAGE_BARRIER() \
+    do { \
+        uint64_t ov_at_ = __rdtsc(); \
+        gomp_barrier(); \
+        if (omp_thread_num() < 64) ov_waited[omp_thread_num()] += __rdtsc() - ov_at_; \
+    } while (0)
+/* Ticks thread `thread` spent at the barriers and in towers since the library was loaded. */
+void ov_tower_waits(int thread, uint64_t *waited, uint64_t *towered) {
+    *waited = thread >= 0 && thread < 64 ? ov_waited[thread] : 0;
+    *towered = thread >= 0 && thread < 64 ? ov_towered[thread] : 0;
+}
+#else
+#define OV_STAGE_BARRIER() gomp_barrier()
+#endif
+
 /* Finds libtorch's OpenMP entry points (its own libgomp): 1 when all were found, 0 otherwise. */
 static int ov_find_openmp(void) {
     void *torch = ov_libtorch_handle();
@@ -258,7 +278,7 @@ static void block_share(void *data) {
     void (*const stages[])(void *) = {norm_share, run_claimed, attention_share, run_claimed, norm_share, run_claimed, run_claimed};
     void *const jobs[] = {&b->ln1, &b->qkv, &b->attention, &b->out, &b->ln2, &b->fc, &b->proj};
     for (int stage = 0; stage < 7; stage++) {
-        if (stage > 0) gomp_barrier(); /* each stage reads what the one before wrote */
+        if (stage > 0) OV_STAGE_BARRIER(); /* each stage reads what the one before wrote */
         stages[stage](jobs[stage]);
     }
 }
@@ -401,21 +421,30 @@ static void tower_rows(struct tower_job *t) {
         norm_rows(&blocks[i].ln1, r0, r1);
         run_range(&blocks[i].qkv, r0, r1, 0, panels(&blocks[i].qkv));
         record_speed(t->speed[now], t->speed[last], thread, r1 - r0, __rdtsc() - start);
-        gomp_barrier(); /* attention reads every row's keys and values */
+        OV_STAGE_BARRIER(); /* attention reads every row's keys and values */
     }
 }
 
-/* Split by columns, each stage of each block begins after a barrier. */
-static void tower_share(void *data) {
-    struct tower_job *t = data;
+/* Split by rows (tower_rows), or by columns with each stage of each block after a barrier. */
+static void tower_blocks(struct tower_job *t) {
     if (t->by_rows) {
         tower_rows(t);
         return;
     }
     for (int i = 0; i < t->count; i++) {
-        if (i > 0) gomp_barrier(); /* the next layer norm reads whole rows, written by column shares */
+        if (i > 0) OV_STAGE_BARRIER(); /* the next layer norm reads whole rows, written by column shares */
         block_share(&t->blocks[i]);
     }
+}
+
+static void tower_share(void *data) {
+#ifdef OV_COUNT_WAITS
+    uint64_t start = __rdtsc();
+    tower_blocks(data);
+    if (omp_thread_num() < 64) ov_towered[omp_thread_num()] += __rdtsc() - start;
+#else
+    tower_blocks(data);
+#endif
 }
 
 /* y [B, L, W] = blocks layers[0], ..., layers[count − 1] applied in turn to x [B, L, W] (contiguous; y and spare, each
