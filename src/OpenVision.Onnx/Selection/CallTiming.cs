@@ -5,6 +5,18 @@ namespace OpenVision.Onnx.Selection;
 /// <summary>How this project times calls it compares: warm first, then several paths in blocks, forth and back.</summary>
 public static class CallTiming
 {
+    /// <summary>Rounds of <see cref="ForthAndBack"/> for a path's <paramref name="budget"/> that leave about two calls of
+    /// <paramref name="call"/> in each of its blocks (budget / (2 · rounds) long), at least 1 and at most
+    /// <paramref name="most"/>. With one round of two blocks, the calls of a path that takes half a second sat in two
+    /// stretches of a few seconds, and on a shared 2-core VM whose speed wandered by a third within minutes the two ONNX
+    /// Runtime paths of one graph (ViT-B/16 batch 1) read 0.76–1.39x of each other in four runs.</summary>
+    public static int RoundsFor(TimeSpan budget, TimeSpan call, int most = 8)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(most, 1);
+        if (call <= TimeSpan.Zero) return most;
+        return (int)Math.Clamp(Math.Floor(budget / (4 * call)), 1, most);
+    }
+
     /// <summary>Calls <paramref name="run"/> until warm: 100 calls, or 3 s of them, or <paramref name="limit"/> where that is
     /// shorter (at least <paramref name="minCalls"/>).
     /// The runtime recompiles hot methods on a background thread twice (after about 30 calls, then with their profile),
@@ -30,11 +42,17 @@ public static class CallTiming
     /// <param name="blockTime">How long a block keeps calling once its minimum is done.</param>
     /// <param name="minimumPerBlock">Timed calls per block, however long they take.</param>
     /// <param name="maximumPerBlock">Timed calls per block at most, however short.</param>
-    public static void ForthAndBack(IReadOnlyList<(Action Settle, Action Measure)> paths, TimeSpan blockTime, int minimumPerBlock = 2, int maximumPerBlock = int.MaxValue)
+    /// <param name="rounds">Times the whole forth and back is repeated (A B C C B A A B C C B A for 2): one round cancels
+    /// a steady drift of the machine's speed; more rounds also spread each path's calls over the run where the speed
+    /// wanders (see <see cref="RoundsFor"/>).</param>
+    public static void ForthAndBack(IReadOnlyList<(Action Settle, Action Measure)> paths, TimeSpan blockTime, int minimumPerBlock = 2, int maximumPerBlock = int.MaxValue,
+        int rounds = 1)
     {
         ArgumentNullException.ThrowIfNull(paths);
         if (minimumPerBlock < 1 || maximumPerBlock < minimumPerBlock) throw new ArgumentOutOfRangeException(nameof(minimumPerBlock), "at least one call per block, and no more than the maximum");
-        foreach (var (settle, measure) in paths.Concat(paths.Reverse()))
+        ArgumentOutOfRangeException.ThrowIfLessThan(rounds, 1);
+        var round = paths.Concat(paths.Reverse()).ToArray();
+        foreach (var (settle, measure) in Enumerable.Repeat(round, rounds).SelectMany(blocks => blocks))
         {
             settle();
             var block = Stopwatch.StartNew();

@@ -14,6 +14,30 @@ public sealed class CallTimingTests
     }
 
     [Fact]
+    public void RoundsRepeatTheWholeForthAndBack()
+    {
+        var calls = new List<string>();
+        (Action, Action) Path(string name) => (() => calls.Add(name + " settle"), () => calls.Add(name));
+        CallTiming.ForthAndBack([Path("a"), Path("b")], TimeSpan.Zero, minimumPerBlock: 1, rounds: 3);
+        string[] round = ["a settle", "a", "b settle", "b", "b settle", "b", "a settle", "a"];
+        Assert.Equal([.. round, .. round, .. round], calls);
+        Assert.Throws<ArgumentOutOfRangeException>(() => CallTiming.ForthAndBack([Path("a")], TimeSpan.Zero, rounds: 0));
+    }
+
+    [Fact]
+    public void RoundsLeaveAboutTwoCallsInEachBlock()
+    {
+        // A path's budget is split into 2 blocks per round: 10 s of 0.6 s calls in 4 rounds (blocks of 1.25 s, two calls);
+        // a call longer than a quarter of the budget gets one round; fast calls at most `most`.
+        Assert.Equal(4, CallTiming.RoundsFor(TimeSpan.FromSeconds(10), TimeSpan.FromSeconds(0.6)));
+        Assert.Equal(1, CallTiming.RoundsFor(TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(0.6)));
+        Assert.Equal(8, CallTiming.RoundsFor(TimeSpan.FromSeconds(2), TimeSpan.FromMilliseconds(10)));
+        Assert.Equal(3, CallTiming.RoundsFor(TimeSpan.FromSeconds(2), TimeSpan.FromMilliseconds(10), most: 3));
+        Assert.Equal(8, CallTiming.RoundsFor(TimeSpan.FromSeconds(2), TimeSpan.Zero));
+        Assert.Throws<ArgumentOutOfRangeException>(() => CallTiming.RoundsFor(TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(1), most: 0));
+    }
+
+    [Fact]
     public void ABlockCallsUntilItsTimeIsUpAndNoMoreThanTheMaximum()
     {
         int slow = 0, fast = 0;
