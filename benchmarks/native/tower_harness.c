@@ -112,12 +112,13 @@ int main(int argc, char **argv) {
     double flops = (double)BLOCKS * (2.0 * m * width * (4.0 * width + 2.0 * hidden) + 4.0 * batch * (double)TOKENS * TOKENS * width);
     double *times = calloc((size_t)libs * calls, sizeof(double));
     for (int call = 0; call < calls; call++)
-        for (int l = 0; l < libs; l++) {
+        for (int turn = 0; turn < libs; turn++) {
+            int l = call % 2 ? libs - 1 - turn : turn; /* forth and back: no build always runs right after another */
             double start = now();
             tower[l](x, batch, TOKENS, layers[l], BLOCKS, scratch[l], y[l], spare[l], threads);
             times[(size_t)l * calls + call] = now() - start;
         }
-    printf("%d blocks of width %d, hidden %d, %d heads, batch %d × %d tokens; %d calls each after one untimed, in turn\n", BLOCKS,
+    printf("%d blocks of width %d, hidden %d, %d heads, batch %d × %d tokens; %d calls each after one untimed, in turn forth and back\n", BLOCKS,
            width, hidden, heads, batch, TOKENS, calls - 1);
     for (int l = 0; l < libs; l++) {
         double *t = times + (size_t)l * calls + 1, sum = 0; /* the first call warms caches and threads */
