@@ -31,7 +31,7 @@ public static class CallTiming
         for (int calls = 0; calls < minCalls || (calls < 100 && warm.Elapsed.TotalSeconds < seconds); calls++) run();
     }
 
-    /// <summary>Runs <paramref name="paths"/> in two blocks each, forth and back (A B C C B A), rather than call for
+    /// <summary>Runs <paramref name="paths"/> in two blocks each per round, forth and back (A B C C B A), rather than call for
     /// call: each ONNX Runtime session and libtorch keep their own thread pools, whose idle threads spin for a while
     /// after a call, and a call of another path right after it shares the cores with them (on a 2-core Zen 4,
     /// Tiny/16-224 at batch 1 in ONNX Runtime ran at 22 images/s alternating with a second session call for call, 58 in
