@@ -8,7 +8,7 @@ namespace OpenVision.Onnx.Selection;
 
 /// <summary>Measures which of several paths of the same model (backends, precisions) encodes images fastest at each
 /// batch size: seeded random pixels, warm-up calls (<see cref="CallTiming.WarmUp"/>, at most 2 s) each, then timed calls in
-/// blocks forth and back (<see cref="CallTiming.ForthAndBack"/>: load from other processes falls on all alike, and no path is timed beside another's
+/// blocks forth and back, in rounds where calls are short enough (<see cref="CallTiming.InRounds"/>: load from other processes falls on all alike, and no path is timed beside another's
 /// spinning threads) until the budget is spent, at least four each; medians.</summary>
 public static class BackendChoiceMeasurement
 {
@@ -37,9 +37,11 @@ public static class BackendChoiceMeasurement
             int size = first.ImageSize;
             using var pixels = randn(batch, 3, size, size, generator: new Generator(0));
             var runs = candidates.Select(c => (Action)(() => c.Backend.EncodeImage(pixels, normalize: true).Dispose())).ToList();
-            foreach (var run in runs) CallTiming.WarmUp(run, TimeSpan.FromSeconds(2), minCalls: 1);
+            var slowest = TimeSpan.Zero;
+            foreach (var run in runs)
+                if (CallTiming.WarmUp(run, TimeSpan.FromSeconds(2), minCalls: 1) is var call && call > slowest) slowest = call;
             var times = runs.Select(_ => new List<double>()).ToList();
-            CallTiming.ForthAndBack([.. runs.Select((run, i) => (run, (Action)(() => times[i].Add(Time(run)))))], span / (2 * runs.Count));
+            CallTiming.InRounds([.. runs.Select((run, i) => (run, (Action)(() => times[i].Add(Time(run)))))], span / runs.Count, slowest);
             rates.Add(new BackendRate(batch, times.Select(t => batch / Median(t)).ToList()));
         }
         return new BackendChoice(first.Config.Name, first.ImageSize, CpuIdentity(), candidates.Select(c => c.Name).ToList(), rates, load, DateTime.UtcNow);

@@ -23,12 +23,29 @@ public static class CallTiming
     /// and that thread takes a core from libtorch's; with two or three warm-up calls the recompilation fell into the
     /// timed runs (Tiny/16-224 batch 1: p99 136–154 ms of 50 runs, 15–37 ms after 100 warm-up calls; TorchSharp measured
     /// 16.9 images/s against 42.8 warm in <c>--backend fastest</c>'s comparison on a 2-core Zen 4).</summary>
-    public static void WarmUp(Action run, TimeSpan? limit = null, int minCalls = 2)
+    /// <returns>How long the last call took: the warmest estimate of a call there is before timing.</returns>
+    public static TimeSpan WarmUp(Action run, TimeSpan? limit = null, int minCalls = 2)
     {
         ArgumentNullException.ThrowIfNull(run);
         double seconds = Math.Min(3, limit?.TotalSeconds ?? 3);
         var warm = Stopwatch.StartNew();
-        for (int calls = 0; calls < minCalls || (calls < 100 && warm.Elapsed.TotalSeconds < seconds); calls++) run();
+        var last = TimeSpan.Zero;
+        for (int calls = 0; calls < minCalls || (calls < 100 && warm.Elapsed.TotalSeconds < seconds); calls++)
+        {
+            var call = Stopwatch.StartNew();
+            run();
+            last = call.Elapsed;
+        }
+        return last;
+    }
+
+    /// <summary><see cref="ForthAndBack"/> with <paramref name="budget"/> per path, in <see cref="RoundsFor"/> rounds for
+    /// calls of about <paramref name="call"/>: one round of blocks of at least 2 calls where a call takes over a quarter
+    /// of the budget, else rounds of blocks of at least 1.</summary>
+    public static void InRounds(IReadOnlyList<(Action Settle, Action Measure)> paths, TimeSpan budget, TimeSpan call, int maximumPerBlock = int.MaxValue)
+    {
+        int rounds = RoundsFor(budget, call);
+        ForthAndBack(paths, budget / (2 * rounds), rounds > 1 ? 1 : 2, maximumPerBlock, rounds);
     }
 
     /// <summary>Runs <paramref name="paths"/> in two blocks each per round, forth and back (A B C C B A), rather than call for

@@ -38,6 +38,29 @@ public sealed class CallTimingTests
     }
 
     [Fact]
+    public void InRoundsSplitsAPathsBudgetIntoRoundsForItsCalls()
+    {
+        var calls = new List<string>();
+        (Action, Action) Path(string name) => (() => calls.Add(name + " settle"), () => calls.Add(name));
+        // Calls of no time: 8 rounds of blocks of one call (the blocks' time is up at once).
+        CallTiming.InRounds([Path("a")], TimeSpan.Zero, TimeSpan.Zero);
+        Assert.Equal(Enumerable.Repeat<string[]>(["a settle", "a"], 16).SelectMany(b => b), calls);
+        // A call as long as the budget: one round of two blocks of two calls.
+        calls.Clear();
+        CallTiming.InRounds([Path("a")], TimeSpan.Zero, TimeSpan.FromSeconds(1));
+        Assert.Equal(["a settle", "a", "a", "a settle", "a", "a"], calls);
+    }
+
+    [Fact]
+    public void WarmUpGivesTheTimeOfItsLastCall()
+    {
+        int calls = 0;
+        var last = CallTiming.WarmUp(() => Thread.Sleep(++calls == 3 ? 50 : 1), TimeSpan.Zero, minCalls: 3);
+        Assert.Equal(3, calls);
+        Assert.InRange(last.TotalMilliseconds, 45, 5000);
+    }
+
+    [Fact]
     public void ABlockCallsUntilItsTimeIsUpAndNoMoreThanTheMaximum()
     {
         int slow = 0, fast = 0;

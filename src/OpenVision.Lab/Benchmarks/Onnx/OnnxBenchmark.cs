@@ -39,7 +39,7 @@ public static class OnnxBenchmark
     /// <param name="encoder">The backend under test.</param>
     /// <param name="batchSize">Images per call.</param>
     /// <param name="budget">Time budget per path: two blocks of at least 2 timed runs each after one warm-up, or where a
-    /// call is slow enough, several rounds of blocks of about two calls (<see cref="CallTiming.RoundsFor"/>).</param>
+    /// call is slow enough, several rounds of blocks of about two calls (<see cref="CallTiming.InRounds"/>).</param>
     /// <param name="external">Another exporter's graph of the same model, fed the same OrtValue; null for none.</param>
     /// <param name="externalError">The external graph's relative error vs TorchSharp, reported in its row.</param>
     /// <param name="defaultPath">The TorchSharp model whose EncodeImage (the default path) is timed in the same blocks on
@@ -66,25 +66,18 @@ public static class OnnxBenchmark
         };
         if (external is not null)
             paths.Add(new(() => { using var _ = external.Session.Run(runOptions, [external.InputName], inputs, [external.OutputName]); }));
-        var slowest = TimeSpan.Zero;
-        foreach (var path in paths)                                             // warm-up
-        {
-            var call = Stopwatch.StartNew();
-            path.Run();
-            if (call.Elapsed > slowest) slowest = call.Elapsed;
-        }
+        var slowest = TimeSpan.Zero;                                             // one warm-up call each
+        foreach (var path in paths)
+            if (CallTiming.WarmUp(path.Run, TimeSpan.Zero, minCalls: 1) is var call && call > slowest) slowest = call;
         // The default path is timed here before its own rows: warmed as those are (CallTiming.WarmUp), so that the
         // runtime's recompilation of hot methods does not fall into its timed calls.
         var torchDefault = defaultPath is null ? null : new TimedPath(() => defaultPath.EncodeImage(pixels, normalize: true).Dispose());
         if (torchDefault is not null)
         {
-            CallTiming.WarmUp(torchDefault.Run, budget, minCalls: 1);
+            if (CallTiming.WarmUp(torchDefault.Run, budget, minCalls: 1) is var call && call > slowest) slowest = call;
             paths.Add(torchDefault);
         }
-        // As many rounds (up to 8) as leave about two calls in each block: one where a call takes a quarter of the budget.
-        int rounds = CallTiming.RoundsFor(budget, slowest);
-        CallTiming.ForthAndBack([.. paths.Select(p => (p.Run, (Action)p.Measure))], budget / (2 * rounds), minimumPerBlock: rounds > 1 ? 1 : 2,
-            maximumPerBlock: 25, rounds: rounds);
+        CallTiming.InRounds([.. paths.Select(p => (p.Run, (Action)p.Measure))], budget, slowest, maximumPerBlock: 25);
 
         string name = encoder.Config.Name, dtype = encoder.Options.Precision.ToString();
         double flops = VisionFlops.PerImage(encoder.Config, size);
