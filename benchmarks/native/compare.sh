@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds the float32 kernel library (AVX-512 where the CPU has it, else AVX2) at a commit and from the working tree,
-# then times whole towers of both in turn with tower_harness.c (which also prints the threads' waits at barriers): ViT-Ti and ViT-B shapes at batch 1, the second also at
-# batch 8 unless CALLS_B8=0. Usage: benchmarks/native/compare.sh [COMMIT (default HEAD)] [CALLS (default 30)]
+# then times whole towers of both in turn with tower_harness.c (which also prints the threads' waits at barriers):
+# ViT-Ti and ViT-B shapes at batch 1, the second also at batch 8 unless CALLS_B8=0.
+# Usage: benchmarks/native/compare.sh [COMMIT (default HEAD)] [CALLS (default 30)]
 set -euo pipefail
 root=$(git -C "$(dirname "$0")" rev-parse --show-toplevel)
 commit=${1:-HEAD}

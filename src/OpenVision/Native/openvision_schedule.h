@@ -1,8 +1,8 @@
 /* The work split shared by the kernels of bfloat16 and float32 models (openvision_bf16.c, openvision_f32.c): linear
    layers split by panels or rows between libtorch's OpenMP threads (claimed in runs from a shared counter where a job
    is shared), attention by (head, block of queries), layer norms by rows, and a whole transformer block in one parallel
-   region. The including file defines the element type `ov_t`
-   (uint16_t for bfloat16, float), `struct attention_buffers`, and after the include the kernels declared below. Every
+   region. The including file defines the element type `ov_t` (uint16_t for bfloat16, float), `struct
+   attention_buffers`, and after the include the kernels declared below. Every
    output element is computed by one thread in one order whichever schedule runs, so the schedules give the same bits. */
 #ifndef OPENVISION_SCHEDULE_H
 #define OPENVISION_SCHEDULE_H
@@ -186,7 +186,7 @@ static void run_share(void *data) {
 
 /* Units handed out from a shared counter, `take` at a time, until none are left: [*unit, *end) or 0 when done. On a
    virtual machine's two Zen 1 cores, equal shares of Base's column-split stages left the threads waiting at the stages'
-   barriers 5-10 % of the time (a core slowed by its neighbours for a while; measured with time-stamp counters around
+   barriers 4-8 % of the time (a core slowed by its neighbours for a while; measured with time-stamp counters around
    the barriers); claimed in small runs, the faster thread takes more. Which thread computes a unit does not change its
    bits. */
 static int claim_units(int64_t *counter, int64_t take, int64_t units, int64_t *unit, int64_t *end) {
