@@ -54,6 +54,10 @@ public class PrecisionSummaryTests
         var run = new OnnxBenchmarkRun(rows[1], rows[2], null, 1, null, rows[3]);
         Assert.Equal(66.0 / 64, run.DefaultOverFastestOrt!.Value, 12);
         Assert.Null((run with { Default = null }).DefaultOverFastestOrt);
+        // Against ONNX Runtime as one backend: both paths' calls pooled where timed, else the mean of their rates.
+        Assert.Equal(66.0 / 62, run.DefaultOverOrt!.Value, 12);
+        Assert.Equal(66.0 / 61, (run with { PooledOrtItemsPerSecond = 61 }).DefaultOverOrt!.Value, 12);
+        Assert.Null((run with { Default = null }).DefaultOverOrt);
     }
 
     [Fact]

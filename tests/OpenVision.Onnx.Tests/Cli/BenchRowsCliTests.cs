@@ -17,7 +17,7 @@ public class BenchRowsCliTests
             "--seconds", "0.05", "--latency-runs", "3", "--peak-gflops", "100", "--json", json);
         Assert.True(result.ExitCode == 0, result.Stderr);
         foreach (var row in new[] { "encode_image[onnx]", "encode_image[ort-plain]", "encode_image[default, alt]", "encode_image[onnx-int8]", "latency b1 p50/p99 ms[onnx]",
-                     "default (TorchSharp) / fastest ORT, same blocks: ", "same blocks)",
+                     "default (TorchSharp) / ORT, same blocks: ", "/ the faster ORT path: ", "same blocks)",
                      "latency b1 p50/p99 ms[torch]", "BFloat16", "end_to_end", "model_only", "batch 1: fastest fp32: ", "batch 2: fastest fp32: ", "int8/fp32 onnx", "bf16/fp32 torch",
                      "end to end / model only (alternating batches) at batch 2: " })
             Assert.Contains(row, result.Stdout);

@@ -44,8 +44,9 @@ public static class OnnxComparison
                 if (run.External is { } other) print(other);
                 if (run.Default is { } torchDefault) print(torchDefault);
                 lines.Report($"{"",34} ours / plain ORT: {run.Ours.ItemsPerSecond / run.Anchor.ItemsPerSecond:P1} by wall clock, {run.CpuRatio:P1} by process CPU time");
-                if (run.DefaultOverFastestOrt is { } ratio)
-                    lines.Report(string.Create(CultureInfo.InvariantCulture, $"{"",34} default (TorchSharp) / fastest ORT, same blocks: {ratio:F2}x (goal: at least 1.00x)"));
+                if (run.DefaultOverOrt is { } ratio)
+                    lines.Report(string.Create(CultureInfo.InvariantCulture,
+                        $"{"",34} default (TorchSharp) / ORT, same blocks: {ratio:F2}x (goal: at least 1.00x; both ORT paths' calls pooled); / the faster ORT path: {run.DefaultOverFastestOrt:F2}x"));
                 if (run.External is { } e)
                     lines.Report($"{"",34} {external!.Producer} graph / our graph (both plain ORT): {e.ItemsPerSecond / run.Anchor.ItemsPerSecond:P1} by wall clock, {run.ExternalCpuRatio:P1} by process CPU time");
                 if (options.ProfileRuns > 0)
