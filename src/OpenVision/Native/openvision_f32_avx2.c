@@ -23,10 +23,13 @@ int ov_f32_init(void) {
     return ov_find_openmp() ? 2 : 1;
 }
 
-/* How many terms ahead the first sub-tiles of a tile ask for their panel's lines (4 KB): the panel comes from L2 once
-   per tile, and the hardware prefetcher alone left the kernel waiting for it (on a 2-core Zen 1, one thread's ViT-B
-   linear layers ran 2-7 % faster with it; any distance from 16 to 64 terms did as well). */
+/* How many terms ahead the first sub-tiles of a tile ask for their panel's lines (4 KB), where a panel is longer than
+   PREFETCH_ABOVE terms (32 KB, L1's size on the CPUs this library is for): such a panel comes from L2 once per tile,
+   and the hardware prefetcher alone left the kernel waiting for it (on a 2-core Zen 1, one thread's ViT-B linear layers
+   ran 2-7 % faster with it; any distance from 16 to 64 terms did as well). A shorter panel stays in L1 from one tile
+   to the next, and asking for the next panel's first lines there evicted it (ViT-Ti batch 32 0.92-0.96x). */
 #define PREFETCH_TERMS 32
+#define PREFETCH_ABOVE 256
 
 /* Terms [k0, k1) of the sums of `rows` (≤ 6) rows × 16 columns, x's rows `lda` apart times 16 columns of a packed
    panel (32 floats apart), from zero, then added to c (rows `ldc` apart): 12 accumulators, 2 weight vectors and a
@@ -54,8 +57,10 @@ OV_AVX2_INLINE static void chunk(const float *x, int64_t lda, int k0, int k1, co
 
 /* The sums of a rows × 32 tile (x's rows `lda` apart times one packed panel over k) added to c (rows `ldc` apart,
    holding the starting values): chunk by chunk of KC terms, so a chunk of the panel (16 KB) is read from L1 by every
-   sub-tile; the first sub-tiles bring it there. Always inlined with a constant row count. */
+   sub-tile; where the panel is too long to stay in L1, the first sub-tiles bring it there. Always inlined with a
+   constant row count. */
 OV_AVX2_INLINE static void accumulate(const float *x, int64_t lda, int k, const float *panel, float *c, int64_t ldc, int rows) {
+    int far = k > PREFETCH_ABOVE;
     for (int k0 = 0; k0 < k; k0 += KC) {
         int k1 = k - k0 < KC ? k : k0 + KC;
 #define OV_CHUNK(i, count, prefetch) \
@@ -63,12 +68,15 @@ OV_AVX2_INLINE static void accumulate(const float *x, int64_t lda, int k, const 
             chunk(x + (i) * lda, lda, k0, k1, panel, c + (i) * ldc, ldc, count, prefetch); \
             chunk(x + (i) * lda, lda, k0, k1, panel + 16, c + (i) * ldc + 16, ldc, count, prefetch); \
         } while (0)
-        if (rows >= 6) OV_CHUNK(0, 6, 1);
+        if (rows >= 6) {
+            if (far) OV_CHUNK(0, 6, 1);
+            else OV_CHUNK(0, 6, 0);
+        }
         if (rows >= 12) OV_CHUNK(6, 6, 0);
-        int g = rows >= 12 ? 12 : rows >= 6 ? 6 : 0;
+        int g = rows >= 12 ? 12 : rows >= 6 ? 6 : 0, first = g == 0 && far;
         switch (rows - g) {
-        case 5: OV_CHUNK(g, 5, g == 0); break; case 4: OV_CHUNK(g, 4, g == 0); break; case 3: OV_CHUNK(g, 3, g == 0); break;
-        case 2: OV_CHUNK(g, 2, g == 0); break; case 1: OV_CHUNK(g, 1, g == 0); break;
+        case 5: OV_CHUNK(g, 5, first); break; case 4: OV_CHUNK(g, 4, first); break; case 3: OV_CHUNK(g, 3, first); break;
+        case 2: OV_CHUNK(g, 2, first); break; case 1: OV_CHUNK(g, 1, first); break;
         }
 #undef OV_CHUNK
     }
