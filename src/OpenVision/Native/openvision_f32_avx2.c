@@ -27,7 +27,8 @@ int ov_f32_init(void) {
    PREFETCH_ABOVE terms (32 KB, L1's size on the CPUs this library is for): such a panel comes from L2 once per tile,
    and the hardware prefetcher alone left the kernel waiting for it (on a 2-core Zen 1, one thread's ViT-B linear layers
    ran 2-7 % faster with it; any distance from 16 to 64 terms did as well). A shorter panel stays in L1 from one tile
-   to the next, and asking for the next panel's first lines there evicted it (ViT-Ti batch 32 0.92-0.96x). */
+   to the next, and asking for the next panel's first lines there can only evict it (ViT-Ti batch 32 read 0.92-0.96x
+   with them in one run, level in the next: within this machine's noise). */
 #define PREFETCH_TERMS 32
 #define PREFETCH_ABOVE 256
 
