@@ -35,7 +35,8 @@ int ov_f32_init(void) {
 /* Terms [k0, k1) of the sums of `rows` (≤ 6) rows × 16 columns, x's rows `lda` apart times 16 columns of a packed
    panel (32 floats apart), from zero, then added to c (rows `ldc` apart): 12 accumulators, 2 weight vectors and a
    broadcast, 15 of AVX2's 16 registers. `prefetch`: also ask for the panel's line PREFETCH_TERMS terms ahead (a
-   prefetch never faults, so past the panel's end it is harmless). Always inlined with constant `rows` and `prefetch`. */
+   prefetch never faults, so past the panel's end it is harmless). Always inlined with a constant `rows`; `prefetch` is
+   constant too except in a tile of under 6 rows (a layer's last), where the branch is taken the same way every term. */
 OV_AVX2_INLINE static void chunk(const float *x, int64_t lda, int k0, int k1, const float *columns, float *c, int64_t ldc, int rows,
                                  int prefetch) {
     __m256 s[12];
