@@ -393,35 +393,71 @@ static void block_tail(const struct block_job *b, int64_t r0, int64_t r1) {
 struct tower_job {
     struct block_job *blocks;
     int count, by_rows;
+    int64_t *claimed; /* by rows, in guided runs: rows handed out so far in each of the count + 1 stretches, 0 at first */
     double speed[2][OV_MAX_PACED]; /* by rows: rows per tick by block parity, 0 until measured (see paced_share) */
 };
 
+/* Rows [r0, r1) through stretch i of a tower split by rows: block i − 1's attention (its queries, every head of each
+   image they touch) and tail, then block i's LN1 and qkv. */
+static void stretch_rows(const struct tower_job *t, int i, int64_t r0, int64_t r1) {
+    if (i > 0) {
+        attention_queries(&t->blocks[i - 1].attention, r0, r1);
+        block_tail(&t->blocks[i - 1], r0, r1);
+    }
+    if (i == t->count) return;
+    norm_rows(&t->blocks[i].ln1, r0, r1);
+    run_range(&t->blocks[i].qkv, r0, r1, 0, panels(&t->blocks[i].qkv));
+}
+
+/* Guided self-scheduling of a stretch's m rows: each claim takes half of an equal share of the rows left, in whole
+   blocks of MC rows while that is at least one (each block reads the weights once, as in a share), then in whole
+   tiles, at least GUIDED_LEAST rows. Whatever the host does to the threads meanwhile, they reach the barrier within
+   about one small claim of each other. */
+#define GUIDED_LEAST (2 * MR)
+static int claim_guided(int64_t *claimed, int64_t m, int threads, int64_t *r0, int64_t *r1) {
+    int64_t at = __atomic_load_n(claimed, __ATOMIC_RELAXED), take;
+    do {
+        if (at >= m) return 0;
+        take = (m - at) / (2 * (int64_t)threads);
+        take = take >= MC ? take / MC * MC : take / MR * MR;
+        if (take < GUIDED_LEAST) take = GUIDED_LEAST;
+        if (take > m - at) take = m - at;
+    } while (!__atomic_compare_exchange_n(claimed, &at, at + take, 0, __ATOMIC_RELAXED, __ATOMIC_RELAXED));
+    *r0 = at;
+    *r1 = at + take;
+    return 1;
+}
+
 /* The blocks in turn in one parallel region, split by rows: every thread reads all of a block's weights (they are
-   small) and carries its share of the rows through every layer, so only attention, which reads every row's keys and
-   values, makes it wait for the others: one barrier per block, after qkv. Then a thread takes the attention of its
-   rows' queries (every head of each image its rows touch), the block's tail, and the next block's LN1 and qkv of the
-   same rows. The blocks take the two qkv buffers by turns, so that a thread may write the next keys and values while
-   another still reads this block's. Against the former schedule with a second barrier per block (attention shared by
-   (head, block of 8 queries) units between the two, which packed each head about once, and equal shares): ViT-Ti
-   batch 1 on 2 Zen 5 cores, ten alternating runs, float32 0.3-6 % faster and bfloat16 0.7-8 % (most where the machine
-   ran slow), batch 32 level. Shares follow the threads' speeds (see paced_share). */
+   small) and carries rows through every layer, so only attention, which reads every row's keys and values, makes it
+   wait for the others: one barrier per block, after qkv. Between two barriers (a stretch) a thread takes the attention
+   of its rows' queries (every head of each image its rows touch), the block's tail, and the next block's LN1 and qkv
+   of the same rows. The blocks take the two qkv buffers by turns, so that a thread may write the next keys and values
+   while another still reads this block's. Against the former schedule with a second barrier per block (attention
+   shared by (head, block of 8 queries) units between the two, which packed each head about once, and equal shares):
+   ViT-Ti batch 1 on 2 Zen 5 cores, ten alternating runs, float32 0.3-6 % faster and bfloat16 0.7-8 % (most where the
+   machine ran slow), batch 32 level. With at least GUIDED_IMAGES images per thread the rows are claimed (claim_guided):
+   on 2 Zen 1 cores of a virtual machine, paced shares left each thread waiting 2-6 % of ViT-Ti's batch-8 and batch-32
+   towers at the barriers, claims 0.1-0.7 %, and batch 32 ran 1.01-1.07x faster (median of alternating calls; most
+   where the host was busy), batch 8 level. With fewer images, one share per thread in proportion to its speed
+   (paced_share): every claim cut from an image packs its heads again, and claims of a few tiles each read the block's
+   weights again. */
+#define GUIDED_IMAGES 4
 static void tower_rows(struct tower_job *t) {
-    const struct block_job *blocks = t->blocks;
     int thread = omp_thread_num(), threads = omp_num_threads();
-    int64_t m = blocks[0].qkv.m, r0, r1;
+    int64_t m = t->blocks[0].qkv.m, r0, r1;
+    int tokens = t->blocks[0].attention.tokens, guided = m >= (int64_t)GUIDED_IMAGES * tokens * threads;
     for (int i = 0; i <= t->count; i++) {
-        int now = i % 2, last = 1 - now;
-        paced_share(t->speed[last], threads, thread, m, &r0, &r1);
-        uint64_t start = __rdtsc();
-        if (i > 0) {
-            attention_queries(&blocks[i - 1].attention, r0, r1);
-            block_tail(&blocks[i - 1], r0, r1);
+        if (guided) {
+            while (claim_guided(&t->claimed[i], m, threads, &r0, &r1)) stretch_rows(t, i, r0, r1);
+        } else {
+            int now = i % 2, last = 1 - now;
+            paced_share(t->speed[last], threads, thread, m, &r0, &r1);
+            uint64_t start = __rdtsc();
+            stretch_rows(t, i, r0, r1);
+            record_speed(t->speed[now], t->speed[last], thread, r1 - r0, __rdtsc() - start);
         }
-        if (i == t->count) break;
-        norm_rows(&blocks[i].ln1, r0, r1);
-        run_range(&blocks[i].qkv, r0, r1, 0, panels(&blocks[i].qkv));
-        record_speed(t->speed[now], t->speed[last], thread, r1 - r0, __rdtsc() - start);
-        OV_STAGE_BARRIER(); /* attention reads every row's keys and values */
+        if (i < t->count) OV_STAGE_BARRIER(); /* attention reads every row's keys and values */
     }
 }
 
@@ -461,7 +497,9 @@ static void run_tower(const ov_t *x, int64_t batch, int tokens, const struct blo
         jobs[i] = block_job(in, batch, tokens, &layers[i], scratch, out, i % 2);
         in = out;
     }
-    struct tower_job t = {jobs, count, block_by_rows(batch, tokens, &layers[0], threads), {{0}}}; /* speeds unmeasured */
+    int64_t claimed[count + 1];
+    for (int i = 0; i <= count; i++) claimed[i] = 0;
+    struct tower_job t = {jobs, count, block_by_rows(batch, tokens, &layers[0], threads), claimed, {{0}}}; /* speeds unmeasured */
     gomp_parallel(tower_share, &t, threads > 0 ? (unsigned)threads : 0u, 0);
 }
 /* ---- The tokens a vision tower starts from: images [B, C, S, S] cut into g × g patches of p × p (S ≥ g·p; the rest is
