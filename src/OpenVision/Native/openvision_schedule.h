@@ -409,10 +409,9 @@ static void stretch_rows(const struct tower_job *t, int i, int64_t r0, int64_t r
     run_range(&t->blocks[i].qkv, r0, r1, 0, panels(&t->blocks[i].qkv));
 }
 
-/* Guided self-scheduling of a stretch's m rows: each claim takes half of an equal share of the rows left, in whole
-   blocks of MC rows while that is at least one (each block reads the weights once, as in a share), then in whole
-   tiles, at least GUIDED_LEAST rows. Whatever the host does to the threads meanwhile, they reach the barrier within
-   about one small claim of each other. */
+/* Guided self-scheduling of m rows: each claim takes half of an equal share of the rows left, in whole blocks of MC
+   rows while that is at least one (each block reads the weights once, as in a share), then in whole tiles, at least
+   GUIDED_LEAST rows, so that the threads reach the barrier within about one small claim of each other. */
 #define GUIDED_LEAST (2 * MR)
 static int claim_guided(int64_t *claimed, int64_t m, int threads, int64_t *r0, int64_t *r1) {
     int64_t at = __atomic_load_n(claimed, __ATOMIC_RELAXED), take;
@@ -436,20 +435,26 @@ static int claim_guided(int64_t *claimed, int64_t m, int threads, int64_t *r0, i
    while another still reads this block's. Against the former schedule with a second barrier per block (attention
    shared by (head, block of 8 queries) units between the two, which packed each head about once, and equal shares):
    ViT-Ti batch 1 on 2 Zen 5 cores, ten alternating runs, float32 0.3-6 % faster and bfloat16 0.7-8 % (most where the
-   machine ran slow), batch 32 level. With at least GUIDED_IMAGES images per thread the rows are claimed (claim_guided):
-   on 2 Zen 1 cores of a virtual machine, paced shares left each thread waiting 2-6 % of ViT-Ti's batch-8 and batch-32
-   towers at the barriers, claims 0.1-0.7 %, and batch 32 ran 1.01-1.07x faster (median of alternating calls; most
-   where the host was busy), batch 8 level. With fewer images, one share per thread in proportion to its speed
+   machine ran slow), batch 32 level. With at least GUIDED_IMAGES images per thread, each thread first takes an equal
+   part of GUIDED_FIXED_PERCENT % of the rows (whole 96-row blocks) and the rest is claimed (claim_guided), which evens
+   out speeds up to about 1.6 to 1 between the threads. On 2 Zen 1 cores of a virtual machine, paced shares left each
+   thread waiting 2-6 % of ViT-Ti's batch-8 and batch-32 towers at the barriers, this 0.1-0.5 %: batch 32 1.03-1.07x
+   faster (median of alternating calls; most where the host was busy); claiming all the rows saved the same waits but
+   ran 1-2 % slower than this where the host was quiet. At batch 8 and 16 the waits saved were about what the extra
+   packing and shorter blocks cost (0.98-1.01x), so with fewer images one share per thread in proportion to its speed
    (paced_share): every claim cut from an image packs its heads again, and claims of a few tiles each read the block's
    weights again. */
-#define GUIDED_IMAGES 4
+#define GUIDED_IMAGES 8
+#define GUIDED_FIXED_PERCENT 75
 static void tower_rows(struct tower_job *t) {
     int thread = omp_thread_num(), threads = omp_num_threads();
     int64_t m = t->blocks[0].qkv.m, r0, r1;
     int tokens = t->blocks[0].attention.tokens, guided = m >= (int64_t)GUIDED_IMAGES * tokens * threads;
     for (int i = 0; i <= t->count; i++) {
         if (guided) {
-            while (claim_guided(&t->claimed[i], m, threads, &r0, &r1)) stretch_rows(t, i, r0, r1);
+            int64_t part = m * GUIDED_FIXED_PERCENT / 100 / threads / MC * MC, fixed = part * threads;
+            stretch_rows(t, i, part * thread, part * (thread + 1));
+            while (claim_guided(&t->claimed[i], m - fixed, threads, &r0, &r1)) stretch_rows(t, i, fixed + r0, fixed + r1);
         } else {
             int now = i % 2, last = 1 - now;
             paced_share(t->speed[last], threads, thread, m, &r0, &r1);

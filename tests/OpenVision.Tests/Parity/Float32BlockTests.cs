@@ -118,12 +118,13 @@ public class Float32BlockTests(ITestOutputHelper output)
         using var scope = NewDisposeScope();
         using var _ = no_grad();
         using var block = RandomBlock(192, 3, 768, tanhGelu: false, seed: 3);
-        // Eleven images of 100 tokens: 1,100 rows, past MaxRows, which ViT-Ti-sized blocks (under SmallBlockBytes) still
-        // run in the kernels. One image has 13 blocks of queries: on two or more threads its stages split by columns.
-        var x = randn([11, 100, 192], generator: new Generator(5));
+        // Seventeen images of 100 tokens: 1,700 rows, past MaxRows, which ViT-Ti-sized blocks (under SmallBlockBytes)
+        // still run in the kernels; on two threads, eight images or more each, so most rows are claimed in runs that cut
+        // images apart. One image has 13 blocks of queries: on two or more threads its stages split by columns.
+        var x = randn([17, 100, 192], generator: new Generator(5));
         var batched = block.call(x, null);
-        var alone = cat(Enumerable.Range(0, 11).Select(i => block.call(x[i..(i + 1)], null)).ToArray(), 0);
-        Assert.True(Same(batched, alone), "a batch of eleven (rows per thread) against eleven single images (stages split by columns)");
+        var alone = cat(Enumerable.Range(0, 17).Select(i => block.call(x[i..(i + 1)], null)).ToArray(), 0);
+        Assert.True(Same(batched, alone), "a batch of seventeen (rows per thread) against seventeen single images (stages split by columns)");
         Assert.True(Same(batched, RandomBlocks.OnOneThread(() => block.call(x, null))));
         // A single 197-token image has 25 blocks of queries: on two or three threads they share its attention by
         // (head, block) units and take equal runs of rows; in a batch of three, or on one thread, each thread has whole
