@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds the float32 kernel library (AVX-512 where the CPU has it, else AVX2) at a commit and from the working tree,
 # then times whole towers of both in turn with tower_harness.c (which also prints the threads' waits at barriers):
-# ViT-Ti and ViT-B shapes at batch 1, the second also at batch 8 unless CALLS_B8=0.
+# ViT-Ti and ViT-B shapes at batch 1, ViT-B also at batch 8 unless CALLS_B8=0, ViT-Ti also at batch 32 (where the rows
+# are partly claimed, not shared by speed) unless CALLS_B32=0.
 # Usage: benchmarks/native/compare.sh [COMMIT (default HEAD)] [CALLS (default 30)]
 set -euo pipefail
 root=$(git -C "$(dirname "$0")" rev-parse --show-toplevel)
@@ -26,3 +27,4 @@ echo "$source at $commit ($short) against the working tree; $(grep -m1 'model na
 TORCH=$torch "$work/tower_harness" 192 3 1 "$calls" "$before" "$after"
 TORCH=$torch "$work/tower_harness" 768 12 1 "$calls" "$before" "$after"
 if [ "${CALLS_B8:-1}" != 0 ]; then TORCH=$torch "$work/tower_harness" 768 12 8 "$(( (calls + 3) / 4 ))" "$before" "$after"; fi
+if [ "${CALLS_B32:-1}" != 0 ]; then TORCH=$torch "$work/tower_harness" 192 3 32 "$(( (calls + 3) / 4 ))" "$before" "$after"; fi
