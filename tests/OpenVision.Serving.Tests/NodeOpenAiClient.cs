@@ -34,6 +34,8 @@ public static class NodeOpenAiClient
     private static string Install()
     {
         string folder = Directory.CreateTempSubdirectory("openvision-npm-").FullName;
+        // The package is about 35 MB: gone when the test host exits, so that repeated runs do not pile them up in /tmp.
+        AppDomain.CurrentDomain.ProcessExit += (_, _) => DeleteFolder(folder);
         var start = new ProcessStartInfo("npm", ["install", "--prefix", folder, "--no-audit", "--no-fund", "openai@7"])
             { RedirectStandardOutput = true, RedirectStandardError = true };
         int code;
@@ -46,6 +48,13 @@ public static class NodeOpenAiClient
         }
         Assert.True(code == 0, $"`npm install openai@7` failed (it needs the npm registry): {error}");
         return folder;
+    }
+
+    private static void DeleteFolder(string folder)
+    {
+        try { Directory.Delete(folder, recursive: true); }
+        catch (IOException) { } // a file still open at exit: the temp folder's usual cleanup takes it later
+        catch (UnauthorizedAccessException) { }
     }
 
     private static (int Code, string Output, string Error) Run(ProcessStartInfo start, TimeSpan limit)
