@@ -450,9 +450,10 @@ static void tower_rows(struct tower_job *t) {
     int thread = omp_thread_num(), threads = omp_num_threads();
     int64_t m = t->blocks[0].qkv.m, r0, r1;
     int tokens = t->blocks[0].attention.tokens, guided = m >= (int64_t)GUIDED_IMAGES * tokens * threads;
+    /* Guided: each thread's fixed part of every stretch, the rows [0, fixed) split evenly in whole blocks. */
+    int64_t part = m * GUIDED_FIXED_PERCENT / 100 / threads / MC * MC, fixed = part * threads;
     for (int i = 0; i <= t->count; i++) {
         if (guided) {
-            int64_t part = m * GUIDED_FIXED_PERCENT / 100 / threads / MC * MC, fixed = part * threads;
             stretch_rows(t, i, part * thread, part * (thread + 1));
             while (claim_guided(&t->claimed[i], m - fixed, threads, &r0, &r1)) stretch_rows(t, i, fixed + r0, fixed + r1);
         } else {
