@@ -12,32 +12,15 @@
 #else
 #include "../../src/OpenVision/Native/openvision_f32_avx2.c"
 #endif
-#include <stdio.h>
-#include <time.h>
-
-static double seconds(void) {
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
-}
-
-static float *random_floats(int64_t n, float scale) {
-    float *v = aligned_alloc(64, (size_t)((n * 4 + 63) / 64 * 64));
-    if (!v) {
-        fprintf(stderr, "out of memory\n");
-        exit(1);
-    }
-    for (int64_t i = 0; i < n; i++) v[i] = scale * ((float)rand() / (float)RAND_MAX - 0.5f);
-    return v;
-}
+#include "harness_util.h"
 
 /* The best of `calls` runs of the whole layer, in seconds. */
 static double best_time(struct job *j, int calls) {
     double best = 1e30;
     for (int c = 0; c < calls; c++) {
-        double start = seconds();
+        double start = now();
         run_range(j, 0, j->m, 0, panels(j));
-        double took = seconds() - start;
+        double took = now() - start;
         if (took < best) best = took;
     }
     return best;

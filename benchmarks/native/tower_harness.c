@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include "harness_util.h"
 
 /* openvision_schedule.h's struct block_layers with float elements. */
 struct block_layers {
@@ -36,19 +37,6 @@ typedef void (*waits_t)(int, uint64_t *, uint64_t *);
 #define MAX_LIBS 8
 #define BLOCKS 12
 #define TOKENS 197
-
-static float *random_floats(int64_t n, float scale) {
-    float *p = aligned_alloc(64, ((size_t)n * 4 + 63) / 64 * 64);
-    if (!p) { fprintf(stderr, "out of memory\n"); exit(1); }
-    for (int64_t i = 0; i < n; i++) p[i] = scale * ((float)rand() / (float)RAND_MAX - 0.5f);
-    return p;
-}
-
-static double now(void) {
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
-}
 
 static int by_value(const void *a, const void *b) {
     double x = *(const double *)a, y = *(const double *)b;
