@@ -3,18 +3,23 @@ using System.Text.Json;
 
 namespace OpenVision.Serving.Tests;
 
-/// <summary>The official <c>openai</c> npm package (v7) under Node, installed once per test run into a temp folder;
-/// <c>Clients/embeddings.mjs</c> calls <c>embeddings.create</c> and prints what the client returned.</summary>
-public static class NodeOpenAiClient
+/// <summary>The official <c>openai</c> npm package (v7) under Node, installed on first use into a temp folder that the
+/// fixture deletes when its test class is done (the package is about 35 MB); <c>Clients/embeddings.mjs</c> calls
+/// <c>embeddings.create</c> and prints what the client returned.</summary>
+public sealed class NodeOpenAiClient : IDisposable
 {
-    private static readonly Lazy<string> Package = new(Install);
+    private readonly Lazy<string> package;
+    private string? folder;
+
+    /// <summary>Installs nothing yet: the first <see cref="Embeddings"/> call does.</summary>
+    public NodeOpenAiClient() => package = new(Install);
 
     /// <summary>Runs the script; the answer is its JSON (embeddings and usage, or status and message on an error).</summary>
-    public static JsonElement Embeddings(Uri server, string key, string model, object input, string? encodingFormat)
+    public JsonElement Embeddings(Uri server, string key, string model, object input, string? encodingFormat)
     {
         var start = new ProcessStartInfo("node", [Path.Combine(AppContext.BaseDirectory, "Clients", "embeddings.mjs")])
             { RedirectStandardOutput = true, RedirectStandardError = true };
-        start.Environment["OPENAI_PACKAGE"] = Package.Value;
+        start.Environment["OPENAI_PACKAGE"] = package.Value;
         start.Environment["BASE_URL"] = new Uri(server, "v1").ToString();
         start.Environment["API_KEY"] = key;
         start.Environment["MODEL"] = model;
@@ -31,11 +36,18 @@ public static class NodeOpenAiClient
         return JsonDocument.Parse(output).RootElement.Clone();
     }
 
-    private static string Install()
+    /// <summary>Deletes the installed package, if any.</summary>
+    public void Dispose()
     {
-        string folder = Directory.CreateTempSubdirectory("openvision-npm-").FullName;
-        // The package is about 35 MB: gone when the test host exits, so that repeated runs do not pile them up in /tmp.
-        AppDomain.CurrentDomain.ProcessExit += (_, _) => DeleteFolder(folder);
+        if (folder is null) return;
+        try { Directory.Delete(folder, recursive: true); }
+        catch (IOException) { } // a file still open: the temp folder's usual cleanup takes it later
+        catch (UnauthorizedAccessException) { }
+    }
+
+    private string Install()
+    {
+        folder = Directory.CreateTempSubdirectory("openvision-npm-").FullName;
         var start = new ProcessStartInfo("npm", ["install", "--prefix", folder, "--no-audit", "--no-fund", "openai@7"])
             { RedirectStandardOutput = true, RedirectStandardError = true };
         int code;
@@ -48,13 +60,6 @@ public static class NodeOpenAiClient
         }
         Assert.True(code == 0, $"`npm install openai@7` failed (it needs the npm registry): {error}");
         return folder;
-    }
-
-    private static void DeleteFolder(string folder)
-    {
-        try { Directory.Delete(folder, recursive: true); }
-        catch (IOException) { } // a file still open at exit: the temp folder's usual cleanup takes it later
-        catch (UnauthorizedAccessException) { }
     }
 
     private static (int Code, string Output, string Error) Run(ProcessStartInfo start, TimeSpan limit)

@@ -11,7 +11,8 @@ namespace OpenVision.Serving.Tests;
 /// <summary><c>/v1/embeddings</c>, <c>/v1/models</c> and <c>/v1/search</c> driven by clients nobody here wrote (the
 /// official npm and .NET OpenAI clients) and by raw requests for what those clients cannot send; every vector is
 /// compared with what <c>openvision embed</c> computes.</summary>
-public sealed class OpenAiClientTests(SearchServerFixture fixture) : IClassFixture<SearchServerFixture>
+public sealed class OpenAiClientTests(SearchServerFixture fixture, NodeOpenAiClient npm)
+    : IClassFixture<SearchServerFixture>, IClassFixture<NodeOpenAiClient>
 {
     private static readonly string[] Texts = ["a cat", "a dog", "a photo of a red bicycle"];
 
@@ -20,7 +21,7 @@ public sealed class OpenAiClientTests(SearchServerFixture fixture) : IClassFixtu
     [InlineData("float")]
     public void NpmClientVectorsEqualEmbed(string? format)
     {
-        var answer = NodeOpenAiClient.Embeddings(fixture.Server.Address, SearchServerFixture.Key, fixture.ModelId, Texts, format);
+        var answer = npm.Embeddings(fixture.Server.Address, SearchServerFixture.Key, fixture.ModelId, Texts, format);
         Assert.True(answer.TryGetProperty("embeddings", out var rows), answer.ToString());
         SearchServerFixture.AssertClose(fixture.TextReference(Texts), Floats(rows), $"npm client ({format ?? "default"})");
         int tokens = Texts.Sum(t => fixture.Encoder.Tokenizer.Encode(t).Count(id => id != 0));
@@ -31,7 +32,7 @@ public sealed class OpenAiClientTests(SearchServerFixture fixture) : IClassFixtu
     [Fact]
     public void NpmClientBase64DecodesToTheSameFloats()
     {
-        var answer = NodeOpenAiClient.Embeddings(fixture.Server.Address, SearchServerFixture.Key, fixture.ModelId, Texts, "base64");
+        var answer = npm.Embeddings(fixture.Server.Address, SearchServerFixture.Key, fixture.ModelId, Texts, "base64");
         var rows = answer.GetProperty("embeddings").EnumerateArray().Select(e => FromBase64(e.GetString()!)).ToArray();
         SearchServerFixture.AssertClose(fixture.TextReference(Texts), rows, "npm client base64");
     }
@@ -40,7 +41,7 @@ public sealed class OpenAiClientTests(SearchServerFixture fixture) : IClassFixtu
     public void NpmClientSendsAnImageAsADataUrlString()
     {
         string image = ServerFixture.Image("chelsea.png");
-        var answer = NodeOpenAiClient.Embeddings(fixture.Server.Address, SearchServerFixture.Key, fixture.ModelId,
+        var answer = npm.Embeddings(fixture.Server.Address, SearchServerFixture.Key, fixture.ModelId,
             new[] { "a cat", SearchServerFixture.DataUrl(image) }, "float");
         var rows = Floats(answer.GetProperty("embeddings"));
         SearchServerFixture.AssertClose(fixture.TextReference(["a cat"]), rows[..1], "text next to an image");
@@ -50,10 +51,10 @@ public sealed class OpenAiClientTests(SearchServerFixture fixture) : IClassFixtu
     [Fact]
     public void NpmClientSeesUnknownModelsAndWrongKeysAsErrors()
     {
-        var unknown = NodeOpenAiClient.Embeddings(fixture.Server.Address, SearchServerFixture.Key, "no-such-model", Texts, null);
+        var unknown = npm.Embeddings(fixture.Server.Address, SearchServerFixture.Key, "no-such-model", Texts, null);
         Assert.Equal(404, unknown.GetProperty("status").GetInt32());
         Assert.Contains("no-such-model", unknown.GetProperty("message").GetString());
-        var wrongKey = NodeOpenAiClient.Embeddings(fixture.Server.Address, "wrong", fixture.ModelId, Texts, null);
+        var wrongKey = npm.Embeddings(fixture.Server.Address, "wrong", fixture.ModelId, Texts, null);
         Assert.Equal(401, wrongKey.GetProperty("status").GetInt32());
     }
 
