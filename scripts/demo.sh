@@ -8,7 +8,9 @@ data=/usr/share/datasets/fashion-mnist
 if [[ -z "${OPENVISION_FASHION_MNIST:-}" && ! -f "$data/t10k-labels-idx1-ubyte.gz" ]]; then
   if [[ $(id -u) -eq 0 ]] && command -v apt-get >/dev/null; then
     echo "installing Debian's dataset-fashion-mnist ..."
-    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq dataset-fashion-mnist >/dev/null
+    source "$root/scripts/apt-retry.sh"
+    apt_retry apt-get update -qq
+    apt_retry env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq dataset-fashion-mnist
   else
     echo "Fashion-MNIST is missing: run 'sudo apt-get install dataset-fashion-mnist'" >&2
     echo "(or set OPENVISION_FASHION_MNIST to a folder with the four IDX files)" >&2

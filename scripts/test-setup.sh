@@ -33,5 +33,6 @@ else
   exit 2
 fi
 echo "installing the packages the tests need: ${missing[*]}"
-"${as_root[@]}" apt-get update -qq
-"${as_root[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+source scripts/apt-retry.sh
+apt_retry "${as_root[@]}" apt-get update -qq
+apt_retry "${as_root[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}"
