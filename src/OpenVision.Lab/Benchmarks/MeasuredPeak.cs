@@ -14,6 +14,11 @@ namespace OpenVision.Lab.Benchmarks;
 public sealed record MeasuredPeak(string CpuModel, int Cores, double Float32Gflops, string Float32Method,
     double? BFloat16Gflops, string? BFloat16Method, DateTime MeasuredAtUtc)
 {
+    /// <summary>Whether other work kept the cores busy while the loops ran (a load average above half the cores): the
+    /// figures are understated. The run that measured them uses them; the next <c>bench</c> measures again rather than
+    /// dividing by them (a test suite's load once left 118 of 424 GFLOP/s in the cache).</summary>
+    public bool SharedCores { get; init; }
+
     /// <summary>Fraction of the measured fp32 peak that <paramref name="gflops"/> reaches.</summary>
     public double FractionOfFloat32(double gflops) => gflops / Float32Gflops;
 

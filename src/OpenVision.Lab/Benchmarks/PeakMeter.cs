@@ -33,7 +33,7 @@ public static class PeakMeter
         }
         return new MeasuredPeak(machine.CpuModel, machine.Cores, fp32,
             $"fp32 FMA loop, {machine.Cores} threads x {FmaPeakKernel.Lanes} lanes x {FmaPeakKernel.Accumulators} accumulators, {perThread.TotalSeconds:F1} s after warm-up{busy}",
-            bf16, bf16Method, DateTime.UtcNow);
+            bf16, bf16Method, DateTime.UtcNow) { SharedCores = busy.Length > 0 };
     }
 
     /// <summary>How the bf16 peak is measured where the CPU has the instruction; a cached figure measured otherwise

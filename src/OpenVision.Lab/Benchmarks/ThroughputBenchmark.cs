@@ -114,11 +114,17 @@ public static class ThroughputBenchmark
     }
 
     /// <summary>The peak the "% meas" column divides by: a manual <see cref="ThroughputBenchmarkOptions.PeakGflops"/> wins;
-    /// otherwise the per-machine cache, measured on first use or when <see cref="ThroughputBenchmarkOptions.RemeasurePeak"/>.</summary>
+    /// otherwise the per-machine cache, measured on first use, when <see cref="ThroughputBenchmarkOptions.RemeasurePeak"/>, or
+    /// when the cached figures were measured while other work shared the cores (<see cref="MeasuredPeak.SharedCores"/>).</summary>
     public static MeasuredPeak ResolvePeak(ThroughputBenchmarkOptions options, MachineInfo machine) => options.PeakGflops is { } manual
         ? new MeasuredPeak(machine.CpuModel, machine.Cores, manual, ManualPeakMethod, null, null, DateTime.UtcNow)
         : new PeakCache(options.PeakCacheFolder).GetOrMeasure(machine, options.RemeasurePeak, () => PeakMeter.Measure(machine, options.PeakDuration),
-            stale: cached => !cached.HasBFloat16LoopPeak && BFloat16Ops.PeakLoop(1) > 0);
+            stale: PeakIsStale);
+
+    /// <summary>Whether cached peaks are to be measured again: measured while other work shared the cores, or a bf16
+    /// GEMM rate cached before this machine's bf16 kernels could measure the dot-product loop.</summary>
+    public static bool PeakIsStale(MeasuredPeak cached) =>
+        cached.SharedCores || (!cached.HasBFloat16LoopPeak && BFloat16Ops.PeakLoop(1) > 0);
 
     private const string ManualPeakMethod = "given with --peak-gflops";
 

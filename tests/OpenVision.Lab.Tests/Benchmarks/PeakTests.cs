@@ -122,6 +122,19 @@ public class PeakTests : IDisposable
     }
 
     [Fact]
+    public void APeakMeasuredWhileTheCoresWereSharedIsMeasuredAgain()
+    {
+        var cache = new PeakCache(_folder);
+        cache.Save(Machine, Peak(118) with { SharedCores = true });
+        Assert.True(cache.Load(Machine)!.SharedCores);   // the flag survives the cache file
+        Assert.Equal(424, cache.GetOrMeasure(Machine, remeasure: false, () => Peak(424), ThroughputBenchmark.PeakIsStale).Float32Gflops);
+
+        cache.Save(Machine, Peak(400));                   // the control: a quiet measurement is kept
+        Assert.False(cache.Load(Machine)!.SharedCores);
+        Assert.Equal(400, cache.GetOrMeasure(Machine, remeasure: false, () => Peak(424), ThroughputBenchmark.PeakIsStale).Float32Gflops);
+    }
+
+    [Fact]
     public void AManualPeakOverridesTheCache()
     {
         new PeakCache(_folder).Save(Machine, Peak(400));
