@@ -1,7 +1,7 @@
 /* Times whole vision towers (ov_f32_tower or ov_bf16_tower: 12 pre-norm blocks of random weights) in one or more builds
-   of the float32 or the bfloat16 kernel library (all of one kind in a run), call for call in turn, so that a change to the kernels or the work split is measured against the
-   build before it on the same machine at the same moments; a shared machine's speed wanders by more than most such
-   changes. Prints each build's best, median and mean time and GFLOP/s, and whether every build's output has the first
+   of the float32 or the bfloat16 kernel library (all of one kind in a run), call for call in turn, so that a change to
+   the kernels or the work split is measured against the build before it on the same machine at the same moments; a
+   shared machine's speed wanders by more than most such changes. Prints each build's best, median and mean time and GFLOP/s, and whether every build's output has the first
    build's bits (each output element is one sum in one order in every build that keeps the kernels' arithmetic).
 
    Build: cc -O2 -o tower_harness tower_harness.c -ldl -lm
@@ -79,19 +79,20 @@ int main(int argc, char **argv) {
 
     srand(1);
     int rows[4] = {3 * width, width, hidden, width}, cols[4] = {width, width, width, hidden};
-    float *weights[4];
-    for (int i = 0; i < 4; i++) weights[i] = random_floats((int64_t)rows[i] * cols[i], i == 3 ? 0.05f : 0.1f);
-    float *bias = random_floats(3 * (int64_t)hidden, 0.1f);
-    float *gamma32 = random_floats(width, 1), *beta32 = random_floats(width, 1);
-    int64_t m = (int64_t)batch * TOKENS;
-    float *x32 = random_floats(m * width, 2);
-
-    /* The kind of library: the first one's symbols decide, the others must match. */
+    /* The kind of library: the first one's symbols decide; the others must have the same (symbol() stops otherwise). */
     void *first = dlopen(argv[5], RTLD_NOW | RTLD_LOCAL);
     if (!first) { fprintf(stderr, "%s\n", dlerror()); return 1; }
-    const char *prefix = dlsym(first, "ov_f32_tower") ? "ov_f32" : "ov_bf16";
     int size = dlsym(first, "ov_f32_tower") ? 4 : 2;
-    void *gamma = elements(gamma32, width, size), *beta = elements(beta32, width, size), *x = elements(x32, m * width, size);
+    const char *prefix = size == 4 ? "ov_f32" : "ov_bf16";
+
+    /* The same random inputs for every library, in its element type (biases stay float32). */
+    void *weights[4];
+    for (int i = 0; i < 4; i++)
+        weights[i] = elements(random_floats((int64_t)rows[i] * cols[i], i == 3 ? 0.05f : 0.1f), (int64_t)rows[i] * cols[i], size);
+    void *gamma = elements(random_floats(width, 1), width, size), *beta = elements(random_floats(width, 1), width, size);
+    float *bias = random_floats(3 * (int64_t)hidden, 0.1f);
+    int64_t m = (int64_t)batch * TOKENS;
+    void *x = elements(random_floats(m * width, 2), m * width, size);
 
     tower_t tower[MAX_LIBS];
     waits_t waits[MAX_LIBS];
@@ -112,7 +113,7 @@ int main(int argc, char **argv) {
         void *packed[4];
         for (int i = 0; i < 4; i++) {
             packed[i] = aligned_alloc(64, (size_t)((packed_bytes_t)symbol(lib, prefix, "packed_bytes", path))(rows[i], cols[i]));
-            ((pack_t)symbol(lib, prefix, "pack", path))(elements(weights[i], (int64_t)rows[i] * cols[i], size), rows[i], cols[i], packed[i]);
+            ((pack_t)symbol(lib, prefix, "pack", path))(weights[i], rows[i], cols[i], packed[i]);
         }
         layers[l] = malloc(sizeof(struct block_layers) * BLOCKS);
         for (int b = 0; b < BLOCKS; b++)
@@ -132,8 +133,8 @@ int main(int argc, char **argv) {
             tower[l](x, batch, TOKENS, layers[l], BLOCKS, scratch[l], y[l], spare[l], threads);
             times[(size_t)l * calls + call] = now() - start;
         }
-    printf("%s: %d blocks of width %d, hidden %d, %d heads, batch %d × %d tokens; %d calls each after one untimed, in turn forth and back\n", size == 4 ? "float32" : "bfloat16", BLOCKS,
-           width, hidden, heads, batch, TOKENS, calls - 1);
+    printf("%s: %d blocks of width %d, hidden %d, %d heads, batch %d × %d tokens; %d calls each after one untimed, in turn forth and back\n",
+           size == 4 ? "float32" : "bfloat16", BLOCKS, width, hidden, heads, batch, TOKENS, calls - 1);
     for (int l = 0; l < libs; l++) {
         double *t = times + (size_t)l * calls + 1, sum = 0; /* the first call warms caches and threads */
         int n = calls - 1;

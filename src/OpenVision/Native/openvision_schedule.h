@@ -203,14 +203,19 @@ static int64_t claim_size(int64_t units, int threads, int64_t most) {
     return take < 1 ? 1 : take > most ? most : take;
 }
 
-/* A job shared by the team: each thread first takes an equal share of STAGE_FIXED_PERCENT % of the panels over all
-   rows (as run_share does), then the other panels are claimed from j->claimed as units of (block of MC rows, panel) in
+/* Where work is claimed (a stage's panels in run_claimed, a guided tower's rows in tower_rows), each thread first takes
+   an equal part of FIXED_PERCENT % of it and only the rest is claimed: that evens out speeds up to about 1.6 to 1
+   between two threads, and claiming everything cost 1-4 % where the host was quiet (ViT-Ti's rows on Zen 1, ViT-B's
+   panels on Zen 5). */
+#define FIXED_PERCENT 75
+
+/* A job shared by the team: each thread first takes an equal share of FIXED_PERCENT % of the panels over all rows (as
+   run_share does), then the other panels are claimed from j->claimed as units of (block of MC rows, panel) in
    block-major order, so the faster thread takes more. All claimed (from the first panel), Base's stages ran 2-4 % slower
    on two quiet Zen 5 cores than in equal shares (ViT-B batch 1 and 8 in tower_harness, same bits), and this split ran
    as fast as equal shares; a quarter claimed still evens out the 4-8 % the threads waited at these stages' barriers on a
    Zen 1 VM with equal shares. Jobs with fewer than 4 units per thread, or with panels for fewer than two per thread,
    take equal shares (run_share). */
-#define STAGE_FIXED_PERCENT 75
 static void run_claimed(void *data) {
     struct job *j = data;
     int count = panels(j), thread = omp_thread_num(), threads = omp_num_threads();
@@ -219,7 +224,7 @@ static void run_claimed(void *data) {
         run_share(data);
         return;
     }
-    int fixed = count * STAGE_FIXED_PERCENT / 100 / threads * threads, rest = count - fixed;
+    int fixed = count * FIXED_PERCENT / 100 / threads * threads, rest = count - fixed;
     run_range(j, 0, j->m, fixed * thread / threads, fixed * (thread + 1) / threads);
     int64_t units = blocks * rest, take = claim_size(units, threads, 4), unit, end;
     while (claim_units(&j->claimed, take, units, &unit, &end))
@@ -443,7 +448,7 @@ static int claim_guided(int64_t *claimed, int64_t m, int threads, int64_t *r0, i
    shared by (head, block of 8 queries) units between the two, which packed each head about once, and equal shares):
    ViT-Ti batch 1 on 2 Zen 5 cores, ten alternating runs, float32 0.3-6 % faster and bfloat16 0.7-8 % (most where the
    machine ran slow), batch 32 level. With at least GUIDED_IMAGES images per thread, each thread first takes an equal
-   part of GUIDED_FIXED_PERCENT % of the rows (whole 96-row blocks) and the rest is claimed (claim_guided), which evens
+   part of FIXED_PERCENT % of the rows (whole 96-row blocks) and the rest is claimed (claim_guided), which evens
    out speeds up to about 1.6 to 1 between the threads. On 2 Zen 1 cores of a virtual machine, paced shares left each
    thread waiting 2-6 % of ViT-Ti's batch-8 and batch-32 towers at the barriers, this 0.1-0.5 %: batch 32 1.03-1.07x
    faster (median of alternating calls; most where the host was busy); claiming all the rows saved the same waits but
@@ -452,13 +457,12 @@ static int claim_guided(int64_t *claimed, int64_t m, int threads, int64_t *r0, i
    (paced_share): every claim cut from an image packs its heads again, and claims of a few tiles each read the block's
    weights again. */
 #define GUIDED_IMAGES 8
-#define GUIDED_FIXED_PERCENT 75
 static void tower_rows(struct tower_job *t) {
     int thread = omp_thread_num(), threads = omp_num_threads();
     int64_t m = t->blocks[0].qkv.m, r0, r1;
     int tokens = t->blocks[0].attention.tokens, guided = m >= (int64_t)GUIDED_IMAGES * tokens * threads;
     /* Guided: each thread's fixed part of every stretch, the rows [0, fixed) split evenly in whole blocks. */
-    int64_t part = m * GUIDED_FIXED_PERCENT / 100 / threads / MC * MC, fixed = part * threads;
+    int64_t part = m * FIXED_PERCENT / 100 / threads / MC * MC, fixed = part * threads;
     for (int i = 0; i <= t->count; i++) {
         if (guided) {
             stretch_rows(t, i, part * thread, part * (thread + 1));
