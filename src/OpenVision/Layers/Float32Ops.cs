@@ -102,13 +102,14 @@ internal static unsafe class Float32Ops
     }
 
     /// <summary>x [..., K] · weightᵀ [N, K] + bias [N] through the kernels (each output element one sum in a fixed
-    /// order, as in the blocks); null where they do not apply (then the caller runs libtorch's operation). The float32
-    /// patch embedding runs through it, where libtorch's convolution took 1.0–1.75 times as long.</summary>
-    public static Tensor? Linear(Tensor x, Tensor weight, Tensor? bias, PackedWeight cache) =>
-        InputFits(x) ? Linear(x, weight, bias, cache, Library.Kernels!) : null;
+    /// order, as in the blocks), then the blocks' exact GELU when <paramref name="gelu"/>; null where they do not apply
+    /// (then the caller runs libtorch's operations). The float32 patch embedding runs through it, where libtorch's
+    /// convolution took 1.0–1.75 times as long.</summary>
+    public static Tensor? Linear(Tensor x, Tensor weight, Tensor? bias, PackedWeight cache, bool gelu = false) =>
+        InputFits(x) ? Linear(x, weight, bias, cache, Library.Kernels!, gelu) : null;
 
-    /// <summary><see cref="Linear(Tensor, Tensor, Tensor?, PackedWeight)"/> through the given kernels.</summary>
-    internal static Tensor? Linear(Tensor x, Tensor weight, Tensor? bias, PackedWeight cache, Kernels kernels)
+    /// <summary><see cref="Linear(Tensor, Tensor, Tensor?, PackedWeight, bool)"/> through the given kernels.</summary>
+    internal static Tensor? Linear(Tensor x, Tensor weight, Tensor? bias, PackedWeight cache, Kernels kernels, bool gelu = false)
     {
         if (!InputFits(x) || x.dim() < 1 || !LinearWeightFits(weight, bias)) return null;
         long k = TensorSizes.Last(x), n = weight.size(0);
@@ -118,7 +119,7 @@ internal static unsafe class Float32Ops
         long m = input.numel() / k;
         var output = torch.empty(TensorSizes.WithLast(x, n), ScalarType.Float32);
         if (m > 0)
-            kernels.Linear((float*)TensorMemory.Address(input), m, (int)k, (float*)packed.Weight, (int)n, packed.Bias,
+            kernels.Linear((float*)TensorMemory.Address(input), m, (int)k, (float*)packed.Weight, (int)n, packed.Bias, gelu ? 1 : 0,
                 (float*)TensorMemory.Address(output), torch.get_num_threads());
         GC.KeepAlive(packed);
         return output;
@@ -126,14 +127,14 @@ internal static unsafe class Float32Ops
 
     /// <summary>The tokens [B, 1 + g², W] a vision tower's blocks start from (class token, patches times the flattened
     /// filters [W, C·p·p], positional table [1 + g², W] added) in one call: the same bits as the patch embedding through
-    /// <see cref="Linear(Tensor, Tensor, Tensor?, PackedWeight)"/> followed by libtorch's concatenation and addition; null where the kernels do not apply.</summary>
+    /// <see cref="Linear(Tensor, Tensor, Tensor?, PackedWeight, bool)"/> followed by libtorch's concatenation and addition; null where the kernels do not apply.</summary>
     public static Tensor? Embed(Tensor pixels, int patch, Tensor filters, PackedWeight cache, Tensor classToken, Tensor positions) =>
         InputFits(pixels) && LinearWeightFits(filters, null) && Operand(classToken) && Operand(positions)
         && NativeEmbedding.Fit(pixels, patch, filters, classToken, positions)
             ? NativeEmbedding.Run(pixels, patch, filters, cache, classToken, positions, Library.Kernels!)
             : null;
 
-    /// <summary>True when <see cref="Linear(Tensor, Tensor, Tensor?, PackedWeight)"/> takes this weight [N, K] and bias (given float32 input of width K): the
+    /// <summary>True when <see cref="Linear(Tensor, Tensor, Tensor?, PackedWeight, bool)"/> takes this weight [N, K] and bias (given float32 input of width K): the
     /// kernels are loaded and in use, and autograd records neither.</summary>
     public static bool LinearWeightFits(Tensor weight, Tensor? bias) =>
         !suspended && Available && weight.dim() == 2 && weight.size(1) > 0 && WeightFits(weight, bias, weight.size(0), weight.size(1));
@@ -165,7 +166,7 @@ internal static unsafe class Float32Ops
 
     internal sealed class Kernels(IntPtr library) : KernelExports(library, "f32")
     {
-        public readonly delegate* unmanaged<float*, long, int, float*, int, float*, float*, int, void> Linear =
-            (delegate* unmanaged<float*, long, int, float*, int, float*, float*, int, void>)Export(library, "f32", "linear");
+        public readonly delegate* unmanaged<float*, long, int, float*, int, float*, int, float*, int, void> Linear =
+            (delegate* unmanaged<float*, long, int, float*, int, float*, int, float*, int, void>)Export(library, "f32", "linear");
     }
 }

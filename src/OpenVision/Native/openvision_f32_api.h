@@ -48,10 +48,11 @@ static int attention_buffers(const struct attention_job *j, struct attention_buf
     return 1;
 }
 
-/* y [m, n] = x [m, k] · Wᵀ (+ bias [n] or null), W packed by ov_f32_pack; row-major: the patch embedding of float32
-   models (its patches as rows), where libtorch's convolution took 1.0-1.75 times as long (docs/speed.md). */
-void ov_f32_linear(const float *x, int64_t m, int k, const float *packed, int n, const float *bias, float *y, int threads) {
-    struct job j = {x, packed, bias, 0, 0, y, m, n, k};
+/* y [m, n] = x [m, k] · Wᵀ (+ bias [n] or null), then the blocks' exact GELU if `activate`, W packed by ov_f32_pack;
+   row-major: the patch embedding of float32 models (its patches as rows), where libtorch's convolution took 1.0-1.75
+   times as long (docs/speed.md); with the GELU, how tests reach the blocks' activation. */
+void ov_f32_linear(const float *x, int64_t m, int k, const float *packed, int n, const float *bias, int activate, float *y, int threads) {
+    struct job j = {x, packed, bias, activate, 0, y, m, n, k};
     gomp_parallel(run_claimed, &j, threads > 0 ? (unsigned)threads : 0u, 0);
 }
 

@@ -6,6 +6,7 @@
 #include <immintrin.h>
 #include <math.h>
 #include <stdint.h>
+#include "openvision_erf.h"
 
 #define OV_AVX2 __attribute__((target("avx2,fma")))
 #define OV_AVX2_INLINE __attribute__((target("avx2,fma"), always_inline)) inline
@@ -63,30 +64,26 @@ OV_AVX2_INLINE static void exp8_nonpositive_lockstep(__m256 *x, int count) {
     for (int i = 0; i < count; i++) x[i] = times_power_of_two(p[i], n[i]);
 }
 
-/* Exact (erf) GELU of `count` (≤ 4) vectors in place, in lockstep: openvision_simd.h's gelu_lockstep. The reciprocal
-   starts from AVX's 12-bit estimate, not AVX-512's 14-bit one, so it takes two Newton steps where that takes one to
-   come within float32 rounding. */
+/* Exact (erf) GELU of `count` (≤ 4) vectors in place, in lockstep: openvision_simd.h's gelu_lockstep, the same
+   operations in the same order, so the same bits as the AVX-512 kernels. */
 OV_AVX2_INLINE static void gelu8_lockstep(__m256 *v, int count) {
-    static const float c[10] = {-1.26551223f, 1.00002368f, 0.37409196f, 0.09678418f, -0.18628806f,
-                                0.27886807f, -1.13520398f, 1.48851587f, -0.82215223f, 0.17087277f};
-    const __m256 magnitude = _mm256_castsi256_ps(_mm256_set1_epi32(0x7FFFFFFF)), one = _mm256_set1_ps(1.0f);
-    __m256 z[4], t[4], p[4];
+    const float *p = ov_erf_numerator, *q = ov_erf_denominator;
+    __m256 z[4], u[4], a[4], b[4];
     for (int i = 0; i < count; i++) {
-        z[i] = _mm256_mul_ps(_mm256_and_ps(v[i], magnitude), _mm256_set1_ps(0.70710678118654752f));
-        __m256 d = _mm256_fmadd_ps(z[i], _mm256_set1_ps(0.5f), one);
-        t[i] = _mm256_rcp_ps(d);
-        t[i] = _mm256_fmadd_ps(t[i], _mm256_fnmadd_ps(d, t[i], one), t[i]);
-        t[i] = _mm256_fmadd_ps(t[i], _mm256_fnmadd_ps(d, t[i], one), t[i]);
-        p[i] = _mm256_set1_ps(c[9]);
+        z[i] = _mm256_mul_ps(v[i], _mm256_set1_ps(0.70710678118654752f));
+        z[i] = _mm256_min_ps(_mm256_max_ps(z[i], _mm256_set1_ps(-OV_ERF_LIMIT)), _mm256_set1_ps(OV_ERF_LIMIT));
+        u[i] = _mm256_mul_ps(z[i], z[i]);
+        a[i] = _mm256_set1_ps(p[5]);
+        b[i] = _mm256_set1_ps(q[5]);
     }
-    for (int k = 8; k >= 0; k--)
-        for (int i = 0; i < count; i++) p[i] = _mm256_fmadd_ps(p[i], t[i], _mm256_set1_ps(c[k]));
-    for (int i = 0; i < count; i++) p[i] = _mm256_fnmadd_ps(z[i], z[i], p[i]);
-    exp8_nonpositive_lockstep(p, count); /* e^(−z² + P(t)) */
+    for (int k = 4; k >= 0; k--)
+        for (int i = 0; i < count; i++) {
+            a[i] = _mm256_fmadd_ps(a[i], u[i], _mm256_set1_ps(p[k]));
+            b[i] = _mm256_fmadd_ps(b[i], u[i], _mm256_set1_ps(q[k]));
+        }
     for (int i = 0; i < count; i++) {
-        __m256 half = _mm256_mul_ps(_mm256_mul_ps(t[i], p[i]), _mm256_set1_ps(0.5f));
-        __m256 negative = _mm256_cmp_ps(v[i], _mm256_setzero_ps(), _CMP_LT_OQ);
-        v[i] = _mm256_mul_ps(v[i], _mm256_blendv_ps(_mm256_sub_ps(one, half), half, negative));
+        __m256 h = _mm256_mul_ps(v[i], _mm256_set1_ps(0.5f));
+        v[i] = _mm256_fmadd_ps(h, _mm256_div_ps(_mm256_mul_ps(z[i], a[i]), b[i]), h);
     }
 }
 
