@@ -30,10 +30,9 @@ static inline void exp_nonpositive_lockstep(__m512 *x, int count) {
 }
 
 /* Exact (erf) GELU of `count` vectors in place, h + h·erf(z), h = x/2, z = x/√2, erf by openvision_erf.h's rational
-   fit: about 20 operations and a division per vector (the Numerical Recipes erfc with an exponential before it took
-   about 36 and half as long again: 2.7 against 1.8 ns per 8 outputs of ViT-Ti's c_fc on a Zen 5 core). Each step runs
-   on all the vectors before the next, so the CPU always has independent work. Always inlined with a constant count (at
-   most 8). */
+   fit: about 20 operations and a division per vector, where an erfc fit needs an exponential as well (docs/speed.md,
+   "A cheaper exact GELU", compares the two). Each step runs on all the vectors before the next, so the CPU always has
+   independent work. Always inlined with a constant count (at most 8). */
 __attribute__((target("avx512f"), always_inline))
 static inline void gelu_lockstep(__m512 *v, int count) {
     const float *p = ov_erf_numerator, *q = ov_erf_denominator;
