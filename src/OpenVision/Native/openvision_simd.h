@@ -29,14 +29,15 @@ static inline void exp_nonpositive_lockstep(__m512 *x, int count) {
     for (int i = 0; i < count; i++) x[i] = _mm512_scalef_ps(p[i], n[i]);
 }
 
-/* Exact (erf) GELU of `count` vectors in place, h + h·erf(z), h = x/2, z = x/√2, erf by openvision_erf.h's rational
-   fit: about 20 operations and a division per vector, where an erfc fit needs an exponential as well (docs/speed.md,
-   "A cheaper exact GELU", compares the two). Each step runs on all the vectors before the next, so the CPU always has
-   independent work. Always inlined with a constant count (at most 8). */
+/* Exact (erf) GELU of `count` (≤ 4) vectors in place, h + h·erf(z), h = x/2, z = x/√2, erf by openvision_erf.h's
+   rational fit: about 20 operations and a division per vector, where an erfc fit needs an exponential as well
+   (docs/speed.md, "A cheaper exact GELU", compares the two). Each step runs on all the vectors before the next, so the
+   CPU always has independent work; four vectors' numerators and denominators fill half the registers, eight would
+   spill them (1.5 times the time per output). */
 __attribute__((target("avx512f"), always_inline))
-static inline void gelu_lockstep(__m512 *v, int count) {
+static inline void gelu_group(__m512 *v, int count) {
     const float *p = ov_erf_numerator, *q = ov_erf_denominator;
-    __m512 z[8], u[8], a[8], b[8];
+    __m512 z[4], u[4], a[4], b[4];
     for (int i = 0; i < count; i++) {
         z[i] = _mm512_mul_ps(v[i], _mm512_set1_ps(0.70710678118654752f));
         z[i] = _mm512_min_ps(_mm512_max_ps(z[i], _mm512_set1_ps(-OV_ERF_LIMIT)), _mm512_set1_ps(OV_ERF_LIMIT));
@@ -53,6 +54,12 @@ static inline void gelu_lockstep(__m512 *v, int count) {
         __m512 h = _mm512_mul_ps(v[i], _mm512_set1_ps(0.5f));
         v[i] = _mm512_fmadd_ps(h, _mm512_div_ps(_mm512_mul_ps(z[i], a[i]), b[i]), h);
     }
+}
+
+/* The exact GELU of `count` vectors in place, in groups of four (gelu_group). Always inlined with a constant count. */
+__attribute__((target("avx512f"), always_inline))
+static inline void gelu_lockstep(__m512 *v, int count) {
+    for (int g = 0; g < count; g += 4) gelu_group(v + g, count - g < 4 ? count - g : 4);
 }
 
 /* The maxima of `count` rows of scores (`Lpad` apart, L valid) times `scale`, each broadcast to a vector: the softmax's
