@@ -33,7 +33,7 @@ static inline void exp_nonpositive_lockstep(__m512 *x, int count) {
    rational fit: about 20 operations and a division per vector, where an erfc fit needs an exponential as well
    (docs/speed.md, "A cheaper exact GELU", compares the two). Each step runs on all the vectors before the next, so the
    CPU always has independent work; four vectors' numerators and denominators fill half the registers, eight would
-   spill them (1.5 times the time per output). */
+   spill them (1.4 times the time per output). */
 __attribute__((target("avx512f"), always_inline))
 static inline void gelu_group(__m512 *v, int count) {
     const float *p = ov_erf_numerator, *q = ov_erf_denominator;
