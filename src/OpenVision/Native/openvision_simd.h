@@ -31,30 +31,10 @@ static inline void exp_nonpositive_lockstep(__m512 *x, int count) {
 
 /* Exact (erf) GELU of `count` (≤ 4) vectors in place, h + h·erf(z), h = x/2, z = x/√2, erf by openvision_erf.h's
    rational fit: about 20 operations and a division per vector, where an erfc fit needs an exponential as well
-   (docs/speed.md, "A cheaper exact GELU", compares the two). Each step runs on all the vectors before the next, so the
-   CPU always has independent work; four vectors' numerators and denominators fill half the registers, eight would
-   spill them (1.4 times the time per output). */
+   (docs/speed.md, "A cheaper exact GELU", compares the two). Four vectors' numerators and denominators fill half the
+   registers; eight would spill them (1.4 times the time per output). */
 __attribute__((target("avx512f"), always_inline))
-static inline void gelu_group(__m512 *v, int count) {
-    const float *p = ov_erf_numerator, *q = ov_erf_denominator;
-    __m512 z[4], u[4], a[4], b[4];
-    for (int i = 0; i < count; i++) {
-        z[i] = _mm512_mul_ps(v[i], _mm512_set1_ps(0.70710678118654752f));
-        z[i] = _mm512_min_ps(_mm512_max_ps(z[i], _mm512_set1_ps(-OV_ERF_LIMIT)), _mm512_set1_ps(OV_ERF_LIMIT));
-        u[i] = _mm512_mul_ps(z[i], z[i]);
-        a[i] = _mm512_set1_ps(p[5]);
-        b[i] = _mm512_set1_ps(q[5]);
-    }
-    for (int k = 4; k >= 0; k--)
-        for (int i = 0; i < count; i++) {
-            a[i] = _mm512_fmadd_ps(a[i], u[i], _mm512_set1_ps(p[k]));
-            b[i] = _mm512_fmadd_ps(b[i], u[i], _mm512_set1_ps(q[k]));
-        }
-    for (int i = 0; i < count; i++) {
-        __m512 h = _mm512_mul_ps(v[i], _mm512_set1_ps(0.5f));
-        v[i] = _mm512_fmadd_ps(h, _mm512_div_ps(_mm512_mul_ps(z[i], a[i]), b[i]), h);
-    }
-}
+static inline void gelu_group(__m512 *v, int count) { OV_GELU_GROUP(512, v, count); }
 
 /* The exact GELU of `count` vectors in place, in groups of four (gelu_group). Always inlined with a constant count. */
 __attribute__((target("avx512f"), always_inline))

@@ -64,27 +64,8 @@ OV_AVX2_INLINE static void exp8_nonpositive_lockstep(__m256 *x, int count) {
     for (int i = 0; i < count; i++) x[i] = times_power_of_two(p[i], n[i]);
 }
 
-/* Exact (erf) GELU of `count` (≤ 4) vectors in place, in lockstep: openvision_simd.h's gelu_lockstep, the same
-   operations in the same order, so the same bits as the AVX-512 kernels. */
-OV_AVX2_INLINE static void gelu8_lockstep(__m256 *v, int count) {
-    const float *p = ov_erf_numerator, *q = ov_erf_denominator;
-    __m256 z[4], u[4], a[4], b[4];
-    for (int i = 0; i < count; i++) {
-        z[i] = _mm256_mul_ps(v[i], _mm256_set1_ps(0.70710678118654752f));
-        z[i] = _mm256_min_ps(_mm256_max_ps(z[i], _mm256_set1_ps(-OV_ERF_LIMIT)), _mm256_set1_ps(OV_ERF_LIMIT));
-        u[i] = _mm256_mul_ps(z[i], z[i]);
-        a[i] = _mm256_set1_ps(p[5]);
-        b[i] = _mm256_set1_ps(q[5]);
-    }
-    for (int k = 4; k >= 0; k--)
-        for (int i = 0; i < count; i++) {
-            a[i] = _mm256_fmadd_ps(a[i], u[i], _mm256_set1_ps(p[k]));
-            b[i] = _mm256_fmadd_ps(b[i], u[i], _mm256_set1_ps(q[k]));
-        }
-    for (int i = 0; i < count; i++) {
-        __m256 h = _mm256_mul_ps(v[i], _mm256_set1_ps(0.5f));
-        v[i] = _mm256_fmadd_ps(h, _mm256_div_ps(_mm256_mul_ps(z[i], a[i]), b[i]), h);
-    }
-}
+/* Exact (erf) GELU of `count` (≤ 4) vectors in place: openvision_simd.h's gelu_group, from the same definition
+   (openvision_erf.h), so the same bits as the AVX-512 kernels. */
+OV_AVX2_INLINE static void gelu8_lockstep(__m256 *v, int count) { OV_GELU_GROUP(256, v, count); }
 
 #endif
