@@ -1,8 +1,9 @@
 /* Times whole vision towers (ov_f32_tower or ov_bf16_tower: 12 pre-norm blocks of random weights) in one or more builds
    of the float32 or the bfloat16 kernel library (all of one kind in a run), call for call in turn, so that a change to
    the kernels or the work split is measured against the build before it on the same machine at the same moments; a
-   shared machine's speed wanders by more than most such changes. Prints each build's best, median and mean time and GFLOP/s, and whether every build's output has the first
-   build's bits (each output element is one sum in one order in every build that keeps the kernels' arithmetic).
+   shared machine's speed wanders by more than most such changes. Prints each build's best, median and mean time and
+   GFLOP/s, and whether every build's output has the first build's bits (each output element is one sum in one order in
+   every build that keeps the kernels' arithmetic).
 
    Build: cc -O2 -o tower_harness tower_harness.c -ldl -lm
    Run:   TORCH=.../libtorch_cpu.so ./tower_harness WIDTH HEADS BATCH CALLS LIB.so [LIB.so ...]

@@ -12,7 +12,8 @@ static inline __mmask16 first(int count) { return count >= 16 ? 0xFFFF : count <
 
 /* e^x for x ≤ 0 (scores minus their maximum), `count` vectors in place: x = n·ln2 + r, |r| ≤ ln2/2, e^r by a degree-6
    Taylor polynomial (relative error below 2e-7 there), scaled by 2^n; underflows to 0. Each step runs on all the
-   vectors before the next (see gelu_lockstep). Always inlined with a constant count (at most 8). */
+   vectors before the next, so that one vector's chain of dependent operations overlaps the others'. Always inlined
+   with a constant count (at most 8). */
 __attribute__((target("avx512f"), always_inline))
 static inline void exp_nonpositive_lockstep(__m512 *x, int count) {
     static const float e[7] = {1.0f, 1.0f, 0.5f, 1.0f / 6, 1.0f / 24, 1.0f / 120, 1.0f / 720};

@@ -85,9 +85,9 @@ public class Float32BlockTests(ITestOutputHelper output)
         Assert.True(Same(randn([batch, tokens, width], generator: new Generator((ulong)hidden)), x));
     }
 
-    // The AVX2 kernels where the model runs the AVX-512 ones (CPUs with both); null elsewhere, where the tests above
-    // already run whichever the model uses.
-    private static Float32Ops.Kernels? OtherAvx2Kernels() => Float32Ops.Status == "AVX-512 float32 kernels" ? Float32Ops.Avx2Kernels : null;
+    /// <summary>The AVX2 kernels where the model runs the AVX-512 ones (CPUs with both); null elsewhere, where the tests
+    /// already run whichever the model uses.</summary>
+    internal static Float32Ops.Kernels? OtherAvx2Kernels() => Float32Ops.Status == "AVX-512 float32 kernels" ? Float32Ops.Avx2Kernels : null;
 
     // The two libraries' linear layers run every chunk of KC = 128 terms of a sum from zero in k's order and add the
     // chunks to the bias in order, 8 lanes at a time or 16: the same operations on each element, so the same bits (k

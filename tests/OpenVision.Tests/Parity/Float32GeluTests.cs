@@ -61,7 +61,7 @@ public class Float32GeluTests(ITestOutputHelper output)
     [Fact]
     public void TheAvx2GeluGivesTheBitsOfTheAvx512One()
     {
-        if (Float32Ops.Status != "AVX-512 float32 kernels" || Float32Ops.Avx2Kernels is not { } avx2) return; // one instruction set here
+        if (Float32BlockTests.OtherAvx2Kernels() is not { } avx2) return; // one instruction set here
         using var scope = NewDisposeScope();
         using var _ = no_grad();
         var x = tensor(Inputs()).reshape(-1, 1);
