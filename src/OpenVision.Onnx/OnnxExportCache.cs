@@ -76,7 +76,7 @@ public static class OnnxExportCache
     {
         if (source.WeightsPath is null)
         {
-            string temporary = Path.Combine(Path.GetTempPath(), $"openvision-onnx-{Guid.NewGuid():N}");
+            string temporary = ProcessTempFolder.Create("openvision-onnx");
             progress?.Report($"exporting randomly initialised {model.Config.Name} to {temporary}");
             OnnxExporter.Export(model, temporary, options);
             return OnnxBackend.LoadOwned(temporary, runtime);
@@ -84,8 +84,9 @@ public static class OnnxExportCache
         string folder = Path.Combine(Root, $"{model.Config.Name}-{Key(source.WeightsPath, options)}");
         if (!File.Exists(Path.Combine(folder, OnnxManifest.FileName)))
         {
-            // Export beside the final folder and rename: a concurrent or interrupted export never leaves a half folder in place.
-            string staging = folder + $".tmp-{Environment.ProcessId}-{Guid.NewGuid():N}";
+            // Export beside the final folder and rename: a concurrent or interrupted export never leaves a half folder in
+            // place, and the next export deletes the staging folder of one whose process was killed.
+            string staging = ProcessTempFolder.Create(".staging", Root);
             progress?.Report($"exporting {model.Config.Name} to {folder}");
             OnnxExporter.Export(model, staging, options);
             try { Directory.Move(staging, folder); }

@@ -1,3 +1,4 @@
+using OpenVision.IO;
 using OpenVision.Tests.Parity;
 
 namespace OpenVision.Onnx.Tests;
@@ -25,7 +26,7 @@ public static class Exports
 
     private static readonly string Root = CreateRoot();
 
-    /// <summary>A new folder under this test run's temporary root (deleted when the test process exits).</summary>
+    /// <summary>A new folder under this test run's temporary root (deleted when the test process exits, or by the next run).</summary>
     public static string TempFolder(string hint)
     {
         string folder = Path.Combine(Root, $"{hint}-{Guid.NewGuid():N}");
@@ -33,10 +34,11 @@ public static class Exports
         return folder;
     }
 
+    // The test host is often stopped without its exit handlers running; the next run deletes the roots of runs whose
+    // process is gone (each holds 100-200 MB of exports).
     private static string CreateRoot()
     {
-        string root = Path.Combine(Path.GetTempPath(), "openvision-onnx-tests", Environment.ProcessId.ToString());
-        Directory.CreateDirectory(root);
+        string root = ProcessTempFolder.Create("run", Path.Combine(Path.GetTempPath(), "openvision-onnx-tests"));
         AppDomain.CurrentDomain.ProcessExit += (_, _) =>
         {
             try { Directory.Delete(root, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }

@@ -1,4 +1,5 @@
 using System.Globalization;
+using OpenVision.IO;
 using OpenVision.Models;
 using OpenVision.Onnx;
 using TorchSharp;
@@ -19,7 +20,7 @@ public static class OnnxComparison
     public static void Run(OpenVisionModel model, ThroughputBenchmarkOptions options, Action<BenchmarkResult> print, Action<LatencyResult> latency, IProgress<string> lines)
     {
         var runtime = options.Runtime;
-        string folder = Path.Combine(Path.GetTempPath(), $"openvision-bench-onnx-{Guid.NewGuid():N}");
+        string folder = ProcessTempFolder.Create("openvision-bench-onnx");
         double error = double.NaN;
         using var external = options.ExternalGraph is null ? null : CheckedExternal(model, options.ExternalGraph, runtime, lines, out error);
         try

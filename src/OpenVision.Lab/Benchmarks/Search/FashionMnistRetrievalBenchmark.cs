@@ -1,4 +1,5 @@
 using System.Globalization;
+using OpenVision.IO;
 using OpenVision.Lab.Datasets;
 using OpenVision.Search;
 using OpenVision.Training.Evaluation;
@@ -28,7 +29,7 @@ public static class FashionMnistRetrievalBenchmark
         ArgumentNullException.ThrowIfNull(encoder);
         options ??= new FashionMnistRetrievalOptions();
         bool temporary = options.WorkFolder is null;
-        string work = options.WorkFolder ?? Directory.CreateTempSubdirectory("ov-fmnist-retrieval-").FullName;
+        string work = options.WorkFolder ?? ProcessTempFolder.Create("openvision-fmnist-retrieval");
         try
         {
             var test = FashionMnist.ReadTest(options.DataFolder);

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Runtime.InteropServices;
+using OpenVision.IO;
 using OpenVision.Lab.Benchmarks.Training;
 using OpenVision.Search;
 using TorchSharp;
@@ -20,7 +21,7 @@ public static class IndexBenchmark
         if (options.Queries < 1) throw new ArgumentException("the benchmark needs at least one query");
         if (options.SearchExpansions is { } list && (list.Count == 0 || list.Any(ef => ef < 1)))
             throw new ArgumentException("search expansions must be at least 1");
-        string folder = options.Folder ?? Directory.CreateTempSubdirectory("ov-index-bench-").FullName;
+        string folder = options.Folder ?? ProcessTempFolder.Create("openvision-index-bench");
         Directory.CreateDirectory(folder);
         var results = new List<IndexBenchmarkResult>();
         try
