@@ -20,6 +20,7 @@ internal static class BenchCommand
         var libtorchOps = new Option<bool>("--libtorch-ops") { Description = "Also time float32 through libtorch's operations in place of the float32 block kernels, alternating with them (before and after; where the kernels run)" };
         var images = new Option<string?>("--images") { Description = "Folder of JPEGs for the end-to-end run (default: 64 synthetic 500x375 JPEGs)" };
         var json = new Option<string?>("--json") { Description = "Also write the results to this JSON file" };
+        var plot = new Option<string?>("--plot") { Description = "Also draw images/s per model, batch size and path as bars in this PNG file" };
         var backend = new Option<string>("--backend") { Description = "torch, onnx (ONNX Runtime next to a plain ORT session of the same graph: the anchor) or all",
             DefaultValueFactory = _ => "torch" };
         var threads = new Option<int>("--threads") { Description = "ONNX Runtime intra-op threads (0: one per core)" };
@@ -35,11 +36,15 @@ internal static class BenchCommand
         var backgroundLoad = new Option<int>("--background-load") { Description = "Run this many busy-looping processes alongside the measurements, as on a machine shared with other work; " +
             "each TorchSharp row is then also timed with all threads on every call (adaptive thread count off) for comparison" };
         var command = new Command("bench", "Measure encode throughput (images/s, texts/s) and report threads, memory and kernels")
-            { models, batches, seconds, bf16, int8, libtorchOps, images, json, peak, remeasure, latencyRuns, backgroundLoad, backend, threads, noSpin, standard, profile, onnxFile,
+            { models, batches, seconds, bf16, int8, libtorchOps, images, json, plot, peak, remeasure, latencyRuns, backgroundLoad, backend, threads, noSpin, standard, profile, onnxFile,
               BenchServeCommand.Create(), TrainStepBenchCommand.Create(), BenchProgressiveCommand.Create(), BenchIndexCommand.Create(),
               BenchTrainObjectivesCommand.Create(), BenchRetrievalCommand.Create(), BenchPrecisionCommand.Create(), BenchBFloat16Command.Create() };
         command.SetAction(r => CliErrors.Run(() =>
         {
+            // A run takes minutes to an hour: refuse an output it could not write before it starts, not after.
+            foreach (var (option, output) in new[] { ("--json", r.GetValue(json)), ("--plot", r.GetValue(plot)) })
+                if (output is not null && Path.GetDirectoryName(Path.GetFullPath(output)) is { } folder && !Directory.Exists(folder))
+                    throw new ArgumentException($"{option} {output}: the folder {folder} does not exist");
             var which = r.GetValue(backend)!.ToLowerInvariant();
             if (which is not ("torch" or "onnx" or "all")) throw new ArgumentException($"--backend must be torch, onnx or all, not '{which}'");
             var options = new ThroughputBenchmarkOptions
@@ -51,6 +56,11 @@ internal static class BenchCommand
             }.Validate();
             var report = ThroughputBenchmark.Run(options, new SyncProgress<string>(Console.WriteLine));
             if (r.GetValue(json) is { } path) report.Save(path);
+            if (r.GetValue(plot) is { } png)
+            {
+                ThroughputPlot.Chart(report).Save(png);
+                Console.WriteLine($"wrote {png}");
+            }
             return 0;
         }));
         return command;
