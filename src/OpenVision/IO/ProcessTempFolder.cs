@@ -30,8 +30,11 @@ public static class ProcessTempFolder
     public static int DeleteStale(string parent, string prefix)
     {
         if (!Directory.Exists(parent)) return 0;
+        string[] candidates;
+        try { candidates = Directory.GetDirectories(parent, prefix + "-*"); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { return 0; }   // sweeping is a courtesy, never a failure
         int deleted = 0;
-        foreach (string folder in Directory.EnumerateDirectories(parent, prefix + "-*"))
+        foreach (string folder in candidates)
         {
             if (OwnerOf(Path.GetFileName(folder), prefix) is not { } pid || IsRunning(pid)) continue;
             try
