@@ -39,6 +39,7 @@ public static class BenchmarkSummary
             yield return $"{"",34} end to end / model only (alternating batches) at batch {endToEnd.BatchSize}: {endToEnd.ItemsPerSecond / model.ItemsPerSecond:P1} (goal: at least 90 %)";
     }
 
-    private static BenchmarkResult? Find(IReadOnlyList<BenchmarkResult> rows, string task, string dtype, int batch) =>
+    /// <summary>The row of one task, dtype and batch size, or null.</summary>
+    internal static BenchmarkResult? Find(IReadOnlyList<BenchmarkResult> rows, string task, string dtype, int batch) =>
         rows.FirstOrDefault(r => r.Task == task && r.DType == dtype && r.BatchSize == batch);
 }

@@ -36,7 +36,7 @@ public static class ThroughputPlot
             var series = new List<BarSeries>();
             foreach (var (name, task, dtype) in Paths)
             {
-                var values = batches.Select(b => rows.FirstOrDefault(r => r.Task == task && r.DType == dtype && r.BatchSize == b)?.ItemsPerSecond ?? double.NaN).ToList();
+                var values = batches.Select(b => BenchmarkSummary.Find(rows, task, dtype, b)?.ItemsPerSecond ?? double.NaN).ToList();
                 if (values.Any(double.IsFinite)) series.Add(new BarSeries(name, values));
             }
             chart.Add(new BarPanel(model, batches.Select(b => b.ToString(System.Globalization.CultureInfo.InvariantCulture)).ToList(), series));

@@ -59,12 +59,11 @@ public sealed class BarChart
     public IReadOnlyList<string> SeriesNames => panels.SelectMany(p => p.Series).Select(s => s.Name).Distinct().ToList();
 
     /// <summary>The colour of the series named <paramref name="name"/> ("#rrggbb", from the categorical palette).</summary>
-    public string ColorOf(string name)
-    {
-        int index = SeriesNames.ToList().IndexOf(name);
-        if (index < 0) throw new ArgumentException($"no series '{name}'");
-        return Colormap.Categorical[index % Colormap.Categorical.Count];
-    }
+    public string ColorOf(string name) =>
+        Colors().TryGetValue(name, out var color) ? color : throw new ArgumentException($"no series '{name}'");
+
+    private Dictionary<string, string> Colors() =>
+        SeriesNames.Select((name, i) => (name, i)).ToDictionary(n => n.name, n => Colormap.Categorical[n.i % Colormap.Categorical.Count]);
 
     /// <summary>Writes the chart as a PNG file.</summary>
     public void Save(string path) => PngImage.Save(path, RenderPng());
@@ -80,7 +79,6 @@ public sealed class BarChart
         using var titleText = new PlotText(22, ForceBitmapFont);
         using var labelText = new PlotText(15, ForceBitmapFont);
         using var valueText = new PlotText(13, ForceBitmapFont);
-        var ink = new SKColor(40, 40, 40);
 
         const float pad = 12;
         float top = pad;
@@ -91,18 +89,20 @@ public sealed class BarChart
         }
         if (Subtitle is not null)
         {
-            labelText.Draw(canvas, labelText.Fit(Subtitle, width - 2 * pad), width / 2f, top, ink, TextAnchor.Center);
+            labelText.Draw(canvas, labelText.Fit(Subtitle, width - 2 * pad), width / 2f, top, ChartAxis.Ink, TextAnchor.Center);
             top += labelText.Height + 4;
         }
-        top = DrawLegend(canvas, labelText, width, top + 4) + pad;
+        var colors = Colors().ToDictionary(c => c.Key, c => SKColor.Parse(c.Value));
+        top = DrawLegend(canvas, labelText, colors, width, top + 4) + pad;
         for (int p = 0; p < panels.Count; p++)
-            DrawPanel(canvas, panels[p], new SKRect(p * PanelWidth, top, (p + 1) * PanelWidth, Height), labelText, valueText, ink);
+            DrawPanel(canvas, panels[p], new SKRect(p * PanelWidth, top, (p + 1) * PanelWidth, Height), labelText, valueText, colors);
         return PngImage.Encode(bitmap);
     }
 
-    private void DrawPanel(SKCanvas canvas, BarPanel panel, SKRect area, PlotText labelText, PlotText valueText, SKColor ink)
+    private void DrawPanel(SKCanvas canvas, BarPanel panel, SKRect area, PlotText labelText, PlotText valueText, Dictionary<string, SKColor> colors)
     {
-        const float pad = 12, tick = 5;
+        var ink = ChartAxis.Ink;
+        const float pad = 12, tick = ChartAxis.Tick;
         var values = panel.Series.SelectMany(s => s.Values).Where(Drawn).ToList();
         var labels = values.Select(Format).ToList();
         float plotTop = area.Top + labelText.Height + 6;
@@ -118,16 +118,9 @@ public sealed class BarChart
         float Y(double v) => plot.Bottom - (float)(v / axisMax) * plot.Height;
 
         labelText.Draw(canvas, labelText.Fit(panel.Title, area.Width - 2 * pad), plot.MidX, area.Top, SKColors.Black, TextAnchor.Center);
-        using var grid = new SKPaint { Color = new SKColor(225, 225, 225), StrokeWidth = 1, IsAntialias = false, Style = SKPaintStyle.Stroke };
-        using var axis = new SKPaint { Color = SKColors.Black, StrokeWidth = 1, IsAntialias = false, Style = SKPaintStyle.Stroke };
-        for (int i = 0; i < ticks.Length; i++)
-        {
-            if (ticks[i] > axisMax) continue;
-            float y = MathF.Round(Y(ticks[i])) + 0.5f;
-            canvas.DrawLine(plot.Left, y, plot.Right, y, grid);
-            canvas.DrawLine(plot.Left - tick, y, plot.Left, y, axis);
-            labelText.Draw(canvas, tickLabels[i], plot.Left - tick - 4, y - labelText.Height / 2, ink, TextAnchor.Right);
-        }
+        using var grid = ChartAxis.GridPen();
+        using var axis = ChartAxis.AxisPen();
+        ChartAxis.DrawYTicks(canvas, plot, ticks, tickLabels, Y, labelText, grid, axis);
 
         int groups = Math.Max(1, panel.Groups.Count), bars = Math.Max(1, panel.Series.Count);
         float groupWidth = plot.Width / groups, barWidth = MathF.Floor(groupWidth * 0.8f / bars);
@@ -140,7 +133,7 @@ public sealed class BarChart
                 if (!Drawn(value)) continue;
                 // Whole pixels, no antialiasing: each bar is one solid colour from its top to the axis.
                 var bar = new SKRect(MathF.Round(groupLeft + s * barWidth), MathF.Round(Y(value)), MathF.Round(groupLeft + (s + 1) * barWidth) - 1, MathF.Round(plot.Bottom));
-                using var fill = new SKPaint { Color = SKColor.Parse(ColorOf(panel.Series[s].Name)), Style = SKPaintStyle.Fill, IsAntialias = false };
+                using var fill = new SKPaint { Color = colors[panel.Series[s].Name], Style = SKPaintStyle.Fill, IsAntialias = false };
                 canvas.DrawRect(bar, fill);
                 valueText.DrawVertical(canvas, Format(value), bar.MidX, bar.Top - 4, ink);
             }
@@ -153,7 +146,7 @@ public sealed class BarChart
     }
 
     // One row of swatches and names, wrapped to the width; returns the bottom of the last row.
-    private float DrawLegend(SKCanvas canvas, PlotText text, int width, float top)
+    private float DrawLegend(SKCanvas canvas, PlotText text, Dictionary<string, SKColor> colors, int width, float top)
     {
         const float swatch = 14, gap = 8, between = 24;
         var names = SeriesNames;
@@ -172,7 +165,7 @@ public sealed class BarChart
             float x = (width - total) / 2;
             foreach (string name in row)
             {
-                using var fill = new SKPaint { Color = SKColor.Parse(ColorOf(name)), Style = SKPaintStyle.Fill, IsAntialias = false };
+                using var fill = new SKPaint { Color = colors[name], Style = SKPaintStyle.Fill, IsAntialias = false };
                 float middle = top + text.Height / 2;
                 canvas.DrawRect(new SKRect(x, middle - swatch / 2, x + swatch, middle + swatch / 2), fill);
                 text.Draw(canvas, name, x + swatch + gap, top, SKColors.Black);

@@ -78,7 +78,7 @@ public sealed class LineChart
         var (yTicks, yStep) = LogY ? (AxisTicks.Log(yMin, yMax), 0.0) : AxisTicks.Linear(yMin, yMax, 7);
         var yLabels = yTicks.Select(t => AxisTicks.Format(t, LogY ? t : yStep)).ToList();
 
-        const float pad = 12, tick = 5;
+        const float pad = 12, tick = ChartAxis.Tick;
         float left = pad + (YLabel is null ? 0 : labelText.Height + pad) + yLabels.Select(tickText.Measure).DefaultIfEmpty(0).Max() + tick + 6;
         float top = pad + (Title is null ? 0 : titleText.Height + pad);
         float bottom = Height - pad - (XLabel is null ? 0 : labelText.Height + pad) - tickText.Height - tick - 6;
@@ -89,9 +89,9 @@ public sealed class LineChart
             ? plot.Bottom - (float)((Math.Log10(y) - Math.Log10(yMin)) / (Math.Log10(yMax) - Math.Log10(yMin))) * plot.Height
             : plot.Bottom - (float)((y - yMin) / (yMax - yMin)) * plot.Height;
 
-        using var grid = new SKPaint { Color = new SKColor(225, 225, 225), StrokeWidth = 1, IsAntialias = false, Style = SKPaintStyle.Stroke };
-        using var axis = new SKPaint { Color = SKColors.Black, StrokeWidth = 1, IsAntialias = false, Style = SKPaintStyle.Stroke };
-        var ink = new SKColor(40, 40, 40);
+        using var grid = ChartAxis.GridPen();
+        using var axis = ChartAxis.AxisPen();
+        var ink = ChartAxis.Ink;
         foreach (double t in xTicks)
         {
             float x = MathF.Round(X(t)) + 0.5f;
@@ -99,13 +99,7 @@ public sealed class LineChart
             canvas.DrawLine(x, plot.Bottom, x, plot.Bottom + tick, axis);
             tickText.Draw(canvas, AxisTicks.Format(t, xStep), x, plot.Bottom + tick + 4, ink, TextAnchor.Center);
         }
-        for (int i = 0; i < yTicks.Length; i++)
-        {
-            float y = MathF.Round(Y(yTicks[i])) + 0.5f;
-            canvas.DrawLine(plot.Left, y, plot.Right, y, grid);
-            canvas.DrawLine(plot.Left - tick, y, plot.Left, y, axis);
-            tickText.Draw(canvas, yLabels[i], plot.Left - tick - 4, y - tickText.Height / 2, ink, TextAnchor.Right);
-        }
+        ChartAxis.DrawYTicks(canvas, plot, yTicks, yLabels, Y, tickText, grid, axis);
         canvas.DrawRect(plot, axis);
 
         canvas.Save();

@@ -1,3 +1,4 @@
+using OpenVision.IO;
 using SkiaSharp;
 
 namespace OpenVision.Lab.Plotting;
@@ -13,10 +14,5 @@ internal static class PngImage
         return data.ToArray();
     }
 
-    public static void Save(string path, byte[] png)
-    {
-        string temp = path + $".tmp-{Environment.ProcessId}";
-        File.WriteAllBytes(temp, png);
-        File.Move(temp, path, overwrite: true);
-    }
+    public static void Save(string path, byte[] png) => AtomicFile.WriteAllBytes(path, png);
 }

@@ -29,8 +29,7 @@ public sealed class ArrayStreamWriter : IDisposable
         if (extension is not (".npy" or ".safetensors"))
             throw new ArgumentException($"{outputPath}: the output must end in .npy or .safetensors");
         this.outputPath = Path.GetFullPath(outputPath);
-        string? folder = Path.GetDirectoryName(this.outputPath);
-        if (folder is not null && !Directory.Exists(folder)) throw new DirectoryNotFoundException($"{outputPath}: the folder {folder} does not exist");
+        if (AtomicFile.MissingFolder(outputPath) is { } folder) throw new DirectoryNotFoundException($"{outputPath}: the folder {folder} does not exist");
     }
 
     /// <summary>Appends rows (the first dimension of <paramref name="batch"/>) to the array <paramref name="name"/>.</summary>

@@ -48,6 +48,11 @@ public static class AtomicFile
         }
     }
 
+    /// <summary>The folder a file at <paramref name="path"/> would go in, when that folder does not exist (null when it
+    /// does): for refusing an output before work whose result it would hold, not after.</summary>
+    public static string? MissingFolder(string path) =>
+        Path.GetDirectoryName(Path.GetFullPath(path)) is { } folder && !Directory.Exists(folder) ? folder : null;
+
     /// <summary>A temporary path beside <paramref name="path"/>, unique to this call (process and a random part), so
     /// concurrent writers never share one.</summary>
     public static string TemporaryPathFor(string path) => $"{path}.tmp-{Environment.ProcessId}-{Guid.NewGuid().ToString("N")[..8]}";
