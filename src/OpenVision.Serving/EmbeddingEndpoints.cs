@@ -2,6 +2,8 @@ using System.Text.Json;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
+using Microsoft.AspNetCore.Routing.Template;
+using Microsoft.Extensions.DependencyInjection;
 using OpenVision.Vision;
 using OpenVision.ZeroShot;
 
@@ -13,10 +15,6 @@ internal sealed class EmbeddingEndpoints : IAsyncDisposable
 {
     // Answers are application/json, never pasted into HTML, so quotes and apostrophes in messages stay readable.
     internal static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
-
-    /// <summary>Every route and its method; a known path asked with another method is a 405, not a 404.</summary>
-    internal static readonly IReadOnlyList<(string Method, string Pattern)> Routes =
-        [("GET", "/"), ("GET", "/health"), ("POST", "/embed/text"), ("POST", "/embed/image"), ("POST", "/classify")];
 
     private static readonly string[] TextFields = ["texts", "normalize"];
     private static readonly string[] ImageFields = ["images", "normalize"];
@@ -51,16 +49,33 @@ internal sealed class EmbeddingEndpoints : IAsyncDisposable
         group.MapPost("/classify", Classify);
     }
 
-    /// <summary>Answers what no route matched: 405 (with Allow) for a known path, 404 otherwise; both as JSON errors.</summary>
+    /// <summary>Answers what no route matched: 405 (with Allow) for a known path, 404 listing the routes otherwise; both
+    /// as JSON errors. The routes are read from the app's endpoints, so the list cannot miss one that is mapped.</summary>
     public static void MapNotFound(IEndpointRouteBuilder group) => group.MapFallback("{*path}", (HttpContext context) =>
     {
         string path = context.Request.Path.Value is { Length: > 1 } p ? p.TrimEnd('/') : "/";
-        var allowed = Routes.Where(r => r.Pattern == path).Select(r => r.Method).ToList();
+        var routes = MappedRoutes(context.RequestServices.GetRequiredService<EndpointDataSource>());
+        var allowed = routes.Where(r => r.Matches(path)).Select(r => r.Method).Distinct().ToList();
         if (allowed.Count == 0) throw new ApiError(404, "not_found", $"no route {ApiError.Quote(context.Request.Method, 10)} {ApiError.Quote(path)}; " +
-            $"routes: {string.Join(", ", Routes.Select(r => $"{r.Method} {r.Pattern}"))}");
+            $"routes: {string.Join(", ", routes.Select(r => $"{r.Method} {r.Pattern}"))}");
         context.Response.Headers.Allow = string.Join(", ", allowed);
         throw new ApiError(405, "method_not_allowed", $"{path} takes {string.Join(" or ", allowed)}, not {ApiError.Quote(context.Request.Method, 10)}");
     });
+
+    private sealed record MappedRoute(string Method, string Pattern, TemplateMatcher Matcher)
+    {
+        public bool Matches(string path) => Matcher.TryMatch(path, new RouteValueDictionary());
+    }
+
+    // Every endpoint with an HTTP method (the fallback has none), in the order they were mapped.
+    private static List<MappedRoute> MappedRoutes(EndpointDataSource endpoints) =>
+        endpoints.Endpoints.OfType<RouteEndpoint>()
+            .SelectMany(e => (e.Metadata.GetMetadata<IHttpMethodMetadata>()?.HttpMethods ?? []).Select(method =>
+            {
+                string pattern = "/" + (e.RoutePattern.RawText ?? "").TrimStart('/');
+                return new MappedRoute(method, pattern, new TemplateMatcher(TemplateParser.Parse(pattern.TrimStart('/')), new RouteValueDictionary()));
+            }))
+            .ToList();
 
     private async Task<IResult> EmbedText(HttpRequest request)
     {

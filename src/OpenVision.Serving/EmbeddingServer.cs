@@ -1,5 +1,6 @@
 using System.Net;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
@@ -60,13 +61,25 @@ public sealed class EmbeddingServer : IAsyncDisposable
         });
         var app = builder.Build();
         EmbeddingEndpoints.MapNotFound(app.MapOpenVision(encoder, options));
-        await app.StartAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await app.StartAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e)
+        {
+            await app.DisposeAsync().ConfigureAwait(false);
+            if (e is IOException && e.InnerException is AddressInUseException)
+                throw new IOException($"cannot listen on {FormatEndpoint(ip, options.Port)}: the address is already in use", e);
+            throw;
+        }
         var bound = new Uri(app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First());
         if (!IPAddress.IsLoopback(ip) && options.ApiKey is null)
             loggerFactory.CreateLogger("OpenVision.Serving").LogWarning(
                 "listening on {Address} without an API key: anyone who can reach it can use the model (set an API key to require one)", bound);
         return new EmbeddingServer(app, bound);
     }
+
+    private static string FormatEndpoint(IPAddress ip, int port) => new IPEndPoint(ip, port).ToString();
 
     private async Task StopWhenAskedAsync(IHostApplicationLifetime lifetime)
     {

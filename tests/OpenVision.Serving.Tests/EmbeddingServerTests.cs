@@ -22,6 +22,15 @@ public class EmbeddingServerTests(ServerFixture fixture) : IClassFixture<ServerF
     }
 
     [Fact]
+    public async Task ASecondServerOnTheSamePortIsRefusedByAddress()
+    {
+        int port = fixture.Server.Address.Port;
+        var e = await Assert.ThrowsAsync<IOException>(() => EmbeddingServer.StartAsync(fixture.Encoder, new ServeOptions { Port = port }));
+        Assert.Equal($"cannot listen on 127.0.0.1:{port}: the address is already in use", e.Message);
+        Assert.Equal("ok", (await fixture.Health()).Status);   // the first one still answers
+    }
+
+    [Fact]
     public async Task TextEmbeddingsEqualTheEncoders()
     {
         string[] texts = ["a cat", "two dogs in the snow"];

@@ -81,7 +81,14 @@ public class ErrorAnswerTests(ServerFixture fixture) : IClassFixture<ServerFixtu
         big.Headers.ExpectContinue = true;
         await ErrorAssert.IsJsonError(await Client.SendAsync(big), 413, "body_too_large");
         var notFound = await ErrorAssert.IsJsonError(await Client.GetAsync("no/such/route.ico"), 404, "not_found");
-        Assert.Contains("POST /classify", notFound.Message);                       // it lists the routes there are
+        Assert.Contains("POST /classify", notFound.Message);                       // it lists the routes there are,
+        Assert.Contains("POST /v1/embeddings", notFound.Message);                  // every one mapped, not a list kept by hand
+        Assert.Contains("GET /v1/search/items/{row}/image", notFound.Message);
+        Assert.DoesNotContain("{*path}", notFound.Message);
+        var openAiWrongMethod = await Client.GetAsync("v1/embeddings");
+        await ErrorAssert.IsJsonError(openAiWrongMethod, 405, "method_not_allowed");
+        Assert.Equal("POST", string.Join(",", openAiWrongMethod.Content.Headers.Allow));
+        await ErrorAssert.IsJsonError(await Client.DeleteAsync("v1/search/items/3/image"), 405, "method_not_allowed");   // a pattern with a parameter
         var wrongMethod = await Client.GetAsync("classify");
         await ErrorAssert.IsJsonError(wrongMethod, 405, "method_not_allowed");
         Assert.Equal("POST", string.Join(",", wrongMethod.Content.Headers.Allow));

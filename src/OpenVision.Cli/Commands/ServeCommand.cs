@@ -26,7 +26,7 @@ internal static class ServeCommand
         var maxBatch = new Option<int>("--max-batch") { Description = "Most items in one model call", DefaultValueFactory = _ => 32 };
         var batchDelay = BatchDelayOption();
         var index = new Option<string?>("--index") { Description = "Image index folder to serve POST /v1/search and the page's search from (built with the served model)" };
-        var command = new Command("serve", "Serve embeddings and zero-shot classification over HTTP (POST /embed/text, /embed/image, /classify; GET /health, /)")
+        var command = new Command("serve", "Serve embeddings, zero-shot classification and search over HTTP (OpenAI-compatible POST /v1/embeddings; POST /embed/text, /embed/image, /classify, /v1/search; GET /health, a page at /)")
             { host, port, apiKey, shutdownTimeout, noBatching, maxBatch, batchDelay, index };
         args.AddTo(command);
         backend.AddTo(command);
@@ -46,6 +46,8 @@ internal static class ServeCommand
             using var logging = LoggerFactory.Create(b => b
                 .AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "HH:mm:ss "; })
                 .AddFilter("Microsoft", LogLevel.Warning)
+                // The host logs a failed start with its stack trace and then throws it; the CLI's one error line says it.
+                .AddFilter("Microsoft.Extensions.Hosting.Internal.Host", LogLevel.Critical)
                 .AddFilter("OpenVision", LogLevel.Information)
                 .Services.Configure<ConsoleLoggerOptions>(o => o.LogToStandardErrorThreshold = LogLevel.Trace));
             using var encoder = backend.Load(r, args);
