@@ -90,7 +90,7 @@ internal sealed class RequestJson : IDisposable
         JsonValueKind.Object => "an object",
         JsonValueKind.Array => "an array",
         JsonValueKind.String => "a string",
-        JsonValueKind.Number => "a number",
+        JsonValueKind.Number => ApiError.Quote(value.GetRawText(), 24),   // "not 2.5" says more than "not a number"
         JsonValueKind.True or JsonValueKind.False => "true or false",
         _ => "null",
     };

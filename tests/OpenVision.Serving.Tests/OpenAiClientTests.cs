@@ -87,7 +87,7 @@ public sealed class OpenAiClientTests(SearchServerFixture fixture, NodeOpenAiCli
     }
 
     [Theory]
-    [InlineData("""{"model":"M","input":"a cat","dimensions":8}""", 400, "dimensions is not supported: OpenVision embeddings have")]
+    [InlineData("""{"model":"M","input":"a cat","dimensions":8}""", 400, "dimensions other than")]
     [InlineData("""{"model":"M","input":"https://example.com/cat.png","modality":"image"}""", 400, "remote URLs are not fetched")]
     [InlineData("""{"model":"M","input":[{"image":"http://example.com/cat.png"}]}""", 400, "remote URLs are not fetched")]
     [InlineData("""{"model":"M","input":[[1,2,3]]}""", 400, "token-id input is not supported")]
@@ -103,6 +103,31 @@ public sealed class OpenAiClientTests(SearchServerFixture fixture, NodeOpenAiCli
         Assert.Contains(message, error.GetProperty("message").GetString());
         Assert.Equal("invalid_request_error", error.GetProperty("type").GetString());
         if (status == 404) Assert.Equal("model_not_found", error.GetProperty("code").GetString());
+    }
+
+    [Fact]
+    public async Task TheNativeWidthAsDimensionsIsANoOp()
+    {
+        var plain = await Embed(new { model = fixture.ModelId, input = "a cat" });
+        var sized = await Embed(new { model = fixture.ModelId, input = "a cat", dimensions = fixture.Encoder.Config.EmbedDim });
+        Assert.Equal(Floats(plain.GetProperty("data"), "embedding"), Floats(sized.GetProperty("data"), "embedding"));
+    }
+
+    [Theory]
+    [InlineData("v1/embeddings", """{"model":"M","input":"data:image/png;base64,aGVsbG8="}""", "input", "input 0: unknown image format")]
+    [InlineData("v1/embeddings", """{"model":"M","input":["a cat", " "]}""", "input", "input 1 is empty")]
+    [InlineData("v1/search", """{"query":""}""", "query", "'query' is empty")]
+    [InlineData("v1/search", """{"query":{"image":"https://example.com/cat.png"}}""", "query", "'query': remote URLs are not fetched")]
+    [InlineData("v1/search", """{"query":{"image":"data:image/png;base64,aGVsbG8="}}""", "query", "'query': unknown image format")]
+    [InlineData("v1/search", """{"query":"a cat","top_k":2.5}""", "top_k", "'top_k' must be a whole number, not 2.5")]
+    public async Task ErrorsNameTheFieldTheRequestSent(string route, string body, string param, string message)
+    {
+        using var content = new StringContent(body.Replace("\"M\"", $"\"{fixture.ModelId}\""), System.Text.Encoding.UTF8, "application/json");
+        var response = await fixture.Client.PostAsync(route, content);
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        var error = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.GetProperty("error");
+        Assert.StartsWith(message, error.GetProperty("message").GetString());
+        Assert.Equal(param, error.GetProperty("param").GetString());
     }
 
     [Fact]
@@ -133,6 +158,8 @@ public sealed class OpenAiClientTests(SearchServerFixture fixture, NodeOpenAiCli
         Assert.Equal([1, 2, 3], data.Select(d => d.GetProperty("rank").GetInt32()));
         for (int i = 0; i < 3; i++) Assert.True(Math.Abs(expected[i].Score - data[i].GetProperty("score").GetSingle()) <= 1e-5);
         Assert.Equal(SearchServerFixture.Images.Length, answer.GetProperty("index").GetProperty("count").GetInt64());
+        Assert.Equal(fixture.ModelId, answer.GetProperty("index").GetProperty("model").GetString());   // the id, not the folder it was built from
+        Assert.Equal(fixture.ModelId, JsonDocument.Parse(await fixture.Client.GetStringAsync("v1/search")).RootElement.GetProperty("model").GetString());
 
         // Image → image: an indexed image finds itself first, at cosine 1.
         string horse = ServerFixture.Image("horse.png");

@@ -26,7 +26,8 @@ public sealed class SearchServerFixture : IAsyncLifetime
     public async Task InitializeAsync()
     {
         string indexFolder = Path.Combine(folder, "index");
-        ImageIndexBuilder.Build(Encoder, ServerFixture.Model, Images.Select(name => IndexInput.FromFile(ServerFixture.Image(name))).ToList(), indexFolder);
+        // Named by the model's folder, as `openvision index build --model DIR` names it: a path the answers must not show.
+        ImageIndexBuilder.Build(Encoder, ReferenceModels.Folder(ServerFixture.Model), Images.Select(name => IndexInput.FromFile(ServerFixture.Image(name))).ToList(), indexFolder);
         Index = ImageIndex.Open(indexFolder);
         Server = await EmbeddingServer.StartAsync(Encoder, new ServeOptions { Port = 0, ApiKey = Key, SearchIndex = Index });
         Client = new HttpClient { BaseAddress = Server.Address, Timeout = TimeSpan.FromMinutes(2) };

@@ -23,8 +23,8 @@ internal sealed record EmbeddingInput(string? Text, string? ImageDataUrl)
         if (input is not { } value) throw ApiError.BadRequest("missing_field", "'input' is missing", "input");
         var items = value.ValueKind switch
         {
-            JsonValueKind.String => [FromString(value, modality, 0)],
-            JsonValueKind.Array => value.EnumerateArray().Select((item, i) => FromItem(item, modality, i)).ToList(),
+            JsonValueKind.String => [FromString(value, modality, "input 0", "input")],
+            JsonValueKind.Array => value.EnumerateArray().Select((item, i) => FromItem(item, modality, $"input {i}", "input")).ToList(),
             _ => throw ApiError.BadRequest("invalid_field", "'input' must be a string or an array of strings", "input"),
         };
         if (items.Count == 0) throw ApiError.BadRequest("missing_field", "'input' is empty", "input");
@@ -33,8 +33,8 @@ internal sealed record EmbeddingInput(string? Text, string? ImageDataUrl)
     }
 
     /// <summary>Reads one item: a string (read as the array form reads it, by <paramref name="modality"/>) or a
-    /// <c>{"text"}</c> / <c>{"image"}</c> object.</summary>
-    public static EmbeddingInput ReadOne(JsonElement item, string? modality) => FromItem(item, modality, 0);
+    /// <c>{"text"}</c> / <c>{"image"}</c> object; errors name the request's field <paramref name="field"/>.</summary>
+    public static EmbeddingInput ReadOne(JsonElement item, string? modality, string field) => FromItem(item, modality, $"'{field}'", field);
 
     /// <summary>Decodes an image data: URL; <paramref name="what"/> names it in errors.</summary>
     public static DecodedImage Decode(string dataUrl, string what, string param, ImageDecoderOptions options)
@@ -45,7 +45,8 @@ internal sealed record EmbeddingInput(string? Text, string? ImageDataUrl)
         byte[] bytes;
         try { bytes = Convert.FromBase64String(dataUrl[(comma + 1)..]); }
         catch (FormatException) { throw ApiError.BadRequest("invalid_image", $"{what} is not valid base64", param); }
-        return ImageDecoder.Decode(bytes, what, options);
+        try { return ImageDecoder.Decode(bytes, what, options); }
+        catch (ImageDecodeException e) { throw ApiError.BadRequest("invalid_image", e.Message, param); }
     }
 
     /// <summary>Checks that <paramref name="url"/> is an image data: URL; remote URLs are refused, never fetched.</summary>
@@ -57,38 +58,38 @@ internal sealed record EmbeddingInput(string? Text, string? ImageDataUrl)
         throw ApiError.BadRequest("invalid_image", $"{what} must be an image data: URL (data:image/png;base64,...)", param);
     }
 
-    private static EmbeddingInput FromItem(JsonElement item, string? modality, int index) => item.ValueKind switch
+    private static EmbeddingInput FromItem(JsonElement item, string? modality, string what, string param) => item.ValueKind switch
     {
-        JsonValueKind.String => FromString(item, modality, index),
-        JsonValueKind.Object => FromObject(item, index),
+        JsonValueKind.String => FromString(item, modality, what, param),
+        JsonValueKind.Object => FromObject(item, what, param),
         JsonValueKind.Number or JsonValueKind.Array => throw ApiError.BadRequest("unsupported_input",
-            "token-id input is not supported: OpenVision tokenizes text itself, so send the text as a string", "input"),
-        _ => throw ApiError.BadRequest("invalid_field", $"input {index} must be a string or an object with \"text\" or \"image\"", "input"),
+            "token-id input is not supported: OpenVision tokenizes text itself, so send the text as a string", param),
+        _ => throw ApiError.BadRequest("invalid_field", $"{what} must be a string or an object with \"text\" or \"image\"", param),
     };
 
-    private static EmbeddingInput FromString(JsonElement item, string? modality, int index)
+    private static EmbeddingInput FromString(JsonElement item, string? modality, string what, string param)
     {
-        string text = Read(item, $"input {index}");
+        string text = Read(item, what, param);
         bool image = modality == "image" || (modality is null && text.StartsWith(ImagePrefix, StringComparison.OrdinalIgnoreCase));
-        if (image) return new EmbeddingInput(null, CheckImageUrl(text, $"input {index}", "input"));
-        if (string.IsNullOrWhiteSpace(text)) throw ApiError.BadRequest("invalid_field", $"input {index} is empty", "input");
+        if (image) return new EmbeddingInput(null, CheckImageUrl(text, what, param));
+        if (string.IsNullOrWhiteSpace(text)) throw ApiError.BadRequest("invalid_field", $"{what} is empty", param);
         return new EmbeddingInput(text, null);
     }
 
-    private static EmbeddingInput FromObject(JsonElement item, int index)
+    private static EmbeddingInput FromObject(JsonElement item, string what, string param)
     {
         var fields = item.EnumerateObject().ToList();
         if (fields.Count != 1 || fields[0].Name is not ("text" or "image") || fields[0].Value.ValueKind != JsonValueKind.String)
-            throw ApiError.BadRequest("invalid_field", $"input {index} must be {{\"text\": \"...\"}} or {{\"image\": \"data:image/...\"}}", "input");
-        string value = Read(fields[0].Value, $"input {index}");
-        if (fields[0].Name == "image") return new EmbeddingInput(null, CheckImageUrl(value, $"input {index}", "input"));
-        if (string.IsNullOrWhiteSpace(value)) throw ApiError.BadRequest("invalid_field", $"input {index} is empty", "input");
+            throw ApiError.BadRequest("invalid_field", $"{what} must be {{\"text\": \"...\"}} or {{\"image\": \"data:image/...\"}}", param);
+        string value = Read(fields[0].Value, what, param);
+        if (fields[0].Name == "image") return new EmbeddingInput(null, CheckImageUrl(value, what, param));
+        if (string.IsNullOrWhiteSpace(value)) throw ApiError.BadRequest("invalid_field", $"{what} is empty", param);
         return new EmbeddingInput(value, null);
     }
 
-    private static string Read(JsonElement value, string what)
+    private static string Read(JsonElement value, string what, string param)
     {
         try { return value.GetString()!; }
-        catch (InvalidOperationException) { throw ApiError.BadRequest("invalid_json", $"{what} is not valid UTF-8", "input"); }
+        catch (InvalidOperationException) { throw ApiError.BadRequest("invalid_json", $"{what} is not valid UTF-8", param); }
     }
 }

@@ -49,7 +49,7 @@ internal sealed class OpenAiEndpoints : IAsyncDisposable
         var imageRows = inputs.Select((input, i) => (input, i)).Where(x => x.input.IsImage).ToList();
         if (imageRows.Count > options.MaxImagesPerRequest)
             throw ApiError.BadRequest("too_many_items", $"at most {options.MaxImagesPerRequest} images per request, got {imageRows.Count}", param);
-        var decoded = imageRows.Select(x => EmbeddingInput.Decode(x.input.ImageDataUrl!, $"input {x.i}", param, decoder)).ToList();
+        var decoded = imageRows.Select(x => EmbeddingInput.Decode(x.input.ImageDataUrl!, param == "input" ? $"input {x.i}" : $"'{param}'", param, decoder)).ToList();
         var textRows = inputs.Where(input => !input.IsImage).Select(input => input.Text!).ToList();
         var textTask = texts.RunAsync(textRows, cancellationToken);
         var imageTask = images.RunAsync(decoded, cancellationToken);
@@ -78,9 +78,11 @@ internal sealed class OpenAiEndpoints : IAsyncDisposable
         using (var body = await RequestJson.ReadAsync(request, EmbeddingFields, formAccepted: false))
         {
             CheckModel(body.String("model"), "model");
-            if (body.Element("dimensions") is not null)
+            // The native width is a no-op, which clients that always send dimensions rely on; a shorter one would
+            // need a model trained to be cut (Matryoshka), which OpenVision's are not.
+            if (body.Element("dimensions") is not null && body.Int("dimensions") != encoder.Config.EmbedDim)
                 throw ApiError.BadRequest("unsupported_parameter",
-                    $"dimensions is not supported: OpenVision embeddings have {encoder.Config.EmbedDim} dimensions", "dimensions");
+                    $"dimensions other than {encoder.Config.EmbedDim} are not supported: OpenVision embeddings have {encoder.Config.EmbedDim} dimensions and are not trained to be shortened", "dimensions");
             base64 = body.String("encoding_format") switch
             {
                 null or "float" => false,

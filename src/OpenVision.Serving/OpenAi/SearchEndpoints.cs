@@ -29,7 +29,9 @@ internal sealed class SearchEndpoints(ImageIndex? index, OpenAiEndpoints embeddi
     private ImageIndex Loaded() => index ?? throw new ApiError(404, "no_index_loaded",
         "no index is loaded: start the server with --index IDX (build one with `openvision index build`)");
 
-    private static SearchIndexInfo Info(ImageIndex loaded) => new(loaded.Count, loaded.Manifest.Dimensions, loaded.Manifest.Model.Name);
+    // The served model's id, as /v1/models names it: the manifest's name is whatever --model the index was built
+    // with, often a path on the server. The index was checked against the served model at startup.
+    private SearchIndexInfo Info(ImageIndex loaded) => new(loaded.Count, loaded.Manifest.Dimensions, embeddings.ModelId);
 
     private async Task<IResult> Search(HttpRequest request)
     {
@@ -44,7 +46,7 @@ internal sealed class SearchEndpoints(ImageIndex? index, OpenAiEndpoints embeddi
             if (body.Element("query") is not { } element) throw ApiError.BadRequest("missing_field", "'query' is missing", "query");
             if (element.ValueKind is not (System.Text.Json.JsonValueKind.String or System.Text.Json.JsonValueKind.Object))
                 throw ApiError.BadRequest("invalid_field", "'query' must be a text or {\"image\": \"data:image/...\"}", "query");
-            query = EmbeddingInput.ReadOne(element, "text");
+            query = EmbeddingInput.ReadOne(element, "text", "query");
         }
         var vector = (await embeddings.EmbedAsync([query], "query", request.HttpContext.RequestAborted))[0];
         var hits = loaded.Search(vector, (int)Math.Min(topK, Math.Max(1, loaded.Count)));
