@@ -1,4 +1,6 @@
+using OpenVision.Checkpoints;
 using OpenVision.Configs;
+using OpenVision.IO;
 using OpenVision.Tests;
 using OpenVision.Tests.Parity;
 
@@ -34,6 +36,32 @@ public sealed class CliErrorTests : IDisposable
         Assert.Equal($"openvision: error: {Temp("x.png")}: unknown image format (starts with \"hello\"); expected PNG, JPEG, GIF, BMP or WebP",
             OneErrorLine(Cli.Run("classify", "--model", Tiny, Temp("x.png"), "--labels", "cat", "dog"), 1));
         Assert.False(File.Exists(Temp("p.npy")));
+    }
+
+    private static string Mini => ReferenceModels.Folder("ovtest-mini-p16-64");   // context 80, vocabulary 32,000
+
+    private string WriteIds(string name, long[] shape, long value)
+    {
+        long count = shape.Aggregate(1L, (a, b) => a * b);
+        var bytes = new byte[count * sizeof(long)];
+        for (long i = 0; i < count; i++) BitConverter.TryWriteBytes(bytes.AsSpan((int)(i * sizeof(long))), value);
+        NpyFile.Write(Temp(name), new TensorData(TensorDType.I64, shape, bytes));
+        return Temp(name);
+    }
+
+    [Fact]
+    public void TokenIdsOutsideTheVocabularyOrContextAreNamedWithTheirFile()
+    {
+        string oob = WriteIds("oob.npy", [1, 80], 99_999_999), negative = WriteIds("neg.npy", [1, 80], -5), longer = WriteIds("long.npy", [1, 500], 0);
+        Assert.Equal($"openvision: error: {oob}: token id 99999999 at [0, 0] is outside the vocabulary (0..31999)",
+            OneErrorLine(Cli.Run("embed", "--text-ids", oob, "--output", Temp("t.npy"), "--model", Mini), 1));
+        Assert.Equal($"openvision: error: {negative}: token id -5 at [0, 0] is outside the vocabulary (0..31999)",
+            OneErrorLine(Cli.Run("embed", "--text-ids", negative, "--output", Temp("t.npy"), "--model", Mini), 1));
+        Assert.Equal($"openvision: error: {longer}: token ids must be [B, 80], got [1, 500]",
+            OneErrorLine(Cli.Run("embed", "--text-ids", longer, "--output", Temp("t.npy"), "--model", Mini), 1));
+        Assert.False(File.Exists(Temp("t.npy")));
+        // Control: the largest id the vocabulary has is embedded.
+        Assert.Equal(0, Cli.Run("embed", "--text-ids", WriteIds("last.npy", [1, 80], 31_999), "--output", Temp("t.npy"), "--model", Mini).ExitCode);
     }
 
     [Fact]
