@@ -64,6 +64,23 @@ public sealed class CliErrorTests : IDisposable
         Assert.Equal(0, Cli.Run("embed", "--text-ids", WriteIds("last.npy", [1, 80], 31_999), "--output", Temp("t.npy"), "--model", Mini).ExitCode);
     }
 
+    // The header of an .npy input promises far more data than the file holds: bad input (1), not a corrupt checkpoint (2).
+    [Theory]
+    [InlineData("--pixels", "<f4", "(1000000, 3, 64, 64)", "holds 100 data bytes but shape (1000000, 3, 64, 64) of F32 needs 49152000000")]
+    [InlineData("--text-ids", "<i8", "(100000000000, 80)", "holds 100 data bytes but shape (100000000000, 80) of I64 needs 64000000000000")]
+    public void AnNpyInputWhoseShapeOutgrowsItsDataIsBadInput(string option, string descr, string shape, string problem)
+    {
+        string path = Temp("huge.npy");
+        using (var file = File.Create(path))
+        {
+            string header = $"{{'descr': '{descr}', 'fortran_order': False, 'shape': {shape}, }}\n";
+            file.Write([0x93, (byte)'N', (byte)'U', (byte)'M', (byte)'P', (byte)'Y', 1, 0, (byte)header.Length, 0]);
+            file.Write(System.Text.Encoding.Latin1.GetBytes(header));
+            file.Write(new byte[100]);
+        }
+        Assert.Equal($"openvision: error: {path}: {problem}", OneErrorLine(Cli.Run("embed", option, path, "--output", Temp("o.npy"), "--model", Mini), 1));
+    }
+
     [Fact]
     public void FifosAndDevicesAreRefusedNotRead()
     {
