@@ -81,6 +81,24 @@ public sealed class CliErrorTests : IDisposable
         Assert.Equal($"openvision: error: {path}: {problem}", OneErrorLine(Cli.Run("embed", option, path, "--output", Temp("o.npy"), "--model", Mini), 1));
     }
 
+    // A hub that cannot be reached, or offline mode without the files, is the environment: exit 1 with the hub's line.
+    [Theory]
+    [InlineData("0", "cannot reach the hub")]
+    [InlineData("1", "offline mode (HF_HUB_OFFLINE) and the file is not in the cache")]
+    public void AnUnreachableHubIsBadInputNotABug(string offline, string problem)
+    {
+        var environment = new Dictionary<string, string>
+        {
+            ["HF_ENDPOINT"] = "http://127.0.0.1:1",   // nothing listens on port 1: refused at once
+            ["HF_HUB_CACHE"] = Temp("hub"),
+            ["HF_HUB_OFFLINE"] = offline,
+        };
+        string image = ReferenceData.Path("preprocess", "images", "block.png");
+        var line = OneErrorLine(Cli.RunWithEnvironment(environment, "classify", image, "-l", "a", "-l", "b", "--model", "hf-hub:nosuch/model"), 1);
+        Assert.Contains(problem, line);
+        Assert.DoesNotContain("unexpected", line);
+    }
+
     [Fact]
     public void FifosAndDevicesAreRefusedNotRead()
     {
