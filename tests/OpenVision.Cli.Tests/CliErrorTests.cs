@@ -38,6 +38,14 @@ public sealed class CliErrorTests : IDisposable
         Assert.False(File.Exists(Temp("p.npy")));
     }
 
+    [Fact]
+    public void AnImageCutInsideItsSignatureIsATruncatedFile()
+    {
+        File.WriteAllBytes(Temp("soi.jpg"), [0xFF, 0xD8]);
+        Assert.Equal($"openvision: error: {Temp("soi.jpg")}: truncated JPEG: the data ends after 2 bytes, inside the JPEG signature",
+            OneErrorLine(Cli.Run("preprocess", "--model", "openvision-vit-tiny-patch16-224", Temp("soi.jpg"), "--output", Temp("p.npy")), 1));
+    }
+
     private static string Mini => ReferenceModels.Folder("ovtest-mini-p16-64");   // context 80, vocabulary 32,000
 
     private string WriteIds(string name, long[] shape, long value)
