@@ -64,7 +64,9 @@ internal static class CliErrors
         OperationCanceledException => ("interrupted", Interrupted),
         ConfigException or ImageDecodeException or VocabularyFormatException or ArgumentException or InvalidOperationException
             or IOException or UnauthorizedAccessException or NotSupportedException or FormatException or InvalidDataException
-            or System.Text.Json.JsonException or KeyNotFoundException
+            or System.Text.Json.JsonException or KeyNotFoundException or IO.NpyFormatException
+            // The hub refused, could not be reached, or sent data that did not verify: the environment, not a bug.
+            or Hub.HubException
             or Search.IndexFormatException or Search.IndexModelMismatchException or Search.USearchIndexException => (e.Message, UserError),
         _ => ($"unexpected {e.GetType().Name}: {e.Message} (run with --verbose for the stack trace)", InternalError),
     };

@@ -97,7 +97,14 @@ public sealed class OpenVisionEncoder : IDisposable
     public Tensor EncodePixels(Tensor pixels, bool normalize = true) => Backend.EncodeImage(pixels, normalize);
 
     /// <summary>Text features [N, E] for token ids [N, context_length] (int64), in one backend call.</summary>
-    public Tensor EncodeTokenIds(Tensor tokenIds, bool normalize = true) => Backend.EncodeText(tokenIds, normalize);
+    /// <exception cref="ArgumentException">The ids are not int64 [N, context_length], or one is outside the model's
+    /// vocabulary (the message names the first such id and its index).</exception>
+    public Tensor EncodeTokenIds(Tensor tokenIds, bool normalize = true)
+    {
+        // Every backend gets the same one-line error; an ONNX graph or libtorch would fail deep inside on a bad id.
+        TokenIdChecks.RequireTextIds(tokenIds, Config.TextCfg.ContextLength, Config.TextCfg.VocabSize);
+        return Backend.EncodeText(tokenIds, normalize);
+    }
 
     /// <summary>Image features with patch tokens and the outputs of <paramref name="layers"/> (LLaVA reads block −2).</summary>
     /// <exception cref="NotSupportedException">The backend cannot give them (see <see cref="IEncoderBackend.DetailedOutputs"/>).</exception>

@@ -32,6 +32,28 @@ public class CaptionCliTests
         Assert.Equal(expected.GetProperty(key + "_ids").EnumerateArray().Select(e => e.GetInt32()), line.GetProperty("token_ids").EnumerateArray().Select(e => e.GetInt32()));
     }
 
+    // Checked before the model loads (the model here does not exist), so a huge beam or token count costs nothing.
+    [Theory]
+    [InlineData("--beam", "100000", "--beam 100000 must be between 1 and 64")]
+    [InlineData("--beam", "0", "--beam 0 must be between 1 and 64")]
+    [InlineData("--max-tokens", "1000000000", "--max-tokens 1000000000 must be between 1 and 127 (the caption positions the decoder was trained on)")]
+    [InlineData("--max-tokens", "128", "--max-tokens 128 must be between 1 and 127 (the caption positions the decoder was trained on)")]
+    public void CaptionLimitsAreRefusedUpFront(string option, string value, string message)
+    {
+        var result = Cli.Run("caption", "--model", Path.Combine(Fixtures, "no-such-model"), Path.Combine(Fixtures, "caption-image.png"), option, value);
+        Assert.Equal(1, result.ExitCode);
+        Assert.Equal($"openvision: error: {message}", result.Stderr.Trim());
+    }
+
+    [Fact]
+    public void CaptionRunsAtTheTokenLimit()
+    {
+        // The random fixture never emits [eos], so the caption is exactly the limit long.
+        var result = Cli.Run("caption", "--model", Path.Combine(Fixtures, "ov2-mini-a"), Path.Combine(Fixtures, "caption-image.png"), "--max-tokens", "127", "--json");
+        Assert.True(result.ExitCode == 0, result.Stderr);
+        Assert.Equal(127, JsonDocument.Parse(result.Stdout.Trim()).RootElement.GetProperty("token_ids").GetArrayLength());
+    }
+
     [Fact]
     public void CaptionWithoutADecoderSaysWhatIsMissing()
     {

@@ -1,4 +1,6 @@
+using OpenVision.Checkpoints;
 using OpenVision.Configs;
+using OpenVision.IO;
 using OpenVision.Tests;
 using OpenVision.Tests.Parity;
 
@@ -34,6 +36,75 @@ public sealed class CliErrorTests : IDisposable
         Assert.Equal($"openvision: error: {Temp("x.png")}: unknown image format (starts with \"hello\"); expected PNG, JPEG, GIF, BMP or WebP",
             OneErrorLine(Cli.Run("classify", "--model", Tiny, Temp("x.png"), "--labels", "cat", "dog"), 1));
         Assert.False(File.Exists(Temp("p.npy")));
+    }
+
+    [Fact]
+    public void AnImageCutInsideItsSignatureIsATruncatedFile()
+    {
+        File.WriteAllBytes(Temp("soi.jpg"), [0xFF, 0xD8]);
+        Assert.Equal($"openvision: error: {Temp("soi.jpg")}: truncated JPEG: the data ends after 2 bytes, inside the JPEG signature",
+            OneErrorLine(Cli.Run("preprocess", "--model", "openvision-vit-tiny-patch16-224", Temp("soi.jpg"), "--output", Temp("p.npy")), 1));
+    }
+
+    private static string Mini => ReferenceModels.Folder("ovtest-mini-p16-64");   // context 80, vocabulary 32,000
+
+    private string WriteIds(string name, long[] shape, long value)
+    {
+        long count = shape.Aggregate(1L, (a, b) => a * b);
+        var bytes = new byte[count * sizeof(long)];
+        for (long i = 0; i < count; i++) BitConverter.TryWriteBytes(bytes.AsSpan((int)(i * sizeof(long))), value);
+        NpyFile.Write(Temp(name), new TensorData(TensorDType.I64, shape, bytes));
+        return Temp(name);
+    }
+
+    [Fact]
+    public void TokenIdsOutsideTheVocabularyOrContextAreNamedWithTheirFile()
+    {
+        string oob = WriteIds("oob.npy", [1, 80], 99_999_999), negative = WriteIds("neg.npy", [1, 80], -5), longer = WriteIds("long.npy", [1, 500], 0);
+        Assert.Equal($"openvision: error: {oob}: token id 99999999 at [0, 0] is outside the vocabulary (0..31999)",
+            OneErrorLine(Cli.Run("embed", "--text-ids", oob, "--output", Temp("t.npy"), "--model", Mini), 1));
+        Assert.Equal($"openvision: error: {negative}: token id -5 at [0, 0] is outside the vocabulary (0..31999)",
+            OneErrorLine(Cli.Run("embed", "--text-ids", negative, "--output", Temp("t.npy"), "--model", Mini), 1));
+        Assert.Equal($"openvision: error: {longer}: token ids must be [B, 80], got [1, 500]",
+            OneErrorLine(Cli.Run("embed", "--text-ids", longer, "--output", Temp("t.npy"), "--model", Mini), 1));
+        Assert.False(File.Exists(Temp("t.npy")));
+        // Control: the largest id the vocabulary has is embedded.
+        Assert.Equal(0, Cli.Run("embed", "--text-ids", WriteIds("last.npy", [1, 80], 31_999), "--output", Temp("t.npy"), "--model", Mini).ExitCode);
+    }
+
+    // The header of an .npy input promises far more data than the file holds: bad input (1), not a corrupt checkpoint (2).
+    [Theory]
+    [InlineData("--pixels", "<f4", "(1000000, 3, 64, 64)", "holds 100 data bytes but shape (1000000, 3, 64, 64) of F32 needs 49152000000")]
+    [InlineData("--text-ids", "<i8", "(100000000000, 80)", "holds 100 data bytes but shape (100000000000, 80) of I64 needs 64000000000000")]
+    public void AnNpyInputWhoseShapeOutgrowsItsDataIsBadInput(string option, string descr, string shape, string problem)
+    {
+        string path = Temp("huge.npy");
+        using (var file = File.Create(path))
+        {
+            string header = $"{{'descr': '{descr}', 'fortran_order': False, 'shape': {shape}, }}\n";
+            file.Write([0x93, (byte)'N', (byte)'U', (byte)'M', (byte)'P', (byte)'Y', 1, 0, (byte)header.Length, 0]);
+            file.Write(System.Text.Encoding.Latin1.GetBytes(header));
+            file.Write(new byte[100]);
+        }
+        Assert.Equal($"openvision: error: {path}: {problem}", OneErrorLine(Cli.Run("embed", option, path, "--output", Temp("o.npy"), "--model", Mini), 1));
+    }
+
+    // A hub that cannot be reached, or offline mode without the files, is the environment: exit 1 with the hub's line.
+    [Theory]
+    [InlineData("0", "cannot reach the hub")]
+    [InlineData("1", "offline mode (HF_HUB_OFFLINE) and the file is not in the cache")]
+    public void AnUnreachableHubIsBadInputNotABug(string offline, string problem)
+    {
+        var environment = new Dictionary<string, string>
+        {
+            ["HF_ENDPOINT"] = "http://127.0.0.1:1",   // nothing listens on port 1: refused at once
+            ["HF_HUB_CACHE"] = Temp("hub"),
+            ["HF_HUB_OFFLINE"] = offline,
+        };
+        string image = ReferenceData.Path("preprocess", "images", "block.png");
+        var line = OneErrorLine(Cli.RunWithEnvironment(environment, "classify", image, "-l", "a", "-l", "b", "--model", "hf-hub:nosuch/model"), 1);
+        Assert.Contains(problem, line);
+        Assert.DoesNotContain("unexpected", line);
     }
 
     [Fact]

@@ -14,8 +14,8 @@ internal static class CaptionCommand
     {
         var args = new ModelArguments();
         var images = new Argument<string[]>("images") { Description = "Image files", Arity = ArgumentArity.OneOrMore };
-        var maxTokens = new Option<int>("--max-tokens") { Description = "Most tokens per caption", DefaultValueFactory = _ => 64 };
-        var beam = new Option<int>("--beam") { Description = "Beam width (1: greedy)", DefaultValueFactory = _ => 1 };
+        var maxTokens = new Option<int>("--max-tokens") { Description = $"Most tokens per caption (1 to {CaptionOptions.MaxTokensLimit})", DefaultValueFactory = _ => 64 };
+        var beam = new Option<int>("--beam") { Description = $"Beam width (1: greedy; at most {CaptionOptions.MaxBeamWidth})", DefaultValueFactory = _ => 1 };
         var mask = new Option<string>("--mask")
         {
             Description = "causal (over image and text, as OpenVision 2's training code) or prefix (image bidirectional, as the hub's PyTorch decoder)",
@@ -25,6 +25,11 @@ internal static class CaptionCommand
         var command = new Command("caption", "Caption images with an OpenVision 2 model's caption decoder") { args.Model, args.DType, images, maxTokens, beam, mask, json };
         command.SetAction(r => CliErrors.Run(() =>
         {
+            // Before the model loads: CaptionOptions.Validate checks the same bounds for library callers.
+            if (r.GetValue(maxTokens) is var tokens and (< 1 or > CaptionOptions.MaxTokensLimit))
+                throw new ArgumentException($"--max-tokens {tokens} must be between 1 and {CaptionOptions.MaxTokensLimit} (the caption positions the decoder was trained on)");
+            if (r.GetValue(beam) is var width and (< 1 or > CaptionOptions.MaxBeamWidth))
+                throw new ArgumentException($"--beam {width} must be between 1 and {CaptionOptions.MaxBeamWidth}");
             var options = new CaptionOptions
             {
                 MaxTokens = r.GetValue(maxTokens),

@@ -3,6 +3,7 @@ using OpenVision.IO;
 using OpenVision.Lab.Sharding;
 using OpenVision.Models;
 using OpenVision.Pipelines;
+using OpenVision.Text;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -77,6 +78,8 @@ internal static class EmbedCommand
         if ((request.Texts.Length > 0 || request.TextIds is not null) && encoder.Config.IsVisionOnly)
             throw Configs.ModelConfig.VisionOnlyError(encoder.Config.Name);   // before any output is written
         int? layer = request.Layer is { } l ? encoder.ResolveLayer(l) : null;
+        // Read and checked before any image is embedded, so bad ids cost no work and no output.
+        using var textIds = request.TextIds is null ? null : ReadTokenIds(request.TextIds, encoder.Config);
         using var writer = new ArrayStreamWriter(request.Output);
         var summary = new List<string>();
 
@@ -127,13 +130,11 @@ internal static class EmbedCommand
             File.WriteAllLines(request.Output + ".images.txt", embedded);
             summary.Add($"{embedded.Count} images ({skipped.Count} skipped; order in {request.Output}.images.txt) at {meter.Current.ItemsPerSecond:F1} images/s");
         }
-        if (request.TextIds is not null)
+        if (textIds is not null)
         {
-            using var ids = NpyFile.Read(request.TextIds).ToTorch();
-            if (ids.dtype != ScalarType.Int64) throw new ArgumentException($"{request.TextIds}: token ids must be int64, got {ids.dtype}");
-            using var features = encoder.EncodeTokenIds(ids, request.Normalize);
+            using var features = encoder.EncodeTokenIds(textIds, request.Normalize);
             writer.Append("text_features", features);
-            summary.Add($"{ids.shape[0]} texts from {request.TextIds}");
+            summary.Add($"{textIds.shape[0]} texts from {request.TextIds}");
         }
         if (request.Texts.Length > 0)
         {
@@ -144,6 +145,22 @@ internal static class EmbedCommand
         writer.Finish(new Dictionary<string, string> { ["model"] = encoder.Source.Reference, ["normalized"] = request.Normalize.ToString() });
         Console.WriteLine($"wrote {request.Output}: {string.Join("; ", summary)}");
         return 0;
+    }
+
+    // The library's checks (shape, dtype, ids inside the vocabulary), with the file named.
+    private static Tensor ReadTokenIds(string path, Configs.ModelConfig config)
+    {
+        var ids = NpyFile.Read(path).ToTorch();
+        try
+        {
+            TokenIdChecks.RequireTextIds(ids, config.TextCfg.ContextLength, config.TextCfg.VocabSize);
+            return ids;
+        }
+        catch (ArgumentException e)
+        {
+            ids.Dispose();
+            throw new ArgumentException($"{path}: {e.Message}", e);
+        }
     }
 
     private static int RunSharded(OpenVisionEncoder encoder, Request request, ShardSpec worker, ShardedEmbeddingOptions options, CancellationToken cancellationToken)

@@ -1,5 +1,6 @@
 using OpenVision.Layers;
 using OpenVision.Native;
+using OpenVision.Text;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -67,6 +68,7 @@ public sealed class OpenVision2Decoder : nn.Module
             throw new ArgumentException($"image tokens must be [B, N, {Config.VisionWidth}], got [{string.Join(", ", imageTokens.shape)}]");
         if (tokenIds.ndim != 2 || tokenIds.shape[0] != imageTokens.shape[0] || tokenIds.dtype != ScalarType.Int64)
             throw new ArgumentException($"token ids must be int64 [{imageTokens.shape[0]}, T], got {tokenIds.dtype} [{string.Join(", ", tokenIds.shape)}]");
+        TokenIdChecks.RequireInVocabulary(tokenIds, Config.VocabSize);
         long images = imageTokens.shape[1];
         var image = image_projection.call(imageTokens.to(DType));                     // [B, N, W]
         var text = token_embedding.call(tokenIds.to(image.device));                   // [B, T, W]

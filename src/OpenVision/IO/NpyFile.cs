@@ -17,29 +17,31 @@ public static partial class NpyFile
     {
         byte[] data;
         try { data = File.ReadAllBytes(path); }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { throw new CheckpointFormatException(path, e.Message, e); }
-        if (data.Length < 10 || !data.AsSpan(0, 6).SequenceEqual(Magic)) throw new CheckpointFormatException(path, "not a .npy file (bad magic)");
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { throw new InputFileException(path, $"cannot read the file: {e.Message}"); }
+        if (data.Length < 10 || !data.AsSpan(0, 6).SequenceEqual(Magic)) throw new NpyFormatException(path, "not a .npy file (bad magic)");
         int major = data[6];
         int headerLength, headerStart;
         if (major == 1) { headerLength = BinaryPrimitives.ReadUInt16LittleEndian(data.AsSpan(8)); headerStart = 10; }
         else if (major is 2 or 3 && data.Length >= 12) { headerLength = (int)Math.Min(BinaryPrimitives.ReadUInt32LittleEndian(data.AsSpan(8)), int.MaxValue); headerStart = 12; }
-        else throw new CheckpointFormatException(path, $"unsupported .npy version {major}");
-        if (headerStart + (long)headerLength > data.Length) throw new CheckpointFormatException(path, "truncated .npy header");
+        else throw new NpyFormatException(path, $"unsupported .npy version {major}");
+        if (headerStart + (long)headerLength > data.Length) throw new NpyFormatException(path, "truncated .npy header");
         string header = (major == 3 ? Encoding.UTF8 : Encoding.Latin1).GetString(data, headerStart, headerLength);
 
         var descr = DescrPattern().Match(header);
         var order = FortranPattern().Match(header);
         var shape = ShapePattern().Match(header);
-        if (!descr.Success || !order.Success || !shape.Success) throw new CheckpointFormatException(path, $"unreadable .npy header: {header.Trim()}");
-        if (order.Groups[1].Value == "True") throw new CheckpointFormatException(path, "Fortran-ordered arrays are not supported; save with np.ascontiguousarray");
+        if (!descr.Success || !order.Success || !shape.Success) throw new NpyFormatException(path, $"unreadable .npy header: {header.Trim()}");
+        if (order.Groups[1].Value == "True") throw new NpyFormatException(path, "Fortran-ordered arrays are not supported; save with np.ascontiguousarray");
         var dtype = ParseDescr(descr.Groups[1].Value, path);
         var dims = shape.Groups[1].Value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
-            .Select(d => long.Parse(d, CultureInfo.InvariantCulture)).ToArray();
-        long count = dims.Aggregate(1L, (a, b) => checked(a * b));
-        long bytes = checked(count * dtype.ElementSize());
+            .Select(d => long.TryParse(d, NumberStyles.None, CultureInfo.InvariantCulture, out long n) ? n
+                : throw new NpyFormatException(path, $"unreadable .npy shape ({shape.Groups[1].Value.Trim()})")).ToArray();
+        long bytes;
+        try { bytes = checked(dims.Aggregate(1L, (a, b) => checked(a * b)) * dtype.ElementSize()); }
+        catch (OverflowException) { throw new NpyFormatException(path, $"shape ({string.Join(", ", dims)}) of {dtype} is too large to hold"); }
         int dataStart = headerStart + headerLength;
         if (data.LongLength - dataStart != bytes)
-            throw new CheckpointFormatException(path, $"holds {data.LongLength - dataStart} data bytes but shape ({string.Join(", ", dims)}) of {dtype} needs {bytes}");
+            throw new NpyFormatException(path, $"holds {data.LongLength - dataStart} data bytes but shape ({string.Join(", ", dims)}) of {dtype} needs {bytes}");
         return new TensorData(dtype, dims, data[dataStart..]);
     }
 
@@ -101,8 +103,8 @@ public static partial class NpyFile
         "<i8" => TensorDType.I64,
         "|u1" or "<u1" => TensorDType.U8,
         "|b1" => TensorDType.Bool,
-        _ when descr.StartsWith('>') => throw new CheckpointFormatException(path, $"big-endian dtype '{descr}' is not supported"),
-        _ => throw new CheckpointFormatException(path, $"unsupported dtype '{descr}'"),
+        _ when descr.StartsWith('>') => throw new NpyFormatException(path, $"big-endian dtype '{descr}' is not supported"),
+        _ => throw new NpyFormatException(path, $"unsupported dtype '{descr}'"),
     };
 
     [GeneratedRegex(@"'descr'\s*:\s*'([^']+)'")]

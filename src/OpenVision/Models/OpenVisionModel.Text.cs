@@ -1,5 +1,6 @@
 using OpenVision.Configs;
 using OpenVision.Native;
+using OpenVision.Text;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -54,9 +55,7 @@ public sealed partial class OpenVisionModel
         var config = Config.TextCfg;   // throws the one-line vision-only error first
         if (token_embedding is null || positional_embedding is null || transformer is null || ln_final is null || text_projection is null)
             throw ModelConfig.VisionOnlyError(Config.Name);
-        if (tokenIds.ndim != 2 || tokenIds.size(1) != config.ContextLength)
-            throw new ArgumentException($"token ids must be [B, {config.ContextLength}], got [{string.Join(", ", tokenIds.shape)}]");
-        if (tokenIds.dtype != ScalarType.Int64) throw new ArgumentException($"token ids must be int64, got {tokenIds.dtype}");
+        TokenIdChecks.RequireTextIds(tokenIds, config.ContextLength, config.VocabSize);
         var x = token_embedding.call(tokenIds);                                  // [B, L, W]
         x = x.add(positional_embedding, KeptScalars.One);                        // the whole table: length must be exact
         using var mask = config.NoCausalMask ? null : CausalMask(config.ContextLength, x.dtype, x.device);

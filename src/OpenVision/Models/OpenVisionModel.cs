@@ -1,4 +1,5 @@
 using OpenVision.Configs;
+using OpenVision.Text;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -114,8 +115,13 @@ public sealed partial class OpenVisionModel : nn.Module
     }
 
     /// <summary>Text features [B, E] for token ids [B, context_length] (int64), in <see cref="OutputDType"/>.</summary>
-    public Tensor EncodeText(Tensor tokenIds, bool normalize = false) =>
-        OnAdaptiveThreads("text", tokenIds, (start, count) => OnRows(tokenIds, start, count, rows => EncodeTextCore(rows, normalize)), Concatenate);
+    /// <exception cref="ArgumentException">The ids are not int64 [B, context_length] or one is outside the vocabulary.</exception>
+    public Tensor EncodeText(Tensor tokenIds, bool normalize = false)
+    {
+        // Checked whole before the rows are split across threads, so an error gives the id's index in the caller's tensor.
+        TokenIdChecks.RequireTextIds(tokenIds, Config.TextCfg.ContextLength, Config.TextCfg.VocabSize);
+        return OnAdaptiveThreads("text", tokenIds, (start, count) => OnRows(tokenIds, start, count, rows => EncodeTextCore(rows, normalize)), Concatenate);
+    }
 
     private Tensor EncodeTextCore(Tensor tokenIds, bool normalize)
     {

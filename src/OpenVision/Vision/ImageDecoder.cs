@@ -82,8 +82,9 @@ public static class ImageDecoder
     {
         options ??= ImageDecoderOptions.Default;
         if (data.IsEmpty) throw new ImageDecodeException(name, "empty file (0 bytes)");
-        var format = DetectFormat(data)
-            ?? throw new ImageDecodeException(name, $"unknown image format (starts with {Preview(data)}); expected PNG, JPEG, GIF, BMP or WebP");
+        var format = DetectFormat(data) ?? (TruncatedSignature(data) is { } cut
+            ? throw new ImageDecodeException(name, $"truncated {FormatName(cut)}: the data ends after {data.Length} bytes, inside the {FormatName(cut)} signature")
+            : throw new ImageDecodeException(name, $"unknown image format (starts with {Preview(data)}); expected PNG, JPEG, GIF, BMP or WebP"));
         var context = new DecodeContext(name, options, lease);
         try
         {
@@ -124,6 +125,22 @@ public static class ImageDecoder
         }
         return text.Append('"').ToString();
     }
+
+    // The format whose signature the data begins but stops inside (FF D8 with no third byte, "GIF8", "RIFF" with no
+    // "WEBP"): a cut-off file of that format, not an unknown one. One byte says too little to name a format.
+    private static ImageFormat? TruncatedSignature(ReadOnlySpan<byte> data)
+    {
+        if (data.Length < 2) return null;
+        if (IsCutOff(data, [0x89, (byte)'P', (byte)'N', (byte)'G', 0x0D, 0x0A, 0x1A, 0x0A])) return ImageFormat.Png;
+        if (IsCutOff(data, [0xFF, 0xD8, 0xFF])) return ImageFormat.Jpeg;
+        if (IsCutOff(data, "GIF87a"u8) || IsCutOff(data, "GIF89a"u8)) return ImageFormat.Gif;
+        // RIFF, four size bytes (any value), WEBP.
+        if (data.Length < 12 && (IsCutOff(data, "RIFF"u8) || (data.StartsWith("RIFF"u8) && (data.Length <= 8 || "WEBP"u8.StartsWith(data[8..])))))
+            return ImageFormat.WebP;
+        return null;
+    }
+
+    private static bool IsCutOff(ReadOnlySpan<byte> data, ReadOnlySpan<byte> signature) => data.Length < signature.Length && signature.StartsWith(data);
 
     /// <summary>The format announced by the first bytes, or null when none of ours matches.</summary>
     public static ImageFormat? DetectFormat(ReadOnlySpan<byte> data)

@@ -104,4 +104,13 @@ public class CaptionDecoderTests(ITestOutputHelper output)
         Assert.Equal(expected.GetProperty(key + "_ids").EnumerateArray().Select(e => e.GetInt32()), caption.TokenIds);
         Assert.Equal(expected.GetProperty(key + "_text").GetString(), caption.Text);
     }
+
+    [Fact]
+    public void CaptionOptionsAreBounded()
+    {
+        Assert.Throws<ArgumentOutOfRangeException>(() => new CaptionOptions { MaxTokens = CaptionOptions.MaxTokensLimit + 1 }.Validate());
+        Assert.Throws<ArgumentOutOfRangeException>(() => new CaptionOptions { BeamWidth = CaptionOptions.MaxBeamWidth + 1 }.Validate());
+        Assert.Throws<ArgumentOutOfRangeException>(() => new CaptionOptions { MaxTokens = 0 }.Validate());
+        new CaptionOptions { MaxTokens = CaptionOptions.MaxTokensLimit, BeamWidth = CaptionOptions.MaxBeamWidth }.Validate();
+    }
 }

@@ -56,8 +56,33 @@ public class NpyFileTests
         {
             NpyFile.Write(path, new TensorData(TensorDType.F32, [4], new byte[16]));
             File.WriteAllBytes(path, File.ReadAllBytes(path)[..^4]);
-            var e = Assert.Throws<CheckpointFormatException>(() => NpyFile.Read(path));
+            var e = Assert.Throws<NpyFormatException>(() => NpyFile.Read(path));
             Assert.Contains(path, e.Message);
+        }
+        finally { File.Delete(path); }
+    }
+
+    // An .npy file is input data, not a checkpoint: its errors are NpyFormatException (the CLI's exit 1), never
+    // CheckpointFormatException (exit 2), and a shape whose byte count overflows is reported, not thrown as arithmetic.
+    [Theory]
+    [InlineData("(1000000, 3, 64, 64)", "holds 16 data bytes but shape (1000000, 3, 64, 64) of F32 needs 49152000000")]
+    [InlineData("(4611686018427387904, 4)", "shape (4611686018427387904, 4) of F32 is too large to hold")]
+    [InlineData("(2L, 2L)", "unreadable .npy shape (2L, 2L)")]
+    [InlineData("(-4,)", "unreadable .npy shape (-4,)")]
+    public void AHeaderThatDoesNotFitTheDataIsAnInputError(string shape, string problem)
+    {
+        string path = System.IO.Path.Combine(System.IO.Path.GetTempPath(), $"ov-{Guid.NewGuid():N}.npy");
+        try
+        {
+            using (var file = File.Create(path))
+            {
+                string header = $"{{'descr': '<f4', 'fortran_order': False, 'shape': {shape}, }}\n";
+                file.Write([0x93, (byte)'N', (byte)'U', (byte)'M', (byte)'P', (byte)'Y', 1, 0, (byte)header.Length, 0]);
+                file.Write(System.Text.Encoding.Latin1.GetBytes(header));
+                file.Write(new byte[16]);
+            }
+            var e = Assert.Throws<NpyFormatException>(() => NpyFile.Read(path));
+            Assert.Equal($"{path}: {problem}", e.Message);
         }
         finally { File.Delete(path); }
     }

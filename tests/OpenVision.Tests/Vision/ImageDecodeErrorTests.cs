@@ -26,6 +26,16 @@ public sealed class ImageDecodeErrorTests : IDisposable
     [Fact]
     public void RandomNoise() => Assert.Contains("unknown image format", DecodeFile("noise.jpg", RandomBytes(4096, 1)).Problem);
 
+    // A file that stops inside a format's signature is a cut-off file of that format, not an unknown one.
+    [Theory]
+    [InlineData("soi.jpg", new byte[] { 0xFF, 0xD8 }, "truncated JPEG: the data ends after 2 bytes, inside the JPEG signature")]
+    [InlineData("cut.png", new byte[] { 0x89, (byte)'P', (byte)'N', (byte)'G' }, "truncated PNG: the data ends after 4 bytes, inside the PNG signature")]
+    [InlineData("cut.gif", new byte[] { (byte)'G', (byte)'I', (byte)'F', (byte)'8' }, "truncated GIF: the data ends after 4 bytes, inside the GIF signature")]
+    [InlineData("cut.webp", new byte[] { (byte)'R', (byte)'I', (byte)'F', (byte)'F', 8, 0, 0, 0, (byte)'W', (byte)'E' }, "truncated WebP: the data ends after 10 bytes, inside the WebP signature")]
+    [InlineData("one.jpg", new byte[] { 0xFF }, "unknown image format (starts with bytes FF); expected PNG, JPEG, GIF, BMP or WebP")]
+    [InlineData("wave.webp", new byte[] { (byte)'R', (byte)'I', (byte)'F', (byte)'F', 8, 0, 0, 0, (byte)'W', (byte)'A' }, "unknown image format (starts with bytes 5249464608000000); expected PNG, JPEG, GIF, BMP or WebP")]
+    public void ASignatureCutShortIsATruncatedFile(string name, byte[] content, string problem) => Assert.Equal(problem, DecodeFile(name, content).Problem);
+
     [Fact]
     public void MissingFile()
     {
