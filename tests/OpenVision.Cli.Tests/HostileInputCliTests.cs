@@ -1,0 +1,60 @@
+using System.Diagnostics;
+using System.Text.Json;
+using OpenVision.Tests;
+using OpenVision.Tests.Parity;
+
+namespace OpenVision.Cli.Tests;
+
+/// <summary>Inputs a user gets wrong or a file system makes odd: one bad image among good ones, control characters in
+/// names and labels, and a model config that leaves out a field open_clip requires.</summary>
+public sealed class HostileInputCliTests : IDisposable
+{
+    private readonly string temp = Directory.CreateTempSubdirectory("ov-cli-hostile-").FullName;
+    private static string Mini => ReferenceModels.Folder("ovtest-mini-p16-64");
+    private static string Image(string name) => ReferenceData.Path("preprocess", "images", name);
+    private static string Truncated => Image("truncated.jpg");
+    private const string TruncatedProblem = "truncated JPEG: the data ends before the image is complete";
+
+    public void Dispose() => Directory.Delete(temp, recursive: true);
+
+    private string Temp(string name) => Path.Combine(temp, name);
+
+    private static string[] Lines(string text) => text.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+
+    [Fact]
+    public void AConfigWithoutARequiredFieldFailsFastAsBadInput()
+    {
+        string model = CopyOfMini("no-embed", config => config.Replace("\"embed_dim\": 32,", ""));
+        var watch = Stopwatch.StartNew();
+        var missing = Cli.Run("classify", Image("chelsea.png"), "-l", "a", "-l", "b", "-m", model);
+        Assert.Equal(1, missing.ExitCode);
+        Assert.Equal([$"openvision: error: {Path.Combine(model, "open_clip_config.json")}: model_cfg.embed_dim is missing"], Lines(missing.Stderr));
+
+        string empty = CopyOfMini("empty", _ => "{}");
+        var none = Cli.Run("classify", Image("chelsea.png"), "-l", "a", "-l", "b", "-m", empty);
+        Assert.Equal(1, none.ExitCode);
+        Assert.Equal([$"openvision: error: {Path.Combine(empty, "open_clip_config.json")}: no model_cfg; expected {{\"model_cfg\": …, \"preprocess_cfg\": …}}"], Lines(none.Stderr));
+        // Before: {} built a ViT-B/16 (520 MB, seconds) and failed on tensor shapes with exit 2.
+        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(30), $"took {watch.Elapsed}");
+    }
+
+    private string CopyOfMini(string name, Func<string, string> editConfig)
+    {
+        string folder = Temp(name);
+        Directory.CreateDirectory(folder);
+        foreach (var file in Directory.GetFiles(Mini)) File.Copy(file, Path.Combine(folder, Path.GetFileName(file)));
+        string config = Path.Combine(folder, "open_clip_config.json");
+        string before = File.ReadAllText(config);
+        string after = editConfig(before);
+        Assert.NotEqual(before, after);
+        File.WriteAllText(config, after);
+        return folder;
+    }
+
+    private static string RepositoryRoot()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir != null; dir = dir.Parent)
+            if (File.Exists(Path.Combine(dir.FullName, "OpenVision.slnx"))) return dir.FullName;
+        throw new InvalidOperationException("cannot find the repository root above " + AppContext.BaseDirectory);
+    }
+}
