@@ -22,6 +22,32 @@ public sealed class HostileInputCliTests : IDisposable
     private static string[] Lines(string text) => text.Split('\n', StringSplitOptions.RemoveEmptyEntries);
 
     [Fact]
+    public void ControlCharactersInNamesAndLabelsAreEscapedButJsonStaysExact()
+    {
+        string name = Temp("esc\u001b[2Jx\u009b.png");
+        File.Copy(Image("chelsea.png"), name);
+        string label = "d\u001b[31mog";
+        var result = Cli.Run("classify", name, "-l", label, "-l", "cat", "-m", Mini);
+        Assert.True(result.ExitCode == 0, result.Stderr);
+        Assert.False(result.Stdout.Any(c => char.IsControl(c) && c != '\n'), "a control character reached stdout: " + result.Stdout);
+        Assert.Contains(Temp("esc\\x1b[2Jx\\x9b.png"), result.Stdout);
+        Assert.Contains("d\\x1b[31mog", result.Stdout);
+
+        using var document = JsonDocument.Parse(Cli.Run("classify", name, "-l", label, "-l", "cat", "-m", Mini, "--json").Stdout);
+        var entry = Assert.Single(document.RootElement.EnumerateArray());
+        Assert.Equal(name, entry.GetProperty("image").GetString());
+        Assert.Contains(label, entry.GetProperty("top").EnumerateArray().Select(e => e.GetProperty("label").GetString()));
+
+        // Error lines too: a file that cannot be read, named with ESC and a tab.
+        string bad = Temp("bad\u001b]0;title\u0007\t.png");
+        File.WriteAllText(bad, "hello");
+        var error = Cli.Run("classify", bad, "-l", "a", "-l", "b", "-m", Mini);
+        Assert.Equal(1, error.ExitCode);
+        var line = Assert.Single(Lines(error.Stderr));
+        Assert.StartsWith($"openvision: error: {Temp("bad\\x1b]0;title\\x07\\x09.png")}: unknown image format", line);
+    }
+
+    [Fact]
     public void AConfigWithoutARequiredFieldFailsFastAsBadInput()
     {
         string model = CopyOfMini("no-embed", config => config.Replace("\"embed_dim\": 32,", ""));

@@ -62,7 +62,7 @@ internal static class CaptionCommand
             var caption = captionOf(image);
             Console.WriteLine(asJson
                 ? JsonSerializer.Serialize(new { image, text = caption.Text, token_ids = caption.TokenIds, log_probability = caption.LogProbability })
-                : $"{image}\t{caption.Text}");
+                : $"{TerminalText.Escape(image)}\t{TerminalText.Escape(caption.Text)}");
         }
         return 0;
     }

@@ -47,8 +47,8 @@ internal static class ClassifyCommand
         }
         for (int i = 0; i < images.Length; i++)
         {
-            Console.WriteLine(images[i]);
-            foreach (var score in results[i]) Console.WriteLine($"  {score.Probability,7:P2}  {score.Label}");
+            Console.WriteLine(TerminalText.Escape(images[i]));
+            foreach (var score in results[i]) Console.WriteLine($"  {score.Probability,7:P2}  {TerminalText.Escape(score.Label)}");
         }
         return 0;
     }
