@@ -22,6 +22,40 @@ public sealed class HostileInputCliTests : IDisposable
     private static string[] Lines(string text) => text.Split('\n', StringSplitOptions.RemoveEmptyEntries);
 
     [Fact]
+    public void ClassifyReportsEveryGoodFileAndOneLinePerBadOne()
+    {
+        var result = Cli.Run("classify", Image("chelsea.png"), Truncated, Image("rocket.jpg"), "-l", "a cat", "-l", "a rocket", "-m", Mini);
+        Assert.True(result.ExitCode == 1, $"exit {result.ExitCode}\n{result.Stdout}\n{result.Stderr}");
+        Assert.Equal([$"openvision: error: {Truncated}: {TruncatedProblem}"], Lines(result.Stderr));
+        var stdout = Lines(result.Stdout);
+        Assert.Equal([Image("chelsea.png"), Image("rocket.jpg")], stdout.Where(l => !l.StartsWith(' ')));
+        Assert.Equal(4, stdout.Count(l => l.StartsWith("  ")));
+
+        // --json: valid JSON holding the good files only; the failure is the same line on stderr.
+        var json = Cli.Run("classify", Image("chelsea.png"), Truncated, Image("rocket.jpg"), "-l", "a cat", "-l", "a rocket", "-m", Mini, "--json");
+        Assert.Equal(1, json.ExitCode);
+        Assert.Equal([$"openvision: error: {Truncated}: {TruncatedProblem}"], Lines(json.Stderr));
+        using var document = JsonDocument.Parse(json.Stdout);
+        Assert.Equal([Image("chelsea.png"), Image("rocket.jpg")], document.RootElement.EnumerateArray().Select(e => e.GetProperty("image").GetString()));
+        Assert.All(document.RootElement.EnumerateArray(), e => Assert.Equal(2, e.GetProperty("top").GetArrayLength()));
+    }
+
+    [Fact]
+    public void CaptionCaptionsEveryGoodFileAndOneLinePerBadOne()
+    {
+        string model = Path.Combine(RepositoryRoot(), "tests", "OpenVision.Tests", "Fixtures", "ov2", "ov2-mini-a");
+        string image = Path.Combine(model, "..", "caption-image.png");
+        var result = Cli.Run("caption", "--model", model, image, Truncated, image, "--max-tokens", "4");
+        Assert.True(result.ExitCode == 1, $"exit {result.ExitCode}\n{result.Stdout}\n{result.Stderr}");
+        Assert.Equal([$"openvision: error: {Truncated}: {TruncatedProblem}"], Lines(result.Stderr));
+        Assert.Equal(2, Lines(result.Stdout).Count(l => l.StartsWith(image + "\t")));
+
+        var json = Cli.Run("caption", "--model", model, Truncated, image, "--max-tokens", "4", "--json");
+        Assert.Equal(1, json.ExitCode);
+        Assert.Equal(image, JsonDocument.Parse(Assert.Single(Lines(json.Stdout))).RootElement.GetProperty("image").GetString());
+    }
+
+    [Fact]
     public void ControlCharactersInNamesAndLabelsAreEscapedButJsonStaysExact()
     {
         string name = Temp("esc\u001b[2Jx\u009b.png");
