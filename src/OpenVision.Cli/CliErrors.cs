@@ -45,7 +45,7 @@ internal static class CliErrors
 
     public static int Fail(string message, int code)
     {
-        Console.Error.WriteLine($"openvision: error: {OneLine(message)}");
+        Console.Error.WriteLine($"openvision: error: {TerminalText.Escape(OneLine(message))}");
         return code;
     }
 
@@ -71,6 +71,7 @@ internal static class CliErrors
         _ => ($"unexpected {e.GetType().Name}: {e.Message} (run with --verbose for the stack trace)", InternalError),
     };
 
-    // Some messages carry the lines of a nested error; the contract is one line.
+    // Some messages carry the lines of a nested error; the contract is one line (what control characters remain,
+    // e.g. an ESC in a file name, TerminalText escapes).
     private static string OneLine(string message) => string.Join(" ", message.Split(['\r', '\n'], StringSplitOptions.RemoveEmptyEntries).Select(l => l.Trim()));
 }

@@ -25,6 +25,7 @@ internal static class HnswMaintenance
                 int rows = (int)Math.Min(ChunkRows, manifest.Count - row);
                 var span = buffer.AsSpan(0, rows * manifest.Dimensions);
                 stream.ReadExactly(System.Runtime.InteropServices.MemoryMarshal.AsBytes(span));
+                VectorMatrix.RequireFinite(IndexFolder.PathOf(folder, IndexFolder.VectorsFile), span, manifest.Dimensions, row);
                 graph.Add(span, row, hnswOptions.Threads);
             }
         }

@@ -82,6 +82,10 @@ public sealed class ImageIndex : IDisposable
         if (approximate)
         {
             var (rows, sims) = hnsw.Value!.Search(query, k);
+            // The graph keeps its own copy of the vectors; a damaged one shows as a NaN similarity, which would rank first.
+            for (int i = 0; i < sims.Length; i++)
+                if (!float.IsFinite(sims[i]))
+                    throw new IndexFormatException(IndexFolder.PathOf(Folder, IndexFolder.HnswFile), $"row {rows[i]} has a non-finite similarity; the graph is damaged");
             return rows.Select((row, i) => new SearchHit(row, Items[(int)row], sims[i])).ToList();
         }
         using var q = torch.tensor(query.ToArray(), [1, query.Length]);

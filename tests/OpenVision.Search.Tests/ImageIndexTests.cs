@@ -219,6 +219,30 @@ public sealed class ImageIndexTests : IDisposable
         Assert.Throws<IndexFormatException>(() => ImageIndex.Open(root));
     }
 
+    [Fact]
+    public void ANonFiniteVectorIsRefusedNamingTheFileAndRow()
+    {
+        using var encoder = Encoder();
+        string folder = Build(encoder, "nan");
+        int dimensions = encoder.Config.EmbedDim;
+        // Row 1's first two floats become NaN (0x7fc00000, little-endian): the damage a bad disk or a stray write leaves.
+        using (var vectors = new FileStream(Path.Combine(folder, "vectors.f32"), FileMode.Open))
+        {
+            vectors.Position = dimensions * sizeof(float);
+            vectors.Write([0x00, 0x00, 0xc0, 0x7f, 0x00, 0x00, 0xc0, 0x7f]);
+        }
+        var query = new float[dimensions];
+        query[0] = 1;
+        using (var index = ImageIndex.Open(folder))
+        {
+            var e = Assert.Throws<IndexFormatException>(() => index.Search(query, 4, SearchMode.Exact));
+            Assert.Equal($"{Path.Combine(folder, "vectors.f32")}: row 1 holds a non-finite value (NaN); the file is damaged", e.Message);
+        }
+        // Building the HNSW graph reads the same rows and must not take the NaN into the graph either.
+        var build = Assert.Throws<IndexFormatException>(() => ImageIndexBuilder.Build(encoder, ModelName, Inputs(), folder, new IndexBuildOptions { BatchSize = 4, Approximate = true }));
+        Assert.Contains("vectors.f32: row 1 holds a non-finite value", build.Message);
+    }
+
     private sealed class SyncProgress(Action<Pipelines.ProgressReport> action) : IProgress<Pipelines.ProgressReport>
     {
         public void Report(Pipelines.ProgressReport value) => action(value);

@@ -62,13 +62,22 @@ internal static class CaptionCommand
 
     private static int Print(string[] images, Func<string, Caption> captionOf, bool asJson)
     {
+        // One unreadable image is one error line; the rest are still captioned and the exit code reports the failure.
+        int failed = 0;
         foreach (var image in images)
         {
-            var caption = captionOf(image);
+            Caption caption;
+            try { caption = captionOf(image); }
+            catch (Exception e) when (ClassifyCommand.IsUnreadable(e))
+            {
+                CliErrors.Fail(e is Vision.ImageDecodeException ? e.Message : $"{image}: {e.Message}", CliErrors.UserError);
+                failed++;
+                continue;
+            }
             Console.WriteLine(asJson
                 ? JsonSerializer.Serialize(new { image, text = caption.Text, token_ids = caption.TokenIds, log_probability = caption.LogProbability })
-                : $"{image}\t{caption.Text}");
+                : $"{TerminalText.Escape(image)}\t{TerminalText.Escape(caption.Text)}");
         }
-        return 0;
+        return failed == 0 ? 0 : CliErrors.UserError;
     }
 }

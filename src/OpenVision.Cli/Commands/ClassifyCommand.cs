@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Text.Json;
+using OpenVision.Vision;
 using OpenVision.ZeroShot;
 
 namespace OpenVision.Cli.Commands;
@@ -27,6 +28,12 @@ internal static class ClassifyCommand
         return command;
     }
 
+    private const int BatchSize = 32;
+
+    /// <summary>A problem with one input file rather than with the model or the request.</summary>
+    internal static bool IsUnreadable(Exception e) =>
+        e is ImageDecodeException or IOException or UnauthorizedAccessException or InvalidDataException;
+
     private static int Run(OpenVisionEncoder encoder, string[] images, string[] labels, string? templatesArg, int top, bool json)
     {
         if (top < 1) throw new ArgumentException("--top must be at least 1");
@@ -37,19 +44,34 @@ internal static class ClassifyCommand
             var file => PromptSets.ReadList(file),
         };
         using var classifier = encoder.CreateClassifier(labels, templates);
-        using var features = encoder.EncodeImageFiles(images);
-        var results = classifier.Top(features, top);
-        if (json)
+        // Like cat or ls: a file that cannot be read is one error line, the others are still classified, and the exit
+        // code says that something failed. Images are decoded a batch at a time so memory stays bounded.
+        var rows = new List<object>();
+        int failed = 0;
+        foreach (var chunk in images.Chunk(BatchSize))
         {
-            var rows = images.Select((path, i) => new { image = path, top = results[i].Select(s => new { label = s.Label, probability = s.Probability }) });
-            Console.WriteLine(JsonSerializer.Serialize(rows, new JsonSerializerOptions { WriteIndented = true }));
-            return 0;
+            var decoded = new List<(string Path, DecodedImage Image)>();
+            foreach (var path in chunk)
+            {
+                try { decoded.Add((path, ImageDecoder.Decode(path))); }
+                catch (Exception e) when (IsUnreadable(e))
+                {
+                    CliErrors.Fail(e is ImageDecodeException ? e.Message : $"{path}: {e.Message}", CliErrors.UserError);
+                    failed++;
+                }
+            }
+            if (decoded.Count == 0) continue;
+            using var features = encoder.EncodeImages(decoded.Select(d => d.Image).ToList());
+            var results = classifier.Top(features, top);
+            for (int i = 0; i < decoded.Count; i++)
+            {
+                if (json) { rows.Add(new { image = decoded[i].Path, top = results[i].Select(s => new { label = s.Label, probability = s.Probability }).ToList() }); continue; }
+                Console.WriteLine(TerminalText.Escape(decoded[i].Path));
+                foreach (var score in results[i]) Console.WriteLine($"  {score.Probability,7:P2}  {TerminalText.Escape(score.Label)}");
+            }
         }
-        for (int i = 0; i < images.Length; i++)
-        {
-            Console.WriteLine(images[i]);
-            foreach (var score in results[i]) Console.WriteLine($"  {score.Probability,7:P2}  {score.Label}");
-        }
-        return 0;
+        // Failed files are not in the JSON: its entries keep one shape, and each failure is its own line on stderr.
+        if (json) Console.WriteLine(JsonSerializer.Serialize(rows, new JsonSerializerOptions { WriteIndented = true }));
+        return failed == 0 ? 0 : CliErrors.UserError;
     }
 }

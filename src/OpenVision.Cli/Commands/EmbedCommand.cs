@@ -126,7 +126,7 @@ internal static class EmbedCommand
             progress.Finish();
             if (embedded.Count == 0 && skipped.Count > 0)
                 throw new InvalidDataException($"none of the {skipped.Count} images could be read (first: {skipped[0].Reason})");
-            foreach (var s in skipped) Console.Error.WriteLine($"skipped {s.Reason}");
+            foreach (var s in skipped) Console.Error.WriteLine($"skipped {TerminalText.Escape(s.Reason)}");
             File.WriteAllLines(request.Output + ".images.txt", embedded);
             summary.Add($"{embedded.Count} images ({skipped.Count} skipped; order in {request.Output}.images.txt) at {meter.Current.ItemsPerSecond:F1} images/s");
         }
@@ -178,7 +178,7 @@ internal static class EmbedCommand
             return CliErrors.Fail($"interrupted: {complete} shards are complete in {request.Output}; the unfinished one was discarded; "
                 + "rerun the same command to embed the rest (complete shards are skipped)", CliErrors.Interrupted);
         }
-        foreach (var s in result.Skipped) Console.Error.WriteLine($"skipped {s.Path}: {s.Reason}");
+        foreach (var s in result.Skipped) Console.Error.WriteLine($"skipped {TerminalText.Escape($"{s.Path}: {s.Reason}")}");
         Console.WriteLine($"worker {worker}: embedded {result.ShardsEmbedded} shards ({result.Rows} images), {result.ShardsAlreadyDone} already done, in {request.Output}");
         return 0;
     }

@@ -56,7 +56,7 @@ internal static class IndexCommand
             {
                 var report = ImageIndexBuilder.Build(encoder, model, inputs, folder, options, progress, signals.Token);
                 progress.Finish();
-                foreach (var s in report.Skipped.Take(20)) Console.Error.WriteLine($"skipped {s.Reason}");
+                foreach (var s in report.Skipped.Take(20)) Console.Error.WriteLine($"skipped {TerminalText.Escape(s.Reason)}");
                 if (report.Skipped.Count > 20) Console.Error.WriteLine($"… and {report.Skipped.Count - 20} more (all in {folder}/skipped.jsonl)");
                 string hnsw = report.HnswRows > 0 ? $", HNSW graph over {report.HnswRows}" : ", exact search";
                 Console.WriteLine($"{folder}: {report.Added} images added at {report.ImagesPerSecond:F1} images/s, {report.AlreadyIndexed} already indexed, "
@@ -128,7 +128,7 @@ internal static class IndexCommand
             var groups = opened.FindDuplicates(r.GetValue(threshold));
             if (r.GetValue(json)) { Console.WriteLine(JsonSerializer.Serialize(groups, SearchCommand.Json)); return 0; }
             foreach (var g in groups)
-                Console.WriteLine($"{g.Rows.Count} images (similarity ≥ {g.MinLinkScore:F4}): {string.Join("  ", g.Items.Select(i => i.Key))}");
+                Console.WriteLine($"{g.Rows.Count} images (similarity ≥ {g.MinLinkScore:F4}): {string.Join("  ", g.Items.Select(i => TerminalText.Escape(i.Key)))}");
             Console.WriteLine($"{groups.Count} groups, {groups.Sum(g => g.Rows.Count - 1)} images beyond the first of each, among {opened.Count}");
             return 0;
         }));

@@ -38,7 +38,7 @@ internal static class SearchCommand
             var hits = opened.Search(query.data<float>().ToArray(), r.GetValue(top), r.GetValue(exact) ? SearchMode.Exact : SearchMode.Auto);
             if (r.GetValue(json)) { Console.WriteLine(JsonSerializer.Serialize(hits, Json)); return 0; }
             foreach (var (hit, rank) in hits.Select((h, i) => (h, i + 1)))
-                Console.WriteLine($"{rank,3}  {hit.Score:F4}  {hit.Item.Key}{(hit.Item.Caption is { } c ? $"  \"{c}\"" : "")}");
+                Console.WriteLine($"{rank,3}  {hit.Score:F4}  {TerminalText.Escape(hit.Item.Key)}{(hit.Item.Caption is { } c ? $"  \"{TerminalText.Escape(c)}\"" : "")}");
             return 0;
         }));
         return command;

@@ -17,6 +17,10 @@ public static class ConfigJson
         DefaultIgnoreCondition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull,
     };
 
+    /// <summary>The model_cfg keys without a default. text_cfg is not among them: a config without it describes a
+    /// vision-only model (OpenVision 2's encoder releases).</summary>
+    private static readonly string[] RequiredKeys = ["embed_dim", "vision_cfg"];
+
     /// <summary>Largest config file read: 16 MiB (real configs are under 2 KB).</summary>
     public const long MaxFileBytes = 16L << 20;
 
@@ -33,14 +37,22 @@ public static class ConfigJson
         catch (JsonException e) { throw new ConfigException(source, [$"invalid JSON: {JsonProblem.Describe(e)}"]); }
 
         JsonNode modelNode = root;
+        string block = "";
         PreprocessConfig preprocess = PreprocessConfig.OpenVisionDefault;
+        if (!root.ContainsKey("model_cfg") && !RequiredKeys.Any(root.ContainsKey))
+            throw new ConfigException(source, ["no model_cfg; expected {\"model_cfg\": …, \"preprocess_cfg\": …}"]);
         if (root.ContainsKey("model_cfg"))
         {
+            block = "model_cfg.";
             var extra = root.Select(kv => kv.Key).Where(k => k is not ("model_cfg" or "preprocess_cfg")).ToList();
             if (extra.Count > 0) throw new ConfigException(source, extra.Select(k => $"unknown or unsupported key '{k}'").ToList());
             modelNode = root["model_cfg"] ?? throw new ConfigException(source, ["model_cfg is null"]);
             if (root["preprocess_cfg"] is JsonNode p) preprocess = Deserialize<PreprocessConfig>(p, source, "preprocess_cfg");
         }
+        // open_clip's CLIP(embed_dim, vision_cfg, text_cfg) takes these without defaults; the C# defaults (ViT-B sizes)
+        // must not stand in for them, or a half-written config builds the wrong model and fails only on tensor shapes.
+        if (modelNode is JsonObject model && RequiredKeys.Where(k => !model.ContainsKey(k)).Select(k => $"{block}{k} is missing").ToList() is { Count: > 0 } missing)
+            throw new ConfigException(source, missing);
         var config = Deserialize<ModelConfig>(modelNode, source, "model_cfg") with { Preprocess = preprocess, Name = source };
         return config.Validate();
     }

@@ -34,6 +34,29 @@ public class ConfigJsonTests
         Assert.Equal("squash", config.Preprocess.ResizeMode);
     }
 
+    [Theory]
+    // open_clip's CLIP(embed_dim, vision_cfg, text_cfg) has no default for these; ViT-B sizes must not stand in.
+    [InlineData("""{"model_cfg": {"vision_cfg": {}, "text_cfg": {}}}""", "x.json: model_cfg.embed_dim is missing")]
+    [InlineData("""{"model_cfg": {"embed_dim": 32}, "preprocess_cfg": {}}""", "x.json: model_cfg.vision_cfg is missing")]
+    [InlineData("""{"model_cfg": {}}""", "x.json: model_cfg.embed_dim is missing; model_cfg.vision_cfg is missing")]
+    [InlineData("""{"vision_cfg": {"width": 64}}""", "x.json: embed_dim is missing")]
+    [InlineData("""{"embed_dim": 32}""", "x.json: vision_cfg is missing")]
+    [InlineData("{}", "x.json: no model_cfg; expected {\"model_cfg\": …, \"preprocess_cfg\": …}")]
+    [InlineData("""{"preprocess_cfg": {"mean": [0.5, 0.5, 0.5]}}""", "x.json: no model_cfg; expected {\"model_cfg\": …, \"preprocess_cfg\": …}")]
+    public void RequiredFieldsAreNamedWhenMissing(string json, string expected)
+    {
+        var e = Assert.Throws<ConfigException>(() => ConfigJson.Parse(json, "x.json"));
+        Assert.Equal(expected, e.Message);
+    }
+
+    [Fact]
+    public void AVisionOnlyConfigNeedsNoTextCfg()
+    {
+        var config = ConfigJson.Parse("""{"embed_dim": 8, "vision_cfg": {}}""", "x.json");
+        Assert.True(config.IsVisionOnly);
+        Assert.Equal(768, config.VisionCfg.Width);                      // vision_cfg fields keep open_clip's defaults
+    }
+
     [Fact]
     public void UnknownKeysAreErrorsThatNameThem()
     {
