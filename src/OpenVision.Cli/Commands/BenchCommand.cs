@@ -1,5 +1,4 @@
 using System.CommandLine;
-using OpenVision.IO;
 using OpenVision.Lab.Benchmarks;
 using OpenVision.Onnx;
 
@@ -43,9 +42,8 @@ internal static class BenchCommand
         command.SetAction(r => CliErrors.Run(() =>
         {
             // A run takes minutes to an hour: refuse an output it could not write before it starts, not after.
-            foreach (var (option, output) in new[] { ("--json", r.GetValue(json)), ("--plot", r.GetValue(plot)) })
-                if (output is not null && AtomicFile.MissingFolder(output) is { } folder)
-                    throw new ArgumentException($"{option} {output}: the folder {folder} does not exist");
+            OutputFiles.Check("--json", r.GetValue(json));
+            OutputFiles.Check("--plot", r.GetValue(plot));
             var which = r.GetValue(backend)!.ToLowerInvariant();
             if (which is not ("torch" or "onnx" or "all")) throw new ArgumentException($"--backend must be torch, onnx or all, not '{which}'");
             var options = new ThroughputBenchmarkOptions

@@ -24,6 +24,7 @@ internal static class BenchIndexCommand
             { sizes, dims, queries, connectivity, expansionAdd, expansionSearch, quantization, json };
         command.SetAction(r => CliErrors.Run(() =>
         {
+            OutputFiles.Check("--json", r.GetValue(json));
             if (r.GetValue(queries) < 1) throw new ArgumentException("--queries must be at least 1");
             var expansions = r.GetValue(expansionSearch)!;
             if (expansions.Length == 0 || expansions.Any(ef => ef < 1)) throw new ArgumentException("--expansion-search values must be at least 1");

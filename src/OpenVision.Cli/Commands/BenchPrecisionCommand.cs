@@ -23,6 +23,7 @@ internal static class BenchPrecisionCommand
             { model, data, classNames, templates, json };
         command.SetAction(r => CliErrors.Run(() =>
         {
+            OutputFiles.Check("--json", r.GetValue(json));
             ILabeledImageSource source;
             ZeroShotOptions options;
             if (r.GetValue(data) is { } path)

@@ -21,6 +21,7 @@ internal static class BenchRetrievalCommand
             { model, data, work, limit, expansion, json };
         command.SetAction(r => CliErrors.Run(() =>
         {
+            OutputFiles.Check("--json", r.GetValue(json));
             if (r.GetValue(limit) < 1) throw new ArgumentException("--limit must be at least 1");
             if (r.GetValue(expansion) < 1) throw new ArgumentException("--expansion-search must be at least 1");
             string name = r.GetValue(model)!;

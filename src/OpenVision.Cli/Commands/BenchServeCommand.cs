@@ -31,6 +31,7 @@ internal static class BenchServeCommand
         backend.AddTo(command);
         command.SetAction(r => CliErrors.Run(() =>
         {
+            OutputFiles.Check("--json", r.GetValue(json));
             var options = new ServeLoadOptions
             {
                 ClientCounts = r.GetValue(clients)!, Batching = ParseBatching(r.GetValue(batching)!), Duration = TimeSpan.FromSeconds(r.GetValue(seconds)),

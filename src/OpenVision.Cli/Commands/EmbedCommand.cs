@@ -50,6 +50,8 @@ internal static class EmbedCommand
             if (request.Images.Length == 0 && request.Texts.Length == 0 && request.Pixels is null && request.TextIds is null)
                 throw new ArgumentException("nothing to embed: give --images, --texts, --pixels or --text-ids");
             if (request.BatchSize < 1) throw new ArgumentException("--batch-size must be at least 1");
+            // What the arguments alone show to be wrong is refused before the model loads, not after the whole run.
+            List<string> files = request.Images.Length > 0 ? ExpandImages(request.Images) : [];
             if (r.GetValue(shard) is not null || r.GetValue(shardSize) is not null)
             {
                 if (request.Images.Length == 0 || request.Texts.Length > 0 || request.Pixels is not null || request.TextIds is not null || request.Tokens || request.Layer is not null)
@@ -62,18 +64,43 @@ internal static class EmbedCommand
                     ShardSize = r.GetValue(shardSize) ?? 1000, BatchSize = request.BatchSize, Normalize = request.Normalize,
                     ThreadLayout = r.GetValue(layout) switch { "all" => ThreadLayout.AllThreads, "adaptive" => null, _ => ThreadLayout.BatchParts },
                 };
-                return RunSharded(shardEncoder, request, worker, options, shardSignals.Token);
+                return RunSharded(shardEncoder, request, files, worker, options, shardSignals.Token);
             }
             if (r.GetResult(layout) is { Implicit: false })
                 throw new ArgumentException("--thread-layout applies to sharded mode (--shard or --shard-size); other embedding adapts to the load");
+            CheckOutput(request);
             using var encoder = backend.Load(r, args);
             using var signals = new CliSignals();
-            return Run(encoder, request, signals.Token);
+            return Run(encoder, request, files, signals.Token);
         }));
         return command;
     }
 
-    private static int Run(OpenVisionEncoder encoder, Request request, CancellationToken cancellationToken)
+    /// <summary>The image files in <paramref name="paths"/>; none at all is an error naming the paths.</summary>
+    internal static List<string> ExpandImages(string[] paths)
+    {
+        var files = ImageFiles.Expand(paths);
+        if (files.Count == 0)
+            throw new ArgumentException($"no images found in {string.Join(", ", paths)} (folders are searched for {string.Join(", ", ImageFiles.Extensions.Order(StringComparer.Ordinal))})");
+        return files;
+    }
+
+    /// <summary>Refuses an output that cannot be written, or a .npy for a request that makes several arrays.</summary>
+    private static void CheckOutput(Request request)
+    {
+        ArrayStreamWriter.Check(request.Output);
+        if (!Path.GetExtension(request.Output).Equals(".npy", StringComparison.OrdinalIgnoreCase)) return;
+        bool images = request.Images.Length > 0 || request.Pixels is not null;
+        var arrays = new List<string>();
+        if (images) arrays.Add("image_features");
+        if (images && request.Tokens) arrays.Add("image_tokens");
+        if (images && request.Layer is not null) arrays.Add("image_hidden");
+        if (request.Texts.Length > 0 || request.TextIds is not null) arrays.Add("text_features");
+        if (arrays.Count > 1)
+            throw new ArgumentException($"{request.Output}: a .npy file holds one array and this request makes {arrays.Count} ({string.Join(", ", arrays)}); use .safetensors to save them together");
+    }
+
+    private static int Run(OpenVisionEncoder encoder, Request request, List<string> files, CancellationToken cancellationToken)
     {
         if ((request.Texts.Length > 0 || request.TextIds is not null) && encoder.Config.IsVisionOnly)
             throw Configs.ModelConfig.VisionOnlyError(encoder.Config.Name);   // before any output is written
@@ -82,6 +109,7 @@ internal static class EmbedCommand
         using var textIds = request.TextIds is null ? null : ReadTokenIds(request.TextIds, encoder.Config);
         using var writer = new ArrayStreamWriter(request.Output);
         var summary = new List<string>();
+        long pixelRows = 0;
 
         if (request.Pixels is not null)
         {
@@ -93,13 +121,15 @@ internal static class EmbedCommand
                 WriteImageBatch(encoder, writer, slice, request, layer);
             }
             summary.Add($"{all.shape[0]} images from {request.Pixels}");
+            pixelRows = all.shape[0];
         }
+        List<string>? embedded = null;
         if (request.Images.Length > 0)
         {
-            var files = ImageFiles.Expand(request.Images);
             var meter = new ProgressMeter(files.Count);
             var progress = new ConsoleProgress("images");
-            var embedded = new List<string>();
+            // The pixel rows come first in the output; the list names every row, so they are named too.
+            embedded = [.. Enumerable.Range(0, (int)pixelRows).Select(i => $"{request.Pixels}[{i}]")];
             var skipped = new List<SkippedItem>();
             try
             {
@@ -111,7 +141,7 @@ internal static class EmbedCommand
                         embedded.AddRange(batch.Paths);
                         skipped.AddRange(batch.Skipped);
                         var done = meter.Add(batch.Paths.Count, batch.Skipped.Count);
-                        if (embedded.Count > 0) progress.Report(done);   // a folder of only bad files ends in one error line, no progress
+                        if (embedded.Count > pixelRows) progress.Report(done);   // a folder of only bad files ends in one error line, no progress
                     }
                     cancellationToken.ThrowIfCancellationRequested();
                 }
@@ -120,15 +150,14 @@ internal static class EmbedCommand
             {
                 // The writer's temporary parts are removed when it is disposed; the output only ever appears whole.
                 progress.Finish();
-                return CliErrors.Fail($"interrupted after embedding {embedded.Count} of {files.Count} images; nothing was written to {request.Output} "
+                return CliErrors.Fail($"interrupted after embedding {embedded.Count - pixelRows} of {files.Count} images; nothing was written to {request.Output} "
                     + "(rerun to start again, or embed with --shard-size to make a job that resumes)", CliErrors.Interrupted);
             }
             progress.Finish();
-            if (embedded.Count == 0 && skipped.Count > 0)
+            if (embedded.Count == pixelRows && skipped.Count > 0)
                 throw new InvalidDataException($"none of the {skipped.Count} images could be read (first: {skipped[0].Reason})");
             foreach (var s in skipped) Console.Error.WriteLine($"skipped {TerminalText.Escape(s.Reason)}");
-            File.WriteAllLines(request.Output + ".images.txt", embedded);
-            summary.Add($"{embedded.Count} images ({skipped.Count} skipped; order in {request.Output}.images.txt) at {meter.Current.ItemsPerSecond:F1} images/s");
+            summary.Add($"{embedded.Count - pixelRows} images ({skipped.Count} skipped; order in {request.Output}.images.txt) at {meter.Current.ItemsPerSecond:F1} images/s");
         }
         if (textIds is not null)
         {
@@ -142,7 +171,24 @@ internal static class EmbedCommand
             writer.Append("text_features", features);
             summary.Add($"{request.Texts.Length} texts");
         }
-        writer.Finish(new Dictionary<string, string> { ["model"] = encoder.Source.Reference, ["normalized"] = request.Normalize.ToString() });
+        var metadata = new Dictionary<string, string> { ["model"] = encoder.Source.Reference, ["normalized"] = request.Normalize.ToString() };
+        string list = request.Output + ".images.txt";
+        if (embedded is null)
+        {
+            writer.Finish(metadata);
+            // A list from an earlier run would name rows this output does not have.
+            File.Delete(list);
+        }
+        else
+        {
+            // The list is written (a full disk shows here) before the output replaces the old one, and is renamed into
+            // place only once it has: a failure anywhere leaves the old output and the old list as they were.
+            AtomicFile.Commit(list, temp =>
+            {
+                File.WriteAllLines(temp, embedded);
+                writer.Finish(metadata);
+            });
+        }
         Console.WriteLine($"wrote {request.Output}: {string.Join("; ", summary)}");
         return 0;
     }
@@ -163,9 +209,8 @@ internal static class EmbedCommand
         }
     }
 
-    private static int RunSharded(OpenVisionEncoder encoder, Request request, ShardSpec worker, ShardedEmbeddingOptions options, CancellationToken cancellationToken)
+    private static int RunSharded(OpenVisionEncoder encoder, Request request, List<string> files, ShardSpec worker, ShardedEmbeddingOptions options, CancellationToken cancellationToken)
     {
-        var files = ImageFiles.Expand(request.Images);
         ShardedEmbeddingResult result;
         try
         {

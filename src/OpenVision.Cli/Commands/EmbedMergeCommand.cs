@@ -16,6 +16,7 @@ internal static class EmbedMergeCommand
         var command = new Command("embed-merge", "Check and merge the shards of a sharded embedding job") { folder, output };
         command.SetAction(r => CliErrors.Run(() =>
         {
+            OutputFiles.Check("--output", r.GetValue(output));
             string dir = r.GetValue(folder)!;
             RequireReadablePlan(dir);
             var report = r.GetValue(output) is { } path ? ShardedEmbedding.Merge(dir, path) : new ShardStore(dir).Check();

@@ -36,6 +36,14 @@ internal static class EvalCommand
             foreach (var option in new Option[] { Data, Output, Resize, BatchSize, ImageRoot, DatasetName }) command.Add(option);
         }
 
+        /// <summary>Refuses an output the evaluation could not write before it runs (results.md and the confusion PNG
+        /// go beside results.json).</summary>
+        public void CheckOutputs(ParseResult r, Option<string?>? confusion = null)
+        {
+            OutputFiles.Check("--output", r.GetValue(Output));
+            if (confusion is not null) OutputFiles.Check("--confusion", r.GetValue(confusion));
+        }
+
         public int CheckedBatchSize(ParseResult r) =>
             r.GetValue(BatchSize) is var b and >= 1 ? b : throw new ArgumentException("--batch-size must be at least 1");
     }
@@ -51,6 +59,7 @@ internal static class EvalCommand
         common.AddTo(command);
         command.SetAction(r => CliErrors.Run(() =>
         {
+            common.CheckOutputs(r, confusion);
             var options = new ZeroShotOptions
             {
                 Templates = EvalInputs.Templates(r.GetValue(templates)!),
@@ -80,6 +89,7 @@ internal static class EvalCommand
         common.AddTo(command);
         command.SetAction(r => CliErrors.Run(() =>
         {
+            common.CheckOutputs(r);
             var options = new RetrievalOptions { Ks = r.GetValue(ks)!, Resize = EvalInputs.Resize(r.GetValue(common.Resize)!), BatchSize = common.CheckedBatchSize(r) };
             var source = EvalInputs.Captioned(r.GetValue(common.Data)!, r.GetValue(common.ImageRoot), r.GetValue(common.DatasetName));
             using var model = common.Model.LoadEncoder(r);
@@ -113,6 +123,7 @@ internal static class EvalCommand
         common.AddTo(command);
         command.SetAction(r => CliErrors.Run(() =>
         {
+            common.CheckOutputs(r, confusion);
             if (r.GetValue(kShot) is < 1) throw new ArgumentException("--k-shot must be at least 1");
             if (r.GetValue(maxIterations) < 1) throw new ArgumentException("--max-iter must be at least 1");
             var options = new LinearProbeOptions

@@ -52,10 +52,21 @@ internal static class IndexCommand
             using var encoder = SearchCommand.LoadEncoder(args, r, model);
             using var signals = new CliSignals();
             var progress = new ConsoleProgress("images");
+            bool fresh = !File.Exists(Path.Combine(folder, "manifest.json")), existed = Directory.Exists(folder);
             try
             {
-                var report = ImageIndexBuilder.Build(encoder, model, inputs, folder, options, progress, signals.Token);
+                // A set of only unreadable images ends in one error line, as in embed: no progress lines before it.
+                var report = ImageIndexBuilder.Build(encoder, model, inputs, folder, options,
+                    new Progress(p => { if (p.Done > p.Skipped) progress.Report(p); }), signals.Token);
                 progress.Finish();
+                if (fresh && report.Total == 0)
+                {
+                    // An index of nothing is no use and would hide the problem; the folder is left as it was found.
+                    RemoveNewIndex(folder, existed);
+                    throw new InvalidDataException(report.Skipped.Count > 0
+                        ? $"none of the {report.Skipped.Count} images could be read (first: {report.Skipped[0].Reason}); no index was made in {folder}"
+                        : $"no images in the input; no index was made in {folder}");
+                }
                 foreach (var s in report.Skipped.Take(20)) Console.Error.WriteLine($"skipped {TerminalText.Escape(s.Reason)}");
                 if (report.Skipped.Count > 20) Console.Error.WriteLine($"… and {report.Skipped.Count - 20} more (all in {folder}/skipped.jsonl)");
                 string hnsw = report.HnswRows > 0 ? $", HNSW graph over {report.HnswRows}" : ", exact search";
@@ -74,6 +85,19 @@ internal static class IndexCommand
         return command;
     }
 
+    // Called only for a folder this build created or found empty, so everything in it is the build's own.
+    private static void RemoveNewIndex(string folder, bool existed)
+    {
+        if (!existed) { Directory.Delete(folder, recursive: true); return; }
+        foreach (var file in Directory.EnumerateFiles(folder)) File.Delete(file);
+        foreach (var sub in Directory.EnumerateDirectories(folder)) Directory.Delete(sub, recursive: true);
+    }
+
+    private sealed class Progress(Action<ProgressReport> report) : IProgress<ProgressReport>
+    {
+        public void Report(ProgressReport value) => report(value);
+    }
+
     private static bool? ParseSwitch(string text) => text.ToLowerInvariant() switch
     {
         "auto" => null,
@@ -86,7 +110,7 @@ internal static class IndexCommand
     {
         int given = (images.Length > 0 ? 1 : 0) + (data is null ? 0 : 1) + (labeled is null ? 0 : 1);
         if (given != 1) throw new ArgumentException("give exactly one of --images, --data and --labeled");
-        if (images.Length > 0) return ImageFiles.Expand(images).Select(p => IndexInput.FromFile(p)).ToList();
+        if (images.Length > 0) return EmbedCommand.ExpandImages(images).Select(p => IndexInput.FromFile(p)).ToList();
         if (data is not null)
             return EvalInputs.Captioned(data, imageRoot, null).Read()
                 .Select(s => new IndexInput(s.Image.Key, s.Captions.Count > 0 ? s.Captions[0] : null, s.Image.Decode)).ToList();

@@ -29,6 +29,13 @@ internal static class SearchCommand
             if (r.GetValue(top) < 1) throw new ArgumentException("--top must be at least 1");
             if (r.GetValue(expansion) < 1) throw new ArgumentException("--expansion-search must be at least 1");
             using var opened = ImageIndex.Open(r.GetValue(index)!, expansionSearch: r.GetValue(expansion));
+            if (opened.Count == 0)
+            {
+                // Not an error (an interrupted first build leaves a valid index of nothing), but no results must not look like no matches.
+                Console.Error.WriteLine($"openvision: {r.GetValue(index)}: the index holds no images; nothing to search");
+                if (r.GetValue(json)) Console.WriteLine("[]");
+                return 0;
+            }
             string model = r.GetValue(args.Model) ?? opened.Manifest.Model.Name;
             using var encoder = LoadEncoder(args, r, model);
             opened.EnsureCompatible(ImageIndexBuilder.Fingerprint(encoder, model));

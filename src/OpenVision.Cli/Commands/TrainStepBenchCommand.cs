@@ -27,6 +27,7 @@ internal static class TrainStepBenchCommand
             { model, batch, size, caption, steps, warmup, threads, seed, json, export };
         command.SetAction(r => CliErrors.Run(() =>
         {
+            OutputFiles.Check("--json", r.GetValue(json));
             var options = TrainStepOptions.For(r.GetValue(model)!);
             options = options with
             {

@@ -25,11 +25,20 @@ public sealed class ArrayStreamWriter : IDisposable
     /// <summary>Prepares to write <paramref name="outputPath"/> (.npy or .safetensors).</summary>
     public ArrayStreamWriter(string outputPath)
     {
+        Check(outputPath);
+        this.outputPath = Path.GetFullPath(outputPath);
+    }
+
+    /// <summary>Throws when <paramref name="outputPath"/> could not be written (not .npy or .safetensors, a missing
+    /// folder, a folder in its place), so a caller can refuse it before the work whose result it would hold.</summary>
+    public static void Check(string outputPath)
+    {
+        ArgumentNullException.ThrowIfNull(outputPath);
         string extension = Path.GetExtension(outputPath).ToLowerInvariant();
         if (extension is not (".npy" or ".safetensors"))
             throw new ArgumentException($"{outputPath}: the output must end in .npy or .safetensors");
-        this.outputPath = Path.GetFullPath(outputPath);
         if (AtomicFile.MissingFolder(outputPath) is { } folder) throw new DirectoryNotFoundException($"{outputPath}: the folder {folder} does not exist");
+        if (AtomicFile.OutputProblem(outputPath) is { } problem) throw new IOException($"{outputPath}: {problem}");
     }
 
     /// <summary>Appends rows (the first dimension of <paramref name="batch"/>) to the array <paramref name="name"/>.</summary>
@@ -42,14 +51,28 @@ public sealed class ArrayStreamWriter : IDisposable
         {
             if (order.Count == 1 && Path.GetExtension(outputPath).Equals(".npy", StringComparison.OrdinalIgnoreCase))
                 throw new InvalidOperationException($"{outputPath}: a .npy file holds one array; use .safetensors to save '{order[0]}' and '{name}' together");
-            part = new Part(outputPath + $".{order.Count}.part", data.DType, rowShape);
+            string path = outputPath + $".{order.Count}.part";
+            part = WritingTo(path, () => new Part(path, data.DType, rowShape));
             parts[name] = part;
             order.Add(name);
         }
         if (!part.RowShape.SequenceEqual(rowShape) || part.DType != data.DType)
             throw new ArgumentException($"'{name}': rows of shape [{string.Join(", ", rowShape)}] {data.DType} do not match earlier rows [{string.Join(", ", part.RowShape)}] {part.DType}");
-        part.Stream.Write(data.Bytes);
+        WritingTo(part.Path, () => { part.Stream.Write(data.Bytes); return 0; });
         part.Rows += data.Shape[0];
+    }
+
+    // The OS names the temporary part in its error (a full disk, a read-only folder); the user asked for the output.
+    private T WritingTo<T>(string partPath, Func<T> write)
+    {
+        try
+        {
+            return write();
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException && AtomicFile.Names(e, partPath))
+        {
+            throw AtomicFile.WriteError(outputPath, e);
+        }
     }
 
     /// <summary>Rows written so far to <paramref name="name"/>.</summary>
@@ -77,9 +100,9 @@ public sealed class ArrayStreamWriter : IDisposable
         });
     }
 
-    private static void CopyPart(Part part, Stream output)
+    private void CopyPart(Part part, Stream output)
     {
-        part.Stream.Flush();
+        WritingTo(part.Path, () => { part.Stream.Flush(); return 0; });
         part.Stream.Position = 0;
         part.Stream.CopyTo(output);
     }

@@ -38,6 +38,43 @@ public class AtomicFileTests : IDisposable
     }
 
     [Fact]
+    public void AnOsErrorAboutTheTemporaryFileNamesTheTarget()
+    {
+        string path = Path.Combine(folder, "e.safetensors");
+        File.WriteAllText(path, "old");
+        // As .NET words ENOSPC on Unix, naming the file it was writing.
+        var error = Assert.Throws<IOException>(() => AtomicFile.Commit(path, temp =>
+        {
+            File.WriteAllText(temp, "half");
+            throw new IOException($"No space left on device : '{temp}'", 28);
+        }));
+        Assert.Equal($"{path}: cannot write (no space left on device)", error.Message);
+        Assert.Equal("old", File.ReadAllText(path));
+        Assert.Equal([path], Directory.GetFiles(folder));
+
+        var denied = Assert.Throws<IOException>(() => AtomicFile.Commit(path, temp => throw new UnauthorizedAccessException($"Access to the path '{temp}' is denied.")));
+        Assert.Equal($"{path}: cannot write (permission denied)", denied.Message);
+    }
+
+    [Fact]
+    public void AnErrorAboutAnotherFileIsPassedOnAsItIs()
+    {
+        string path = Path.Combine(folder, "out.bin");
+        var error = Assert.Throws<FileNotFoundException>(() => AtomicFile.Commit(path, temp => File.Copy(Path.Combine(folder, "missing.bin"), temp)));
+        Assert.Contains("missing.bin", error.Message);
+        Assert.DoesNotContain("cannot write", error.Message);
+    }
+
+    [Fact]
+    public void OutputProblemsAreFoundBeforeWriting()
+    {
+        Assert.Null(AtomicFile.OutputProblem(Path.Combine(folder, "new.json")));
+        Assert.Equal($"the folder {Path.Combine(folder, "nosuch")} does not exist", AtomicFile.OutputProblem(Path.Combine(folder, "nosuch", "r.json")));
+        Directory.CreateDirectory(Path.Combine(folder, "isdir.npy"));
+        Assert.Equal("is a folder; give a file path", AtomicFile.OutputProblem(Path.Combine(folder, "isdir.npy")));
+    }
+
+    [Fact]
     public void WithoutOverwriteTheFirstWriterWins()
     {
         string path = Path.Combine(folder, "plan.json");
