@@ -34,8 +34,6 @@ public sealed class OutputSafetyCliTests : IDisposable
         return Temp(name);
     }
 
-    private void WriteFloatIds(string path) => NpyFile.Write(path, new TensorData(TensorDType.F32, [1, 4], new byte[16]));
-
     [Fact]
     public void AnEmbedThatFailsLateKeepsTheOldOutputAndItsImageList()
     {
@@ -44,14 +42,27 @@ public sealed class OutputSafetyCliTests : IDisposable
         Assert.True(first.ExitCode == 0, first.Stderr);
         byte[] oldOutput = File.ReadAllBytes(output), oldList = File.ReadAllBytes(list);
 
-        // The images embed; the ids fail only after them.
-        WriteFloatIds(Temp("ids_f32.npy"));
-        var failed = Cli.Run("embed", "--model", Model, "--images", Folder("b", "rocket.jpg"), "--text-ids", Temp("ids_f32.npy"), "--output", output);
-        Assert.Equal(1, failed.ExitCode);
-        Assert.EndsWith($"openvision: error: {Temp("ids_f32.npy")}: token ids must be int64, got Float32\n", failed.Stderr);   // after the images' progress
+        // A second run that fails after the model has written rows: the pixels embed, then none of the files reads.
+        string pixels = Temp("pixels.npy"), bad = Temp("bad");
+        NpyFile.Write(pixels, new TensorData(TensorDType.F32, [1, 3, 64, 64], new byte[3 * 64 * 64 * 4]));
+        Directory.CreateDirectory(bad);
+        File.WriteAllText(Path.Combine(bad, "broken.png"), "not a png");
+        var failed = Cli.Run("embed", "--model", Model, "--pixels", pixels, "--images", bad, "--output", output);
+        Assert.StartsWith("openvision: error: none of the 1 images could be read", OneErrorLine(failed));
         Assert.Equal(oldOutput, File.ReadAllBytes(output));
         Assert.Equal(oldList, File.ReadAllBytes(list));
-        Assert.Equal([output, list, Temp("ids_f32.npy")], Directory.GetFiles(temp).Order(StringComparer.Ordinal));
+        Assert.Equal([output, list, pixels], Directory.GetFiles(temp).Order(StringComparer.Ordinal));
+    }
+
+    [Fact]
+    public void WithPixelsAndImageFilesTheListNamesEveryRow()
+    {
+        string output = Temp("e.safetensors"), pixels = Temp("pixels.npy");
+        NpyFile.Write(pixels, new TensorData(TensorDType.F32, [2, 3, 64, 64], new byte[2 * 3 * 64 * 64 * 4]));
+        var result = Cli.Run("embed", "--model", Model, "--pixels", pixels, "--images", Folder("a", "horse.png"), "--output", output);
+        Assert.True(result.ExitCode == 0, result.Stderr);
+        Assert.Equal(3, SafetensorsFile.Read(output)["image_features"].Shape[0]);
+        Assert.Equal([$"{pixels}[0]", $"{pixels}[1]", Path.Combine(Temp("a"), "horse.png")], File.ReadAllLines(output + ".images.txt"));
     }
 
     [Fact]
