@@ -1,3 +1,4 @@
+using OpenVision.IO;
 using System.Diagnostics;
 using System.Text.Json;
 using OpenVision.Configs;
@@ -87,7 +88,7 @@ public sealed class TrainingLoop(TrainConfig config, ITrainingData data, string 
             if (chief)
             {
                 TrimMetrics(state.GlobalStep);
-                File.WriteAllText(Path.Combine(outputFolder, "train_config.json"), JsonSerializer.Serialize(config, TrainConfig.JsonOptions));
+                AtomicFile.WriteAllText(Path.Combine(outputFolder, "train_config.json"), JsonSerializer.Serialize(config, TrainConfig.JsonOptions));
             }
             long totalSteps = config.Stages.Sum(s => (long)s.Steps);
             var clock = Stopwatch.StartNew();
@@ -155,6 +156,6 @@ public sealed class TrainingLoop(TrainConfig config, ITrainingData data, string 
         if (!File.Exists(MetricsPath)) return;
         var keep = File.ReadLines(MetricsPath)
             .Where(l => l.Length > 0 && JsonDocument.Parse(l).RootElement.GetProperty("step").GetInt64() <= lastStep).ToList();
-        File.WriteAllLines(MetricsPath, keep);
+        AtomicFile.Commit(MetricsPath, temp => File.WriteAllLines(temp, keep));   // a crash here must not lose the curve
     }
 }

@@ -1,3 +1,4 @@
+using OpenVision.IO;
 using System.CommandLine;
 using System.Text.Json;
 using OpenVision.Lab.Benchmarks.Search;
@@ -37,7 +38,7 @@ internal static class BenchIndexCommand
             Console.WriteLine($"{Environment.ProcessorCount} cores; {options.Queries} queries per row; synthetic unit vectors around {options.Clusters} centres");
             Console.WriteLine(IndexBenchmarkResult.Header);
             var rows = IndexBenchmark.Run(options, new SyncProgress<string>(Console.WriteLine));
-            if (r.GetValue(json) is { } path) File.WriteAllText(path, JsonSerializer.Serialize(rows, new JsonSerializerOptions { WriteIndented = true }));
+            if (r.GetValue(json) is { } path) AtomicFile.WriteAllText(path, JsonSerializer.Serialize(rows, new JsonSerializerOptions { WriteIndented = true }));
             return 0;
         }));
         return command;

@@ -1,3 +1,4 @@
+using OpenVision.IO;
 using System.CommandLine;
 using System.Text.Json;
 using OpenVision.Lab.Benchmarks.Precision;
@@ -38,7 +39,7 @@ internal static class BenchPrecisionCommand
             }
             Console.WriteLine($"{source.Name}: {source.Count} images, {options.Templates.Count} templates, batch {options.BatchSize}; reference fp32 (TorchSharp)");
             var rows = PrecisionAgreement.Run(r.GetValue(model)!, source, options, new SyncProgress<string>(Console.WriteLine));
-            if (r.GetValue(json) is { } output) File.WriteAllText(output, JsonSerializer.Serialize(rows, new JsonSerializerOptions { WriteIndented = true }));
+            if (r.GetValue(json) is { } output) AtomicFile.WriteAllText(output, JsonSerializer.Serialize(rows, new JsonSerializerOptions { WriteIndented = true }));
             return 0;
         }));
         return command;

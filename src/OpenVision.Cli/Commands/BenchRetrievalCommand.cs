@@ -1,3 +1,4 @@
+using OpenVision.IO;
 using System.CommandLine;
 using System.Text.Json;
 using OpenVision.Lab.Benchmarks.Search;
@@ -35,7 +36,7 @@ internal static class BenchRetrievalCommand
             Console.WriteLine();
             Console.Write(result.ToMarkdown());
             if (r.GetValue(json) is { } path)
-                File.WriteAllText(path, JsonSerializer.Serialize(result with { AltText = result.AltText with { Skipped = [] }, Recaption = result.Recaption with { Skipped = [] } },
+                AtomicFile.WriteAllText(path, JsonSerializer.Serialize(result with { AltText = result.AltText with { Skipped = [] }, Recaption = result.Recaption with { Skipped = [] } },
                     new JsonSerializerOptions { WriteIndented = true }));
             return 0;
         }));

@@ -1,3 +1,4 @@
+using OpenVision.IO;
 using System.CommandLine;
 using System.Text.Json;
 using OpenVision.Lab.Benchmarks;
@@ -53,7 +54,7 @@ internal static class BenchServeCommand
                 Console.WriteLine(row.ToRow());
                 if (row.FirstError is { } error) Console.Error.WriteLine($"  first error: {error}");
             })).GetAwaiter().GetResult();
-            if (r.GetValue(json) is { } path) File.WriteAllText(path, JsonSerializer.Serialize(report, new JsonSerializerOptions { WriteIndented = true }));
+            if (r.GetValue(json) is { } path) AtomicFile.WriteAllText(path, JsonSerializer.Serialize(report, new JsonSerializerOptions { WriteIndented = true }));
             long failed = report.Results.Sum(x => x.Errors);
             return failed == 0 ? 0 : CliErrors.Fail($"{failed} requests failed (first errors above)", 1);
         }));

@@ -1,3 +1,4 @@
+using OpenVision.IO;
 using OpenVision.Lab.Plotting;
 using OpenVision.Pipelines;
 using OpenVision.Training.Evaluation;
@@ -65,7 +66,7 @@ internal static class EvalInputs
         Console.Write(markdown);
         if (output is null) return;
         result.Save(output);
-        File.WriteAllText(Path.ChangeExtension(output, ".md"), markdown);
+        AtomicFile.WriteAllText(Path.ChangeExtension(output, ".md"), markdown);
         Console.WriteLine($"wrote {output} and {Path.ChangeExtension(output, ".md")}");
     }
 

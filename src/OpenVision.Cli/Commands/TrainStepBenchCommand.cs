@@ -1,3 +1,4 @@
+using OpenVision.IO;
 using System.CommandLine;
 using System.Text.Json;
 using OpenVision.Lab.Benchmarks.Training;
@@ -54,7 +55,7 @@ internal static class TrainStepBenchCommand
         Console.WriteLine($"first-step loss {r.FirstStepLosses.Total:R} (contrastive {r.FirstStepLosses.Contrastive:R}, caption {r.FirstStepLosses.Caption:R})");
         Console.WriteLine($"{r.Parameters:N0} parameters, {r.Threads} threads: {r.StepMs:F1} ms/step (median of {r.Steps}), {r.SamplesPerSecond:F1} samples/s; " +
             $"forward {r.ForwardMs:F1} ms, backward {r.BackwardMs:F1} ms, optimizer {r.OptimizerMs:F1} ms; peak working set {r.PeakWorkingSetMiB} MiB");
-        if (jsonPath is not null) File.WriteAllText(jsonPath, JsonSerializer.Serialize(r, new JsonSerializerOptions(Configs.ConfigJson.Options)));
+        if (jsonPath is not null) AtomicFile.WriteAllText(jsonPath, JsonSerializer.Serialize(r, new JsonSerializerOptions(Configs.ConfigJson.Options)));
         if (exportFolder is not null)
             Console.WriteLine($"reference inputs in {exportFolder}; run: /usr/bin/python3 benchmarks/pytorch/train_step.py {exportFolder}");
         return 0;

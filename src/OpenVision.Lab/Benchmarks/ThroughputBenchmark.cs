@@ -1,3 +1,4 @@
+using OpenVision.IO;
 using System.Diagnostics;
 using System.Text.Json;
 using OpenVision.Configs;
@@ -21,7 +22,7 @@ public sealed record ThroughputReport(MachineInfo Machine, MeasuredPeak Peak, IR
 {
     /// <summary>Writes the report as indented JSON.</summary>
     public void Save(string path) =>
-        File.WriteAllText(path, JsonSerializer.Serialize(new { machine = Machine, estimatedPeakFloat32Gflops = Machine.PeakFloat32Gflops, peak = Peak, results = Results, latencies = Latencies },
+        AtomicFile.WriteAllText(path, JsonSerializer.Serialize(new { machine = Machine, estimatedPeakFloat32Gflops = Machine.PeakFloat32Gflops, peak = Peak, results = Results, latencies = Latencies },
             new JsonSerializerOptions { WriteIndented = true }));
 }
 

@@ -1,3 +1,4 @@
+using OpenVision.IO;
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
@@ -24,8 +25,8 @@ public static class ProgressiveBenchmarkFiles
     {
         Directory.CreateDirectory(folder);
         string json = Path.Combine(folder, "progressive.json"), markdown = Path.Combine(folder, "progressive.md"), plot = Path.Combine(folder, "progressive-accuracy.png");
-        File.WriteAllText(json, JsonSerializer.Serialize(report, JsonOptions));
-        File.WriteAllText(markdown, Markdown(report));
+        AtomicFile.WriteAllText(json, JsonSerializer.Serialize(report, JsonOptions));
+        AtomicFile.WriteAllText(markdown, Markdown(report));
         Chart(report).Save(plot);
         return [json, markdown, plot];
     }

@@ -1,3 +1,4 @@
+using OpenVision.IO;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
@@ -77,5 +78,5 @@ public sealed record BenchmarkResult
     }
 
     /// <summary>Writes the JSON to <paramref name="path"/> (UTF-8, trailing newline).</summary>
-    public void Save(string path) => File.WriteAllText(path, ToJson() + "\n", new UTF8Encoding(false));
+    public void Save(string path) => AtomicFile.WriteAllText(path, ToJson() + "\n");   // UTF-8 without a BOM
 }
