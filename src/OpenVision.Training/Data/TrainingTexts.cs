@@ -45,7 +45,8 @@ public sealed class TrainingTexts
         Tokenizer.Encode(altText).CopyTo(altTextIds);
         string sentence = hasCaption ? CaptionSentences.Pick(caption!, random) : altText;
         Tokenizer.Encode(sentence).CopyTo(subCaptionIds);
-        CaptionLayout(Tokenizer.WordPieceIds(hasCaption ? caption! : altText), captionIds[..CaptionLength]);
+        // CaptionLayout keeps CaptionLength - 2 pieces at most; the tokenizer stops there too.
+        CaptionLayout(Tokenizer.WordPieceIds(hasCaption ? caption! : altText, CaptionLength - 2), captionIds[..CaptionLength]);
         return hasCaption;
     }
 

@@ -37,6 +37,9 @@ public sealed class OpenVisionTokenizer
     // BertWordPieceTokenizer registers these as added special tokens: matched in the raw text, never normalized.
     private static readonly string[] AddedSpecialTokens = ["[UNK]", "[SEP]", "[CLS]", "[PAD]", "[MASK]"];
 
+    // WordPieceIds(text, maxCount) reads pieces of about 256, 512, ... characters, at most 64 Ki each.
+    private const int FirstPieceLength = 256, MaxPieceLength = 65536;
+
     private static readonly Lazy<WordPiece> DefaultVocabulary = new(ReadEmbeddedVocabulary);
     private static readonly Lazy<OpenVisionTokenizer> Default = new(() => new(DefaultVocabulary.Value, DefaultContextLength));
 
@@ -92,8 +95,9 @@ public sealed class OpenVisionTokenizer
     /// <exception cref="ArgumentNullException"><paramref name="text"/> is null.</exception>
     public long[] Encode(string text)
     {
+        ArgumentNullException.ThrowIfNull(text);
         var ids = new long[ContextLength];
-        Fill(WordPieceIds(text), ids);
+        Fill(WordPieceIds(text, ContextLength - 3), ids);
         return ids;
     }
 
@@ -107,7 +111,7 @@ public sealed class OpenVisionTokenizer
         for (int i = 0; i < texts.Count; i++)
         {
             if (texts[i] is null) throw new ArgumentNullException(nameof(texts), $"texts[{i}] is null");
-            Fill(WordPieceIds(texts[i]), row);
+            Fill(WordPieceIds(texts[i], ContextLength - 3), row);
             for (int j = 0; j < row.Length; j++) batch[i, j] = row[j];
         }
         return batch;
@@ -115,20 +119,72 @@ public sealed class OpenVisionTokenizer
 
     /// <summary>The word-piece ids of <paramref name="text"/> without [bos], [eos], padding, [CLS] or truncation.</summary>
     /// <exception cref="ArgumentNullException"><paramref name="text"/> is null.</exception>
+    /// <remarks>Reads and tokenizes all of <paramref name="text"/>; <see cref="WordPieceIds(string, int)"/> stops early.</remarks>
     public IReadOnlyList<int> WordPieceIds(string text)
     {
         string cleaned = TextCleaner.Clean(text);
         var ids = new List<int>(cleaned.Length / 3 + 4);
+        AppendCleaned(cleaned, new List<string>(), ids);
+        return ids;
+    }
+
+    /// <summary>The first <paramref name="maxCount"/> ids of <see cref="WordPieceIds(string)"/>, found without reading
+    /// further than those ids need.</summary>
+    /// <remarks>The text is cut into pieces after characters that no step of the pipeline reaches across (ASCII
+    /// whitespace, most ASCII punctuation, CJK ideographs; see <c>TextCuts</c>) and the pieces are tokenized in order
+    /// until <paramref name="maxCount"/> ids are out, so time and memory follow the ids kept, not the text: a 29 MB text
+    /// costs what its first few hundred characters cost. A run of more than 100 ASCII letters and digits between cuts
+    /// is one [UNK] and is scanned, not copied. What is read in full is a stretch without any cut character that is not
+    /// such a run (say, megabytes of accented letters with no space or punctuation), and a text with fewer ids than
+    /// asked for.</remarks>
+    /// <exception cref="ArgumentNullException"><paramref name="text"/> is null.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="maxCount"/> is negative.</exception>
+    public IReadOnlyList<int> WordPieceIds(string text, int maxCount)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        ArgumentOutOfRangeException.ThrowIfNegative(maxCount);
+        var ids = new List<int>(Math.Min(maxCount, 256) + 8);
         var words = new List<string>();
-        int pos = 0;
-        while (pos < cleaned.Length)
+        var lines = new TextCuts.LineRule(text);
+        var fixedText = new StringBuilder();
+        int target = FirstPieceLength;
+        for (int pos = 0; pos < text.Length && ids.Count < maxCount; target = Math.Min(2 * target, MaxPieceLength))
         {
-            (int at, int specialId, int length) = NextSpecialToken(cleaned, pos);
-            TokenizeSegment(cleaned[pos..at], words, ids);
-            if (at == cleaned.Length) break;
-            ids.Add(specialId);
-            pos = at + length;
+            // The piece ends after the last cut character within target characters, or, when there is none, after the
+            // first one beyond.
+            int end = text.Length;
+            if (text.Length - pos > target)
+            {
+                int last = text.AsSpan(pos, target).LastIndexOfAny(TextCuts.Chars);
+                if (last >= 0) end = pos + last + 1;
+                else
+                {
+                    int next = text.AsSpan(pos + target).IndexOfAny(TextCuts.Chars);
+                    int cut = next < 0 ? text.Length : pos + target + next;
+                    if (!text.AsSpan(pos, cut - pos).ContainsAnyExcept(TextCuts.AsciiLettersAndDigits))
+                    {
+                        // At least target (> 100) ASCII letters and digits after a cut and before one (or the end): one
+                        // word that nothing in the pipeline changes but the case, so one [UNK], and the run is never
+                        // copied. The cut character starts the next piece.
+                        ids.Add(_vocabulary.UnknownId);
+                        pos = cut;
+                        continue;
+                    }
+                    if (next >= 0) end = cut + 1;
+                }
+            }
+            fixedText.Clear();
+            for (int start = pos; start < end;)
+            {
+                int newline = text.IndexOf('\n', start, end - start);
+                int lineEnd = newline < 0 ? end : newline + 1;
+                fixedText.Append(TextFixer.FixLinePart(text[start..lineEnd], lines.UnescapeHtml(start, lineEnd)));
+                start = lineEnd;
+            }
+            AppendCleaned(TextCleaner.CleanFixed(fixedText.ToString()), words, ids);
+            pos = end;
         }
+        if (ids.Count > maxCount) ids.RemoveRange(maxCount, ids.Count - maxCount);
         return ids;
     }
 
@@ -164,6 +220,20 @@ public sealed class OpenVisionTokenizer
         for (int i = 0; i < kept; i++) ids[i + 1] = pieces[i];
         ids[kept + 1] = EosId;
         ids[^1] = ClassId;
+    }
+
+    // Cleaned text: the added special tokens cut out, the rest normalized, pre-tokenized and split into word pieces.
+    private void AppendCleaned(string cleaned, List<string> words, List<int> ids)
+    {
+        int pos = 0;
+        while (pos < cleaned.Length)
+        {
+            (int at, int specialId, int length) = NextSpecialToken(cleaned, pos);
+            TokenizeSegment(cleaned[pos..at], words, ids);
+            if (at == cleaned.Length) break;
+            ids.Add(specialId);
+            pos = at + length;
+        }
     }
 
     private void TokenizeSegment(string segment, List<string> words, List<int> ids)

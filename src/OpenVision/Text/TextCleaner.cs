@@ -17,10 +17,12 @@ public static class TextCleaner
     public static string Clean(string text)
     {
         ArgumentNullException.ThrowIfNull(text);
-        string fixedText = TextFixer.Fix(text);
-        string unescaped = HtmlEntities.PythonUnescape(HtmlEntities.PythonUnescape(fixedText));
-        return CollapseWhitespace(unescaped);
+        return CleanFixed(TextFixer.Fix(text));
     }
+
+    // The steps after ftfy: html.unescape twice, then the whitespace collapse.
+    internal static string CleanFixed(string fixedText) =>
+        CollapseWhitespace(HtmlEntities.PythonUnescape(HtmlEntities.PythonUnescape(fixedText)));
 
     // " ".join(text.split()): split() without arguments also drops empty pieces, which strips both ends.
     private static string CollapseWhitespace(string text)

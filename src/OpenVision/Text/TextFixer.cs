@@ -51,6 +51,11 @@ internal static class TextFixer
         return sb.ToString();
     }
 
+    /// <summary>Fixes a piece of one line (it may end with the line's '\n') whose line does (<paramref name="unescapeHtml"/>
+    /// true) or does not decode entities; what <see cref="Fix"/> does to that piece when the piece is cut after ASCII
+    /// whitespace or a <see cref="TextCuts"/> character (no fix reaches across such a character).</summary>
+    public static string FixLinePart(string text, bool unescapeHtml) => IsPlainAscii(text) ? text : FixSegment(text, unescapeHtml);
+
     private static string FixSegment(string text, bool unescapeHtml)
     {
         // ftfy.fix_and_explain loops until a whole round changes nothing; the cap only guards against a pathological cycle.
