@@ -79,6 +79,15 @@ public sealed class HostileInputCliTests : IDisposable
         Assert.Equal(1, error.ExitCode);
         var line = Assert.Single(Lines(error.Stderr));
         Assert.StartsWith($"openvision: error: {Temp("bad\\x1b]0;title\\x07\\x09.png")}: unknown image format", line);
+
+        // A model folder named with ESC, as `info` prints it.
+        string model = Temp("model\u001b[2J");
+        Directory.CreateDirectory(model);
+        foreach (var file in Directory.GetFiles(Mini)) File.Copy(file, Path.Combine(model, Path.GetFileName(file)));
+        var info = Cli.Run("info", "-m", model);
+        Assert.True(info.ExitCode == 0, info.Stderr);
+        Assert.False(info.Stdout.Any(c => char.IsControl(c) && c != '\n'), "a control character reached stdout: " + info.Stdout);
+        Assert.Contains(Temp("model\\x1b[2J"), info.Stdout);
     }
 
     [Fact]

@@ -128,9 +128,9 @@ internal static class IndexCommand
             using var opened = ImageIndex.Open(r.GetValue(index)!);
             var m = opened.Manifest;
             if (r.GetValue(json)) { Console.WriteLine(JsonSerializer.Serialize(m with { Model = m.Model with { Probe = [] } }, SearchCommand.Json)); return 0; }
-            Console.WriteLine($"index       {opened.Folder}");
+            Console.WriteLine($"index       {TerminalText.Escape(opened.Folder)}");
             Console.WriteLine($"images      {m.Count} ({opened.Skipped.Count} skipped inputs)");
-            Console.WriteLine($"model       {m.Model.Name} (config {m.Model.ConfigSha256[..12]}, {m.Model.ImageSize} px, {m.Model.DType})");
+            Console.WriteLine($"model       {TerminalText.Escape(m.Model.Name)} (config {m.Model.ConfigSha256[..12]}, {m.Model.ImageSize} px, {m.Model.DType})");
             Console.WriteLine($"vectors     {m.Dimensions} dimensions, L2-normalized, cosine");
             Console.WriteLine(m.Hnsw is { } h
                 ? $"search      HNSW over {m.HnswCount} rows (M={h.Connectivity}, ef_add={h.ExpansionAdd}, ef={h.ExpansionSearch}, {h.Quantization}){(opened.HasApproximateIndex ? "" : "; behind: exact search until the next build")}"

@@ -27,9 +27,9 @@ internal static class InfoCommand
         var t = config.OptionalTextCfg;
         var p = config.Preprocess;
         int size = imageSize ?? v.ImageSize;
-        Console.WriteLine($"model          {config.Name}");
-        Console.WriteLine($"config         {source.ConfigPath ?? "built in"}");
-        Console.WriteLine($"weights        {source.WeightsPath ?? "(none: built-in config; use hf-hub:UCSC-VLAA/" + config.Name + " or a folder)"}");
+        Console.WriteLine($"model          {TerminalText.Escape(config.Name)}");
+        Console.WriteLine($"config         {TerminalText.Escape(source.ConfigPath ?? "built in")}");
+        Console.WriteLine($"weights        {TerminalText.Escape(source.WeightsPath ?? "(none: built-in config; use hf-hub:UCSC-VLAA/" + config.Name + " or a folder)")}");
         Console.WriteLine($"vision         ViT width {v.Width}, {v.Layers} blocks, {v.Heads} heads x {v.HeadWidth}, MLP {v.MlpWidth}, patch {v.PatchSize}, {size} px -> {size / v.PatchSize}x{size / v.PatchSize} grid + class token");
         Console.WriteLine($"               pool {v.PoolType.ToString().ToLowerInvariant()}, ln_pre {(v.NoLnPre ? "no" : "yes")}, ln_post {(v.FinalLnAfterPool ? "after pooling" : "before pooling")}, eps {v.NormKwargs.Eps:G}, GELU {v.ActKwargs?.Approximate ?? "exact"}");
         if (t is null) Console.WriteLine("text           none (vision-only: image embeddings and patch tokens; zero-shot and text embedding need a text tower)");
