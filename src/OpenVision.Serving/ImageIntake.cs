@@ -9,6 +9,9 @@ namespace OpenVision.Serving;
 /// multiply that either: one waits for a slot (or for its client to leave).</summary>
 internal sealed class ImageIntake
 {
+    // 16 MP: 48 MB or more of pixels, plus the decoder's own buffers of about that size.
+    private const long CollectAfterPixels = 16_000_000;
+
     private readonly ImageTransform transform;
     private readonly SemaphoreSlim slots;
     private long livePixels, peakLivePixels;
@@ -47,20 +50,27 @@ internal sealed class ImageIntake
     /// <summary>Model-size pixels of the one image <paramref name="decode"/> gives, decoded in a slot.</summary>
     public async Task<float[]> PrepareAsync(Func<DecodedImage> decode, CancellationToken cancellationToken)
     {
+        float[] result;
+        long pixels;
         await slots.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
             var image = decode();
-            long pixels = (long)image.Width * image.Height;
+            pixels = (long)image.Width * image.Height;
             long now = Interlocked.Add(ref livePixels, pixels);
             for (long peak = PeakLivePixels; now > peak; peak = PeakLivePixels)
                 if (Interlocked.CompareExchange(ref peakLivePixels, now, peak) == peak) break;
-            try { return transform.ToChw(image); }
+            try { result = transform.ToChw(image); }
             finally { Interlocked.Add(ref livePixels, -pixels); }     // the full-size image is garbage from here on
         }
         finally
         {
             slots.Release();
         }
+        // A huge image's arrays are large-object-heap garbage now, which the GC would otherwise leave until its
+        // budget runs out: several such images' worth on top of the one held. Collecting here keeps a request's
+        // memory near one image; against a decode of tens of megapixels (a second or so) it costs little.
+        if (pixels >= CollectAfterPixels) GC.Collect(2, GCCollectionMode.Forced, blocking: true, compacting: false);
+        return result;
     }
 }

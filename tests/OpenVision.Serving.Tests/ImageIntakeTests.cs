@@ -30,7 +30,7 @@ public class ImageIntakeTests
         lock (intake) Assert.Equal(2, most);
         release.Set();
         foreach (var rows in await Task.WhenAll(requests)) Assert.All(rows, row => Assert.Equal(transform.OutputLength, row.Length));
-        Assert.Equal(2 * 64 * 48, intake.PeakLivePixels);
+        Assert.InRange(intake.PeakLivePixels, 64 * 48, 2 * 64 * 48);      // two at most (their spans need not overlap)
     }
 
     [Fact]
