@@ -11,7 +11,7 @@ namespace OpenVision.Serving;
 
 /// <summary>The service's routes: parse and check the request, embed through the batchers, answer JSON. Every refusal
 /// is an <see cref="ApiError"/>, which <see cref="RequestPipeline"/> turns into a JSON 4xx.</summary>
-internal sealed class EmbeddingEndpoints : IAsyncDisposable
+internal sealed class EmbeddingEndpoints
 {
     // Answers are application/json, never pasted into HTML, so quotes and apostrophes in messages stay readable.
     internal static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
@@ -23,17 +23,19 @@ internal sealed class EmbeddingEndpoints : IAsyncDisposable
 
     private readonly OpenVisionEncoder encoder;
     private readonly OpenVisionEndpointOptions options;
+    private readonly ModelBatchers model;
     private readonly DynamicBatcher<string> texts;
-    private readonly DynamicBatcher<DecodedImage> images;
+    private readonly DynamicBatcher<float[]> images;
 
-    public EmbeddingEndpoints(OpenVisionEncoder encoder, OpenVisionEndpointOptions options, RequestPipeline pipeline)
+    public EmbeddingEndpoints(OpenVisionEncoder encoder, OpenVisionEndpointOptions options, RequestPipeline pipeline, ModelBatchers model)
     {
         this.encoder = encoder;
         this.options = options;
+        this.model = model;
         Pipeline = pipeline;
-        // Raw features from the batchers; handlers normalise per request, so requests with either setting share calls.
-        texts = new DynamicBatcher<string>(batch => Rows(encoder.EncodeTexts(batch, normalize: false)), options);
-        images = new DynamicBatcher<DecodedImage>(batch => Rows(encoder.EncodeImages(batch, normalize: false)), options);
+        // Raw features from the shared batchers; handlers normalise per request, so requests with either setting share calls.
+        texts = model.Texts;
+        images = model.Images;
     }
 
     public RequestPipeline Pipeline { get; }
@@ -88,23 +90,23 @@ internal sealed class EmbeddingEndpoints : IAsyncDisposable
         }
         if (list.Any(string.IsNullOrWhiteSpace)) throw ApiError.BadRequest("invalid_field", "texts must not be empty", "texts");
         var rows = await texts.RunAsync(list, request.HttpContext.RequestAborted);
-        return Results.Json(new EmbeddingResponse(encoder.Config.Name, Normalize(rows, normalize ?? true)), Json);
+        return Results.Json(new EmbeddingResponse(encoder.Config.Name, ModelBatchers.Normalize(rows, normalize ?? true)), Json);
     }
 
     private async Task<IResult> EmbedImage(HttpRequest request)
     {
         bool normalize = true;
-        IReadOnlyList<DecodedImage> decoded;
+        IReadOnlyList<float[]> decoded;
         if (request.HasFormContentType)
-            decoded = await (await RequestForm.ReadAsync(request, options, [])).ImagesAsync(options, request.HttpContext.RequestAborted);
+            decoded = await (await RequestForm.ReadAsync(request, options, [])).ImagesAsync(options, model.Intake, request.HttpContext.RequestAborted);
         else
         {
             using var body = await RequestJson.ReadAsync(request, ImageFields, formAccepted: true);
             normalize = body.Bool("normalize") ?? true;
-            decoded = DecodeAll(Check(body.Strings("images"), "images", options.MaxImagesPerRequest));
+            decoded = await DecodeAll(Check(body.Strings("images"), "images", options.MaxImagesPerRequest), request.HttpContext.RequestAborted);
         }
         var rows = await images.RunAsync(decoded, request.HttpContext.RequestAborted);
-        return Results.Json(new EmbeddingResponse(encoder.Config.Name, Normalize(rows, normalize)), Json);
+        return Results.Json(new EmbeddingResponse(encoder.Config.Name, ModelBatchers.Normalize(rows, normalize)), Json);
     }
 
     private async Task<IResult> Classify(HttpRequest request)
@@ -137,11 +139,12 @@ internal sealed class EmbeddingEndpoints : IAsyncDisposable
         if ((long)labels.Count * templates.Count > options.MaxTextsPerRequest)
             throw ApiError.BadRequest("too_many_items", $"labels × templates is over {options.MaxTextsPerRequest}");
         if (top is < 1) throw ApiError.BadRequest("invalid_field", "top must be at least 1", "top");
-        var decoded = form is not null ? await form.ImagesAsync(options, request.HttpContext.RequestAborted) : DecodeAll(encoded!);
+        var decoded = form is not null ? await form.ImagesAsync(options, model.Intake, request.HttpContext.RequestAborted)
+            : await DecodeAll(encoded!, request.HttpContext.RequestAborted);
 
         // The prompts in ZeroShotClassifier's order (label-major), embedded through the shared text batcher.
         var prompts = labels.SelectMany(l => templates.Select(t => PromptSets.Fill(t, l))).ToList();
-        var promptRows = Normalize(await texts.RunAsync(prompts, request.HttpContext.RequestAborted), true);
+        var promptRows = ModelBatchers.Normalize(await texts.RunAsync(prompts, request.HttpContext.RequestAborted), true);
         var imageRows = await images.RunAsync(decoded, request.HttpContext.RequestAborted);
         int cursor = 0;
         using var classifier = ZeroShotClassifier.Create(batch =>
@@ -156,51 +159,22 @@ internal sealed class EmbeddingEndpoints : IAsyncDisposable
         return Results.Json(new ClassifyResponse(encoder.Config.Name, results), Json);
     }
 
-    private IReadOnlyList<DecodedImage> DecodeAll(IReadOnlyList<string> encoded)
-    {
-        var decoder = new ImageDecoderOptions { MaxPixels = options.MaxImagePixels };
-        return encoded.Select((text, i) =>
+    // Model-size pixels of base64 images (plain or data: URLs), decoded one at a time through the intake.
+    private Task<float[][]> DecodeAll(IReadOnlyList<string> encoded, CancellationToken cancellationToken) =>
+        model.Intake.PrepareAsync(encoded.Count, i =>
         {
+            string text = encoded[i];
             int comma = text.StartsWith("data:", StringComparison.Ordinal) ? text.IndexOf(',') : -1;   // data:image/png;base64,...
             byte[] bytes;
             try { bytes = Convert.FromBase64String(text[(comma + 1)..]); }
             catch (FormatException) { throw ApiError.BadRequest("invalid_image", $"image {i} is not valid base64", "images"); }
-            return ImageDecoder.Decode(bytes, $"image {i}", decoder);
-        }).ToList();
-    }
+            return ImageDecoder.Decode(bytes, $"image {i}", model.Intake.Decoder);
+        }, cancellationToken);
 
     private static IReadOnlyList<T> Check<T>(IReadOnlyList<T>? items, string name, int max)
     {
         if (items is null || items.Count == 0) throw ApiError.BadRequest("missing_field", $"'{name}' is missing or empty", name);
         if (items.Count > max) throw ApiError.BadRequest("too_many_items", $"at most {max} {name} per request, got {items.Count}", name);
         return items;
-    }
-
-    private static float[][] Normalize(float[][] rows, bool normalize)
-    {
-        if (!normalize) return rows;
-        return rows.Select(row =>
-        {
-            double norm = Math.Sqrt(row.Sum(v => (double)v * v));
-            float scale = (float)(1 / Math.Max(norm, 1e-12));
-            return row.Select(v => v * scale).ToArray();
-        }).ToArray();
-    }
-
-    private static float[][] Rows(TorchSharp.torch.Tensor features)
-    {
-        using (features)
-        {
-            var data = features.data<float>().ToArray();
-            int width = (int)features.shape[1];
-            return Enumerable.Range(0, (int)features.shape[0]).Select(i => data[(i * width)..((i + 1) * width)]).ToArray();
-        }
-    }
-
-    /// <summary>Stops the batchers once the host has finished its requests: queued work still runs, new work is refused.</summary>
-    public async ValueTask DisposeAsync()
-    {
-        await texts.DisposeAsync().ConfigureAwait(false);
-        await images.DisposeAsync().ConfigureAwait(false);
     }
 }

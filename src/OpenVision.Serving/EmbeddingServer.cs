@@ -18,16 +18,20 @@ public sealed class EmbeddingServer : IAsyncDisposable
     private readonly WebApplication app;
     private readonly Lazy<Task> stop;
 
-    private EmbeddingServer(WebApplication app, Uri address)
+    private EmbeddingServer(WebApplication app, Uri address, ModelBatchers model)
     {
         this.app = app;
         Address = address;
+        Model = model;
         stop = new Lazy<Task>(() => app.StopAsync());
         Completion = StopWhenAskedAsync(app.Services.GetRequiredService<IHostApplicationLifetime>());
     }
 
     /// <summary>Where the server listens (with the actual port when 0 was asked for).</summary>
     public Uri Address { get; }
+
+    /// <summary>The batchers and image intake the routes share (tests read their counters).</summary>
+    internal ModelBatchers Model { get; }
 
     /// <summary>Completes once the server has stopped after being asked to (a signal, with
     /// <see cref="ServeOptions.StopOnProcessSignals"/>), having answered its requests in flight or reached
@@ -60,7 +64,8 @@ public sealed class EmbeddingServer : IAsyncDisposable
             kestrel.Limits.MaxRequestBodySize = options.MaxRequestBytes;
         });
         var app = builder.Build();
-        EmbeddingEndpoints.MapNotFound(app.MapOpenVision(encoder, options));
+        var (group, model) = OpenVisionEndpointRouteBuilderExtensions.Map(app, encoder, options);
+        EmbeddingEndpoints.MapNotFound(group);
         try
         {
             await app.StartAsync(cancellationToken).ConfigureAwait(false);
@@ -76,7 +81,7 @@ public sealed class EmbeddingServer : IAsyncDisposable
         if (!IPAddress.IsLoopback(ip) && options.ApiKey is null)
             loggerFactory.CreateLogger("OpenVision.Serving").LogWarning(
                 "listening on {Address} without an API key: anyone who can reach it can use the model (set an API key to require one)", bound);
-        return new EmbeddingServer(app, bound);
+        return new EmbeddingServer(app, bound, model);
     }
 
     private static string FormatEndpoint(IPAddress ip, int port) => new IPEndPoint(ip, port).ToString();

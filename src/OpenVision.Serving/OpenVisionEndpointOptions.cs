@@ -3,10 +3,10 @@ namespace OpenVision.Serving;
 /// <summary>Settings of the OpenVision endpoints wherever they are hosted: dynamic batching, request limits and the API key.</summary>
 public record OpenVisionEndpointOptions
 {
-    /// <summary>Gather items of concurrent requests into one model call.</summary>
+    /// <summary>Gather items of concurrent requests into one model call; off, calls never mix requests.</summary>
     public bool DynamicBatching { get; init; } = true;
 
-    /// <summary>Largest model call when batching (items).</summary>
+    /// <summary>Largest model call (items), batching or not: a request of more items runs as several calls, in order.</summary>
     public int MaxBatchSize { get; init; } = 32;
 
     /// <summary>How long a batch, once the model is free, waits for more items. Zero (the default): a batch is what

@@ -47,20 +47,21 @@ internal sealed class RequestForm
         return n;
     }
 
-    /// <summary>Decodes every uploaded file as an image, in order; errors name the file as the client called it.</summary>
-    public async Task<IReadOnlyList<DecodedImage>> ImagesAsync(OpenVisionEndpointOptions options, CancellationToken cancellationToken)
+    /// <summary>Every uploaded file as model-size pixels, in order, decoded one at a time through
+    /// <paramref name="intake"/>; errors name the file as the client called it.</summary>
+    public async Task<IReadOnlyList<float[]>> ImagesAsync(OpenVisionEndpointOptions options, ImageIntake intake, CancellationToken cancellationToken)
     {
         if (form.Files.Count == 0) throw ApiError.BadRequest("missing_field", "the form has no image files");
         if (form.Files.Count > options.MaxImagesPerRequest)
             throw ApiError.BadRequest("too_many_items", $"at most {options.MaxImagesPerRequest} images per request, got {form.Files.Count}");
-        var decoder = new ImageDecoderOptions { MaxPixels = options.MaxImagePixels };
-        var result = new List<DecodedImage>();
+        var result = new List<float[]>();
         foreach (var file in form.Files)
         {
             using var stream = new MemoryStream();
             await file.CopyToAsync(stream, cancellationToken).ConfigureAwait(false);
             string name = string.IsNullOrEmpty(file.FileName) ? $"image {result.Count}" : ApiError.Quote(Path.GetFileName(file.FileName));
-            result.Add(ImageDecoder.Decode(stream.GetBuffer().AsSpan(0, (int)stream.Length), name, decoder));
+            result.Add(await intake.PrepareAsync(() => ImageDecoder.Decode(stream.GetBuffer().AsSpan(0, (int)stream.Length), name, intake.Decoder), cancellationToken)
+                .ConfigureAwait(false));
         }
         return result;
     }

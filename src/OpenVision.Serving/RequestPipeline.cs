@@ -9,8 +9,9 @@ namespace OpenVision.Serving;
 
 /// <summary>The endpoint filter every OpenVision route runs through, wherever it is hosted: a request id (taken from a
 /// well-formed <c>X-Request-Id</c> or made, and sent back), the API key check, the body size limit, one log line per
-/// request, and every failure answered as an OpenAI-shaped JSON error.</summary>
-internal sealed class RequestPipeline(OpenVisionEndpointOptions options, ILogger logger)
+/// request, and every failure answered as an OpenAI-shaped JSON error. <paramref name="stopping"/> is the host's
+/// ApplicationStopping: a connection that closes after it fired was (most likely) cut by the shutdown timeout.</summary>
+internal sealed class RequestPipeline(OpenVisionEndpointOptions options, ILogger logger, CancellationToken stopping = default)
 {
     private const string RequestIdHeader = "X-Request-Id";
     private readonly ApiKeyCheck? key = options.ApiKey is { } k ? new ApiKeyCheck(k) : null;
@@ -27,10 +28,12 @@ internal sealed class RequestPipeline(OpenVisionEndpointOptions options, ILogger
         string route = (context.GetEndpoint() as RouteEndpoint)?.RoutePattern.RawText is { } pattern && !pattern.Contains("{*path}", StringComparison.Ordinal)
             ? pattern : $"(no route) {ApiError.Quote(context.Request.Path.Value)}";
         context.Response.Headers[RequestIdHeader] = id;
+        bool cutAtShutdown = false;
         context.Response.OnCompleted(() =>
         {
+            // Kestrel itself marks every aborted request 499 by the time this runs, so one the shutdown cut is told here.
             logger.LogInformation("{Method} {Route} {Status} {ElapsedMs} ms request {RequestId}", context.Request.Method, route,
-                context.Response.StatusCode, Math.Round(Stopwatch.GetElapsedTime(start).TotalMilliseconds, 1), id);
+                cutAtShutdown ? 503 : context.Response.StatusCode, Math.Round(Stopwatch.GetElapsedTime(start).TotalMilliseconds, 1), id);
             return Task.CompletedTask;
         });
         if (context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } size) size.MaxRequestBodySize = options.MaxRequestBytes;
@@ -55,9 +58,16 @@ internal sealed class RequestPipeline(OpenVisionEndpointOptions options, ILogger
         }
         catch (Exception) when (context.RequestAborted.IsCancellationRequested)
         {
-            // The connection is gone (the client left, or a shutdown outlasted its timeout): nobody reads an answer.
-            // 499 (nginx's "client closed request") is for the log line only.
-            if (!context.Response.HasStarted) context.Response.StatusCode = 499;
+            // The connection is gone: nobody reads an answer, so the status is for the log line only. While the host
+            // is stopping it was the server that cut it (the shutdown timeout passed), which is not the client's doing:
+            // 503 and a line saying so. Otherwise the client left: 499 (nginx's "client closed request").
+            if (stopping.IsCancellationRequested)
+            {
+                logger.LogWarning("request {RequestId} ({Method} {Route}) was cut at shutdown: its connection was closed while the server was stopping, and its model work not yet started was dropped",
+                    id, context.Request.Method, route);
+                cutAtShutdown = true;
+            }
+            else if (!context.Response.HasStarted) context.Response.StatusCode = 499;
             return Results.Empty;
         }
         catch (OperationCanceledException)

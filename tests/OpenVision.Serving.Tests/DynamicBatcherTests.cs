@@ -61,4 +61,33 @@ public class DynamicBatcherTests
         await Task.WhenAll(first, batcher.RunAsync([1], CancellationToken.None), batcher.RunAsync([2], CancellationToken.None)).WaitAsync(TimeSpan.FromMinutes(1));
         Assert.Equal([[0, 1, 2]], model.Calls);
     }
+
+    // --max-batch bounds every call, a single request's too: a larger one runs as chunks of that size, in order.
+    [Fact]
+    public async Task ARequestLargerThanTheLargestBatchIsSplitInOrder()
+    {
+        var model = new HeldModel();
+        model.Release.Set();
+        await using var batcher = new DynamicBatcher<int>(model.Run, new OpenVisionEndpointOptions { MaxBatchSize = 4 });
+        var rows = await batcher.RunAsync(Enumerable.Range(0, 10).ToList(), CancellationToken.None);
+        Assert.Equal(Enumerable.Range(0, 10).Select(i => (float)i), rows.Select(r => r[0]));
+        Assert.Equal([[0, 1, 2, 3], [4, 5, 6, 7], [8, 9]], model.Calls);
+    }
+
+    // Once a request is abandoned (its client left, or the shutdown timeout closed its connection) none of its chunks
+    // that have not started runs: only the call already running finishes.
+    [Fact]
+    public async Task AnAbandonedRequestStartsNoFurtherChunk()
+    {
+        var model = new HeldModel();
+        await using var batcher = new DynamicBatcher<int>(model.Run, new OpenVisionEndpointOptions { MaxBatchSize = 2, DynamicBatching = false });
+        using var abandoned = new CancellationTokenSource();
+        var request = batcher.RunAsync(Enumerable.Range(0, 10).ToList(), abandoned.Token);
+        await model.FirstCallStarted.Task.WaitAsync(TimeSpan.FromMinutes(1));
+        abandoned.Cancel();
+        model.Release.Set();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => request);
+        await batcher.DisposeAsync();                              // waits for the queue: what is left is skipped, not run
+        Assert.Equal([[0, 1]], model.Calls);
+    }
 }

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Json;
 using System.Net.Sockets;
@@ -62,6 +63,53 @@ public class ServeShutdownTests
         Assert.Equal(0, await server.ExitCodeAsync());
         never.SetResult();                                                    // the rest of the body meets a closed connection
         await Assert.ThrowsAnyAsync<Exception>(() => stuck);                  // it was cut, not answered
+        server.AssertNoExceptionLogged();
+    }
+
+    // --shutdown-timeout bounds the exit: requests still running at the timeout have their connections closed, none of
+    // their chunks (--max-batch items each) that has not started runs, so the exit waits for at most the one model call
+    // in progress; and the log says the server cut them (503, "cut at shutdown"), not that their clients left (499).
+    [Fact]
+    public async Task RequestsPastTheShutdownTimeoutAreCutTheirQueuedWorkDroppedAndTheExitBounded()
+    {
+        const int requests = 16, timeoutSeconds = 1;
+        await using var server = await ServeProcess.StartAsync(["--shutdown-timeout", $"{timeoutSeconds}", "--max-batch", "1"]);
+        using var client = new HttpClient { BaseAddress = server.Address, Timeout = TimeSpan.FromMinutes(5) };
+        // One model call of --max-batch items, measured here (the second, warm): what the exit may wait for past the timeout.
+        var call = new Stopwatch();
+        for (int i = 0; i < 2; i++)
+        {
+            call.Restart();
+            (await client.PostAsJsonAsync("embed/text", new { texts = new[] { "one call" } })).EnsureSuccessStatusCode();
+            call.Stop();
+        }
+        // 16 requests of 1024 texts at one text per call: seconds of queued model work on any machine.
+        var texts = Enumerable.Range(0, 1024).Select(i => $"caption number {i} of a test that outlasts the timeout").ToArray();
+        var inFlight = Enumerable.Range(0, requests).Select(_ => client.PostAsJsonAsync("embed/text", new { texts })).ToList();
+        await Until(async () => await Health(server.Address) is { ActiveRequests: requests, TextItems: > 2 }, "the requests never all reached the model");
+
+        var stopping = Stopwatch.StartNew();
+        server.Signal("TERM");
+        Assert.Equal(0, await server.ExitCodeAsync());
+        stopping.Stop();
+        // Generous: process teardown on a loaded machine plus many times one call; the queued work left untouched
+        // would be thousands of calls.
+        var bound = TimeSpan.FromSeconds(timeoutSeconds + 15) + 50 * call.Elapsed;
+        Assert.True(stopping.Elapsed < bound, $"serve exited {stopping.Elapsed.TotalSeconds:F1} s after SIGTERM; the bound is {bound.TotalSeconds:F1} s\n{server.Stderr}");
+
+        int answered = 0;
+        foreach (var request in inFlight)
+        {
+            try { if ((await request).IsSuccessStatusCode) answered++; }
+            catch (HttpRequestException) { }                                  // cut: the connection closed
+        }
+        var lines = server.Stderr.Split('\n');
+        int cut = requests - answered;
+        Assert.True(cut > 0, $"all {requests} requests were answered before the timeout: the test needs more queued work");
+        Assert.Equal(cut, lines.Count(l => l.Contains("POST /embed/text 503", StringComparison.Ordinal)));
+        Assert.Equal(cut, lines.Count(l => l.Contains("was cut at shutdown", StringComparison.Ordinal)));
+        Assert.DoesNotContain(lines, l => l.Contains("POST /embed/text 499", StringComparison.Ordinal));
+        Assert.Contains(lines, l => l.Contains("were dropped without running the model", StringComparison.Ordinal));
         server.AssertNoExceptionLogged();
     }
 

@@ -21,9 +21,9 @@ internal static class ServeCommand
         var apiKey = new Option<string?>("--api-key")
             { Description = $"Require 'Authorization: Bearer KEY' on every route but /health and the page (default: ${ApiKeyVariable}, which keeps it out of ps)" };
         var shutdownTimeout = new Option<double>("--shutdown-timeout")
-            { Description = "Seconds a SIGINT or SIGTERM waits for requests in flight before closing their connections", DefaultValueFactory = _ => 10 };
-        var noBatching = new Option<bool>("--no-batching") { Description = "One model call per request instead of gathering concurrent requests" };
-        var maxBatch = new Option<int>("--max-batch") { Description = "Most items in one model call", DefaultValueFactory = _ => 32 };
+            { Description = "Seconds a SIGINT or SIGTERM waits for requests in flight before closing their connections (the exit then waits for at most the one model call running)", DefaultValueFactory = _ => 10 };
+        var noBatching = new Option<bool>("--no-batching") { Description = "Model calls never mix requests (each request runs alone, in calls of at most --max-batch items)" };
+        var maxBatch = new Option<int>("--max-batch") { Description = "Most items in one model call; a larger request runs as several calls", DefaultValueFactory = _ => 32 };
         var batchDelay = BatchDelayOption();
         var index = new Option<string?>("--index") { Description = "Image index folder to serve POST /v1/search and the page's search from (built with the served model)" };
         var command = new Command("serve", "Serve embeddings, zero-shot classification and search over HTTP (OpenAI-compatible POST /v1/embeddings; POST /embed/text, /embed/image, /classify, /v1/search; GET /health, a page at /)")

@@ -10,22 +10,20 @@ namespace OpenVision.Serving.OpenAi;
 /// <summary>The OpenAI-compatible routes: <c>POST /v1/embeddings</c>, <c>GET /v1/models</c> and
 /// <c>GET /v1/models/{id}</c>. Texts and images (data: URLs) share one embedding space; every row is L2-normalized,
 /// as <c>openvision embed</c> writes them. Errors are <see cref="ApiError"/>s in OpenAI's shape.</summary>
-internal sealed class OpenAiEndpoints : IAsyncDisposable
+internal sealed class OpenAiEndpoints
 {
     private static readonly string[] EmbeddingFields = ["model", "input", "encoding_format", "dimensions", "user", "modality"];
 
     private readonly OpenVisionEncoder encoder;
     private readonly OpenVisionEndpointOptions options;
-    private readonly DynamicBatcher<string> texts;
-    private readonly DynamicBatcher<DecodedImage> images;
+    private readonly ModelBatchers model;
     private readonly long created = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
 
-    public OpenAiEndpoints(OpenVisionEncoder encoder, OpenVisionEndpointOptions options)
+    public OpenAiEndpoints(OpenVisionEncoder encoder, OpenVisionEndpointOptions options, ModelBatchers model)
     {
         this.encoder = encoder;
         this.options = options;
-        texts = new DynamicBatcher<string>(batch => Rows(encoder.EncodeTexts(batch, normalize: true)), options);
-        images = new DynamicBatcher<DecodedImage>(batch => Rows(encoder.EncodeImages(batch, normalize: true)), options);
+        this.model = model;
     }
 
     /// <summary>The id clients name the model by: the served config's name.</summary>
@@ -45,15 +43,15 @@ internal sealed class OpenAiEndpoints : IAsyncDisposable
     /// <summary>Normalized embeddings of <paramref name="inputs"/>, in order, through the shared batchers.</summary>
     public async Task<float[][]> EmbedAsync(IReadOnlyList<EmbeddingInput> inputs, string param, CancellationToken cancellationToken)
     {
-        var decoder = new ImageDecoderOptions { MaxPixels = options.MaxImagePixels };
         var imageRows = inputs.Select((input, i) => (input, i)).Where(x => x.input.IsImage).ToList();
         if (imageRows.Count > options.MaxImagesPerRequest)
             throw ApiError.BadRequest("too_many_items", $"at most {options.MaxImagesPerRequest} images per request, got {imageRows.Count}", param);
-        var decoded = imageRows.Select(x => EmbeddingInput.Decode(x.input.ImageDataUrl!, param == "input" ? $"input {x.i}" : $"'{param}'", param, decoder)).ToList();
+        var decoded = await model.Intake.PrepareAsync(imageRows.Count,
+            k => EmbeddingInput.Decode(imageRows[k].input.ImageDataUrl!, param == "input" ? $"input {imageRows[k].i}" : $"'{param}'", param, model.Intake.Decoder), cancellationToken);
         var textRows = inputs.Where(input => !input.IsImage).Select(input => input.Text!).ToList();
-        var textTask = texts.RunAsync(textRows, cancellationToken);
-        var imageTask = images.RunAsync(decoded, cancellationToken);
-        var (textVectors, imageVectors) = (await textTask, await imageTask);
+        var textTask = model.Texts.RunAsync(textRows, cancellationToken);
+        var imageTask = model.Images.RunAsync(decoded, cancellationToken);
+        var (textVectors, imageVectors) = (ModelBatchers.Normalize(await textTask, true), ModelBatchers.Normalize(await imageTask, true));
         var rows = new float[inputs.Count][];
         int t = 0, m = 0;
         for (int i = 0; i < inputs.Count; i++) rows[i] = inputs[i].IsImage ? imageVectors[m++] : textVectors[t++];
@@ -116,23 +114,5 @@ internal sealed class OpenAiEndpoints : IAsyncDisposable
         var bytes = new byte[row.Length * sizeof(float)];
         for (int i = 0; i < row.Length; i++) BinaryPrimitives.WriteSingleLittleEndian(bytes.AsSpan(i * sizeof(float)), row[i]);
         return Convert.ToBase64String(bytes);
-    }
-
-    private static float[][] Rows(TorchSharp.torch.Tensor features)
-    {
-        using (features)
-        {
-            using var cpu = features.to(TorchSharp.torch.ScalarType.Float32);
-            var data = cpu.data<float>().ToArray();
-            int width = (int)features.shape[1];
-            return Enumerable.Range(0, (int)features.shape[0]).Select(i => data[(i * width)..((i + 1) * width)]).ToArray();
-        }
-    }
-
-    /// <summary>Stops the batchers once the host has answered its requests.</summary>
-    public async ValueTask DisposeAsync()
-    {
-        await texts.DisposeAsync().ConfigureAwait(false);
-        await images.DisposeAsync().ConfigureAwait(false);
     }
 }

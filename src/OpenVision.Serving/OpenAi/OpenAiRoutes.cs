@@ -11,12 +11,12 @@ internal static class OpenAiRoutes
 {
     private static readonly string SearchScript = Asset("OpenVision.Serving.search.js");
 
-    /// <summary>Maps the routes on <paramref name="group"/>; the returned endpoints own batchers to dispose when the
-    /// host has stopped. Refuses (at startup) an index built with another model.</summary>
-    public static OpenAiEndpoints Map(IEndpointRouteBuilder group, OpenVisionEncoder encoder, OpenVisionEndpointOptions options)
+    /// <summary>Maps the routes on <paramref name="group"/>, embedding through <paramref name="model"/> (the batchers the
+    /// other routes share). Refuses (at startup) an index built with another model.</summary>
+    public static OpenAiEndpoints Map(IEndpointRouteBuilder group, OpenVisionEncoder encoder, OpenVisionEndpointOptions options, ModelBatchers model)
     {
         if (options.SearchIndex is { } index) EnsureCompatible(index, encoder);
-        var embeddings = new OpenAiEndpoints(encoder, options);
+        var embeddings = new OpenAiEndpoints(encoder, options, model);
         embeddings.Map(group);
         new SearchEndpoints(options.SearchIndex, embeddings).Map(group);
         group.MapGet("/search.js", () => Results.Text(SearchScript, "text/javascript; charset=utf-8")).WithMetadata(PublicEndpoint.Instance);
