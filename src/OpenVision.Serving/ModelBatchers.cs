@@ -37,13 +37,16 @@ internal sealed class ModelBatchers : IAsyncDisposable
     /// <summary>The rows scaled to unit L2 norm (new arrays) when <paramref name="normalize"/>, else the rows as they are.</summary>
     public static float[][] Normalize(float[][] rows, bool normalize)
     {
-        if (!normalize) return rows;
-        return rows.Select(row =>
-        {
-            double norm = Math.Sqrt(row.Sum(v => (double)v * v));
-            float scale = (float)(1 / Math.Max(norm, 1e-12));
-            return row.Select(v => v * scale).ToArray();
-        }).ToArray();
+        if (!normalize || rows.Length == 0) return rows;
+        // The encoder's own operation on the same float32 rows, so a route gives the bits `EncodeTexts(normalize:
+        // true)` gives for the same features, not a second rounding of its own.
+        int width = rows[0].Length;
+        var data = new float[(long)rows.Length * width];
+        for (int i = 0; i < rows.Length; i++) rows[i].CopyTo(data, (long)i * width);
+        using var raw = torch.tensor(data, [rows.Length, width]);
+        using var unit = torch.nn.functional.normalize(raw, dim: -1);
+        var flat = unit.data<float>().ToArray();
+        return [.. Enumerable.Range(0, rows.Length).Select(i => flat.AsSpan(i * width, width).ToArray())];
     }
 
     private float[][] EncodePixels(IReadOnlyList<float[]> images)
