@@ -42,8 +42,8 @@ internal sealed class EmbeddingEndpoints
 
     public void Map(IEndpointRouteBuilder group)
     {
-        group.MapGet("/", () => Results.Content(IndexPage.Html, "text/html; charset=utf-8")).WithMetadata(PublicEndpoint.Instance);
-        group.MapGet("/health", () => Results.Json(new HealthResponse("ok", encoder.Config.Name, encoder.Backend.GetType().Name, encoder.Config.EmbedDim,
+        group.MapRead("/", () => Results.Content(IndexPage.Html, "text/html; charset=utf-8")).WithMetadata(PublicEndpoint.Instance);
+        group.MapRead("/health", () => Results.Json(new HealthResponse("ok", encoder.Config.Name, encoder.Backend.GetType().Name, encoder.Config.EmbedDim,
             encoder.ImageSize, options.DynamicBatching, texts.Calls, texts.Items, images.Calls, images.Items, Pipeline.ActiveRequests,
             options.ApiKey is not null), Json)).WithMetadata(PublicEndpoint.Instance);
         group.MapPost("/embed/text", EmbedText);
@@ -59,7 +59,7 @@ internal sealed class EmbeddingEndpoints
         var routes = MappedRoutes(context.RequestServices.GetRequiredService<EndpointDataSource>());
         var allowed = routes.Where(r => r.Matches(path)).Select(r => r.Method).Distinct().ToList();
         if (allowed.Count == 0) throw new ApiError(404, "not_found", $"no route {ApiError.Quote(context.Request.Method, 10)} {ApiError.Quote(path)}; " +
-            $"routes: {string.Join(", ", routes.Select(r => $"{r.Method} {r.Pattern}"))}");
+            $"routes: {string.Join(", ", routes.GroupBy(r => r.Pattern).Select(g => $"{string.Join("|", g.Select(r => r.Method))} {g.Key}"))}");
         context.Response.Headers.Allow = string.Join(", ", allowed);
         throw new ApiError(405, "method_not_allowed", $"{path} takes {string.Join(" or ", allowed)}, not {ApiError.Quote(context.Request.Method, 10)}");
     });

@@ -21,6 +21,13 @@ public class ApiKeyTests
         var health = await client.GetFromJsonAsync<HealthResponse>("health");        // probes need no key
         Assert.True(health!.AuthRequired);
         Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/")).StatusCode);     // the static page neither
+        foreach (var open in new[] { "health", "/" })                                   // nor a HEAD probe of either
+        {
+            var head = await client.SendAsync(new HttpRequestMessage(HttpMethod.Head, open));
+            Assert.Equal(HttpStatusCode.OK, head.StatusCode);
+            Assert.Empty(await head.Content.ReadAsByteArrayAsync());
+        }
+        Assert.Equal(HttpStatusCode.Unauthorized, (await client.SendAsync(new HttpRequestMessage(HttpMethod.Head, "v1/models"))).StatusCode);   // a keyed route needs the key
 
         foreach (var (header, code) in new (string?, string)[]
                  {

@@ -83,7 +83,7 @@ public class ErrorAnswerTests(ServerFixture fixture) : IClassFixture<ServerFixtu
         var notFound = await ErrorAssert.IsJsonError(await Client.GetAsync("no/such/route.ico"), 404, "not_found");
         Assert.Contains("POST /classify", notFound.Message);                       // it lists the routes there are,
         Assert.Contains("POST /v1/embeddings", notFound.Message);                  // every one mapped, not a list kept by hand
-        Assert.Contains("GET /v1/search/items/{row}/image", notFound.Message);
+        Assert.Contains("GET|HEAD /v1/search/items/{row}/image", notFound.Message);
         Assert.DoesNotContain("{*path}", notFound.Message);
         var openAiWrongMethod = await Client.GetAsync("v1/embeddings");
         await ErrorAssert.IsJsonError(openAiWrongMethod, 405, "method_not_allowed");

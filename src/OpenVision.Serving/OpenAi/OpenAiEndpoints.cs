@@ -32,8 +32,8 @@ internal sealed class OpenAiEndpoints
     public void Map(IEndpointRouteBuilder group)
     {
         group.MapPost("/v1/embeddings", Embeddings);
-        group.MapGet("/v1/models", () => Results.Json(new ModelList([Card()]), OpenAiJson.Options));
-        group.MapGet("/v1/models/{**id}", (string id) =>
+        group.MapRead("/v1/models", () => Results.Json(new ModelList([Card()]), OpenAiJson.Options));
+        group.MapRead("/v1/models/{**id}", (string id) =>
         {
             CheckModel(id, "id");
             return Results.Json(Card(), OpenAiJson.Options);

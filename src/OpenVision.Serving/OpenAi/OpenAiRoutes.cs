@@ -19,7 +19,7 @@ internal static class OpenAiRoutes
         var embeddings = new OpenAiEndpoints(encoder, options, model);
         embeddings.Map(group);
         new SearchEndpoints(options.SearchIndex, embeddings).Map(group);
-        group.MapGet("/search.js", () => Results.Text(SearchScript, "text/javascript; charset=utf-8")).WithMetadata(PublicEndpoint.Instance);
+        group.MapRead("/search.js", () => Results.Text(SearchScript, "text/javascript; charset=utf-8")).WithMetadata(PublicEndpoint.Instance);
         return embeddings;
     }
 

@@ -21,9 +21,9 @@ internal sealed class SearchEndpoints(ImageIndex? index, OpenAiEndpoints embeddi
 
     public void Map(IEndpointRouteBuilder group)
     {
-        group.MapGet("/v1/search", () => Results.Json(Info(Loaded()), OpenAiJson.Options));
+        group.MapRead("/v1/search", () => Results.Json(Info(Loaded()), OpenAiJson.Options));
         group.MapPost("/v1/search", Search);
-        group.MapGet("/v1/search/items/{row}/image", Image);
+        group.MapRead("/v1/search/items/{row}/image", Image);
     }
 
     private ImageIndex Loaded() => index ?? throw new ApiError(404, "no_index_loaded",
