@@ -62,7 +62,7 @@ public class ExportCliTests
         Assert.Equal(1, wrong.ExitCode);
         Assert.Contains("--backend must be torch, onnx or fastest", wrong.Stderr);
         var layer = CliProcess.Run(null, "embed", "--model", ReferenceModels.Folder(Name), "--backend", "onnx", "--random-init",
-            "--pixels", "missing.npy", "--layer", "-2", "--output", Path.Combine(Exports.TempFolder("bad"), "x.npy"));
+            "--pixels", "missing.npy", "--layer", "-2", "--output", Path.Combine(Exports.TempFolder("bad"), "x.safetensors"));
         Assert.Equal(1, layer.ExitCode);
         Assert.Contains("not block outputs (use the TorchSharp backend, --backend torch)", layer.Stderr);
         var missing = CliProcess.Run(null, "export", "onnx", "--model", "openvision-vit-tiny-patch16-224", "--output", Exports.TempFolder("bad"));

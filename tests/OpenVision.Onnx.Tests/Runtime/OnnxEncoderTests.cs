@@ -81,7 +81,7 @@ public class OnnxEncoderTests
         using var oblong = zeros(1, 3, 46, 40);
         Assert.Contains("[N, 3, S, S]", Assert.Throws<ArgumentException>(() => onnx.EncodePixels(oblong)).Message);
         using var shortIds = zeros(1, 77, dtype: ScalarType.Int64);
-        Assert.Contains("must be [any, 80], got [1, 77]", Assert.Throws<ArgumentException>(() => onnx.EncodeTokenIds(shortIds)).Message);
+        Assert.Contains("token ids must be [B, 80], got [1, 77]", Assert.Throws<ArgumentException>(() => onnx.EncodeTokenIds(shortIds)).Message);
         using var intIds = zeros(1, 80, dtype: ScalarType.Int32);
         Assert.Contains("must be int64", Assert.Throws<ArgumentException>(() => onnx.EncodeTokenIds(intIds)).Message);
         Assert.Throws<ArgumentException>(() => onnx.EncodeTexts(["fine", " "]));
