@@ -1,3 +1,4 @@
+using OpenVision.Checkpoints;
 using OpenVision.IO;
 using OpenVision.Training.Models;
 using TorchSharp;
@@ -13,15 +14,21 @@ public sealed class TrainingCheckpoints(string outputFolder)
 {
     private readonly string root = Path.Combine(outputFolder, "checkpoints");
 
-    /// <summary>The newest complete checkpoint folder, or null.</summary>
+    /// <summary>The newest complete checkpoint folder, or null when the run has none yet.</summary>
+    /// <exception cref="CheckpointFormatException"><c>latest</c> names no checkpoint folder: starting over would
+    /// delete the checkpoints there are and overwrite the metrics, so the damage is reported instead.</exception>
     public string? Latest
     {
         get
         {
             string pointer = Path.Combine(root, "latest");
             if (!File.Exists(pointer)) return null;
-            string folder = Path.Combine(root, File.ReadAllText(pointer).Trim());
-            return Directory.Exists(folder) ? folder : null;
+            string name = File.ReadAllText(pointer).Trim();
+            string folder = Path.Combine(root, name);
+            if (name.Length == 0 || name.Contains('/') || name.Contains('\\') || !Directory.Exists(folder))
+                throw new CheckpointFormatException(pointer,
+                    $"names the checkpoint '{name}', which is not in {root}; repair or remove the pointer to resume from the checkpoints that are there");
+            return folder;
         }
     }
 

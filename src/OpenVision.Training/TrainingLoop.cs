@@ -80,6 +80,7 @@ public sealed class TrainingLoop(TrainConfig config, ITrainingData data, string 
         {
             var checkpoints = new TrainingCheckpoints(outputFolder);
             string? resumeFrom = checkpoints.Latest;
+            RequireSameRun(resumeFrom);
             var state = resumeFrom is null ? new TrainingState(0, 0, 0, 0, DataPosition.Start, "") : TrainingCheckpoints.LoadModel(resumeFrom, model);
             // Identical starting points whatever each rank's seed or file view; the optimizer state comes from the
             // same checkpoint file on every rank and is updated with identical averaged gradients thereafter.
@@ -148,6 +149,20 @@ public sealed class TrainingLoop(TrainConfig config, ITrainingData data, string 
             model.Dispose();
             throw;
         }
+    }
+
+    // Resuming continues the run in the folder: another config would mix two runs' metrics and checkpoints. The
+    // thread count is how the run uses the machine, not what it trains, so it may change between resumes.
+    private void RequireSameRun(string? resumeFrom)
+    {
+        string path = Path.Combine(outputFolder, "train_config.json");
+        if (resumeFrom is null || !File.Exists(path)) return;
+        var earlier = JsonSerializer.Deserialize<TrainConfig>(File.ReadAllText(path), TrainConfig.JsonOptions)
+            ?? throw new InvalidDataException($"{path}: empty");
+        string Canonical(TrainConfig c) => JsonSerializer.Serialize(c with { Threads = 0 }, TrainConfig.JsonOptions);
+        if (Canonical(earlier) != Canonical(config))
+            throw new ArgumentException($"{outputFolder} holds a run of another config ({path} differs from this one); "
+                + "resume with that config, or give a new output folder");
     }
 
     // A resumed run continues the curve: drop lines written after the checkpoint it resumes from.

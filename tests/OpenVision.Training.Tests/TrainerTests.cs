@@ -97,11 +97,46 @@ public sealed class TrainerTests : IDisposable
 
     private static double Losses(string line) => JsonDocument.Parse(line).RootElement.GetProperty("loss").GetDouble();
 
+    // Resuming would mix two runs, or start over and delete the checkpoints there are: both are refused, and the
+    // folder is left as it was.
+    [Fact]
+    public void AResumeWithAnotherConfigOrADanglingPointerIsRefused()
+    {
+        string run = Path.Combine(output, "c"), checkpoints = Path.Combine(run, "checkpoints");
+        var kill = new Progress(p => { if (p.Last.Step == 3) throw new OperationCanceledException("killed"); });
+        Assert.Throws<OperationCanceledException>(() => new Trainer(Config(checkpointEvery: 2), new SyntheticData(), run, () => TinyModels.Model(1)).Run(kill));
+        string[] Snapshot() => [.. Directory.GetFileSystemEntries(run, "*", SearchOption.AllDirectories).Order(StringComparer.Ordinal)
+            .Select(p => File.Exists(p) ? $"{p} {Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(File.ReadAllBytes(p)))}" : p)];
+        var before = Snapshot();
+
+        var other = Assert.Throws<ArgumentException>(() => new Trainer(Config(checkpointEvery: 2) with { Seed = 4 }, new SyntheticData(), run, () => TinyModels.Model(1)).Run());
+        Assert.Equal($"{run} holds a run of another config ({Path.Combine(run, "train_config.json")} differs from this one); resume with that config, or give a new output folder", other.Message);
+        Assert.Equal(before, Snapshot());
+
+        File.WriteAllText(Path.Combine(checkpoints, "latest"), "step-9999999");
+        before = Snapshot();
+        var dangling = Assert.Throws<OpenVision.Checkpoints.CheckpointFormatException>(() => new Trainer(Config(checkpointEvery: 2), new SyntheticData(), run, () => TinyModels.Model(1)).Run());
+        Assert.StartsWith($"{Path.Combine(checkpoints, "latest")}: names the checkpoint 'step-9999999', which is not in {checkpoints}", dangling.Message);
+        Assert.Equal(before, Snapshot());
+        Assert.True(Directory.Exists(Path.Combine(checkpoints, "step-0000002")));
+    }
+
     [Fact]
     public void InvalidConfigsNameTheProblem()
     {
         var e = Assert.Throws<ArgumentException>(() => (Config() with { GradientAccumulation = 3 }).Validate());
         Assert.Contains("not divisible", e.Message);
+        // Values that used to fail deep inside as a division by zero or an overflow.
+        TrainConfig WithStage(TrainStage stage) => Config() with { Stages = [stage] };
+        var zero = Assert.Throws<ArgumentException>(() => WithStage(new TrainStage { ImageSize = 8, Samples = 0, BatchSize = 0, PeakLr = 0 }).Validate());
+        Assert.Contains("stage 0: image_size and batch_size must be positive", zero.Message);
+        Assert.Contains("stage 0: peak_lr must be in (0, 1000], not 0", zero.Message);
+        Assert.Contains("peak_lr must be in (0, 1000], not 1E+300",
+            Assert.Throws<ArgumentException>(() => WithStage(new TrainStage { ImageSize = 8, Samples = 16, BatchSize = 4, PeakLr = 1e300 }).Validate()).Message);
+        Assert.Contains("image_size 2000000000 is above 4096",
+            Assert.Throws<ArgumentException>(() => WithStage(new TrainStage { ImageSize = 2_000_000_000, Samples = 16, BatchSize = 4, PeakLr = 1e-3 }).Validate()).Message);
+        Assert.Contains("100000000000000 samples are more than 2147483647 steps of 8",
+            Assert.Throws<ArgumentException>(() => WithStage(new TrainStage { ImageSize = 8, Samples = 100_000_000_000_000, BatchSize = 8, PeakLr = 1e-3 }).Validate()).Message);
         string path = Path.Combine(output, "bad.json");
         File.WriteAllText(path, """{ "stages": [], "learning_rate": 1 }""");
         var loadError = Assert.Throws<ArgumentException>(() => TrainConfig.Load(path));
