@@ -107,6 +107,10 @@ public sealed record TrainConfig
     /// <summary>Unknown keys, refused by <see cref="Validate"/>.</summary>
     [JsonExtensionData] public Dictionary<string, JsonElement>? Unrecognized { get; init; }
 
+    // The largest input the CLI accepts anywhere (--image-size), and a learning rate far above any that trains.
+    private const int MaxImageSize = 4096;
+    private const double MaxPeakLr = 1000;
+
     /// <summary>Throws <see cref="ArgumentException"/> naming every problem.</summary>
     public TrainConfig Validate()
     {
@@ -116,8 +120,11 @@ public sealed record TrainConfig
         foreach (var (i, s) in Stages.Index())
         {
             if (s.ImageSize <= 0 || s.BatchSize <= 0 || s.Samples < s.BatchSize) problems.Add($"stage {i}: image_size and batch_size must be positive and samples at least one batch");
-            if (s.PeakLr <= 0) problems.Add($"stage {i}: peak_lr must be positive");
-            if (s.WarmupSamples < 0 || s.WarmupSteps >= s.Steps && s.WarmupSamples > 0) problems.Add($"stage {i}: warmup must be shorter than the stage");
+            if (s.ImageSize > MaxImageSize) problems.Add($"stage {i}: image_size {s.ImageSize} is above {MaxImageSize}");
+            if (!(s.PeakLr > 0 && s.PeakLr <= MaxPeakLr)) problems.Add($"stage {i}: peak_lr must be in (0, {MaxPeakLr}], not {s.PeakLr}");
+            if (s.BatchSize <= 0) continue;   // the checks below divide by it
+            if (s.Samples / s.BatchSize > int.MaxValue) problems.Add($"stage {i}: {s.Samples} samples are more than {int.MaxValue} steps of {s.BatchSize}");
+            if (s.WarmupSamples < 0 || s.WarmupSamples / s.BatchSize >= s.Samples / s.BatchSize && s.WarmupSamples > 0) problems.Add($"stage {i}: warmup must be shorter than the stage");
             if (GradientAccumulation < 1 || s.BatchSize % GradientAccumulation != 0) problems.Add($"stage {i}: batch_size {s.BatchSize} is not divisible by gradient_accumulation {GradientAccumulation}");
         }
         if (!Objectives.Contains(Objective)) problems.Add($"objective '{Objective}' is not one of: {string.Join(", ", Objectives)}");
