@@ -23,6 +23,10 @@ public sealed class LinearProbeEvaluator : IEvaluator
         this.options = options ?? new LinearProbeOptions();
         if (train.ClassNames.Count != test.ClassNames.Count)
             throw new ArgumentException($"train has {train.ClassNames.Count} classes but test has {test.ClassNames.Count}");
+        // Labels are class indices: the same count under other names (or another order) would score the wrong classes.
+        for (int c = 0; c < train.ClassNames.Count; c++)
+            if (train.ClassNames[c] != test.ClassNames[c])
+                throw new ArgumentException($"train and test name their classes differently: class {c} is '{train.ClassNames[c]}' in train but '{test.ClassNames[c]}' in test");
     }
 
     /// <inheritdoc/>

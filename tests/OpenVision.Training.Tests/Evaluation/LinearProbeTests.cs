@@ -48,6 +48,17 @@ public class LinearProbeTests
     // point 0.5 (λ → 0) towards the minority class as λ grows (the prior takes over). Solved independently
     // (Newton on the equivalent binary problem, penalty λ/4·w²): λ 1e-2 → 0.609, 1e-1 → 0.854, 1 → 3.41.
     // Validation points x = 0.7 (class 0) and x = 1 (class 1) are both right only when 0.7 < boundary < 1: λ = 0.1.
+    // Labels are indices into the class list: test classes of other names would be scored as the train classes.
+    [Fact]
+    public void TrainAndTestMustNameTheSameClassesInOrder()
+    {
+        var train = LabeledImageSource.FromList("train", ["bird", "cat", "dog"], []);
+        var renamed = LabeledImageSource.FromList("test", ["cat", "dog", "fish"], []);
+        Assert.Equal("train and test name their classes differently: class 0 is 'bird' in train but 'cat' in test",
+            Assert.Throws<ArgumentException>(() => new LinearProbeEvaluator(train, renamed)).Message);
+        _ = new LinearProbeEvaluator(train, LabeledImageSource.FromList("test", ["bird", "cat", "dog"], []));
+    }
+
     [Fact]
     public void SweepPicksTheOnlyLambdaThatSeparatesTheValidationPoints()
     {
