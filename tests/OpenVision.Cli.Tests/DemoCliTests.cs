@@ -46,6 +46,21 @@ public sealed class DemoCliTests : IDisposable
         Assert.DoesNotContain("   at ", result.Stderr);
     }
 
+    [Theory]
+    [InlineData("--batch-size", "0", "--batch-size must be 1 to 60,000 (the training set), not 0")]
+    [InlineData("--low-res-epochs", "0", "--low-res-epochs must be in (0, 1000], not 0")]
+    [InlineData("--high-res-epochs", "NaN", "--high-res-epochs must be in (0, 1000], not NaN")]
+    [InlineData("--high-res-lr", "1e300", "--high-res-lr must be in (0, 1000], not 1E+300")]
+    [InlineData("--low-res-size", "100000", "--low-res-size must be 4 to 4096 px, not 100000")]
+    public void BadOptionsAreRefusedByNameBeforeTheDataIsConverted(string option, string value, string message)
+    {
+        string output = Path.Combine(temp, "bad");
+        var result = Cli.Run("demo", "--data", WriteFashionMnistFolder(), "--output", output, option, value);
+        Assert.Equal(1, result.ExitCode);
+        Assert.Equal($"openvision: error: {message}\n", result.Stderr);
+        Assert.False(Directory.Exists(output));                  // no shards were written
+    }
+
     // Both splits in the IDX format of the Fashion-MNIST downloads: bright blocks whose position depends on the class.
     private string WriteFashionMnistFolder()
     {

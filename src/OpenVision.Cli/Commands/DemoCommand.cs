@@ -31,8 +31,21 @@ internal static class DemoCommand
         return command;
     }
 
+    // Checked by option name before the dataset is converted (minutes and 250 MB of shards).
+    private static void Check(DemoOptions o)
+    {
+        if (!(o.LowResEpochs > 0 && o.LowResEpochs <= 1000)) throw new ArgumentException($"--low-res-epochs must be in (0, 1000], not {o.LowResEpochs}");
+        if (!(o.HighResEpochs > 0 && o.HighResEpochs <= 1000)) throw new ArgumentException($"--high-res-epochs must be in (0, 1000], not {o.HighResEpochs}");
+        if (o.BatchSize is < 1 or > 60_000) throw new ArgumentException($"--batch-size must be 1 to 60,000 (the training set), not {o.BatchSize}");
+        foreach (var (name, size) in new[] { ("--low-res-size", o.LowResImageSize), ("--high-res-size", o.HighResImageSize) })
+            if (size is < 4 or > 4096) throw new ArgumentException($"{name} must be 4 to 4096 px, not {size}");   // the patch grid is checked with the stages
+        foreach (var (name, lr) in new[] { ("--low-res-lr", o.LowResPeakLr), ("--high-res-lr", o.HighResPeakLr) })
+            if (!(lr > 0 && lr <= 1000)) throw new ArgumentException($"{name} must be in (0, 1000], not {lr}");
+    }
+
     private static int Run(DemoOptions options)
     {
+        Check(options);
         var conversion = new ConsoleProgress("samples");
         var training = new TrainingLine();
         var result = DemoRun.Run(options, new SyncProgress<string>(Console.WriteLine), training, conversion);
