@@ -147,12 +147,15 @@ public sealed record TrainConfig
         AllowTrailingCommas = true,
         WriteIndented = true,
         AllowDuplicateProperties = false,
+        // A misspelt key inside a stage, the optimizer or the loss weights would otherwise be dropped without a word
+        // (the top level collects its unknown keys to name them all at once).
+        UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow,
     };
 
     /// <summary>Reads and validates a config file.</summary>
     public static TrainConfig Load(string path)
     {
-        try { return (JsonSerializer.Deserialize<TrainConfig>(IO.InputFile.ReadAllText(path, 16L << 20), JsonOptions) ?? throw new ArgumentException($"{path}: empty config")).Validate(); }
+        try { return (JsonSerializer.Deserialize<TrainConfig>(IO.InputFile.ReadAllText(path, 16L << 20), JsonOptions) ?? throw new ArgumentException("empty config")).Validate(); }
         catch (JsonException e) { throw new ArgumentException($"{path}: {e.Message}"); }
         catch (ArgumentException e) { throw new ArgumentException($"{path}: {e.Message}"); }
     }

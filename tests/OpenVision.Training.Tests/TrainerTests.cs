@@ -142,6 +142,12 @@ public sealed class TrainerTests : IDisposable
         var loadError = Assert.Throws<ArgumentException>(() => TrainConfig.Load(path));
         Assert.Contains("learning_rate", loadError.Message);
         Assert.Contains(path, loadError.Message);
+        File.WriteAllText(path, """{ "stages": [{ "image_size": 8, "samples": 16, "batch_size": 4, "peak_lr": 1e-3, "warmp": 3 }] }""");
+        var nested = Assert.Throws<ArgumentException>(() => TrainConfig.Load(path)).Message;
+        Assert.StartsWith($"{path}: ", nested);
+        Assert.Contains("'warmp'", nested);
+        File.WriteAllText(path, "null");
+        Assert.Equal($"{path}: empty config", Assert.Throws<ArgumentException>(() => TrainConfig.Load(path)).Message);
     }
 
     private sealed class Progress(Action<TrainingProgress> action) : IProgress<TrainingProgress>
