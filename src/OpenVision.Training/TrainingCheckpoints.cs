@@ -56,14 +56,35 @@ public sealed class TrainingCheckpoints(string outputFolder)
     public static TrainingState LoadModel(string folder, TrainingModel model)
     {
         model.Load(Path.Combine(folder, "model.safetensors"));
-        var state = TrainingState.Load(Path.Combine(folder, "state.json"));
-        using var rng = torch.tensor(Convert.FromBase64String(state.TorchRngState));
-        torch.set_rng_state(rng);
+        string statePath = Path.Combine(folder, "state.json");
+        var state = Damaged(statePath, () => TrainingState.Load(statePath));
+        Damaged(statePath, () =>
+        {
+            using var rng = torch.tensor(Convert.FromBase64String(state.TorchRngState));
+            torch.set_rng_state(rng);
+            return 0;
+        });
         return state;
     }
 
     /// <summary>Restores the optimizer's moments and step counts.</summary>
-    public static void LoadOptimizer(string folder, OptimizerHelper optimizer) => optimizer.load_state_dict(Path.Combine(folder, "optimizer.bin"));
+    public static void LoadOptimizer(string folder, OptimizerHelper optimizer)
+    {
+        string path = Path.Combine(folder, "optimizer.bin");
+        Damaged(path, () => { optimizer.load_state_dict(path); return 0; });
+    }
+
+    // A checkpoint file that does not read is a damaged checkpoint (exit 2 in the CLI), named, whatever the reader
+    // threw ("Attempted to read past the end of the stream" names nothing).
+    private static T Damaged<T>(string path, Func<T> read)
+    {
+        try { return read(); }
+        catch (Exception e) when (e is not (CheckpointFormatException or OperationCanceledException or OutOfMemoryException))
+        {
+            string reason = e.Message.StartsWith(path + ": ", StringComparison.Ordinal) ? e.Message[(path.Length + 2)..] : e.Message;
+            throw new CheckpointFormatException(path, $"cannot be read ({reason.TrimEnd('.')}); the checkpoint is damaged", e);
+        }
+    }
 
     /// <summary>The generator state as base64, for <see cref="TrainingState.TorchRngState"/>.</summary>
     public static string CaptureRng()

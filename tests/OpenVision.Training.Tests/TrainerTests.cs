@@ -119,6 +119,17 @@ public sealed class TrainerTests : IDisposable
         Assert.StartsWith($"{Path.Combine(checkpoints, "latest")}: names the checkpoint 'step-9999999', which is not in {checkpoints}", dangling.Message);
         Assert.Equal(before, Snapshot());
         Assert.True(Directory.Exists(Path.Combine(checkpoints, "step-0000002")));
+
+        // A checkpoint whose files do not read is damaged, named, whatever the reader threw.
+        File.WriteAllText(Path.Combine(checkpoints, "latest"), "step-0000002");
+        string optimizer = Path.Combine(checkpoints, "step-0000002", "optimizer.bin");
+        File.WriteAllBytes(optimizer, File.ReadAllBytes(optimizer)[..1000]);
+        var truncated = Assert.Throws<OpenVision.Checkpoints.CheckpointFormatException>(() => new Trainer(Config(checkpointEvery: 2), new SyntheticData(), run, () => TinyModels.Model(1)).Run());
+        Assert.StartsWith($"{optimizer}: cannot be read (", truncated.Message);
+        string state = Path.Combine(checkpoints, "step-0000002", "state.json");
+        File.WriteAllText(state, "{garbage");
+        var garbage = Assert.Throws<OpenVision.Checkpoints.CheckpointFormatException>(() => new Trainer(Config(checkpointEvery: 2), new SyntheticData(), run, () => TinyModels.Model(1)).Run());
+        Assert.StartsWith($"{state}: cannot be read (", garbage.Message);
     }
 
     [Fact]
