@@ -12,6 +12,9 @@ public sealed record ThroughputBenchmarkOptions
     /// <summary>Images per call of each encode_image measurement.</summary>
     public IReadOnlyList<int> BatchSizes { get; init; } = [1, 8, 32];
 
+    /// <summary>The largest batch size <see cref="Validate"/> accepts.</summary>
+    public const int MaxBatchSize = 1024;
+
     /// <summary>Time budget per measurement.</summary>
     public TimeSpan Budget { get; init; } = TimeSpan.FromSeconds(5);
 
@@ -74,6 +77,10 @@ public sealed record ThroughputBenchmarkOptions
         if (LatencyRuns < 0) throw new ArgumentException("--latency-runs must be 0 or more");
         if (PeakGflops is <= 0) throw new ArgumentException("--peak-gflops must be positive");
         if (BatchSizes.Count == 0 || BatchSizes.Any(b => b < 1)) throw new ArgumentException("--batch-sizes must be positive");
+        // A batch's pixels, activations and the decoded images of the end-to-end rows grow with it: 1,024 images of a
+        // large model already take gigabytes, and timing beyond that says nothing new about throughput.
+        if (BatchSizes.Max() > MaxBatchSize) throw new ArgumentException($"--batch-sizes must be at most {MaxBatchSize}, not {BatchSizes.Max()}");
+        if (!(Budget > TimeSpan.Zero)) throw new ArgumentException($"--seconds must be positive, not {Budget.TotalSeconds}");
         if (Int8 && !Onnx) throw new ArgumentException("--int8 needs --backend onnx or all (int8 runs on ONNX Runtime)");
         if (ExternalGraph is not null)
         {
