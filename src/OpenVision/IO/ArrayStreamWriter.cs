@@ -37,7 +37,6 @@ public sealed class ArrayStreamWriter : IDisposable
         string extension = Path.GetExtension(outputPath).ToLowerInvariant();
         if (extension is not (".npy" or ".safetensors"))
             throw new ArgumentException($"{outputPath}: the output must end in .npy or .safetensors");
-        if (AtomicFile.MissingFolder(outputPath) is { } folder) throw new DirectoryNotFoundException($"{outputPath}: the folder {folder} does not exist");
         if (AtomicFile.OutputProblem(outputPath) is { } problem) throw new IOException($"{outputPath}: {problem}");
     }
 
